@@ -1,0 +1,22 @@
+"""``modelreg`` and ``python -m modelreg``."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    # `modelreg --version` is what scripts and benchmarks call first: answer it without
+    # importing Typer, Rich or YAML.
+    if sys.argv[1:] == ["--version"]:
+        from modelreg._version import __version__
+
+        sys.stdout.write(f"modelreg {__version__}\n")
+        return
+    from modelreg.cli import run
+
+    run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""Registered models and model versions, with MLflow's attribute names.
+
+Each entity is built from its YAML document by ``from_doc`` (which checks the schema and
+names the file when something is wrong) and gives its JSON shape with ``to_dict``: the
+field names of the JSON and YAML output are the attribute names.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from modelreg.errors import CorruptFileError
+
+HistoryEntry = dict[str, Any]
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO-8601 with milliseconds, e.g. 2026-11-28T19:00:00.123Z."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def iso_to_ms(text: str) -> int:
+    """Epoch milliseconds of an ISO-8601 timestamp (naive means UTC)."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return math.floor(moment.timestamp() * 1000 + 0.5)
+
+
+def ms_to_iso(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class ModelVersion:
+    """One version of a registered model (MLflow's ``ModelVersion`` plus lineage)."""
+
+    name: str
+    version: int
+    creation_timestamp: int
+    last_updated_timestamp: int
+    current_stage: str = "None"
+    description: str | None = None
+    user_id: str | None = None
+    source: str = ""
+    run_id: str | None = None
+    run_link: str | None = None
+    status: str = "READY"
+    status_message: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    metrics: dict[str, int | float] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    artifact_sha256: str | None = None
+    artifact_size: int | None = None
+    lineage: dict[str, Any] = field(default_factory=dict)
+    history: list[HistoryEntry] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON/YAML shape: attribute names, timestamps in epoch milliseconds."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "creation_timestamp": self.creation_timestamp,
+            "last_updated_timestamp": self.last_updated_timestamp,
+            "current_stage": self.current_stage,
+            "description": self.description,
+            "user_id": self.user_id,
+            "source": self.source,
+            "run_id": self.run_id,
+            "run_link": self.run_link,
+            "status": self.status,
+            "status_message": self.status_message,
+            "tags": dict(self.tags),
+            "aliases": list(self.aliases),
+            "metrics": dict(self.metrics),
+            "params": dict(self.params),
+            "artifact_sha256": self.artifact_sha256,
+            "artifact_size": self.artifact_size,
+            "lineage": dict(self.lineage),
+        }
+
+    def to_doc(self) -> dict[str, Any]:
+        """The version file's content, in the order people read it."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "source": self.source,
+            "run_id": self.run_id,
+            "run_link": self.run_link,
+            "description": self.description,
+            "current_stage": self.current_stage,
+            "status": self.status,
+            "user_id": self.user_id,
+            "created_at": ms_to_iso(self.creation_timestamp),
+            "updated_at": ms_to_iso(self.last_updated_timestamp),
+            "tags": dict(sorted(self.tags.items())),
+            "metrics": dict(sorted(self.metrics.items())),
+            "params": dict(sorted(self.params.items())),
+            "artifact": {"sha256": self.artifact_sha256, "size": self.artifact_size},
+            "lineage": dict(self.lineage),
+            "history": list(self.history),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any], path: Path, aliases: list[str]) -> ModelVersion:
+        read = _Reader(doc, path)
+        artifact = read.mapping("artifact")
+        return cls(
+            name=read.text("name"),
+            version=read.integer("version"),
+            creation_timestamp=read.timestamp("created_at"),
+            last_updated_timestamp=read.timestamp("updated_at"),
+            current_stage=read.text("current_stage", "None"),
+            description=read.optional_text("description"),
+            user_id=read.optional_text("user_id"),
+            source=read.text("source", ""),
+            run_id=read.optional_text("run_id"),
+            run_link=read.optional_text("run_link"),
+            status=read.text("status", "READY"),
+            tags=read.text_mapping("tags"),
+            aliases=aliases,
+            metrics=read.number_mapping("metrics"),
+            params=read.mapping("params"),
+            artifact_sha256=_optional(artifact.get("sha256"), str, path, "artifact.sha256"),
+            artifact_size=_optional(artifact.get("size"), int, path, "artifact.size"),
+            lineage=read.mapping("lineage"),
+            history=read.history(),
+        )
+
+
+@dataclass
+class RegisteredModel:
+    """A registered model (MLflow's ``RegisteredModel``)."""
+
+    name: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    description: str | None = None
+    user_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)
+    latest_versions: list[ModelVersion] = field(default_factory=list)
+    last_version: int = 0
+    history: list[HistoryEntry] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "creation_timestamp": self.creation_timestamp,
+            "last_updated_timestamp": self.last_updated_timestamp,
+            "description": self.description,
+            "user_id": self.user_id,
+            "tags": dict(self.tags),
+            "aliases": dict(self.aliases),
+            "latest_versions": [version.to_dict() for version in self.latest_versions],
+        }
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "user_id": self.user_id,
+            "created_at": ms_to_iso(self.creation_timestamp),
+            "updated_at": ms_to_iso(self.last_updated_timestamp),
+            # The highest number ever handed out, so a deleted version's number is never
+            # reused; the version files stay the truth and `check` compares the two.
+            "last_version": self.last_version,
+            "tags": dict(sorted(self.tags.items())),
+            "aliases": dict(sorted(self.aliases.items())),
+            "history": list(self.history),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any], path: Path) -> RegisteredModel:
+        read = _Reader(doc, path)
+        aliases = read.mapping("aliases")
+        for alias, version in aliases.items():
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise CorruptFileError(path, f"alias {alias!r} must point at a version number")
+        return cls(
+            name=read.text("name"),
+            creation_timestamp=read.timestamp("created_at"),
+            last_updated_timestamp=read.timestamp("updated_at"),
+            description=read.optional_text("description"),
+            user_id=read.optional_text("user_id"),
+            tags=read.text_mapping("tags"),
+            aliases={str(key): value for key, value in aliases.items()},
+            last_version=read.integer("last_version", 0),
+            history=read.history(),
+        )
+
+
+def _optional(value: Any, kind: type, path: Path, key: str) -> Any:
+    if value is None or (isinstance(value, kind) and not isinstance(value, bool)):
+        return value
+    raise CorruptFileError(path, f"'{key}' must be {_KIND_NAMES[kind]}, not {value!r}")
+
+
+_KIND_NAMES = {str: "text", int: "an integer", dict: "a mapping", list: "a list"}
+_MISSING = object()
+
+
+class _Reader:
+    """Typed access to a document's keys; any mismatch names the file and the key."""
+
+    def __init__(self, doc: dict[str, Any], path: Path) -> None:
+        self.doc = doc
+        self.path = path
+
+    def _get(self, key: str, kind: type, default: Any) -> Any:
+        value = self.doc.get(key, default)
+        if value is _MISSING:
+            raise CorruptFileError(self.path, f"missing required key '{key}'")
+        return _optional(value, kind, self.path, key) if value is not None else default
+
+    def text(self, key: str, default: Any = _MISSING) -> str:
+        value = self._get(key, str, default)
+        if value is None or value is _MISSING:
+            raise CorruptFileError(self.path, f"'{key}' must be text, not null")
+        return str(value)
+
+    def optional_text(self, key: str) -> str | None:
+        value: str | None = self._get(key, str, None)
+        return value
+
+    def integer(self, key: str, default: Any = _MISSING) -> int:
+        value = self._get(key, int, default)
+        if not isinstance(value, int):
+            raise CorruptFileError(self.path, f"'{key}' must be an integer")
+        return value
+
+    def timestamp(self, key: str) -> int:
+        text = self.text(key)
+        try:
+            return iso_to_ms(text)
+        except ValueError:
+            raise CorruptFileError(
+                self.path, f"'{key}' is not an ISO-8601 time: {text!r}"
+            ) from None
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        value: dict[str, Any] = self._get(key, dict, {}) or {}
+        return value
+
+    def text_mapping(self, key: str) -> dict[str, str]:
+        value = self.mapping(key)
+        for item_key, item in value.items():
+            if not isinstance(item, str):
+                raise CorruptFileError(
+                    self.path, f"'{key}.{item_key}' must be text (quote it), not {item!r}"
+                )
+        return {str(item_key): item for item_key, item in value.items()}
+
+    def number_mapping(self, key: str) -> dict[str, int | float]:
+        value = self.mapping(key)
+        for item_key, item in value.items():
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise CorruptFileError(
+                    self.path, f"'{key}.{item_key}' must be a number, not {item!r}"
+                )
+        return {str(item_key): item for item_key, item in value.items()}
+
+    def history(self) -> list[HistoryEntry]:
+        value = self._get("history", list, []) or []
+        for index, entry in enumerate(value):
+            if not isinstance(entry, dict) or not isinstance(entry.get("action"), str):
+                raise CorruptFileError(
+                    self.path, f"history entry {index + 1} must be a mapping with an 'action'"
+                )
+        return list(value)

@@ -1,0 +1,108 @@
+"""One error hierarchy for the whole package.
+
+Every failure a user can cause or meet is a :class:`RegistryError` subclass that carries
+its exit code (the table in the README) and typed data, so the CLI can turn any of them
+into one line on stderr without knowing where it came from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class RegistryError(Exception):
+    """Base class of every error modelreg raises on purpose."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInputError(RegistryError, ValueError):
+    """Bad usage or invalid input: a bad name, filter, stage, option value (exit 2)."""
+
+    exit_code = 2
+
+
+class FilterSyntaxError(InvalidInputError):
+    """A filter or order-by expression that does not parse or cannot make sense.
+
+    ``source`` is the whole expression and ``span`` the ``(start, end)`` character range of
+    the offending part; the message already contains the caret line under that span.
+    """
+
+    def __init__(self, reason: str, source: str, span: tuple[int, int]) -> None:
+        start, end = span
+        caret = " " * start + "^" * max(1, end - start)
+        super().__init__(f"{reason}\n    {source}\n    {caret}")
+        self.reason = reason
+        self.source = source
+        self.span = span
+
+
+class NotFoundError(RegistryError, LookupError):
+    """A registry, model, version or alias that does not exist (exit 3)."""
+
+    exit_code = 3
+
+
+class RegistryNotFoundError(NotFoundError):
+    """No registry folder could be found or opened."""
+
+
+class ConflictError(RegistryError):
+    """Already exists, a name collision, or a concurrent change (exit 4)."""
+
+    exit_code = 4
+
+
+class RuleViolationError(RegistryError):
+    """A change the registry's rules do not allow (exit 5)."""
+
+    exit_code = 5
+
+    def __init__(self, message: str, unmet: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.unmet = unmet or []
+
+
+class BusyError(RegistryError):
+    """The registry's lock could not be taken in time (exit 6)."""
+
+    exit_code = 6
+
+    def __init__(self, lock_path: Path, timeout: float) -> None:
+        super().__init__(
+            f"the registry is busy: could not take the lock {lock_path} within {timeout:g} s "
+            "(another modelreg process is writing; retry, or raise MODELREG_LOCK_TIMEOUT)"
+        )
+        self.lock_path = lock_path
+        self.timeout = timeout
+
+
+class CorruptFileError(RegistryError):
+    """A registry file that is unreadable, hostile or does not match its schema (exit 7)."""
+
+    exit_code = 7
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class CheckFailedError(RegistryError):
+    """``check`` found problems in the registry (exit 7)."""
+
+    exit_code = 7
+
+
+class InterruptedByUserError(RegistryError):
+    """Ctrl-C (exit 130)."""
+
+    exit_code = 130

@@ -1,0 +1,82 @@
+"""References to models and versions: ``NAME [VERSION|latest|STAGE|@ALIAS]`` and
+``models:/`` URIs, parsed into one small value the registry resolves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelreg.errors import InvalidInputError
+from modelreg.names import validate_model_name
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A model (``selector`` None) or one of its versions.
+
+    ``selector`` is a version number (int), ``"latest"``, a stage name, or ``"@alias"``.
+    """
+
+    name: str
+    selector: int | str | None = None
+
+    @property
+    def is_model(self) -> bool:
+        return self.selector is None
+
+    def __str__(self) -> str:
+        if self.selector is None:
+            return self.name
+        if isinstance(self.selector, str) and self.selector.startswith("@"):
+            return f"{self.name}{self.selector}"
+        return f"{self.name} {self.selector}"
+
+
+def parse_selector(text: str) -> int | str:
+    """A version number, 'latest', '@alias' or a stage name."""
+    text = text.strip()
+    if not text:
+        raise InvalidInputError("empty version: give a number, 'latest', a stage or @ALIAS")
+    if text.isdigit():
+        return int(text)
+    if text.lower() == "latest":
+        return "latest"
+    if text.startswith("@") and len(text) > 1:
+        return text
+    return text  # a stage; checked against the registry's stages when resolved
+
+
+def parse_uri(uri: str) -> Ref:
+    """``models:/NAME/VERSION``, ``models:/NAME/STAGE``, ``models:/NAME/latest``,
+    ``models:/NAME@ALIAS``."""
+    body = uri.removeprefix("models:/").lstrip("/")
+    if not body:
+        raise InvalidInputError(f"invalid model URI {uri!r}: no model name")
+    if "/" in body:
+        name, _, selector = body.partition("/")
+        if "/" in selector or not selector:
+            raise InvalidInputError(
+                f"invalid model URI {uri!r}: expected models:/NAME/VERSION, "
+                "models:/NAME/STAGE, models:/NAME/latest or models:/NAME@ALIAS"
+            )
+        return Ref(validate_model_name(name), parse_selector(selector))
+    if "@" in body:
+        name, _, alias = body.partition("@")
+        if not alias:
+            raise InvalidInputError(f"invalid model URI {uri!r}: empty alias after '@'")
+        return Ref(validate_model_name(name), f"@{alias}")
+    return Ref(validate_model_name(body))
+
+
+def parse_ref(name: str, version: str | None = None) -> Ref:
+    """A CLI reference: ``NAME``, ``NAME VERSION``, ``NAME@ALIAS`` or one ``models:/`` URI."""
+    if name.startswith("models:/"):
+        if version is not None:
+            raise InvalidInputError(
+                f"a models:/ URI already names the version; unexpected {version!r}"
+            )
+        return parse_uri(name)
+    if "@" in name and version is None:
+        model, _, alias = name.partition("@")
+        return Ref(validate_model_name(model), f"@{alias}")
+    selector = parse_selector(version) if version is not None else None
+    return Ref(validate_model_name(name), selector)

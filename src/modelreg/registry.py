@@ -1,0 +1,761 @@
+"""The registry API: MLflow's registry methods (same names, parameters and meaning) over a
+folder, plus what MLflow lacks (metrics, params, lineage, history).
+
+Every write takes the registry's lock, re-reads what it changes, and writes each file
+atomically; reads take no lock. No printing and no formatting happens here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modelreg import lineage as lineage_mod
+from modelreg.config import ARCHIVING_STAGES, Config, effective_lock_timeout, parse_config
+from modelreg.entities import (
+    HistoryEntry,
+    ModelVersion,
+    RegisteredModel,
+    iso_to_ms,
+    now_iso,
+)
+from modelreg.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    RegistryError,
+)
+from modelreg.names import validate_alias, validate_model_name, validate_tag
+from modelreg.refs import Ref, parse_uri
+from modelreg.store import CONFIG_FILE, GITIGNORE, Store, atomic_write, find_root
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    """What ``register`` did: the version, and whether it was created or already existed."""
+
+    version: ModelVersion
+    created: bool
+
+
+class Registry:
+    """A model registry in a folder.
+
+    ``Registry(path)`` opens one: ``path``, else ``$MODELREG_REGISTRY``, else the nearest
+    folder at or above the working directory that holds ``registry.yaml``.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, lock_timeout: float | None = None
+    ) -> None:
+        self.root = find_root(path)
+        self.config = parse_config(Store(self.root).read_config(), self.root / CONFIG_FILE)
+        timeout = lock_timeout if lock_timeout is not None else effective_lock_timeout(self.config)
+        self._store = Store(self.root, timeout)
+        self._user: str | None = None
+
+    @classmethod
+    def init(
+        cls, path: str | os.PathLike[str] = ".", *, stages: Sequence[str] | None = None
+    ) -> Registry:
+        """Create a registry folder at ``path`` (which may exist and be empty or not)."""
+        root = Path(path)
+        if (root / CONFIG_FILE).exists():
+            raise ConflictError(f"{root} is already a registry (it has {CONFIG_FILE})")
+        config = Config(stages=tuple(stages)) if stages else Config()
+        if stages:
+            parse_config(config.to_doc(), root / CONFIG_FILE)
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "models").mkdir(exist_ok=True)
+        from modelreg import yamlio
+
+        atomic_write(root / ".gitignore", GITIGNORE.encode())
+        atomic_write(root / CONFIG_FILE, yamlio.dumps(config.to_doc()).encode())
+        return cls(root)
+
+    @property
+    def lock_path(self) -> Path:
+        return self._store.lock_path
+
+    @property
+    def user(self) -> str:
+        if self._user is None:
+            self._user = lineage_mod.current_user()
+        return self._user
+
+    # -- registered models -------------------------------------------------------------
+
+    def create_registered_model(
+        self,
+        name: str,
+        tags: Mapping[str, Any] | None = None,
+        description: str | None = None,
+    ) -> RegisteredModel:
+        """Create a registered model; ConflictError if it exists."""
+        validate_model_name(name)
+        clean_tags = dict(validate_tag(key, value) for key, value in (tags or {}).items())
+        with self._store.lock():
+            self._check_name_free(name)
+            stamp = now_iso()
+            model = RegisteredModel(
+                name=name,
+                creation_timestamp=iso_to_ms(stamp),
+                last_updated_timestamp=iso_to_ms(stamp),
+                description=description,
+                user_id=self.user,
+                tags=clean_tags,
+                history=[self._entry(stamp, "model_created")],
+            )
+            self._store.ensure_model_dirs(name)
+            self._save_model(model)
+        return model
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        model = self._load_model(name)
+        model.latest_versions = self._latest_per_stage(name, self._versions(model))
+        return model
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        validate_model_name(new_name)
+        with self._store.lock():
+            model = self._load_model(name)
+            if new_name == name:
+                return self.get_registered_model(name)
+            self._check_name_free(new_name, renaming=name)
+            versions = self._versions(model)
+            self._store.rename_model_dir(name, new_name)
+            stamp = now_iso()
+            model.name = new_name
+            self._touch(model, stamp)
+            model.history.append(
+                self._entry(stamp, "model_renamed", **{"from": name, "to": new_name})
+            )
+            self._save_model(model)
+            for version in versions:
+                version.name = new_name
+                self._save_version(version)
+        return self.get_registered_model(new_name)
+
+    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
+        with self._store.lock():
+            model = self._load_model(name)
+            if description is not None and description != model.description:
+                stamp = now_iso()
+                model.description = description
+                self._touch(model, stamp)
+                model.history.append(self._entry(stamp, "description_changed"))
+                self._save_model(model)
+        return self.get_registered_model(name)
+
+    def delete_registered_model(self, name: str) -> None:
+        with self._store.lock():
+            self._load_model(name)
+            self._store.remove_model_dir(name)
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        self.set_registered_model_tags(name, {key: value})
+
+    def set_registered_model_tags(
+        self, name: str, tags: Mapping[str, Any], remove: Iterable[str] = ()
+    ) -> RegisteredModel:
+        """Set and remove several tags of a model in one write."""
+        clean = dict(validate_tag(key, value) for key, value in tags.items())
+        with self._store.lock():
+            model = self._load_model(name)
+            stamp = now_iso()
+            if self._apply_tags(model.tags, model.history, clean, remove, stamp, name):
+                self._touch(model, stamp)
+                self._save_model(model)
+        return model
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        with self._store.lock():
+            model = self._load_model(name)
+            if key not in model.tags:
+                raise NotFoundError(f"model '{name}' has no tag {key!r}")
+            stamp = now_iso()
+            self._apply_tags(model.tags, model.history, {}, [key], stamp, name)
+            self._touch(model, stamp)
+            self._save_model(model)
+
+    def list_registered_models(self) -> list[RegisteredModel]:
+        """Every model, by name, with its latest version per stage."""
+        return [self.get_registered_model(name) for name in self._store.model_names()]
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> Any:
+        """Models matching the filter, as a list with ``.token`` for the next page."""
+        from modelreg import search
+
+        models = {model.name: model for model in self.list_registered_models()}
+        page = search.search(
+            (model.to_dict() for model in models.values()),
+            filter_string,
+            order_by=order_by,
+            max_results=max_results,
+            page_token=page_token,
+            kind="model",
+        )
+        return search.Page([models[record["name"]] for record in page], page.token)
+
+    # -- model versions ----------------------------------------------------------------
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        *,
+        metrics: Mapping[str, int | float] | None = None,
+        params: Mapping[str, Any] | None = None,
+        lineage: Mapping[str, Any] | None = None,
+    ) -> ModelVersion:
+        """Register a new version of an existing model (MLflow's semantics: never deduplicated)."""
+        return self.register(
+            name,
+            source,
+            run_id=run_id,
+            tags=tags,
+            run_link=run_link,
+            description=description,
+            metrics=metrics,
+            params=params,
+            lineage=lineage,
+            allow_duplicate=True,
+        ).version
+
+    def register(
+        self,
+        name: str,
+        source: str,
+        *,
+        run_id: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        metrics: Mapping[str, int | float] | None = None,
+        params: Mapping[str, Any] | None = None,
+        lineage: Mapping[str, Any] | None = None,
+        allow_duplicate: bool = False,
+        create_model: bool = False,
+    ) -> RegisterResult:
+        """Register ``source`` as the next version of ``name``.
+
+        A local artifact gets its sha256 and size recorded. Unless ``allow_duplicate``,
+        registering the same local artifact (same source, same checksum) as the model's
+        newest version returns that version instead of creating another.
+        """
+        validate_model_name(name)
+        if not isinstance(source, str) or not source:
+            raise InvalidInputError("a version needs a source: the path or URI of its artifact")
+        clean_tags = dict(validate_tag(key, value) for key, value in (tags or {}).items())
+        clean_metrics = _numbers(metrics or {}, "metric")
+        # Work that needs no lock (hashing, git) is done before taking it.
+        stored_source, artifact = self._artifact(source)
+        recorded = {"user": self.user, **lineage_mod.git_lineage(Path.cwd(), self.root)}
+        recorded.update(lineage or {})
+        with self._store.lock():
+            if create_model and not self._store.model_exists(name):
+                self._check_name_free(name)
+                self._create_model_unlocked(name)
+            model = self._load_model(name)
+            if not allow_duplicate and artifact is not None:
+                newest = self._newest_version(model)
+                if (
+                    newest is not None
+                    and newest.source == stored_source
+                    and newest.artifact_sha256 == artifact[0]
+                ):
+                    return RegisterResult(newest, created=False)
+            number = self._next_version_number(model)
+            stamp = now_iso()
+            version = ModelVersion(
+                name=name,
+                version=number,
+                creation_timestamp=iso_to_ms(stamp),
+                last_updated_timestamp=iso_to_ms(stamp),
+                description=description,
+                user_id=self.user,
+                source=stored_source,
+                run_id=run_id,
+                run_link=run_link,
+                tags=clean_tags,
+                metrics=clean_metrics,
+                params=dict(params or {}),
+                artifact_sha256=artifact[0] if artifact else None,
+                artifact_size=artifact[1] if artifact else None,
+                lineage=recorded,
+                history=[self._entry(stamp, "version_registered", version=number)],
+            )
+            # The version file first: a crash before model.yaml is updated leaves a
+            # version above last_version, which the next write skips over and
+            # `check --repair` records; never a counter pointing at nothing.
+            self._save_version(version)
+            model.last_version = number
+            self._touch(model, stamp)
+            self._save_model(model)
+        return RegisterResult(version, created=True)
+
+    def register_model(
+        self, model_uri: str, name: str, tags: Mapping[str, Any] | None = None
+    ) -> ModelVersion:
+        """``mlflow.register_model``: create the model if needed, then a version of it.
+
+        The run id is taken from ``runs:/RUN_ID/path`` URIs.
+        """
+        return self.register(
+            name,
+            model_uri,
+            run_id=run_id_of(model_uri),
+            tags=tags,
+            allow_duplicate=True,
+            create_model=True,
+        ).version
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        model = self._load_model(name)
+        return self._load_version(model, _version_number(version))
+
+    def update_model_version(
+        self, name: str, version: int | str, description: str | None = None
+    ) -> ModelVersion:
+        number = _version_number(version)
+        with self._store.lock():
+            model = self._load_model(name)
+            mv = self._load_version(model, number)
+            if description is not None and description != mv.description:
+                stamp = now_iso()
+                mv.description = description
+                mv.last_updated_timestamp = iso_to_ms(stamp)
+                mv.history.append(self._entry(stamp, "description_changed"))
+                self._save_version(mv)
+        return mv
+
+    def transition_model_version_stage(
+        self,
+        name: str,
+        version: int | str,
+        stage: str,
+        archive_existing_versions: bool = False,
+        *,
+        comment: str | None = None,
+    ) -> ModelVersion:
+        """Move a version to ``stage``; with ``archive_existing_versions`` the other
+        versions in that stage move to Archived (only for Staging and Production)."""
+        target = self.config.canonical_stage(stage)
+        if archive_existing_versions and target not in ARCHIVING_STAGES:
+            raise InvalidInputError(
+                f"archive_existing_versions can only be used when moving to "
+                f"{' or '.join(ARCHIVING_STAGES)}, not {target}"
+            )
+        number = _version_number(version)
+        with self._store.lock():
+            model = self._load_model(name)
+            mv = self._load_version(model, number)
+            stamp = now_iso()
+            if mv.current_stage != target:
+                self._set_stage(mv, target, stamp, comment)
+                self._save_version(mv)
+            if archive_existing_versions:
+                for other in self._versions(model):
+                    if other.version != number and other.current_stage == target:
+                        self._set_stage(
+                            other, "Archived", stamp, f"archived: version {number} entered {target}"
+                        )
+                        self._save_version(other)
+            self._touch(model, stamp)
+            self._save_model(model)
+        return mv
+
+    def delete_model_version(self, name: str, version: int | str) -> None:
+        number = _version_number(version)
+        with self._store.lock():
+            model = self._load_model(name)
+            self._load_version(model, number)
+            stamp = now_iso()
+            dropped = [alias for alias, target in model.aliases.items() if target == number]
+            for alias in dropped:
+                del model.aliases[alias]
+                model.history.append(
+                    self._entry(stamp, "alias_deleted", alias=alias, version=number)
+                )
+            model.history.append(self._entry(stamp, "version_deleted", version=number))
+            model.last_version = max(model.last_version, number)
+            self._touch(model, stamp)
+            # model.yaml first: it keeps last_version, so the number is never reused.
+            self._save_model(model)
+            self._store.remove_version_file(name, number)
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> Any:
+        """Versions matching the filter, as a list with ``.token`` for the next page."""
+        from modelreg import search
+
+        versions = {(mv.name, mv.version): mv for mv in self.all_versions()}
+        page = search.search(
+            (mv.to_dict() for mv in versions.values()),
+            filter_string,
+            order_by=order_by,
+            max_results=max_results,
+            page_token=page_token,
+            kind="version",
+        )
+        return search.Page(
+            [versions[(record["name"], record["version"])] for record in page], page.token
+        )
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """The highest version in each stage (of ``stages``, or of every stage)."""
+        model = self._load_model(name)
+        latest = self._latest_per_stage(name, self._versions(model))
+        if not stages:
+            return latest
+        wanted = {self.config.canonical_stage(stage) for stage in stages}
+        return [mv for mv in latest if mv.current_stage in wanted]
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:
+        self.set_model_version_tags(name, version, {key: value})
+
+    def set_model_version_tags(
+        self,
+        name: str,
+        version: int | str,
+        tags: Mapping[str, Any],
+        remove: Iterable[str] = (),
+    ) -> ModelVersion:
+        """Set and remove several tags of a version in one write."""
+        clean = dict(validate_tag(key, value) for key, value in tags.items())
+        number = _version_number(version)
+        with self._store.lock():
+            model = self._load_model(name)
+            mv = self._load_version(model, number)
+            stamp = now_iso()
+            if self._apply_tags(mv.tags, mv.history, clean, remove, stamp, f"{name} {number}"):
+                mv.last_updated_timestamp = iso_to_ms(stamp)
+                self._save_version(mv)
+        return mv
+
+    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
+        number = _version_number(version)
+        with self._store.lock():
+            model = self._load_model(name)
+            mv = self._load_version(model, number)
+            if key not in mv.tags:
+                raise NotFoundError(f"version {number} of model '{name}' has no tag {key!r}")
+            stamp = now_iso()
+            self._apply_tags(mv.tags, mv.history, {}, [key], stamp, name)
+            mv.last_updated_timestamp = iso_to_ms(stamp)
+            self._save_version(mv)
+
+    # -- aliases -----------------------------------------------------------------------
+
+    def set_registered_model_alias(
+        self, name: str, alias: str, version: int | str, *, comment: str | None = None
+    ) -> ModelVersion:
+        validate_alias(alias)
+        number = _version_number(version)
+        with self._store.lock():
+            model = self._load_model(name)
+            self._load_version(model, number)  # the version must exist
+            previous = model.aliases.get(alias)
+            if previous != number:
+                stamp = now_iso()
+                model.aliases[alias] = number
+                entry = self._entry(
+                    stamp, "alias_set", alias=alias, version=number, comment=comment
+                )
+                if previous is not None:
+                    entry["previous_version"] = previous
+                model.history.append(entry)
+                self._touch(model, stamp)
+                self._save_model(model)
+            return self._load_version(model, number)
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        with self._store.lock():
+            model = self._load_model(name)
+            if alias not in model.aliases:
+                raise NotFoundError(f"model '{name}' has no alias {alias!r}")
+            stamp = now_iso()
+            number = model.aliases.pop(alias)
+            model.history.append(self._entry(stamp, "alias_deleted", alias=alias, version=number))
+            self._touch(model, stamp)
+            self._save_model(model)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        model = self._load_model(name)
+        if alias not in model.aliases:
+            raise NotFoundError(f"model '{name}' has no alias {alias!r}")
+        return self._load_version(model, model.aliases[alias])
+
+    def get_model_version_download_uri(self, name: str, version: int | str) -> str:
+        return self.artifact_location(self.get_model_version(name, version))
+
+    def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
+        """Copy a version (``models:/...``) to the next version of ``dst_name`` (created
+        if needed), keeping its source, run, tags, metrics and params."""
+        src = self.resolve(parse_uri(src_model_uri))
+        assert isinstance(src, ModelVersion)
+        return self.register(
+            dst_name,
+            src.source,
+            run_id=src.run_id,
+            tags=src.tags,
+            run_link=src.run_link,
+            description=src.description,
+            metrics=src.metrics,
+            params=src.params,
+            lineage={**src.lineage, "copied_from": f"models:/{src.name}/{src.version}"},
+            allow_duplicate=True,
+            create_model=True,
+        ).version
+
+    # -- references, listing, history (beyond MLflow) ----------------------------------
+
+    def resolve(self, ref: Ref) -> RegisteredModel | ModelVersion:
+        """The model or version a reference names."""
+        if ref.selector is None:
+            return self.get_registered_model(ref.name)
+        model = self._load_model(ref.name)
+        selector = ref.selector
+        if isinstance(selector, int):
+            return self._load_version(model, selector)
+        if selector.startswith("@"):
+            return self.get_model_version_by_alias(ref.name, selector[1:])
+        if selector == "latest":
+            newest = self._newest_version(model)
+            if newest is None:
+                raise NotFoundError(f"model '{ref.name}' has no versions")
+            return newest
+        stage = self.config.canonical_stage(selector)
+        in_stage = [mv for mv in self._versions(model) if mv.current_stage == stage]
+        if not in_stage:
+            raise NotFoundError(f"model '{ref.name}' has no version in stage {stage}")
+        return max(in_stage, key=lambda mv: mv.version)
+
+    def resolve_version(self, ref: Ref) -> ModelVersion:
+        """Like :meth:`resolve`, but a bare model name means its newest version."""
+        if ref.selector is None:
+            ref = Ref(ref.name, "latest")
+        found = self.resolve(ref)
+        assert isinstance(found, ModelVersion)
+        return found
+
+    def artifact_location(self, mv: ModelVersion) -> str:
+        """Where the artifact is: an absolute path for local sources, else the URI."""
+        local = lineage_mod.local_artifact_path(mv.source)
+        if local is None:
+            return mv.source
+        return os.path.normpath(self.root / local) if not local.is_absolute() else str(local)
+
+    def list_versions(self, name: str) -> list[ModelVersion]:
+        """Every version of one model, ascending."""
+        return self._versions(self._load_model(name))
+
+    def all_versions(self) -> list[ModelVersion]:
+        versions: list[ModelVersion] = []
+        for name in self._store.model_names():
+            versions.extend(self.list_versions(name))
+        return versions
+
+    def history(self, ref: Ref) -> list[HistoryEntry]:
+        """Everything recorded about a model or a version, oldest first."""
+        model = self._load_model(ref.name)
+        if ref.selector is None:
+            entries = list(model.history)
+            for mv in self._versions(model):
+                entries.extend({**entry, "version": mv.version} for entry in mv.history)
+        else:
+            mv = self.resolve_version(ref)
+            entries = [entry for entry in model.history if entry.get("version") == mv.version]
+            entries.extend({**entry, "version": mv.version} for entry in mv.history)
+        return sorted(entries, key=lambda entry: str(entry.get("timestamp", "")))
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _entry(self, stamp: str, action: str, **fields: Any) -> HistoryEntry:
+        entry: HistoryEntry = {"timestamp": stamp, "user_id": self.user, "action": action}
+        entry.update({key: value for key, value in fields.items() if value is not None})
+        return entry
+
+    def _touch(self, model: RegisteredModel, stamp: str) -> None:
+        model.last_updated_timestamp = iso_to_ms(stamp)
+
+    def _set_stage(self, mv: ModelVersion, stage: str, stamp: str, comment: str | None) -> None:
+        mv.history.append(
+            self._entry(
+                stamp,
+                "stage_changed",
+                from_stage=mv.current_stage,
+                to_stage=stage,
+                comment=comment,
+            )
+        )
+        mv.current_stage = stage
+        mv.last_updated_timestamp = iso_to_ms(stamp)
+
+    def _apply_tags(
+        self,
+        target: dict[str, str],
+        history: list[HistoryEntry],
+        tags: Mapping[str, str],
+        remove: Iterable[str],
+        stamp: str,
+        owner: str,
+    ) -> bool:
+        changed = False
+        for key in remove:
+            if key not in target:
+                raise NotFoundError(f"{owner} has no tag {key!r}")
+            del target[key]
+            history.append(self._entry(stamp, "tag_deleted", key=key))
+            changed = True
+        for key, value in tags.items():
+            if target.get(key) != value:
+                target[key] = value
+                history.append(self._entry(stamp, "tag_set", key=key, value=value))
+                changed = True
+        return changed
+
+    def _check_name_free(self, name: str, renaming: str | None = None) -> None:
+        for existing in self._store.model_names():
+            if existing == renaming:
+                continue
+            if existing == name:
+                raise ConflictError(f"registered model '{name}' already exists")
+            if existing.lower() == name.lower():
+                raise InvalidInputError(
+                    f"model name '{name}' differs from existing model '{existing}' only in "
+                    "case; the folder would clash on macOS and Windows checkouts"
+                )
+
+    def _create_model_unlocked(self, name: str) -> None:
+        stamp = now_iso()
+        model = RegisteredModel(
+            name=name,
+            creation_timestamp=iso_to_ms(stamp),
+            last_updated_timestamp=iso_to_ms(stamp),
+            user_id=self.user,
+            history=[self._entry(stamp, "model_created")],
+        )
+        self._store.ensure_model_dirs(name)
+        self._save_model(model)
+
+    def _load_model(self, name: str) -> RegisteredModel:
+        validate_model_name(name)
+        doc = self._store.read_model(name)
+        return RegisteredModel.from_doc(doc, self._store.model_file(name))
+
+    def _load_version(self, model: RegisteredModel, number: int) -> ModelVersion:
+        path = self._store.version_file(model.name, number)
+        doc = self._store.read_version(model.name, number)
+        aliases = sorted(alias for alias, target in model.aliases.items() if target == number)
+        mv = ModelVersion.from_doc(doc, path, aliases)
+        if mv.version != number:
+            from modelreg.errors import CorruptFileError
+
+            raise CorruptFileError(path, f"says version {mv.version} but is named {number}.yaml")
+        mv.name = model.name
+        return mv
+
+    def _versions(self, model: RegisteredModel) -> list[ModelVersion]:
+        return [
+            self._load_version(model, number) for number in self._store.version_numbers(model.name)
+        ]
+
+    def _newest_version(self, model: RegisteredModel) -> ModelVersion | None:
+        numbers = self._store.version_numbers(model.name)
+        return self._load_version(model, numbers[-1]) if numbers else None
+
+    def _next_version_number(self, model: RegisteredModel) -> int:
+        # last_version is a counter kept so numbers are never reused; a version file
+        # above it (a crash between the two writes) is stepped over, never overwritten.
+        number = model.last_version + 1
+        while self._store.version_file(model.name, number).exists():
+            number += 1
+        return number
+
+    def _latest_per_stage(self, name: str, versions: list[ModelVersion]) -> list[ModelVersion]:
+        latest: dict[str, ModelVersion] = {}
+        for mv in versions:
+            if mv.current_stage not in latest or mv.version > latest[mv.current_stage].version:
+                latest[mv.current_stage] = mv
+        order = {stage: index for index, stage in enumerate(self.config.stages)}
+        return sorted(latest.values(), key=lambda mv: (order.get(mv.current_stage, 99), mv.version))
+
+    def _save_model(self, model: RegisteredModel) -> None:
+        self._store.write(self._store.model_file(model.name), model.to_doc())
+
+    def _save_version(self, mv: ModelVersion) -> None:
+        self._store.write(self._store.version_file(mv.name, mv.version), mv.to_doc())
+
+    def _artifact(self, source: str) -> tuple[str, tuple[str, int] | None]:
+        """The source as stored, and (sha256, size) when it is an existing local path.
+
+        A local path inside the folder that holds the registry is stored relative to
+        the registry, so clones on other machines resolve it; `resolve` prints it
+        absolute."""
+        local = lineage_mod.local_artifact_path(source)
+        if local is None:
+            return source, None
+        if not local.exists():
+            return source, None
+        absolute = local.resolve()
+        digest = lineage_mod.artifact_digest(absolute)
+        project = self.root.resolve().parent
+        if absolute.is_relative_to(project):
+            return os.path.relpath(absolute, self.root.resolve()), digest
+        return str(absolute), digest
+
+
+def run_id_of(model_uri: str) -> str | None:
+    """The run id of a ``runs:/RUN_ID/path`` URI, else None."""
+    if model_uri.startswith("runs:/"):
+        run_id = model_uri.removeprefix("runs:/").lstrip("/").split("/", 1)[0]
+        return run_id or None
+    return None
+
+
+def _version_number(version: int | str) -> int:
+    if isinstance(version, bool):
+        raise InvalidInputError(f"invalid version {version!r}: expected a positive integer")
+    if isinstance(version, int):
+        number = version
+    else:
+        text = str(version).strip()
+        if not text.isdigit():
+            raise InvalidInputError(f"invalid version {version!r}: expected a positive integer")
+        number = int(text)
+    if number < 1:
+        raise InvalidInputError(f"invalid version {version!r}: expected a positive integer")
+    return number
+
+
+def _numbers(values: Mapping[str, Any], kind: str) -> dict[str, int | float]:
+    result: dict[str, int | float] = {}
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidInputError(f"{kind} {key!r} must be a number, not {value!r}")
+        result[str(key)] = value
+    return result
+
+
+__all__ = ["RegisterResult", "Registry", "RegistryError", "run_id_of"]

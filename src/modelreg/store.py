@@ -1,0 +1,282 @@
+"""The folder: paths, the write lock, atomic file replacement, and reading records.
+
+Nothing here knows what a stage or an alias is; it moves YAML documents between Python
+dictionaries and files safely. The layout::
+
+    ROOT/registry.yaml
+    ROOT/.modelreg.lock                 never deleted, git-ignored
+    ROOT/models/NAME/model.yaml
+    ROOT/models/NAME/versions/N.yaml
+    ROOT/.trash/                        models being deleted (an interrupted delete is finished
+                                        by `check --repair`)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from modelreg import yamlio
+from modelreg.errors import (
+    BusyError,
+    CorruptFileError,
+    NotFoundError,
+    RegistryNotFoundError,
+)
+from modelreg.names import validate_model_name
+
+CONFIG_FILE = "registry.yaml"
+LOCK_FILE = ".modelreg.lock"
+MODELS_DIR = "models"
+TRASH_DIR = ".trash"
+MODEL_FILE = "model.yaml"
+VERSIONS_DIR = "versions"
+TMP_SUFFIX = ".tmp"
+GITIGNORE = f"""\
+# modelreg: lock file, temporary files of interrupted writes, caches, deleted models
+{LOCK_FILE}
+*{TMP_SUFFIX}
+.cache/
+{TRASH_DIR}/
+"""
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def find_root(path: str | os.PathLike[str] | None = None) -> Path:
+    """The registry root: ``path``, else ``$MODELREG_REGISTRY``, else the nearest
+    folder at or above the working directory that holds ``registry.yaml``."""
+    explicit = path if path is not None else os.environ.get("MODELREG_REGISTRY") or None
+    if explicit is not None:
+        root = Path(os.fspath(explicit).removeprefix("file://").removeprefix("file:"))
+        if (root / CONFIG_FILE).is_file():
+            return root
+        raise RegistryNotFoundError(
+            f"no registry at {root} (it has no {CONFIG_FILE}); "
+            f"create one with: modelreg init {root}"
+        )
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise RegistryNotFoundError(
+        f"no registry found in {here} or any folder above it; create one with "
+        "`modelreg init PATH`, or point to one with --registry or $MODELREG_REGISTRY"
+    )
+
+
+class Store:
+    """Reads and writes the records of one registry folder."""
+
+    def __init__(self, root: Path, lock_timeout: float = 10.0) -> None:
+        self.root = root
+        self.lock_timeout = lock_timeout
+        self.models_dir = root / MODELS_DIR
+        self.lock_path = root / LOCK_FILE
+
+    # -- paths -------------------------------------------------------------------------
+
+    def model_dir(self, name: str) -> Path:
+        return self.models_dir / validate_model_name(name)
+
+    def model_file(self, name: str) -> Path:
+        return self.model_dir(name) / MODEL_FILE
+
+    def versions_dir(self, name: str) -> Path:
+        return self.model_dir(name) / VERSIONS_DIR
+
+    def version_file(self, name: str, version: int) -> Path:
+        return self.versions_dir(name) / f"{int(version)}.yaml"
+
+    # -- locking -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the registry's write lock; BusyError when it cannot be had in time."""
+        # Imported here so that read-only commands never pay for filelock.
+        from filelock import FileLock, Timeout
+
+        # The lock file lives beside registry.yaml and is never deleted: deleting it
+        # while another process waits on it would let two writers in at once.
+        lock = FileLock(str(self.lock_path), timeout=self.lock_timeout, mode=0o666)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise BusyError(self.lock_path, self.lock_timeout) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # -- reading -----------------------------------------------------------------------
+
+    def model_names(self) -> list[str]:
+        """Names of the model folders, sorted; symlinked or invalid folders are skipped
+        (``check`` reports them)."""
+        try:
+            entries = list(os.scandir(self.models_dir))
+        except FileNotFoundError:
+            return []
+        names = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) and _is_valid_name(entry.name):
+                names.append(entry.name)
+        return sorted(names)
+
+    def model_exists(self, name: str) -> bool:
+        return os.path.lexists(self.model_dir(name) / MODEL_FILE)
+
+    def version_numbers(self, name: str) -> list[int]:
+        """Version numbers present as files, ascending."""
+        folder = self.versions_dir(name)
+        self._refuse_symlink(self.model_dir(name))
+        self._refuse_symlink(folder)
+        try:
+            entries = os.listdir(folder)
+        except FileNotFoundError:
+            return []
+        numbers = []
+        for entry in entries:
+            stem, dot, ext = entry.partition(".")
+            if dot and ext == "yaml" and stem.isdigit() and stem == str(int(stem)):
+                numbers.append(int(stem))
+        return sorted(numbers)
+
+    def read_model(self, name: str) -> dict[str, Any]:
+        path = self.model_file(name)
+        self._refuse_symlink(self.model_dir(name))
+        return self._read_mapping(path, lambda: f"registered model '{name}' not found")
+
+    def read_version(self, name: str, version: int) -> dict[str, Any]:
+        self._refuse_symlink(self.model_dir(name))
+        self._refuse_symlink(self.versions_dir(name))
+        return self._read_mapping(
+            self.version_file(name, version),
+            lambda: f"version {version} of model '{name}' not found",
+        )
+
+    def read_config(self) -> dict[str, Any]:
+        return self._read_mapping(self.root / CONFIG_FILE, lambda: f"{CONFIG_FILE} not found")
+
+    def _read_mapping(self, path: Path, missing: Any) -> dict[str, Any]:
+        try:
+            fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        except FileNotFoundError:
+            raise NotFoundError(missing()) from None
+        except OSError as exc:
+            if os.path.islink(path):
+                raise CorruptFileError(path, "is a symlink; refusing to follow it") from None
+            raise CorruptFileError(path, f"cannot be read: {exc.strerror}") from None
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(yamlio.MAX_FILE_BYTES + 1)
+        if len(data) > yamlio.MAX_FILE_BYTES:
+            raise CorruptFileError(path, "file is larger than 4 MB")
+        doc = yamlio.loads(data, path)
+        if not isinstance(doc, dict):
+            raise CorruptFileError(path, "expected a mapping of keys to values at the top")
+        return doc
+
+    def _refuse_symlink(self, path: Path) -> None:
+        # A model folder pointing outside the registry must never be read or written.
+        if os.path.islink(path):
+            raise CorruptFileError(path, "is a symlink; refusing to follow it")
+
+    # -- writing (callers hold the lock) -----------------------------------------------
+
+    def write(self, path: Path, doc: Any) -> bool:
+        """Write ``doc`` to ``path`` atomically; False when the file already held it."""
+        return atomic_write(path, yamlio.dumps(doc).encode("utf-8"))
+
+    def ensure_model_dirs(self, name: str) -> None:
+        self._mkdir(self.models_dir)
+        self._mkdir(self.model_dir(name))
+        self._mkdir(self.versions_dir(name))
+
+    def _mkdir(self, path: Path) -> None:
+        self._refuse_symlink(path)
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            return
+        fsync_dir(path.parent)
+
+    def remove_version_file(self, name: str, version: int) -> None:
+        path = self.version_file(name, version)
+        path.unlink()
+        fsync_dir(path.parent)
+
+    def remove_model_dir(self, name: str) -> None:
+        """Delete a model folder: one atomic rename into .trash, then the slow part.
+
+        A crash after the rename leaves the model gone and leftovers in .trash, which
+        ``check --repair`` removes; a crash before it leaves the model whole.
+        """
+        trash = self.root / TRASH_DIR
+        self._mkdir(trash)
+        target = trash / f"{name}.{secrets.token_hex(4)}"
+        os.rename(self.model_dir(name), target)
+        fsync_dir(self.models_dir)
+        shutil.rmtree(target, ignore_errors=True)
+
+    def rename_model_dir(self, old: str, new: str) -> None:
+        os.rename(self.model_dir(old), self.model_dir(new))
+        fsync_dir(self.models_dir)
+
+
+def _is_valid_name(name: str) -> bool:
+    try:
+        validate_model_name(name)
+    except ValueError:
+        return False
+    return True
+
+
+def atomic_write(path: Path, data: bytes) -> bool:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never
+    a part: temporary file in the same folder, fsync, ``os.replace``, fsync the folder.
+    An unchanged file is not rewritten (git and editors see no change)."""
+    if os.path.islink(path):
+        raise CorruptFileError(path, "is a symlink; refusing to write through it")
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(len(data) + 1) == data:
+                return False
+    except FileNotFoundError:
+        pass
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}{TMP_SUFFIX}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+    return True
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in ``path`` durable (a no-op where unsupported)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

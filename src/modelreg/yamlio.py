@@ -1,0 +1,229 @@
+"""Every YAML read and write goes through :func:`load` / :func:`loads` and :func:`dumps`.
+
+Reading is hardened against hostile files: the document is built from libyaml's event
+stream by hand, so anchors and aliases (alias bombs), merge keys, duplicate keys, explicit
+tags, absurd nesting, huge files, binary data and git conflict markers are refused with an
+error that names the file, before any of it can cost time or memory.
+
+Writing is deterministic: block style, the caller's key order, no anchors, no line folding,
+a newline at the end; the same data always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from modelreg.errors import CorruptFileError
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 32
+
+_Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_RESOLVER: Any = yaml.resolver.Resolver()
+_CONFLICT_MARKER = re.compile(rb"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
+_STANDARD_TAGS = frozenset(
+    {"tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+)
+
+
+class _InvalidYamlError(Exception):
+    """Raised inside the builder; turned into CorruptFileError with the file's path."""
+
+
+def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Read and parse one registry file, refusing anything hostile."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except IsADirectoryError:
+        raise CorruptFileError(path, "expected a file, found a folder") from None
+    except OSError as exc:
+        raise CorruptFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise CorruptFileError(path, f"file is larger than {max_bytes // (1024 * 1024)} MB")
+    return loads(data, path)
+
+
+def loads(data: bytes, path: Path) -> Any:
+    """Parse YAML bytes; ``path`` is only used to name the file in errors."""
+    if b"\x00" in data:
+        raise CorruptFileError(path, "binary data (NUL bytes), not a YAML file")
+    marker = _CONFLICT_MARKER.search(data)
+    if marker:
+        line = data.count(b"\n", 0, marker.start()) + 1
+        raise CorruptFileError(
+            path, f"git conflict marker on line {line}: resolve the merge conflict first"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorruptFileError(path, f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        return _build(text)
+    except _InvalidYamlError as exc:
+        raise CorruptFileError(path, str(exc)) from None
+    except yaml.YAMLError as exc:
+        raise CorruptFileError(path, f"invalid YAML: {_one_line(exc)}") from None
+    except RecursionError:  # only reachable with the pure-Python parser
+        raise CorruptFileError(path, f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+def dumps(data: Any) -> str:
+    """Serialize ``data`` deterministically (block style, given key order, no anchors)."""
+    text: str = yaml.dump(
+        data,
+        Dumper=_NoAliasDumper,
+        default_flow_style=False,
+        sort_keys=False,
+        allow_unicode=True,
+        width=10_000,
+    )
+    return text
+
+
+class _NoAliasDumper(_Dumper):  # type: ignore[misc]
+    # Timestamps are kept as text on reading, so they need no quotes on writing:
+    # `created: 2026-11-28T19:00:00.000Z` reads better in a diff than a quoted string.
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
+        first: [entry for entry in entries if entry[0] != "tag:yaml.org,2002:timestamp"]
+        for first, entries in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+    }
+
+    # Two equal lists in one document must be written twice, never as &anchor/*alias.
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_str(dumper: Any, value: str) -> Any:
+    # Multi-line descriptions read (and diff) best as literal blocks.
+    style = "|" if "\n" in value and not value.endswith((" ", "\t")) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_NoAliasDumper.add_representer(str, _represent_str)
+
+
+def _one_line(exc: yaml.YAMLError) -> str:
+    return " ".join(str(exc).split())
+
+
+def _build(text: str) -> Any:
+    """Build Python data from the event stream; one document, no anchors, bounded depth."""
+    stack: list[tuple[Any, list[Any]]] = []  # (container, pending mapping key holder)
+    result: Any = None
+    documents = 0
+    for event in yaml.parse(text, Loader=_Parser):
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise _InvalidYamlError("more than one YAML document in the file")
+            continue
+        if isinstance(event, yaml.AliasEvent):
+            raise _InvalidYamlError("YAML aliases (*name) are not allowed in registry files")
+        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+            raise _InvalidYamlError("YAML anchors (&name) are not allowed in registry files")
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            _check_tag(event)
+            if len(stack) >= MAX_DEPTH:
+                raise _InvalidYamlError(f"nested deeper than {MAX_DEPTH} levels")
+            container: Any = [] if isinstance(event, yaml.SequenceStartEvent) else {}
+            stack.append((container, []))
+        elif isinstance(event, yaml.ScalarEvent):
+            value = _scalar(event)
+            if not stack:
+                result = value
+            else:
+                _add(stack[-1], value, event)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            done, _ = stack.pop()
+            if not stack:
+                result = done
+            else:
+                _add(stack[-1], done, event)
+    return result
+
+
+def _add(frame: tuple[Any, list[Any]], value: Any, event: Any) -> None:
+    container, pending_key = frame
+    if isinstance(container, list):
+        container.append(value)
+        return
+    if not pending_key:
+        if isinstance(value, (dict, list)):
+            raise _InvalidYamlError(f"a mapping key must be a scalar (line {_line(event)})")
+        if value == "<<" and isinstance(event, yaml.ScalarEvent) and event.implicit[0]:
+            raise _InvalidYamlError(f"YAML merge keys (<<) are not allowed (line {_line(event)})")
+        if value in container:
+            raise _InvalidYamlError(f"duplicate key {value!r} (line {_line(event)})")
+        pending_key.append(value)
+        return
+    container[pending_key.pop()] = value
+
+
+def _line(event: Any) -> int:
+    return int(event.start_mark.line) + 1 if event.start_mark is not None else 0
+
+
+def _check_tag(event: Any) -> None:
+    tag = event.tag
+    if tag is not None and tag not in ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"):
+        raise _InvalidYamlError(f"explicit YAML tag {tag!r} is not allowed (line {_line(event)})")
+
+
+def _scalar(event: Any) -> Any:
+    """Resolve a scalar like the safe loader, but keep timestamps as text."""
+    value: str = event.value
+    tag = event.tag
+    if tag is None or tag == "!":
+        if not event.implicit[0]:  # quoted: always a string
+            return value
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    elif tag not in _STANDARD_TAGS:
+        raise _InvalidYamlError(f"explicit YAML tag {tag!r} is not allowed (line {_line(event)})")
+    try:
+        return _CONSTRUCT.get(tag, str)(value)
+    except ValueError:
+        raise _InvalidYamlError(f"{value!r} is not a valid {tag.rsplit(':', 1)[-1]}") from None
+
+
+def _int(value: str) -> int:
+    # YAML 1.1 ints may carry '_' separators, signs, 0x/0o/0b prefixes.
+    text = value.replace("_", "")
+    sign = -1 if text.startswith("-") else 1
+    text = text.lstrip("+-")
+    if text.startswith("0x"):
+        return sign * int(text[2:], 16)
+    if text.startswith("0b"):
+        return sign * int(text[2:], 2)
+    if text.startswith("0o"):
+        return sign * int(text[2:], 8)
+    if len(text) > 1 and text.startswith("0") and text.isdigit():
+        return sign * int(text, 8)
+    if ":" in text:
+        raise ValueError(value)  # sexagesimal: nobody means it in a registry
+    return sign * int(text)
+
+
+def _float(value: str) -> float:
+    text = value.replace("_", "").lower()
+    if text in (".inf", "+.inf"):
+        return float("inf")
+    if text == "-.inf":
+        return float("-inf")
+    if text == ".nan":
+        return float("nan")
+    return float(text)
+
+
+_CONSTRUCT: dict[str, Any] = {
+    "tag:yaml.org,2002:null": lambda _value: None,
+    "tag:yaml.org,2002:bool": lambda value: value.lower() in ("yes", "true", "on", "y"),
+    "tag:yaml.org,2002:int": _int,
+    "tag:yaml.org,2002:float": _float,
+    "tag:yaml.org,2002:str": str,
+}

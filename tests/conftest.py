@@ -1,0 +1,78 @@
+"""Shared fixtures: every test builds its registry under tmp_path, and nothing can reach a
+real registry by accident."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modelreg import Registry
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Discovery must never find a registry the test did not make: point the default at a
+    # folder that is not one, and run from an empty folder with no registry above it.
+    nowhere = tmp_path_factory.mktemp("not-a-registry")
+    monkeypatch.setenv("MODELREG_REGISTRY", str(nowhere))
+    monkeypatch.chdir(nowhere)
+    monkeypatch.setenv("MODELREG_USER", "tester@example.com")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("MODELREG_LOCK_TIMEOUT", raising=False)
+    # git lineage must not depend on the developer's own git configuration.
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    """An empty registry under tmp_path."""
+    return Registry.init(tmp_path / "registry")
+
+
+@pytest.fixture
+def registry_path(registry: Registry) -> Path:
+    return registry.root
+
+
+def modelreg_executable() -> str:
+    """The installed console script, next to the running interpreter."""
+    candidate = Path(sys.executable).with_name("modelreg")
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("modelreg")
+    assert found, "the modelreg console script is not installed (pip install -e .)"
+    return found
+
+
+@pytest.fixture
+def run_cli() -> Iterator[object]:
+    """Run the installed ``modelreg`` as a real subprocess; returns CompletedProcess."""
+
+    def run(
+        *args: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        stdin: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [modelreg_executable(), *args],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            input=stdin,
+            timeout=60,
+            check=False,
+        )
+
+    yield run
