@@ -564,7 +564,7 @@ class Registry:
         local = lineage_mod.local_artifact_path(mv.source)
         if local is None:
             return mv.source
-        return os.path.normpath(self.root / local) if not local.is_absolute() else str(local)
+        return str(local) if local.is_absolute() else os.path.normpath(self.root.resolve() / local)
 
     def list_versions(self, name: str) -> list[ModelVersion]:
         """Every version of one model, ascending."""
