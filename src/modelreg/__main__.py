@@ -13,6 +13,11 @@ def main() -> None:
 
         sys.stdout.write(f"modelreg {__version__}\n")
         return
+    from modelreg.quick import try_run
+
+    code = try_run(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
     from modelreg.cli import run
 
     run()

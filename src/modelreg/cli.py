@@ -14,11 +14,11 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from modelreg import render
+from modelreg import quick, render
 from modelreg._version import __version__
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import InterruptedByUserError, InvalidInputError, RegistryError
-from modelreg.refs import Ref, parse_ref
+from modelreg.refs import Ref, parse_ref, parse_ref_args
 from modelreg.registry import Registry
 from modelreg.render import HISTORY_COLUMNS, MODEL_COLUMNS, VERSION_COLUMNS, Format
 
@@ -162,17 +162,7 @@ def _metrics(items: list[str] | None) -> dict[str, int | float]:
 
 
 def _ref(args: list[str], *, allow_model: bool = True) -> Ref:
-    if not args or len(args) > 2:
-        raise InvalidInputError(
-            "expected a reference: NAME, NAME VERSION, NAME@ALIAS or models:/NAME/VERSION"
-        )
-    ref = parse_ref(args[0], args[1] if len(args) == 2 else None)
-    if ref.is_model and not allow_model:
-        raise InvalidInputError(
-            f"'{ref.name}' names a model; this command needs a version: "
-            f"{ref.name} VERSION, {ref.name}@ALIAS or models:/{ref.name}/VERSION"
-        )
-    return ref
+    return parse_ref_args(args, allow_model=allow_model)
 
 
 def _split_ref_and_rest(args: list[str], rest_is: str) -> tuple[Ref, list[str]]:
@@ -182,11 +172,6 @@ def _split_ref_and_rest(args: list[str], rest_is: str) -> tuple[Ref, list[str]]:
     if rest and "=" not in rest[0] and rest_is == "tags":
         ref_args.append(rest.pop(0))
     return _ref(ref_args), rest
-
-
-def _emit_entity(entity: RegisteredModel | ModelVersion, fmt: Format) -> None:
-    columns = VERSION_COLUMNS if isinstance(entity, ModelVersion) else MODEL_COLUMNS
-    render.emit(entity.to_dict(), fmt, columns)
 
 
 def _label(mv: ModelVersion) -> str:
@@ -228,7 +213,7 @@ def create(
         name, tags=_key_values(tag, "tag"), description=description
     )
     render.message(f"Created model {model.name}")
-    _emit_entity(model, fmt)
+    render.emit_entity(model, fmt)
 
 
 @app.command()
@@ -289,7 +274,7 @@ def register(
             mv = registry.transition_model_version_stage(name, mv.version, stage)
         for each in alias or []:
             mv = registry.set_registered_model_alias(name, each, mv.version)
-    _emit_entity(mv, fmt)
+    render.emit_entity(mv, fmt)
 
 
 @app.command("list")
@@ -312,7 +297,7 @@ def list_(
 @app.command()
 def describe(ref: RefArgs, fmt: FormatOption = Format.table) -> None:
     """Show a model, or one version."""
-    _emit_entity(_open().resolve(_ref(ref)), fmt)
+    quick.describe(_State.registry_path, ref, fmt)
 
 
 @app.command()
@@ -343,7 +328,7 @@ def tag(
         mv = registry.resolve_version(ref)
         entity = registry.set_model_version_tags(mv.name, mv.version, tags, remove or [])
         render.message(f"Updated the tags of {_label(entity)}")
-    _emit_entity(entity, fmt)
+    render.emit_entity(entity, fmt)
 
 
 @app.command()
@@ -363,7 +348,7 @@ def update(
         mv = registry.resolve_version(target)
         entity = registry.update_model_version(mv.name, mv.version, description)
         render.message(f"Updated the description of {_label(entity)}")
-    _emit_entity(entity, fmt)
+    render.emit_entity(entity, fmt)
 
 
 def _transition(
@@ -376,7 +361,7 @@ def _transition(
         mv.name, mv.version, stage, archive_existing, comment=comment
     )
     render.message(f"{_label(moved)}: {before} -> {moved.current_stage}")
-    _emit_entity(moved, fmt)
+    render.emit_entity(moved, fmt)
 
 
 @app.command()
@@ -442,7 +427,7 @@ def alias(
     number = registry.resolve_version(parse_ref(name, version)).version
     mv = registry.set_registered_model_alias(name, alias_name, number, comment=comment)
     render.message(f"{name}@{alias_name} -> version {mv.version}")
-    _emit_entity(mv, fmt)
+    render.emit_entity(mv, fmt)
 
 
 @app.command()
@@ -454,14 +439,7 @@ def resolve(
     ] = None,
 ) -> None:
     """Print where a version's artifact is (a model name means its newest version)."""
-    registry = _open()
-    mv = registry.resolve_version(_ref(ref))
-    location = registry.artifact_location(mv)
-    if fmt is None:
-        render.emit_text(location)
-        return
-    record = {"name": mv.name, "version": mv.version, "source": mv.source, "location": location}
-    render.emit(record, fmt, [render.Column(key, key) for key in record])
+    quick.resolve(_State.registry_path, ref, fmt)
 
 
 @app.command()

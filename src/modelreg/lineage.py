@@ -69,15 +69,6 @@ def _git(args: list[str], cwd: Path) -> str | None:
     return result.stdout.strip()
 
 
-def local_artifact_path(source: str) -> Path | None:
-    """The local path a source names, or None for a remote URI (s3://, runs:/, ...)."""
-    if source.startswith("file://"):
-        return Path(source.removeprefix("file://"))
-    if "://" in source or (":" in source.split("/", 1)[0] and len(source.split(":")[0]) > 1):
-        return None
-    return Path(source)
-
-
 def artifact_digest(path: Path) -> tuple[str, int]:
     """sha256 and size in bytes of a file, or of a folder's files (names and contents)."""
     digest = hashlib.sha256()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from modelreg.errors import InvalidInputError
 from modelreg.names import validate_model_name
@@ -80,3 +81,27 @@ def parse_ref(name: str, version: str | None = None) -> Ref:
         return Ref(validate_model_name(model), f"@{alias}")
     selector = parse_selector(version) if version is not None else None
     return Ref(validate_model_name(name), selector)
+
+
+def parse_ref_args(args: list[str], *, allow_model: bool = True) -> Ref:
+    """A reference given as one or two command-line arguments."""
+    if not args or len(args) > 2:
+        raise InvalidInputError(
+            "expected a reference: NAME, NAME VERSION, NAME@ALIAS or models:/NAME/VERSION"
+        )
+    ref = parse_ref(args[0], args[1] if len(args) == 2 else None)
+    if ref.is_model and not allow_model:
+        raise InvalidInputError(
+            f"'{ref.name}' names a model; this command needs a version: "
+            f"{ref.name} VERSION, {ref.name}@ALIAS or models:/{ref.name}/VERSION"
+        )
+    return ref
+
+
+def local_artifact_path(source: str) -> Path | None:
+    """The local path a source names, or None for a remote URI (s3://, runs:/, ...)."""
+    if source.startswith("file://"):
+        return Path(source.removeprefix("file://"))
+    if "://" in source or (":" in source.split("/", 1)[0] and len(source.split(":")[0]) > 1):
+        return None
+    return Path(source)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modelreg import lineage as lineage_mod
 from modelreg.config import ARCHIVING_STAGES, Config, effective_lock_timeout, parse_config
 from modelreg.entities import (
     HistoryEntry,
@@ -29,7 +28,7 @@ from modelreg.errors import (
     RegistryError,
 )
 from modelreg.names import validate_alias, validate_model_name, validate_tag
-from modelreg.refs import Ref, parse_uri
+from modelreg.refs import Ref, local_artifact_path, parse_uri
 from modelreg.store import CONFIG_FILE, GITIGNORE, Store, atomic_write, find_root
 
 
@@ -83,7 +82,9 @@ class Registry:
     @property
     def user(self) -> str:
         if self._user is None:
-            self._user = lineage_mod.current_user()
+            from modelreg.lineage import current_user  # subprocess, getpass: writes only
+
+            self._user = current_user()
         return self._user
 
     # -- registered models -------------------------------------------------------------
@@ -263,7 +264,9 @@ class Registry:
         clean_metrics = _numbers(metrics or {}, "metric")
         # Work that needs no lock (hashing, git) is done before taking it.
         stored_source, artifact = self._artifact(source)
-        recorded = {"user": self.user, **lineage_mod.git_lineage(Path.cwd(), self.root)}
+        from modelreg.lineage import git_lineage
+
+        recorded = {"user": self.user, **git_lineage(Path.cwd(), self.root)}
         recorded.update(lineage or {})
         with self._store.lock():
             if create_model and not self._store.model_exists(name):
@@ -364,7 +367,8 @@ class Registry:
             model = self._load_model(name)
             mv = self._load_version(model, number)
             stamp = now_iso()
-            if mv.current_stage != target:
+            changed = mv.current_stage != target
+            if changed:
                 self._set_stage(mv, target, stamp, comment)
                 self._save_version(mv)
             if archive_existing_versions:
@@ -374,8 +378,11 @@ class Registry:
                             other, "Archived", stamp, f"archived: version {number} entered {target}"
                         )
                         self._save_version(other)
-            self._touch(model, stamp)
-            self._save_model(model)
+                        changed = True
+            # A transition that changes nothing must not rewrite model.yaml.
+            if changed:
+                self._touch(model, stamp)
+                self._save_model(model)
         return mv
 
     def delete_model_version(self, name: str, version: int | str) -> None:
@@ -561,7 +568,7 @@ class Registry:
 
     def artifact_location(self, mv: ModelVersion) -> str:
         """Where the artifact is: an absolute path for local sources, else the URI."""
-        local = lineage_mod.local_artifact_path(mv.source)
+        local = local_artifact_path(mv.source)
         if local is None:
             return mv.source
         return str(local) if local.is_absolute() else os.path.normpath(self.root.resolve() / local)
@@ -713,13 +720,15 @@ class Registry:
         A local path inside the folder that holds the registry is stored relative to
         the registry, so clones on other machines resolve it; `resolve` prints it
         absolute."""
-        local = lineage_mod.local_artifact_path(source)
+        local = local_artifact_path(source)
         if local is None:
             return source, None
         if not local.exists():
             return source, None
         absolute = local.resolve()
-        digest = lineage_mod.artifact_digest(absolute)
+        from modelreg.lineage import artifact_digest
+
+        digest = artifact_digest(absolute)
         project = self.root.resolve().parent
         if absolute.is_relative_to(project):
             return os.path.relpath(absolute, self.root.resolve()), digest

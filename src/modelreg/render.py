@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from modelreg.entities import ms_to_iso
+from modelreg.entities import ModelVersion, RegisteredModel, ms_to_iso
 
 
 class Format(str, Enum):
@@ -98,6 +98,12 @@ def emit(data: Any, fmt: Format, columns: Sequence[Column]) -> None:
         _table(data, columns)
     else:
         _card(data, columns)
+
+
+def emit_entity(entity: RegisteredModel | ModelVersion, fmt: Format) -> None:
+    """A model or a version, with the columns of its kind."""
+    columns = VERSION_COLUMNS if isinstance(entity, ModelVersion) else MODEL_COLUMNS
+    emit(entity.to_dict(), fmt, columns)
 
 
 def emit_text(line: str) -> None:
