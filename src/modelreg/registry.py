@@ -7,12 +7,14 @@ atomically; reads take no lock. No printing and no formatting happens here.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES, Config, effective_lock_timeout, parse_config
 from modelreg.entities import (
     HistoryEntry,
@@ -55,6 +57,8 @@ class Registry:
         timeout = lock_timeout if lock_timeout is not None else effective_lock_timeout(self.config)
         self._store = Store(self.root, timeout)
         self._user: str | None = None
+        # Called with every event once its change is durable (notifications subscribe).
+        self.subscribers: list[Callable[[ev.Event], None]] = []
 
     @classmethod
     def init(
@@ -98,7 +102,7 @@ class Registry:
         """Create a registered model; ConflictError if it exists."""
         validate_model_name(name)
         clean_tags = dict(validate_tag(key, value) for key, value in (tags or {}).items())
-        with self._store.lock():
+        with self._writing() as events:
             self._check_name_free(name)
             stamp = now_iso()
             model = RegisteredModel(
@@ -112,6 +116,7 @@ class Registry:
             )
             self._store.ensure_model_dirs(name)
             self._save_model(model)
+            events.append(self._event(ev.REGISTERED_MODEL_CREATED, model, stamp))
         return model
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -121,7 +126,7 @@ class Registry:
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         validate_model_name(new_name)
-        with self._store.lock():
+        with self._writing() as events:
             model = self._load_model(name)
             if new_name == name:
                 return self.get_registered_model(name)
@@ -138,10 +143,11 @@ class Registry:
             for version in versions:
                 version.name = new_name
                 self._save_version(version)
+            events.append(self._event(ev.REGISTERED_MODEL_RENAMED, model, stamp, old_name=name))
         return self.get_registered_model(new_name)
 
     def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
-        with self._store.lock():
+        with self._writing() as events:
             model = self._load_model(name)
             if description is not None and description != model.description:
                 stamp = now_iso()
@@ -149,12 +155,14 @@ class Registry:
                 self._touch(model, stamp)
                 model.history.append(self._entry(stamp, "description_changed"))
                 self._save_model(model)
+                events.append(self._event(ev.REGISTERED_MODEL_DESCRIPTION_CHANGED, model, stamp))
         return self.get_registered_model(name)
 
     def delete_registered_model(self, name: str) -> None:
-        with self._store.lock():
-            self._load_model(name)
+        with self._writing() as events:
+            model = self._load_model(name)
             self._store.remove_model_dir(name)
+            events.append(self._event(ev.REGISTERED_MODEL_DELETED, model, now_iso()))
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
         self.set_registered_model_tags(name, {key: value})
@@ -164,23 +172,26 @@ class Registry:
     ) -> RegisteredModel:
         """Set and remove several tags of a model in one write."""
         clean = dict(validate_tag(key, value) for key, value in tags.items())
-        with self._store.lock():
+        with self._writing() as events:
             model = self._load_model(name)
             stamp = now_iso()
-            if self._apply_tags(model.tags, model.history, clean, remove, stamp, name):
+            changes = self._apply_tags(model.tags, model.history, clean, remove, stamp, name)
+            if changes:
                 self._touch(model, stamp)
                 self._save_model(model)
+            events.extend(self._tag_events(model, stamp, changes, model_level=True))
         return model
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
-        with self._store.lock():
+        with self._writing() as events:
             model = self._load_model(name)
             if key not in model.tags:
                 raise NotFoundError(f"model '{name}' has no tag {key!r}")
             stamp = now_iso()
-            self._apply_tags(model.tags, model.history, {}, [key], stamp, name)
+            changes = self._apply_tags(model.tags, model.history, {}, [key], stamp, name)
             self._touch(model, stamp)
             self._save_model(model)
+            events.extend(self._tag_events(model, stamp, changes, model_level=True))
 
     def list_registered_models(self) -> list[RegisteredModel]:
         """Every model, by name, with its latest version per stage."""
@@ -268,10 +279,10 @@ class Registry:
 
         recorded = {"user": self.user, **git_lineage(Path.cwd(), self.root)}
         recorded.update(lineage or {})
-        with self._store.lock():
+        with self._writing() as events:
             if create_model and not self._store.model_exists(name):
                 self._check_name_free(name)
-                self._create_model_unlocked(name)
+                events.append(self._create_model_unlocked(name))
             model = self._load_model(name)
             if not allow_duplicate and artifact is not None:
                 newest = self._newest_version(model)
@@ -308,6 +319,7 @@ class Registry:
             model.last_version = number
             self._touch(model, stamp)
             self._save_model(model)
+            events.append(self._event(ev.MODEL_VERSION_CREATED, version, stamp))
         return RegisterResult(version, created=True)
 
     def register_model(
@@ -334,7 +346,7 @@ class Registry:
         self, name: str, version: int | str, description: str | None = None
     ) -> ModelVersion:
         number = _version_number(version)
-        with self._store.lock():
+        with self._writing() as events:
             model = self._load_model(name)
             mv = self._load_version(model, number)
             if description is not None and description != mv.description:
@@ -343,6 +355,7 @@ class Registry:
                 mv.last_updated_timestamp = iso_to_ms(stamp)
                 mv.history.append(self._entry(stamp, "description_changed"))
                 self._save_version(mv)
+                events.append(self._event(ev.MODEL_VERSION_DESCRIPTION_CHANGED, mv, stamp))
         return mv
 
     def transition_model_version_stage(
@@ -363,14 +376,15 @@ class Registry:
                 f"{' or '.join(ARCHIVING_STAGES)}, not {target}"
             )
         number = _version_number(version)
-        with self._store.lock():
+        with self._writing() as events:
             model = self._load_model(name)
             mv = self._load_version(model, number)
             stamp = now_iso()
-            changed = mv.current_stage != target
-            if changed:
+            previous = mv.current_stage
+            if previous != target:
                 self._set_stage(mv, target, stamp, comment)
                 self._save_version(mv)
+            archived: list[ModelVersion] = []
             if archive_existing_versions:
                 for other in self._versions(model):
                     if other.version != number and other.current_stage == target:
@@ -378,18 +392,41 @@ class Registry:
                             other, "Archived", stamp, f"archived: version {number} entered {target}"
                         )
                         self._save_version(other)
-                        changed = True
+                        archived.append(other)
             # A transition that changes nothing must not rewrite model.yaml.
-            if changed:
+            if previous != target or archived:
                 self._touch(model, stamp)
                 self._save_model(model)
+            if previous != target:
+                events.append(
+                    self._event(
+                        ev.MODEL_VERSION_STAGE_CHANGED,
+                        mv,
+                        stamp,
+                        from_stage=previous,
+                        to_stage=target,
+                        archived_versions=[other.version for other in archived],
+                        comment=comment,
+                    )
+                )
+            events.extend(
+                self._event(
+                    ev.MODEL_VERSION_STAGE_CHANGED,
+                    other,
+                    stamp,
+                    from_stage=target,
+                    to_stage="Archived",
+                    archived_by=number,
+                )
+                for other in archived
+            )
         return mv
 
     def delete_model_version(self, name: str, version: int | str) -> None:
         number = _version_number(version)
-        with self._store.lock():
+        with self._writing() as events:
             model = self._load_model(name)
-            self._load_version(model, number)
+            deleted = self._load_version(model, number)
             stamp = now_iso()
             dropped = [alias for alias, target in model.aliases.items() if target == number]
             for alias in dropped:
@@ -403,6 +440,11 @@ class Registry:
             # model.yaml first: it keeps last_version, so the number is never reused.
             self._save_model(model)
             self._store.remove_version_file(name, number)
+            events.extend(
+                self._event(ev.MODEL_VERSION_ALIAS_DELETED, deleted, stamp, alias=alias)
+                for alias in dropped
+            )
+            events.append(self._event(ev.MODEL_VERSION_DELETED, deleted, stamp))
 
     def search_model_versions(
         self,
@@ -451,26 +493,31 @@ class Registry:
         """Set and remove several tags of a version in one write."""
         clean = dict(validate_tag(key, value) for key, value in tags.items())
         number = _version_number(version)
-        with self._store.lock():
+        with self._writing() as events:
             model = self._load_model(name)
             mv = self._load_version(model, number)
             stamp = now_iso()
-            if self._apply_tags(mv.tags, mv.history, clean, remove, stamp, f"{name} {number}"):
+            changes = self._apply_tags(
+                mv.tags, mv.history, clean, remove, stamp, f"{name} {number}"
+            )
+            if changes:
                 mv.last_updated_timestamp = iso_to_ms(stamp)
                 self._save_version(mv)
+            events.extend(self._tag_events(mv, stamp, changes, model_level=False))
         return mv
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
         number = _version_number(version)
-        with self._store.lock():
+        with self._writing() as events:
             model = self._load_model(name)
             mv = self._load_version(model, number)
             if key not in mv.tags:
                 raise NotFoundError(f"version {number} of model '{name}' has no tag {key!r}")
             stamp = now_iso()
-            self._apply_tags(mv.tags, mv.history, {}, [key], stamp, name)
+            changes = self._apply_tags(mv.tags, mv.history, {}, [key], stamp, name)
             mv.last_updated_timestamp = iso_to_ms(stamp)
             self._save_version(mv)
+            events.extend(self._tag_events(mv, stamp, changes, model_level=False))
 
     # -- aliases -----------------------------------------------------------------------
 
@@ -479,9 +526,9 @@ class Registry:
     ) -> ModelVersion:
         validate_alias(alias)
         number = _version_number(version)
-        with self._store.lock():
+        with self._writing() as events:
             model = self._load_model(name)
-            self._load_version(model, number)  # the version must exist
+            target = self._load_version(model, number)  # the version must exist
             previous = model.aliases.get(alias)
             if previous != number:
                 stamp = now_iso()
@@ -494,10 +541,20 @@ class Registry:
                 model.history.append(entry)
                 self._touch(model, stamp)
                 self._save_model(model)
-            return self._load_version(model, number)
+                target = self._load_version(model, number)
+                events.append(
+                    self._event(
+                        ev.MODEL_VERSION_ALIAS_CREATED,
+                        target,
+                        stamp,
+                        alias=alias,
+                        previous_version=previous,
+                    )
+                )
+        return target
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        with self._store.lock():
+        with self._writing() as events:
             model = self._load_model(name)
             if alias not in model.aliases:
                 raise NotFoundError(f"model '{name}' has no alias {alias!r}")
@@ -506,6 +563,8 @@ class Registry:
             model.history.append(self._entry(stamp, "alias_deleted", alias=alias, version=number))
             self._touch(model, stamp)
             self._save_model(model)
+            target = self._load_version(model, number)
+            events.append(self._event(ev.MODEL_VERSION_ALIAS_DELETED, target, stamp, alias=alias))
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         model = self._load_model(name)
@@ -627,20 +686,64 @@ class Registry:
         remove: Iterable[str],
         stamp: str,
         owner: str,
-    ) -> bool:
-        changed = False
+    ) -> list[tuple[str, str | None]]:
+        """Apply tag changes; returns them as (key, new value or None when deleted)."""
+        changes: list[tuple[str, str | None]] = []
         for key in remove:
             if key not in target:
                 raise NotFoundError(f"{owner} has no tag {key!r}")
             del target[key]
             history.append(self._entry(stamp, "tag_deleted", key=key))
-            changed = True
+            changes.append((key, None))
         for key, value in tags.items():
             if target.get(key) != value:
                 target[key] = value
                 history.append(self._entry(stamp, "tag_set", key=key, value=value))
-                changed = True
-        return changed
+                changes.append((key, value))
+        return changes
+
+    def _tag_events(
+        self,
+        entity: RegisteredModel | ModelVersion,
+        stamp: str,
+        changes: list[tuple[str, str | None]],
+        *,
+        model_level: bool,
+    ) -> list[ev.Event]:
+        set_type = ev.REGISTERED_MODEL_TAG_SET if model_level else ev.MODEL_VERSION_TAG_SET
+        deleted_type = (
+            ev.REGISTERED_MODEL_TAG_DELETED if model_level else ev.MODEL_VERSION_TAG_DELETED
+        )
+        return [
+            self._event(deleted_type, entity, stamp, key=key)
+            if value is None
+            else self._event(set_type, entity, stamp, key=key, value=value)
+            for key, value in changes
+        ]
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[list[ev.Event]]:
+        """Hold the lock for one write; publish its events once it is durable.
+
+        Events are delivered after the lock is released, so a slow or failing subscriber
+        never holds up other writers and never undoes the change."""
+        events: list[ev.Event] = []
+        with self._store.lock():
+            yield events
+        for event in events:
+            for subscriber in self.subscribers:
+                subscriber(event)
+
+    def _event(
+        self, kind: str, entity: RegisteredModel | ModelVersion, stamp: str, **data: Any
+    ) -> ev.Event:
+        return ev.Event(
+            type=kind,
+            entity=entity.to_dict(),
+            user=self.user,
+            timestamp=stamp,
+            data={key: value for key, value in data.items() if value is not None},
+        )
 
     def _check_name_free(self, name: str, renaming: str | None = None) -> None:
         for existing in self._store.model_names():
@@ -654,7 +757,7 @@ class Registry:
                     "case; the folder would clash on macOS and Windows checkouts"
                 )
 
-    def _create_model_unlocked(self, name: str) -> None:
+    def _create_model_unlocked(self, name: str) -> ev.Event:
         stamp = now_iso()
         model = RegisteredModel(
             name=name,
@@ -665,6 +768,7 @@ class Registry:
         )
         self._store.ensure_model_dirs(name)
         self._save_model(model)
+        return self._event(ev.REGISTERED_MODEL_CREATED, model, stamp)
 
     def _load_model(self, name: str) -> RegisteredModel:
         validate_model_name(name)

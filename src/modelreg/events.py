@@ -1,0 +1,67 @@
+"""Events: what a registry write tells the outside world once it is durable.
+
+Event names follow MLflow's webhook events where MLflow has one
+(``model_version.created``, ``model_version_alias.created``, ...); the others use the
+same ``entity.action`` shape (``model_version.stage_changed``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+REGISTERED_MODEL_CREATED = "registered_model.created"
+REGISTERED_MODEL_RENAMED = "registered_model.renamed"
+REGISTERED_MODEL_DELETED = "registered_model.deleted"
+REGISTERED_MODEL_DESCRIPTION_CHANGED = "registered_model.description_changed"
+REGISTERED_MODEL_TAG_SET = "registered_model_tag.set"
+REGISTERED_MODEL_TAG_DELETED = "registered_model_tag.deleted"
+MODEL_VERSION_CREATED = "model_version.created"
+MODEL_VERSION_DELETED = "model_version.deleted"
+MODEL_VERSION_STAGE_CHANGED = "model_version.stage_changed"
+MODEL_VERSION_DESCRIPTION_CHANGED = "model_version.description_changed"
+MODEL_VERSION_TAG_SET = "model_version_tag.set"
+MODEL_VERSION_TAG_DELETED = "model_version_tag.deleted"
+MODEL_VERSION_ALIAS_CREATED = "model_version_alias.created"
+MODEL_VERSION_ALIAS_DELETED = "model_version_alias.deleted"
+
+EVENT_TYPES = (
+    REGISTERED_MODEL_CREATED,
+    REGISTERED_MODEL_RENAMED,
+    REGISTERED_MODEL_DELETED,
+    REGISTERED_MODEL_DESCRIPTION_CHANGED,
+    REGISTERED_MODEL_TAG_SET,
+    REGISTERED_MODEL_TAG_DELETED,
+    MODEL_VERSION_CREATED,
+    MODEL_VERSION_DELETED,
+    MODEL_VERSION_STAGE_CHANGED,
+    MODEL_VERSION_DESCRIPTION_CHANGED,
+    MODEL_VERSION_TAG_SET,
+    MODEL_VERSION_TAG_DELETED,
+    MODEL_VERSION_ALIAS_CREATED,
+    MODEL_VERSION_ALIAS_DELETED,
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change: its type, the entity as the JSON output shows it, who, when, and
+    what changed (``data``: from/to stage, alias, tag key and value, ...)."""
+
+    type: str
+    entity: dict[str, Any]
+    user: str
+    timestamp: str
+    data: dict[str, Any] = field(default_factory=dict)
+    delivery_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.type,
+            "delivery_id": self.delivery_id,
+            "timestamp": self.timestamp,
+            "user": self.user,
+            "data": dict(self.data),
+            "entity": self.entity,
+        }
