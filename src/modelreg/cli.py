@@ -18,6 +18,7 @@ from modelreg import quick, render
 from modelreg._version import __version__
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import InterruptedByUserError, InvalidInputError, RegistryError
+from modelreg.names import validate_alias
 from modelreg.refs import Ref, parse_ref, parse_ref_args
 from modelreg.registry import Registry
 from modelreg.render import HISTORY_COLUMNS, MODEL_COLUMNS, VERSION_COLUMNS, Format
@@ -249,6 +250,11 @@ def register(
 ) -> None:
     """Register a new version of a model."""
     registry = _open()
+    # A bad --stage or --alias must be refused before the version is written.
+    if stage is not None:
+        registry.config.canonical_stage(stage)
+    for each in alias or []:
+        validate_alias(each)
     result = registry.register(
         name,
         source,
@@ -285,13 +291,21 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List the models, or the versions of one model."""
+    from modelreg.errors import CorruptFileError
+
     registry = _open()
+    # Corrupt files are skipped and named on stderr after the healthy data (exit 7).
+    errors: list[CorruptFileError] = []
     if name is None:
-        models = [model.to_dict() for model in registry.list_registered_models()]
+        models = [model.to_dict() for model in registry.list_registered_models(errors=errors)]
         render.emit(models, fmt, MODEL_COLUMNS)
     else:
-        versions = [mv.to_dict() for mv in registry.list_versions(name)]
+        versions = [mv.to_dict() for mv in registry.list_versions(name, errors=errors)]
         render.emit(versions, fmt, VERSION_COLUMNS)
+    for err in errors:
+        render.error(str(err))
+    if errors:
+        raise typer.Exit(CorruptFileError.exit_code)
 
 
 @app.command()
@@ -352,40 +366,143 @@ def update(
 
 
 def _transition(
-    ref: Ref, stage: str, archive_existing: bool, comment: str | None, fmt: Format
+    ref: Ref,
+    stage: str,
+    archive_existing: bool,
+    comment: str | None,
+    fmt: Format,
+    force: bool = False,
 ) -> None:
     registry = _open()
     mv = registry.resolve_version(ref)
     before = mv.current_stage
     moved = registry.transition_model_version_stage(
-        mv.name, mv.version, stage, archive_existing, comment=comment
+        mv.name, mv.version, stage, archive_existing, comment=comment, force=force
     )
-    render.message(f"{_label(moved)}: {before} -> {moved.current_stage}")
+    forced = " (forced)" if force and moved.history[-1].get("forced") else ""
+    render.message(f"{_label(moved)}: {before} -> {moved.current_stage}{forced}")
     render.emit_entity(moved, fmt)
+
+
+def _ref_and_last(args: list[str], last: str) -> tuple[Ref, str]:
+    """``NAME [VERSION] LAST``: a version reference followed by one more argument."""
+    if len(args) < 2:
+        raise InvalidInputError(f"expected NAME VERSION {last}")
+    return _ref(args[:-1], allow_model=False), args[-1]
+
+
+StageArgs = Annotated[
+    list[str],
+    typer.Argument(
+        help="NAME VERSION STAGE (or NAME@ALIAS STAGE, models:/NAME/N STAGE).",
+        show_default=False,
+    ),
+]
+CommentOption = Annotated[
+    str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
+]
 
 
 @app.command()
 def transition(
-    args: Annotated[
-        list[str],
-        typer.Argument(
-            help="NAME VERSION STAGE (or NAME@ALIAS STAGE, models:/NAME/N STAGE).",
-            show_default=False,
-        ),
-    ],
+    args: StageArgs,
     archive_existing: Annotated[
         bool,
         typer.Option("--archive-existing", help="Archive the other versions in the target stage."),
     ] = False,
-    comment: Annotated[
-        str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
-    ] = None,
+    comment: CommentOption = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Bypass the registry's rules (only where rules.allow_force is true; "
+            "needs --comment, recorded as forced).",
+        ),
+    ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Move a version to another stage."""
-    if len(args) < 2:
-        raise InvalidInputError("expected NAME VERSION STAGE")
-    _transition(_ref(args[:-1], allow_model=False), args[-1], archive_existing, comment, fmt)
+    """Move a version to another stage (the registry's rules must allow it)."""
+    ref, stage = _ref_and_last(args, "STAGE")
+    _transition(ref, stage, archive_existing, comment, fmt, force)
+
+
+@app.command()
+def promote(
+    args: StageArgs,
+    comment: CommentOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Run the target stage's validation checks, then transition if the rules allow it.
+
+    On failure the version is tagged (validation=failed by default), the reasons are
+    recorded in its history, and the command exits 5."""
+    ref, stage = _ref_and_last(args, "STAGE")
+    registry = _open()
+    mv = registry.resolve_version(ref)
+    before = mv.current_stage
+    moved, results = registry.promote(
+        mv.name, mv.version, stage, comment=comment, on_output=lambda line: render.message(line)
+    )
+    for result in results:
+        render.message(f"check {result.name}: passed in {result.seconds:.1f} s")
+    render.message(f"{_label(moved)}: {before} -> {moved.current_stage}")
+    render.emit_entity(moved, fmt)
+
+
+def _decision(args: list[str], comment: str | None, fmt: Format, action: str) -> None:
+    ref, stage = _ref_and_last(args, "STAGE")
+    registry = _open()
+    mv = registry.resolve_version(ref)
+    record = {
+        "request": registry.request_transition,
+        "approve": registry.approve_transition,
+        "reject": registry.reject_transition,
+    }[action]
+    updated = record(mv.name, mv.version, stage, comment)
+    verb = {"request": "Requested", "approve": "Approved", "reject": "Rejected"}[action]
+    render.message(f"{verb}: {_label(updated)} -> {registry.config.canonical_stage(stage)}")
+    render.emit_entity(updated, fmt)
+
+
+@app.command()
+def request(
+    args: StageArgs, comment: CommentOption = None, fmt: FormatOption = Format.table
+) -> None:
+    """Ask for a version to be moved to a stage."""
+    _decision(args, comment, fmt, "request")
+
+
+@app.command()
+def approve(
+    args: StageArgs, comment: CommentOption = None, fmt: FormatOption = Format.table
+) -> None:
+    """Approve moving a version to a stage."""
+    _decision(args, comment, fmt, "approve")
+
+
+@app.command()
+def reject(
+    args: StageArgs, comment: CommentOption = None, fmt: FormatOption = Format.table
+) -> None:
+    """Reject moving a version to a stage."""
+    _decision(args, comment, fmt, "reject")
+
+
+@app.command()
+def comment(
+    args: Annotated[
+        list[str],
+        typer.Argument(help="NAME VERSION TEXT (or NAME@ALIAS TEXT).", show_default=False),
+    ],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Add a comment to a version's history."""
+    ref, text = _ref_and_last(args, "TEXT")
+    registry = _open()
+    mv = registry.resolve_version(ref)
+    updated = registry.comment_model_version(mv.name, mv.version, text)
+    render.message(f"Commented on {_label(updated)}")
+    render.emit_entity(updated, fmt)
 
 
 @app.command()
@@ -479,6 +596,37 @@ def delete(
     render.message(f"Deleted {what}")
     record["deleted"] = True
     render.emit(record, fmt, [render.Column(key, key) for key in record])
+
+
+@app.command()
+def check(
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Also fix what can be fixed without losing data: temporary files of "
+            "interrupted writes, interrupted deletes, derived data. Never deletes a version.",
+        ),
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Verify the whole registry folder (exit 7 on problems); for CI and pre-commit."""
+    from modelreg.check import check_registry
+    from modelreg.errors import CheckFailedError
+    from modelreg.store import find_root
+
+    report = check_registry(find_root(_State.registry_path), repair=repair)
+    if report.findings or fmt in (Format.json, Format.yaml):
+        render.emit([finding.to_dict() for finding in report.findings], fmt, render.FINDING_COLUMNS)
+    if report.repairs:
+        render.message(f"Repaired {len(report.repairs)} problem(s) in {report.root}")
+    if report.clean:
+        render.message(f"No problems found in {report.root}")
+        return
+    problems = report.problems
+    repairable = sum(finding.repairable for finding in problems)
+    hint = f"; {repairable} can be repaired with `modelreg check --repair`" if repairable else ""
+    raise CheckFailedError(f"{len(problems)} problem(s) found in {report.root}{hint}")
 
 
 def run(args: list[str] | None = None) -> None:

@@ -14,7 +14,7 @@ DEFAULT_STAGES = ("None", "Staging", "Production", "Archived")
 DEFAULT_LOCK_TIMEOUT = 10.0
 # MLflow allows archive_existing_versions only when entering these two stages.
 ARCHIVING_STAGES = ("Staging", "Production")
-KNOWN_KEYS = ("modelreg", "stages", "exclusive_stages", "lock_timeout")
+KNOWN_KEYS = ("modelreg", "stages", "exclusive_stages", "lock_timeout", "rules", "hooks")
 
 
 @dataclass(frozen=True)

@@ -39,12 +39,17 @@ def git_lineage(cwd: Path, exclude: Path | None = None) -> dict[str, Any]:
     changes the registry itself, and that says nothing about the code.
     """
     commit = _git(["rev-parse", "HEAD"], cwd)
-    if commit is None:
+    top = _git(["rev-parse", "--show-toplevel"], cwd)
+    if commit is None or top is None:
         return {}
-    status_args = ["status", "--porcelain", "--untracked-files=no"]
+    # The whole work tree counts, not only the folder the command runs in.
+    status_args = ["status", "--porcelain", "--untracked-files=no", "--", ":(top)"]
     if exclude is not None:
-        status_args += ["--", ".", f":(exclude){exclude.resolve()}"]
-    status = _git(status_args, cwd)
+        registry = exclude.resolve()
+        if registry.is_relative_to(Path(top).resolve()):
+            inside = registry.relative_to(Path(top).resolve()).as_posix()
+            status_args.append(f":(top,exclude){inside}")
+    status = _git(status_args, Path(top))
     lineage: dict[str, Any] = {"git_commit": commit, "git_dirty": bool(status)}
     branch = _git(["rev-parse", "--abbrev-ref", "HEAD"], cwd)
     if branch and branch != "HEAD":

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from modelreg import events as ev
+from modelreg import workflow
 from modelreg.config import ARCHIVING_STAGES, Config, effective_lock_timeout, parse_config
 from modelreg.entities import (
     HistoryEntry,
@@ -25,13 +26,15 @@ from modelreg.entities import (
 )
 from modelreg.errors import (
     ConflictError,
+    CorruptFileError,
     InvalidInputError,
     NotFoundError,
     RegistryError,
+    RuleViolationError,
 )
 from modelreg.names import validate_alias, validate_model_name, validate_tag
 from modelreg.refs import Ref, local_artifact_path, parse_uri
-from modelreg.store import CONFIG_FILE, GITIGNORE, Store, atomic_write, find_root
+from modelreg.store import CONFIG_FILE, GITIGNORE, Store, _crash_point, atomic_write, find_root
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Registry:
         timeout = lock_timeout if lock_timeout is not None else effective_lock_timeout(self.config)
         self._store = Store(self.root, timeout)
         self._user: str | None = None
+        self._rules: workflow.Rules | None = None
         # Called with every event once its change is durable (notifications subscribe).
         self.subscribers: list[Callable[[ev.Event], None]] = []
 
@@ -78,6 +82,16 @@ class Registry:
         atomic_write(root / ".gitignore", GITIGNORE.encode())
         atomic_write(root / CONFIG_FILE, yamlio.dumps(config.to_doc()).encode())
         return cls(root)
+
+    @property
+    def rules(self) -> workflow.Rules:
+        """The promotion rules of registry.yaml (checked when first needed, so that a
+        broken rules section does not stop reads; `check` reports it)."""
+        if self._rules is None:
+            self._rules = workflow.parse_rules(
+                self.config.raw.get("rules"), self.config.stages, self.root / CONFIG_FILE
+            )
+        return self._rules
 
     @property
     def lock_path(self) -> Path:
@@ -161,6 +175,15 @@ class Registry:
     def delete_registered_model(self, name: str) -> None:
         with self._writing() as events:
             model = self._load_model(name)
+            protected = [
+                mv for mv in self._versions(model) if self.rules.is_protected(mv.current_stage)
+            ]
+            if protected:
+                raise RuleViolationError(
+                    f"model '{name}' has versions in protected stages ("
+                    + ", ".join(f"version {mv.version} in {mv.current_stage}" for mv in protected)
+                    + "); move them to another stage first"
+                )
             self._store.remove_model_dir(name)
             events.append(self._event(ev.REGISTERED_MODEL_DELETED, model, now_iso()))
 
@@ -193,9 +216,30 @@ class Registry:
             self._save_model(model)
             events.extend(self._tag_events(model, stamp, changes, model_level=True))
 
-    def list_registered_models(self) -> list[RegisteredModel]:
-        """Every model, by name, with its latest version per stage."""
-        return [self.get_registered_model(name) for name in self._store.model_names()]
+    def list_registered_models(
+        self, errors: list[CorruptFileError] | None = None
+    ) -> list[RegisteredModel]:
+        """Every model, by name, with its latest version per stage.
+
+        With ``errors``, a corrupt model or version file (or a symlinked model folder) is
+        appended there and skipped instead of raised, so everything healthy is listed.
+        """
+        if errors is None:
+            return [self.get_registered_model(name) for name in self._store.model_names()]
+        errors.extend(
+            CorruptFileError(path, "is a symlink; refusing to follow it")
+            for path in self._store.symlinked_model_folders()
+        )
+        models = []
+        for name in self._store.model_names():
+            try:
+                model = self._load_model(name)
+            except CorruptFileError as exc:
+                errors.append(exc)
+                continue
+            model.latest_versions = self._latest_per_stage(name, self._versions(model, errors))
+            models.append(model)
+        return models
 
     def search_registered_models(
         self,
@@ -316,6 +360,7 @@ class Registry:
             # version above last_version, which the next write skips over and
             # `check --repair` records; never a counter pointing at nothing.
             self._save_version(version)
+            _crash_point("register:version_written")
             model.last_version = number
             self._touch(model, stamp)
             self._save_model(model)
@@ -366,10 +411,17 @@ class Registry:
         archive_existing_versions: bool = False,
         *,
         comment: str | None = None,
+        force: bool = False,
     ) -> ModelVersion:
         """Move a version to ``stage``; with ``archive_existing_versions`` the other
-        versions in that stage move to Archived (only for Staging and Production)."""
+        versions in that stage move to Archived (only for Staging and Production).
+
+        The registry's rules for the target stage must be met (RuleViolationError lists
+        every unmet condition); ``force`` bypasses them when the rules allow forcing,
+        and is recorded in the history with ``comment`` as the reason."""
         target = self.config.canonical_stage(stage)
+        if force and not comment:
+            raise InvalidInputError("a forced transition needs a reason: give a comment")
         if archive_existing_versions and target not in ARCHIVING_STAGES:
             raise InvalidInputError(
                 f"archive_existing_versions can only be used when moving to "
@@ -381,18 +433,31 @@ class Registry:
             mv = self._load_version(model, number)
             stamp = now_iso()
             previous = mv.current_stage
-            if previous != target:
-                self._set_stage(mv, target, stamp, comment)
-                self._save_version(mv)
+            forced = False
+            rule = self.rules.for_stage(target)
+            if rule is not None and previous != target:
+                forced = self._enforce_rules(rule, mv, previous, force)
+                archive_existing_versions = archive_existing_versions or rule.archive_existing
+            # The others leave the stage before this version enters it: at no instant
+            # (for a reader, or after a crash half-way) does the stage hold two versions
+            # the caller wanted alone there.
             archived: list[ModelVersion] = []
             if archive_existing_versions:
                 for other in self._versions(model):
                     if other.version != number and other.current_stage == target:
                         self._set_stage(
-                            other, "Archived", stamp, f"archived: version {number} entered {target}"
+                            other,
+                            "Archived",
+                            stamp,
+                            f"archived: version {number} entered {target}",
+                            archived_by=number,
                         )
                         self._save_version(other)
+                        _crash_point("transition:archived_one")
                         archived.append(other)
+            if previous != target:
+                self._set_stage(mv, target, stamp, comment, forced=forced or None)
+                self._save_version(mv)
             # A transition that changes nothing must not rewrite model.yaml.
             if previous != target or archived:
                 self._touch(model, stamp)
@@ -427,6 +492,20 @@ class Registry:
         with self._writing() as events:
             model = self._load_model(name)
             deleted = self._load_version(model, number)
+            if self.rules.is_protected(deleted.current_stage):
+                raise RuleViolationError(
+                    f"{name} version {number} is in {deleted.current_stage}, which the "
+                    "registry's rules protect from deletion; move it to another stage first"
+                )
+            if model.last_version < number:
+                # Record the number as handed out before its file goes, so that a crash
+                # below can never let the next register reuse it.
+                model.last_version = number
+                self._save_model(model)
+            # The rename into .trash is the delete; only then are the aliases dropped. A
+            # crash in between leaves aliases pointing at a trashed version, which
+            # `check --repair` finishes; never a live version that lost its aliases.
+            trashed = self._store.trash_version_file(name, number)
             stamp = now_iso()
             dropped = [alias for alias, target in model.aliases.items() if target == number]
             for alias in dropped:
@@ -435,11 +514,10 @@ class Registry:
                     self._entry(stamp, "alias_deleted", alias=alias, version=number)
                 )
             model.history.append(self._entry(stamp, "version_deleted", version=number))
-            model.last_version = max(model.last_version, number)
             self._touch(model, stamp)
-            # model.yaml first: it keeps last_version, so the number is never reused.
             self._save_model(model)
-            self._store.remove_version_file(name, number)
+            _crash_point("delete_version:model_saved")
+            self._store.discard(trashed)
             events.extend(
                 self._event(ev.MODEL_VERSION_ALIAS_DELETED, deleted, stamp, alias=alias)
                 for alias in dropped
@@ -594,6 +672,216 @@ class Registry:
             create_model=True,
         ).version
 
+    # -- approval workflow (beyond MLflow) ---------------------------------------------
+
+    def request_transition(
+        self, name: str, version: int | str, stage: str, comment: str | None = None
+    ) -> ModelVersion:
+        """Ask for ``version`` to be moved to ``stage`` (recorded for approvers)."""
+        return self._record_decision(
+            name, version, stage, workflow.REQUESTED, ev.MODEL_VERSION_TRANSITION_REQUESTED, comment
+        )
+
+    def approve_transition(
+        self, name: str, version: int | str, stage: str, comment: str | None = None
+    ) -> ModelVersion:
+        """Approve moving ``version`` to ``stage``; counts once per user, for this version,
+        stage and artifact, until the version changes stage."""
+        return self._record_decision(
+            name, version, stage, workflow.APPROVED, ev.MODEL_VERSION_APPROVED, comment
+        )
+
+    def reject_transition(
+        self, name: str, version: int | str, stage: str, comment: str | None = None
+    ) -> ModelVersion:
+        """Reject moving ``version`` to ``stage``; blocks it until the same user approves."""
+        return self._record_decision(
+            name, version, stage, workflow.REJECTED, ev.MODEL_VERSION_REJECTED, comment
+        )
+
+    def comment_model_version(self, name: str, version: int | str, text: str) -> ModelVersion:
+        """Add a comment to a version's history."""
+        if not text.strip():
+            raise InvalidInputError("a comment needs some text")
+        number = _version_number(version)
+        with self._writing() as events:
+            model = self._load_model(name)
+            mv = self._load_version(model, number)
+            stamp = now_iso()
+            mv.history.append(self._entry(stamp, workflow.COMMENTED, comment=text))
+            self._save_version(mv)
+            events.append(self._event(ev.MODEL_VERSION_COMMENTED, mv, stamp, comment=text))
+        return mv
+
+    def promote(
+        self,
+        name: str,
+        version: int | str,
+        stage: str,
+        *,
+        comment: str | None = None,
+        on_output: Callable[[str], None] | None = None,
+    ) -> tuple[ModelVersion, list[workflow.CheckResult]]:
+        """Run the target stage's validation checks, record their outcome and metrics,
+        then transition under the rules. On any failure the version is tagged with the
+        rules' failure tag, the reasons are recorded, and RuleViolationError is raised."""
+        target = self.config.canonical_stage(stage)
+        mv = self.get_model_version(name, version)
+        rule = self.rules.for_stage(target)
+        results = [
+            workflow.run_check(check, self._check_env(mv, target), self.root, on_output)
+            for check in (rule.checks if rule else ())
+        ]
+        if results:
+            mv = self._record_checks(mv, target, results)
+        try:
+            failed = [result for result in results if not result.passed]
+            if failed:
+                reasons = [f"check '{result.name}' {result.reason}" for result in failed]
+                raise RuleViolationError(
+                    f"cannot promote {name} version {mv.version} to {target}:\n  - "
+                    + "\n  - ".join(reasons),
+                    reasons,
+                )
+            moved = self.transition_model_version_stage(name, mv.version, target, comment=comment)
+        except RuleViolationError as exc:
+            self._record_validation_failure(mv, target, exc.unmet or [exc.message])
+            raise
+        if rule is not None:
+            key, _ = self.rules.failure_tag
+            moved = self.set_model_version_tags(name, mv.version, {key: "passed"})
+        return moved, results
+
+    def _enforce_rules(
+        self, rule: workflow.StageRule, mv: ModelVersion, previous: str, force: bool
+    ) -> bool:
+        """Raise unless the rules allow the move; True when it goes ahead by force."""
+        start = workflow.last_stage_change(mv.history) + 1
+        state = workflow.window(mv, rule.stage, start, len(mv.history))
+        unmet = workflow.unmet_conditions(self.rules, rule, mv, previous, state)
+        if not unmet:
+            return False
+        if force and self.rules.allow_force:
+            return True
+        listing = "\n  - ".join(unmet)
+        hint = (
+            "\n(--force is not allowed by this registry's rules: rules.allow_force)"
+            if force
+            else ""
+        )
+        raise RuleViolationError(
+            f"cannot move {mv.name} version {mv.version} from {previous} to {rule.stage}:"
+            f"\n  - {listing}{hint}",
+            unmet,
+        )
+
+    def _record_decision(
+        self,
+        name: str,
+        version: int | str,
+        stage: str,
+        action: str,
+        event_type: str,
+        comment: str | None,
+    ) -> ModelVersion:
+        target = self.config.canonical_stage(stage)
+        number = _version_number(version)
+        with self._writing() as events:
+            model = self._load_model(name)
+            mv = self._load_version(model, number)
+            if action != workflow.REQUESTED:
+                self._check_approver(mv, target)
+            stamp = now_iso()
+            mv.history.append(
+                self._entry(stamp, action, stage=target, comment=comment, **workflow.entry_sha(mv))
+            )
+            self._save_version(mv)
+            events.append(self._event(event_type, mv, stamp, stage=target, comment=comment))
+        return mv
+
+    def _check_approver(self, mv: ModelVersion, stage: str) -> None:
+        rule = self.rules.for_stage(stage)
+        if rule is None:
+            return
+        if rule.approvers is not None and self.user not in rule.approvers:
+            raise RuleViolationError(
+                f"{self.user} may not approve or reject moves to {stage}; the approvers are: "
+                + ", ".join(rule.approvers)
+            )
+        if not self.rules.allow_self_approval:
+            start = workflow.last_stage_change(mv.history) + 1
+            state = workflow.window(mv, stage, start, len(mv.history))
+            if workflow.requester_of(mv, state) == self.user:
+                raise RuleViolationError(
+                    f"{self.user} requested (or registered) this version and may not approve "
+                    "it: the registry's rules forbid self-approval"
+                )
+
+    def _check_env(self, mv: ModelVersion, stage: str) -> dict[str, str]:
+        return {
+            "MODELREG_NAME": mv.name,
+            "MODELREG_VERSION": str(mv.version),
+            "MODELREG_STAGE": stage,
+            "MODELREG_CURRENT_STAGE": mv.current_stage,
+            "MODELREG_SOURCE": self.artifact_location(mv),
+            "MODELREG_RUN_ID": mv.run_id or "",
+            "MODELREG_REGISTRY": str(self.root.resolve()),
+        }
+
+    def _record_checks(
+        self, mv: ModelVersion, stage: str, results: list[workflow.CheckResult]
+    ) -> ModelVersion:
+        """Write the check runs into the history and their metrics onto the version."""
+        with self._writing() as events:
+            model = self._load_model(mv.name)
+            current = self._load_version(model, mv.version)
+            stamp = now_iso()
+            for result in results:
+                current.metrics.update(result.metrics)
+                current.history.append(
+                    self._entry(
+                        stamp,
+                        workflow.CHECK_RUN,
+                        stage=stage,
+                        check=result.name,
+                        passed=result.passed,
+                        exit_code=result.exit_code,
+                        seconds=round(result.seconds, 3),
+                        metrics=dict(result.metrics) or None,
+                        reason=result.reason,
+                        **workflow.entry_sha(current),
+                    )
+                )
+            current.last_updated_timestamp = iso_to_ms(stamp)
+            self._save_version(current)
+            events.extend(
+                self._event(
+                    ev.MODEL_VERSION_CHECK_COMPLETED,
+                    current,
+                    stamp,
+                    stage=stage,
+                    **result.to_dict(),
+                )
+                for result in results
+            )
+        return current
+
+    def _record_validation_failure(self, mv: ModelVersion, stage: str, reasons: list[str]) -> None:
+        key, value = self.rules.failure_tag
+        with self._writing() as events:
+            model = self._load_model(mv.name)
+            current = self._load_version(model, mv.version)
+            stamp = now_iso()
+            current.history.append(
+                self._entry(stamp, workflow.VALIDATION_FAILED, stage=stage, reasons=reasons)
+            )
+            changes = self._apply_tags(
+                current.tags, current.history, {key: value}, (), stamp, mv.name
+            )
+            current.last_updated_timestamp = iso_to_ms(stamp)
+            self._save_version(current)
+            events.extend(self._tag_events(current, stamp, changes, model_level=False))
+
     # -- references, listing, history (beyond MLflow) ----------------------------------
 
     def resolve(self, ref: Ref) -> RegisteredModel | ModelVersion:
@@ -632,14 +920,31 @@ class Registry:
             return mv.source
         return str(local) if local.is_absolute() else os.path.normpath(self.root.resolve() / local)
 
-    def list_versions(self, name: str) -> list[ModelVersion]:
-        """Every version of one model, ascending."""
-        return self._versions(self._load_model(name))
+    def list_versions(
+        self, name: str, errors: list[CorruptFileError] | None = None
+    ) -> list[ModelVersion]:
+        """Every version of one model, ascending.
 
-    def all_versions(self) -> list[ModelVersion]:
+        With ``errors``, corrupt version files are appended there and skipped instead of
+        raised (a corrupt model.yaml still raises: without it no version can be read).
+        """
+        return self._versions(self._load_model(name), errors)
+
+    def all_versions(self, errors: list[CorruptFileError] | None = None) -> list[ModelVersion]:
+        """Every version of every model; ``errors`` as in :meth:`list_registered_models`."""
         versions: list[ModelVersion] = []
+        if errors is not None:
+            errors.extend(
+                CorruptFileError(path, "is a symlink; refusing to follow it")
+                for path in self._store.symlinked_model_folders()
+            )
         for name in self._store.model_names():
-            versions.extend(self.list_versions(name))
+            try:
+                versions.extend(self.list_versions(name, errors))
+            except CorruptFileError as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
         return versions
 
     def history(self, ref: Ref) -> list[HistoryEntry]:
@@ -665,7 +970,9 @@ class Registry:
     def _touch(self, model: RegisteredModel, stamp: str) -> None:
         model.last_updated_timestamp = iso_to_ms(stamp)
 
-    def _set_stage(self, mv: ModelVersion, stage: str, stamp: str, comment: str | None) -> None:
+    def _set_stage(
+        self, mv: ModelVersion, stage: str, stamp: str, comment: str | None, **extra: Any
+    ) -> None:
         mv.history.append(
             self._entry(
                 stamp,
@@ -673,6 +980,7 @@ class Registry:
                 from_stage=mv.current_stage,
                 to_stage=stage,
                 comment=comment,
+                **extra,
             )
         )
         mv.current_stage = stage
@@ -756,6 +1064,13 @@ class Registry:
                     f"model name '{name}' differs from existing model '{existing}' only in "
                     "case; the folder would clash on macOS and Windows checkouts"
                 )
+        # A folder without model.yaml is an interrupted create and is reused, unless it
+        # still holds versions: they are someone's data (`modelreg check` reports it).
+        if self._store.version_numbers(name):
+            raise ConflictError(
+                f"the folder of model '{name}' holds versions but no model.yaml; restore "
+                f"{self._store.model_file(name)} (e.g. from git) or run `modelreg check`"
+            )
 
     def _create_model_unlocked(self, name: str) -> ev.Event:
         stamp = now_iso()
@@ -773,7 +1088,11 @@ class Registry:
     def _load_model(self, name: str) -> RegisteredModel:
         validate_model_name(name)
         doc = self._store.read_model(name)
-        return RegisteredModel.from_doc(doc, self._store.model_file(name))
+        model = RegisteredModel.from_doc(doc, self._store.model_file(name))
+        # The folder is the name: a rename interrupted between renaming the folder and
+        # rewriting the files leaves the old name inside them (`check --repair` fixes it).
+        model.name = name
+        return model
 
     def _load_version(self, model: RegisteredModel, number: int) -> ModelVersion:
         path = self._store.version_file(model.name, number)
@@ -781,16 +1100,22 @@ class Registry:
         aliases = sorted(alias for alias, target in model.aliases.items() if target == number)
         mv = ModelVersion.from_doc(doc, path, aliases)
         if mv.version != number:
-            from modelreg.errors import CorruptFileError
-
             raise CorruptFileError(path, f"says version {mv.version} but is named {number}.yaml")
         mv.name = model.name
         return mv
 
-    def _versions(self, model: RegisteredModel) -> list[ModelVersion]:
-        return [
-            self._load_version(model, number) for number in self._store.version_numbers(model.name)
-        ]
+    def _versions(
+        self, model: RegisteredModel, errors: list[CorruptFileError] | None = None
+    ) -> list[ModelVersion]:
+        versions = []
+        for number in self._store.version_numbers(model.name):
+            try:
+                versions.append(self._load_version(model, number))
+            except CorruptFileError as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
+        return versions
 
     def _newest_version(self, model: RegisteredModel) -> ModelVersion | None:
         numbers = self._store.version_numbers(model.name)

@@ -83,6 +83,18 @@ HISTORY_COLUMNS = (
 )
 
 
+def _finding_status(record: Mapping[str, Any]) -> str:
+    return "repaired" if record.get("repaired") else "problem"
+
+
+FINDING_COLUMNS = (
+    Column("path", "path"),
+    Column("status", "repaired", getter=_finding_status),
+    Column("problem", "problem"),
+    Column("fix", "fix"),
+)
+
+
 def emit(data: Any, fmt: Format, columns: Sequence[Column]) -> None:
     """Print one record (a mapping) or a list of records in ``fmt``."""
     if fmt is Format.json:

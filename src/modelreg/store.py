@@ -17,6 +17,8 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,8 @@ TRASH_DIR = ".trash"
 MODEL_FILE = "model.yaml"
 VERSIONS_DIR = "versions"
 TMP_SUFFIX = ".tmp"
+# Separates model name and version in the name of a trashed version file.
+TRASH_VERSION_SEP = "~"
 GITIGNORE = f"""\
 # modelreg: lock file, temporary files of interrupted writes, caches, deleted models
 {LOCK_FILE}
@@ -46,6 +50,29 @@ GITIGNORE = f"""\
 """
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# A FIFO or device named like a record must not block the open; it is refused after fstat.
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+# Test hook (see _crash_point): read once, so a normal run pays one comparison per point.
+_CRASH_SPEC = os.environ.get("MODELREG_TEST_CRASH_AT") or None
+_crash_hits: dict[str, int] = {}
+
+
+def _crash_point(name: str) -> None:
+    """A named point of a write where the crash tests kill the process.
+
+    ``MODELREG_TEST_CRASH_AT=NAME`` (or ``NAME@K`` for the K-th time the point is reached)
+    makes this process SIGKILL itself there: no cleanup, no flush, exactly like a power
+    cut for everything above the page cache. Without the variable this does nothing.
+    """
+    if _CRASH_SPEC is None:
+        return
+    point, _, nth = _CRASH_SPEC.partition("@")
+    if point != name:
+        return
+    _crash_hits[name] = _crash_hits.get(name, 0) + 1
+    if _crash_hits[name] == int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def find_root(path: str | os.PathLike[str] | None = None) -> Path:
@@ -116,17 +143,29 @@ class Store:
     # -- reading -----------------------------------------------------------------------
 
     def model_names(self) -> list[str]:
-        """Names of the model folders, sorted; symlinked or invalid folders are skipped
-        (``check`` reports them)."""
+        """Names of the model folders, sorted; symlinked or invalid folders, and folders
+        without a model.yaml (an interrupted create), are skipped (``check`` reports them)."""
         try:
             entries = list(os.scandir(self.models_dir))
         except FileNotFoundError:
             return []
         names = []
         for entry in entries:
-            if entry.is_dir(follow_symlinks=False) and _is_valid_name(entry.name):
+            if (
+                entry.is_dir(follow_symlinks=False)
+                and _is_valid_name(entry.name)
+                and os.path.lexists(os.path.join(entry.path, MODEL_FILE))
+            ):
                 names.append(entry.name)
         return sorted(names)
+
+    def symlinked_model_folders(self) -> list[Path]:
+        """Entries of models/ that are symlinks: never followed, reported by readers."""
+        try:
+            entries = list(os.scandir(self.models_dir))
+        except FileNotFoundError:
+            return []
+        return sorted(Path(entry.path) for entry in entries if entry.is_symlink())
 
     def model_exists(self, name: str) -> bool:
         return os.path.lexists(self.model_dir(name) / MODEL_FILE)
@@ -134,8 +173,7 @@ class Store:
     def version_numbers(self, name: str) -> list[int]:
         """Version numbers present as files, ascending."""
         folder = self.versions_dir(name)
-        self._refuse_symlink(self.model_dir(name))
-        self._refuse_symlink(folder)
+        self._refuse_symlinks(folder)
         try:
             entries = os.listdir(folder)
         except FileNotFoundError:
@@ -149,12 +187,11 @@ class Store:
 
     def read_model(self, name: str) -> dict[str, Any]:
         path = self.model_file(name)
-        self._refuse_symlink(self.model_dir(name))
+        self._refuse_symlinks(path.parent)
         return self._read_mapping(path, lambda: f"registered model '{name}' not found")
 
     def read_version(self, name: str, version: int) -> dict[str, Any]:
-        self._refuse_symlink(self.model_dir(name))
-        self._refuse_symlink(self.versions_dir(name))
+        self._refuse_symlinks(self.versions_dir(name))
         return self._read_mapping(
             self.version_file(name, version),
             lambda: f"version {version} of model '{name}' not found",
@@ -165,37 +202,40 @@ class Store:
 
     def _read_mapping(self, path: Path, missing: Any) -> dict[str, Any]:
         try:
-            fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+            return read_mapping(path)
         except FileNotFoundError:
             raise NotFoundError(missing()) from None
-        except OSError as exc:
-            if os.path.islink(path):
-                raise CorruptFileError(path, "is a symlink; refusing to follow it") from None
-            raise CorruptFileError(path, f"cannot be read: {exc.strerror}") from None
-        with os.fdopen(fd, "rb") as handle:
-            data = handle.read(yamlio.MAX_FILE_BYTES + 1)
-        if len(data) > yamlio.MAX_FILE_BYTES:
-            raise CorruptFileError(path, "file is larger than 4 MB")
-        doc = yamlio.loads(data, path)
-        if not isinstance(doc, dict):
-            raise CorruptFileError(path, "expected a mapping of keys to values at the top")
-        return doc
 
     def _refuse_symlink(self, path: Path) -> None:
         # A model folder pointing outside the registry must never be read or written.
         if os.path.islink(path):
             raise CorruptFileError(path, "is a symlink; refusing to follow it")
 
+    def _refuse_symlinks(self, path: Path) -> None:
+        """Refuse ``path`` if it, or any folder between the root and it, is a symlink:
+        a symlinked models/NAME or versions/ folder would lead reads and writes outside
+        the registry."""
+        try:
+            parts = path.relative_to(self.root).parts
+        except ValueError:
+            raise CorruptFileError(path, "is outside the registry") from None
+        current = self.root
+        for part in parts:
+            current = current / part
+            self._refuse_symlink(current)
+
     # -- writing (callers hold the lock) -----------------------------------------------
 
     def write(self, path: Path, doc: Any) -> bool:
         """Write ``doc`` to ``path`` atomically; False when the file already held it."""
+        self._refuse_symlinks(path.parent)
         return atomic_write(path, yamlio.dumps(doc).encode("utf-8"))
 
     def ensure_model_dirs(self, name: str) -> None:
         self._mkdir(self.models_dir)
         self._mkdir(self.model_dir(name))
         self._mkdir(self.versions_dir(name))
+        _crash_point("create:folders_made")
 
     def _mkdir(self, path: Path) -> None:
         self._refuse_symlink(path)
@@ -210,22 +250,57 @@ class Store:
         path.unlink()
         fsync_dir(path.parent)
 
+    def trash_version_file(self, name: str, version: int) -> Path:
+        """Move a version file into .trash in one atomic rename, and return its new path.
+
+        The rename is the moment the version stops existing. Its name there,
+        ``NAME~VERSION.HEX.yaml`` (``~`` is never part of a model name), tells
+        ``check --repair`` which delete to finish if the process dies before the model
+        file has been updated and the trashed file discarded.
+        """
+        source = self.version_file(name, version)
+        self._refuse_symlinks(source.parent)
+        trash = self.root / TRASH_DIR
+        self._mkdir(trash)
+        target = trash / f"{name}{TRASH_VERSION_SEP}{int(version)}.{secrets.token_hex(4)}.yaml"
+        os.rename(source, target)
+        fsync_dir(source.parent)
+        _crash_point("delete_version:trashed")
+        return target
+
+    def discard(self, path: Path) -> None:
+        """Remove something from .trash for good (a crash here leaves it for ``check``)."""
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
     def remove_model_dir(self, name: str) -> None:
         """Delete a model folder: one atomic rename into .trash, then the slow part.
 
         A crash after the rename leaves the model gone and leftovers in .trash, which
         ``check --repair`` removes; a crash before it leaves the model whole.
         """
+        self._refuse_symlinks(self.model_dir(name))
         trash = self.root / TRASH_DIR
         self._mkdir(trash)
         target = trash / f"{name}.{secrets.token_hex(4)}"
         os.rename(self.model_dir(name), target)
         fsync_dir(self.models_dir)
+        _crash_point("delete_model:trashed")
         shutil.rmtree(target, ignore_errors=True)
 
     def rename_model_dir(self, old: str, new: str) -> None:
+        self._refuse_symlinks(self.model_dir(old))
+        self._refuse_symlink(self.model_dir(new))
+        # An interrupted create may have left the new name's folder behind, empty.
+        for leftover in (self.versions_dir(new), self.model_dir(new)):
+            with contextlib.suppress(OSError):  # missing, or not empty: rename decides
+                os.rmdir(leftover)
         os.rename(self.model_dir(old), self.model_dir(new))
         fsync_dir(self.models_dir)
+        _crash_point("rename:folder_renamed")
 
 
 def _is_valid_name(name: str) -> bool:
@@ -234,6 +309,33 @@ def _is_valid_name(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def read_mapping(path: Path) -> dict[str, Any]:
+    """Read one registry file as a mapping, refusing anything that is not a small regular
+    file holding safe YAML. FileNotFoundError when it is missing; CorruptFileError (which
+    names the file) for everything else."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if os.path.islink(path):
+            raise CorruptFileError(path, "is a symlink; refusing to follow it") from None
+        raise CorruptFileError(path, f"cannot be read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise CorruptFileError(path, "expected a file, found a folder")
+        if not stat.S_ISREG(mode):
+            raise CorruptFileError(path, "not a regular file (a pipe, socket or device)")
+        data = handle.read(yamlio.MAX_FILE_BYTES + 1)
+    if len(data) > yamlio.MAX_FILE_BYTES:
+        raise CorruptFileError(path, "file is larger than 4 MB")
+    doc = yamlio.loads(data, path)
+    if not isinstance(doc, dict):
+        raise CorruptFileError(path, "expected a mapping of keys to values at the top")
+    return doc
 
 
 def atomic_write(path: Path, data: bytes) -> bool:
@@ -252,18 +354,22 @@ def atomic_write(path: Path, data: bytes) -> bool:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
     try:
         try:
+            _crash_point("write:temp_created")
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
+            _crash_point("write:temp_written")
             os.fsync(fd)
         finally:
             os.close(fd)
+        _crash_point("write:before_replace")
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    _crash_point("write:replaced")
     fsync_dir(path.parent)
     return True
 

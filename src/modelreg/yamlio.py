@@ -11,7 +11,9 @@ a newline at the end; the same data always gives the same bytes.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -38,10 +40,15 @@ class _InvalidYamlError(Exception):
 def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     """Read and parse one registry file, refusing anything hostile."""
     try:
-        with path.open("rb") as handle:
+        # O_NONBLOCK: a FIFO named like a registry file must not hang the open.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise CorruptFileError(path, "expected a file, found a folder")
+            if not stat.S_ISREG(mode):
+                raise CorruptFileError(path, "not a regular file (a pipe, socket or device)")
             data = handle.read(max_bytes + 1)
-    except IsADirectoryError:
-        raise CorruptFileError(path, "expected a file, found a folder") from None
     except OSError as exc:
         raise CorruptFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
     if len(data) > max_bytes:

@@ -1,0 +1,531 @@
+"""Promotion rules, approvals and validation checks: the approval workflow MLflow leaves
+to hand-written scripts, declared in ``registry.yaml`` and enforced on every transition.
+
+The rules live under one ``rules`` key::
+
+    rules:
+      allow_force: true            # `transition --force` allowed (recorded as forced)
+      allow_self_approval: false   # the requester / registrant may not approve
+      failure_tag: {validation: failed}
+      stages:
+        Production:
+          from: [Staging]          # stages a version may come from
+          require: metrics.accuracy >= 0.90 AND metrics.f1 >= 0.88
+          approvals: 1             # distinct approvals needed
+          approvers: [alice@example.com]   # optional: who may approve
+          checks:                  # commands `modelreg promote` runs
+            - name: holdout
+              run: python validate.py
+              timeout: 300
+          archive_existing: true   # entering the stage archives the versions in it
+          protected: true          # versions in this stage cannot be deleted
+
+Approvals, rejections, check runs and stage changes are entries of the version's history.
+Everything here is a pure function of a version and its history, so the same code decides a
+live transition and audits the past one (``check --rules``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modelreg import filters
+from modelreg.entities import HistoryEntry, ModelVersion
+from modelreg.errors import CorruptFileError, FilterSyntaxError
+
+DEFAULT_CHECK_TIMEOUT = 600.0
+DEFAULT_FAILURE_TAG = ("validation", "failed")
+
+# History actions written by the workflow.
+REQUESTED = "transition_requested"
+APPROVED = "approved"
+REJECTED = "rejected"
+COMMENTED = "commented"
+CHECK_RUN = "check_run"
+VALIDATION_FAILED = "validation_failed"
+STAGE_CHANGED = "stage_changed"
+
+_RULE_KEYS = (
+    "from",
+    "require",
+    "approvals",
+    "approvers",
+    "checks",
+    "archive_existing",
+    "protected",
+)
+_TOP_KEYS = ("allow_force", "allow_self_approval", "failure_tag", "stages")
+
+
+@dataclass(frozen=True)
+class Check:
+    """A validation command: passes by exiting 0, may print a JSON object of metrics
+    on its last line."""
+
+    name: str
+    run: str
+    timeout: float = DEFAULT_CHECK_TIMEOUT
+
+
+@dataclass(frozen=True)
+class StageRule:
+    stage: str
+    from_stages: tuple[str, ...] | None = None  # None: from any stage
+    require: filters.Expr | None = None
+    approvals: int = 0
+    approvers: tuple[str, ...] | None = None  # None: anybody
+    checks: tuple[Check, ...] = ()
+    archive_existing: bool = False
+    protected: bool = False
+
+
+@dataclass(frozen=True)
+class Rules:
+    stages: Mapping[str, StageRule] = field(default_factory=dict)
+    allow_force: bool = False
+    allow_self_approval: bool = True
+    failure_tag: tuple[str, str] = DEFAULT_FAILURE_TAG
+
+    def for_stage(self, stage: str) -> StageRule | None:
+        return self.stages.get(stage)
+
+    def is_protected(self, stage: str) -> bool:
+        rule = self.stages.get(stage)
+        return rule is not None and rule.protected
+
+
+NO_RULES = Rules()
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def parse_rules(raw: Any, stages: Sequence[str], path: Path) -> Rules:
+    """The ``rules`` section of registry.yaml; every problem names its key."""
+    if raw is None:
+        return NO_RULES
+    section = _mapping(raw, "rules", path)
+    _known_keys(section, _TOP_KEYS, "rules", path)
+    parsed: dict[str, StageRule] = {}
+    for stage_name, body in _mapping(section.get("stages") or {}, "rules.stages", path).items():
+        key = f"rules.stages.{stage_name}"
+        stage = _known_stage(stage_name, stages, key, path)
+        parsed[stage] = _parse_stage_rule(stage, _mapping(body or {}, key, path), stages, key, path)
+    return Rules(
+        stages=parsed,
+        allow_force=_boolean(section.get("allow_force", False), "rules.allow_force", path),
+        allow_self_approval=_boolean(
+            section.get("allow_self_approval", True), "rules.allow_self_approval", path
+        ),
+        failure_tag=_failure_tag(section.get("failure_tag"), path),
+    )
+
+
+def _parse_stage_rule(
+    stage: str, body: Mapping[str, Any], stages: Sequence[str], key: str, path: Path
+) -> StageRule:
+    _known_keys(body, _RULE_KEYS, key, path)
+    from_stages = None
+    if "from" in body:
+        items = _string_list(body["from"], f"{key}.from", path)
+        from_stages = tuple(_known_stage(item, stages, f"{key}.from", path) for item in items)
+    require = None
+    if body.get("require") is not None:
+        text = body["require"]
+        if not isinstance(text, str):
+            raise CorruptFileError(path, f"'{key}.require' must be a filter expression (text)")
+        try:
+            require = filters.parse(text)
+        except FilterSyntaxError as exc:
+            raise CorruptFileError(path, f"'{key}.require' is not a valid filter: {exc}") from None
+    approvals = body.get("approvals", 0)
+    if isinstance(approvals, bool) or not isinstance(approvals, int) or approvals < 0:
+        raise CorruptFileError(path, f"'{key}.approvals' must be a whole number >= 0")
+    approvers = None
+    if body.get("approvers") is not None:
+        approvers = tuple(_string_list(body["approvers"], f"{key}.approvers", path))
+    return StageRule(
+        stage=stage,
+        from_stages=from_stages,
+        require=require,
+        approvals=approvals,
+        approvers=approvers,
+        checks=_parse_checks(body.get("checks") or [], f"{key}.checks", path),
+        archive_existing=_boolean(
+            body.get("archive_existing", False), f"{key}.archive_existing", path
+        ),
+        protected=_boolean(body.get("protected", False), f"{key}.protected", path),
+    )
+
+
+def _parse_checks(raw: Any, key: str, path: Path) -> tuple[Check, ...]:
+    if not isinstance(raw, list):
+        raise CorruptFileError(path, f"'{key}' must be a list of checks")
+    checks = []
+    for index, item in enumerate(raw, start=1):
+        item_key = f"{key}[{index}]"
+        body = _mapping(item, item_key, path)
+        _known_keys(body, ("name", "run", "timeout"), item_key, path)
+        run = body.get("run")
+        if not isinstance(run, str) or not run.strip():
+            raise CorruptFileError(path, f"'{item_key}.run' must be a command line")
+        name = body.get("name", f"check-{index}")
+        if not isinstance(name, str) or not name:
+            raise CorruptFileError(path, f"'{item_key}.name' must be text")
+        timeout = body.get("timeout", DEFAULT_CHECK_TIMEOUT)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise CorruptFileError(path, f"'{item_key}.timeout' must be a number of seconds > 0")
+        checks.append(Check(name=name, run=run, timeout=float(timeout)))
+    names = [check.name for check in checks]
+    if len(set(names)) != len(names):
+        raise CorruptFileError(path, f"'{key}' has two checks with the same name")
+    return tuple(checks)
+
+
+def _failure_tag(raw: Any, path: Path) -> tuple[str, str]:
+    if raw is None:
+        return DEFAULT_FAILURE_TAG
+    body = _mapping(raw, "rules.failure_tag", path)
+    if len(body) != 1 or not all(isinstance(v, str) for v in body.values()):
+        raise CorruptFileError(
+            path, "'rules.failure_tag' must be one KEY: VALUE pair, e.g. {validation: failed}"
+        )
+    key, value = next(iter(body.items()))
+    return str(key), value
+
+
+def _mapping(value: Any, key: str, path: Path) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise CorruptFileError(path, f"'{key}' must be a mapping")
+    return value
+
+
+def _known_keys(body: Mapping[str, Any], known: Sequence[str], key: str, path: Path) -> None:
+    for item in body:
+        if item not in known:
+            raise CorruptFileError(
+                path, f"unknown key '{key}.{item}'; known keys are: {', '.join(known)}"
+            )
+
+
+def _known_stage(name: Any, stages: Sequence[str], key: str, path: Path) -> str:
+    for stage in stages:
+        if isinstance(name, str) and stage.lower() == name.lower():
+            return stage
+    raise CorruptFileError(
+        path, f"'{key}' names unknown stage {name!r}; the stages are: {', '.join(stages)}"
+    )
+
+
+def _boolean(value: Any, key: str, path: Path) -> bool:
+    if not isinstance(value, bool):
+        raise CorruptFileError(path, f"'{key}' must be true or false")
+    return value
+
+
+def _string_list(value: Any, key: str, path: Path) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise CorruptFileError(path, f"'{key}' must be a list of names")
+    return list(value)
+
+
+# -- deciding ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """What the history says about one attempt to enter ``stage``: the approvals,
+    rejections, requester and check results recorded since the previous stage change."""
+
+    approvers: frozenset[str]
+    rejections: Mapping[str, str | None]
+    requester: str | None
+    checks_passed: frozenset[str]
+    checks_failed: frozenset[str]
+
+
+def last_stage_change(history: Sequence[HistoryEntry], before: int | None = None) -> int:
+    """Index of the last stage change (before ``before``), or -1."""
+    end = len(history) if before is None else before
+    for index in range(end - 1, -1, -1):
+        if history[index].get("action") == STAGE_CHANGED:
+            return index
+    return -1
+
+
+def window(mv: ModelVersion, stage: str, start: int, end: int) -> Window:
+    """Approvals and checks for ``stage`` recorded in ``mv.history[start:end]``.
+
+    Only entries made for the version's current artifact count: an approval of a
+    different artifact is stale. Each user's latest decision counts once.
+    """
+    decisions: dict[str, tuple[str, str | None]] = {}
+    requester: str | None = None
+    checks: dict[str, bool] = {}
+    for entry in mv.history[start:end]:
+        if entry.get("stage") != stage:
+            continue
+        if entry.get("artifact_sha256") != mv.artifact_sha256:
+            continue
+        action = entry.get("action")
+        user = str(entry.get("user_id"))
+        if action == REQUESTED:
+            requester = user
+        elif action in (APPROVED, REJECTED):
+            decisions[user] = (str(action), entry.get("comment"))
+        elif action == CHECK_RUN:
+            checks[str(entry.get("check"))] = bool(entry.get("passed"))
+    return Window(
+        approvers=frozenset(user for user, (action, _) in decisions.items() if action == APPROVED),
+        rejections={user: note for user, (action, note) in decisions.items() if action == REJECTED},
+        requester=requester,
+        checks_passed=frozenset(name for name, passed in checks.items() if passed),
+        checks_failed=frozenset(name for name, passed in checks.items() if not passed),
+    )
+
+
+def requester_of(mv: ModelVersion, state: Window) -> str | None:
+    """Who asked for the transition: the latest request, else who registered the version."""
+    return state.requester or mv.user_id
+
+
+def counted_approvers(rules: Rules, rule: StageRule, mv: ModelVersion, state: Window) -> set[str]:
+    counted = set(state.approvers)
+    if rule.approvers is not None:
+        counted &= set(rule.approvers)
+    if not rules.allow_self_approval:
+        counted.discard(requester_of(mv, state) or "")
+    return counted
+
+
+def unmet_conditions(
+    rules: Rules, rule: StageRule, mv: ModelVersion, from_stage: str, state: Window
+) -> list[str]:
+    """Every reason the rules refuse moving ``mv`` from ``from_stage`` to ``rule.stage``."""
+    unmet: list[str] = []
+    if rule.from_stages is not None and from_stage not in rule.from_stages:
+        unmet.append(
+            f"{rule.stage} may only be entered from {', '.join(rule.from_stages)}, "
+            f"not from {from_stage}"
+        )
+    if rule.require is not None:
+        unmet.extend(explain_requirement(rule.require, mv.to_dict()))
+    if rule.approvals:
+        counted = counted_approvers(rules, rule, mv, state)
+        if len(counted) < rule.approvals:
+            missing = rule.approvals - len(counted)
+            have = f" (have: {', '.join(sorted(counted))})" if counted else ""
+            unmet.append(
+                f"needs {rule.approvals} approval(s) for {rule.stage}, {missing} missing{have}"
+            )
+    for user, note in sorted(state.rejections.items()):
+        unmet.append(f"rejected by {user}" + (f": {note}" if note else ""))
+    for check in rule.checks:
+        if check.name in state.checks_failed:
+            unmet.append(f"check '{check.name}' failed")
+        elif check.name not in state.checks_passed:
+            unmet.append(f"check '{check.name}' has not passed yet (run `modelreg promote`)")
+    return unmet
+
+
+def explain_requirement(expr: filters.Expr, record: Mapping[str, Any]) -> list[str]:
+    """The failing parts of a requirement, each with the values it saw.
+
+    A top-level AND is split so that every unmet comparison is listed, not only the first.
+    """
+    parts = expr.operands if isinstance(expr, filters.And) else (expr,)
+    failing = []
+    for part in parts:
+        if filters.evaluate(part, record):
+            continue
+        seen = ", ".join(
+            f"{_field_label(item)} is {_shown(_field_value(item, record))}"
+            for item in _fields_of(part)
+        )
+        failing.append(f"requires {filters.to_string(part)}" + (f" ({seen})" if seen else ""))
+    return failing
+
+
+def _fields_of(expr: filters.Expr) -> list[filters.Field]:
+    if isinstance(expr, (filters.And, filters.Or)):
+        found: list[filters.Field] = []
+        for operand in expr.operands:
+            found.extend(item for item in _fields_of(operand) if item not in found)
+        return found
+    if isinstance(expr, filters.Not):
+        return _fields_of(expr.operand)
+    return [expr.field]
+
+
+def _field_label(item: filters.Field) -> str:
+    return item.name if item.key is None else f"{item.name}.{item.key}"
+
+
+def _field_value(item: filters.Field, record: Mapping[str, Any]) -> Any:
+    value = record.get(item.name)
+    if item.key is None:
+        return value
+    return value.get(item.key) if isinstance(value, Mapping) else None
+
+
+def _shown(value: Any) -> str:
+    return "missing" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
+def entry_sha(mv: ModelVersion) -> dict[str, Any]:
+    """Fields that tie a workflow entry to the artifact it was made for."""
+    return {"artifact_sha256": mv.artifact_sha256} if mv.artifact_sha256 else {}
+
+
+# -- auditing ------------------------------------------------------------------------------
+
+
+def audit_version(rules: Rules, mv: ModelVersion) -> list[str]:
+    """Why ``mv``'s current stage is not backed by its history under ``rules``."""
+    last = last_stage_change(mv.history)
+    if last < 0:
+        if mv.current_stage != "None":
+            return [
+                f"is in {mv.current_stage} but its history records no stage change "
+                "(edited by hand?)"
+            ]
+        return []
+    entry = mv.history[last]
+    if entry.get("to_stage") != mv.current_stage:
+        return [
+            f"is in {mv.current_stage} but its history's last stage change is to "
+            f"{entry.get('to_stage')} (edited by hand?)"
+        ]
+    if entry.get("archived_by") is not None:
+        return []  # archived by the registry when another version was promoted
+    if entry.get("forced"):
+        if rules.allow_force:
+            return []
+        return [f"entered {mv.current_stage} by force, which the rules no longer allow"]
+    rule = rules.for_stage(mv.current_stage)
+    if rule is None:
+        return []
+    start = last_stage_change(mv.history, before=last) + 1
+    state = window(mv, mv.current_stage, start, last)
+    from_stage = str(entry.get("from_stage"))
+    return [
+        f"entered {mv.current_stage} without meeting the rules: {reason}"
+        for reason in unmet_conditions(rules, rule, mv, from_stage, state)
+    ]
+
+
+# -- running checks ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    exit_code: int | None  # None: stopped after its timeout
+    seconds: float
+    metrics: dict[str, int | float]
+    output_tail: str
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.name,
+            "passed": self.passed,
+            "exit_code": self.exit_code,
+            "seconds": round(self.seconds, 3),
+            "metrics": dict(self.metrics),
+            "reason": self.reason,
+        }
+
+
+def run_check(
+    check: Check,
+    env: Mapping[str, str],
+    cwd: Path,
+    on_output: Any = None,
+) -> CheckResult:
+    """Run one check command; its output goes line by line to ``on_output``.
+
+    The command runs in its own process group so that a timeout stops it and anything
+    it started (``make`` starting ``python``), not only the shell.
+    """
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    started = time.monotonic()
+    lines: list[str] = []
+    process = subprocess.Popen(  # noqa: S602 - a check is a command line from registry.yaml, run like `make` runs a Makefile
+        check.run,
+        shell=True,
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if on_output is not None:
+                on_output(line.rstrip("\n"))
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    try:
+        exit_code: int | None = process.wait(timeout=check.timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        exit_code = None
+    reader.join(timeout=5)
+    seconds = time.monotonic() - started
+    metrics = _metrics_from_last_line(lines)
+    if exit_code is None:
+        reason = f"stopped after its timeout of {check.timeout:g} s"
+    elif exit_code != 0:
+        reason = f"exited with status {exit_code}"
+    else:
+        reason = None
+    return CheckResult(
+        name=check.name,
+        passed=exit_code == 0,
+        exit_code=exit_code,
+        seconds=seconds,
+        metrics=metrics,
+        output_tail="\n".join(lines[-20:]),
+        reason=reason,
+    )
+
+
+def _metrics_from_last_line(lines: list[str]) -> dict[str, int | float]:
+    """The JSON object of numbers a check may print on its last line."""
+    import json
+
+    for line in reversed(lines):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {
+            str(key): value
+            for key, value in data.items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+        }
+    return {}
