@@ -20,17 +20,16 @@ step modelreg describe churn-predictor@champion
 step modelreg resolve models:/churn-predictor/Production
 step modelreg search "metrics.accuracy >= 0.9 OR metrics.auc >= 0.96" --format plain
 
-# A new training run produces a better model: register it, promote it, move the alias.
-mkdir -p "$DEMO/artifacts/churn-predictor/v4"
-printf '{"kind": "logistic-regression", "weights": [0.6, -0.3, 1.25, 0.2], "bias": 0.1}\n' \
-  > "$DEMO/artifacts/churn-predictor/v4/model.json"
-step modelreg register churn-predictor "$DEMO/artifacts/churn-predictor/v4" \
-  --run-id e5f6a7b8c9 --metric accuracy=0.94 --metric f1=0.91 --param C=0.25 --format plain
-step modelreg register churn-predictor "$DEMO/artifacts/churn-predictor/v4" --format plain
-step modelreg transition churn-predictor 4 Production --archive-existing \
-  --comment "beats v2 on November data"
-step modelreg alias churn-predictor champion 4 --format plain
-step modelreg history churn-predictor 4
-step modelreg check
-printf '\nVERSION=$(modelreg resolve churn-predictor@champion) -> %s\n' \
+# The example pipeline: train -> register -> validate (Staging, runs the holdout check)
+# -> promote (Production: needs a reviewer's approval, then the check again).
+step make --no-print-directory -C example validate REGISTRY="$DEMO"
+VERSION=$(cat example/build/version)
+step modelreg promote churn-predictor "$VERSION" Production || echo "(refused: exit $?)"
+step env MODELREG_USER=bob@example.com modelreg approve churn-predictor "$VERSION" Production \
+  --comment "reviewed the holdout numbers" --format plain
+step make --no-print-directory -C example promote REGISTRY="$DEMO"
+step modelreg alias churn-predictor champion "$VERSION" --format plain
+step modelreg history churn-predictor "$VERSION"
+step modelreg check --rules
+printf '\nMODEL=$(modelreg resolve churn-predictor@champion) -> %s\n' \
   "$(modelreg resolve churn-predictor@champion)"

@@ -176,7 +176,9 @@ class Registry:
         with self._writing() as events:
             model = self._load_model(name)
             protected = [
-                mv for mv in self._versions(model) if self.rules.is_protected(mv.current_stage)
+                mv
+                for mv in self._versions(model)
+                if self.rules.is_protected(mv.current_stage, name)
             ]
             if protected:
                 raise RuleViolationError(
@@ -434,7 +436,7 @@ class Registry:
             stamp = now_iso()
             previous = mv.current_stage
             forced = False
-            rule = self.rules.for_stage(target)
+            rule = self.rules.for_stage(target, mv.name)
             if rule is not None and previous != target:
                 forced = self._enforce_rules(rule, mv, previous, force)
                 archive_existing_versions = archive_existing_versions or rule.archive_existing
@@ -492,7 +494,7 @@ class Registry:
         with self._writing() as events:
             model = self._load_model(name)
             deleted = self._load_version(model, number)
-            if self.rules.is_protected(deleted.current_stage):
+            if self.rules.is_protected(deleted.current_stage, name):
                 raise RuleViolationError(
                     f"{name} version {number} is in {deleted.current_stage}, which the "
                     "registry's rules protect from deletion; move it to another stage first"
@@ -727,7 +729,7 @@ class Registry:
         rules' failure tag, the reasons are recorded, and RuleViolationError is raised."""
         target = self.config.canonical_stage(stage)
         mv = self.get_model_version(name, version)
-        rule = self.rules.for_stage(target)
+        rule = self.rules.for_stage(target, mv.name)
         results = [
             workflow.run_check(check, self._check_env(mv, target), self.root, on_output)
             for check in (rule.checks if rule else ())
@@ -800,7 +802,7 @@ class Registry:
         return mv
 
     def _check_approver(self, mv: ModelVersion, stage: str) -> None:
-        rule = self.rules.for_stage(stage)
+        rule = self.rules.for_stage(stage, mv.name)
         if rule is None:
             return
         if rule.approvers is not None and self.user not in rule.approvers:

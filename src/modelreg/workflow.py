@@ -19,6 +19,9 @@ The rules live under one ``rules`` key::
               timeout: 300
           archive_existing: true   # entering the stage archives the versions in it
           protected: true          # versions in this stage cannot be deleted
+      models:                      # per-model rules replace the default rule of a stage
+        churn-predictor:
+          Production: {...}
 
 Approvals, rejections, check runs and stage changes are entries of the version's history.
 Everything here is a pure function of a version and its history, so the same code decides a
@@ -57,7 +60,7 @@ _RULE_KEYS = (
     "archive_existing",
     "protected",
 )
-_TOP_KEYS = ("allow_force", "allow_self_approval", "failure_tag", "stages")
+_TOP_KEYS = ("allow_force", "allow_self_approval", "failure_tag", "stages", "models")
 
 
 @dataclass(frozen=True)
@@ -85,15 +88,18 @@ class StageRule:
 @dataclass(frozen=True)
 class Rules:
     stages: Mapping[str, StageRule] = field(default_factory=dict)
+    models: Mapping[str, Mapping[str, StageRule]] = field(default_factory=dict)
     allow_force: bool = False
     allow_self_approval: bool = True
     failure_tag: tuple[str, str] = DEFAULT_FAILURE_TAG
 
-    def for_stage(self, stage: str) -> StageRule | None:
-        return self.stages.get(stage)
+    def for_stage(self, stage: str, model: str) -> StageRule | None:
+        """The rule for entering ``stage``: the model's own, else the default."""
+        own = self.models.get(model, {})
+        return own[stage] if stage in own else self.stages.get(stage)
 
-    def is_protected(self, stage: str) -> bool:
-        rule = self.stages.get(stage)
+    def is_protected(self, stage: str, model: str) -> bool:
+        rule = self.for_stage(stage, model)
         return rule is not None and rule.protected
 
 
@@ -109,19 +115,31 @@ def parse_rules(raw: Any, stages: Sequence[str], path: Path) -> Rules:
         return NO_RULES
     section = _mapping(raw, "rules", path)
     _known_keys(section, _TOP_KEYS, "rules", path)
-    parsed: dict[str, StageRule] = {}
-    for stage_name, body in _mapping(section.get("stages") or {}, "rules.stages", path).items():
-        key = f"rules.stages.{stage_name}"
-        stage = _known_stage(stage_name, stages, key, path)
-        parsed[stage] = _parse_stage_rule(stage, _mapping(body or {}, key, path), stages, key, path)
+    per_model = {
+        str(model): _parse_stage_rules(body, stages, f"rules.models.{model}", path)
+        for model, body in _mapping(section.get("models") or {}, "rules.models", path).items()
+    }
     return Rules(
-        stages=parsed,
+        stages=_parse_stage_rules(section.get("stages"), stages, "rules.stages", path),
+        models=per_model,
         allow_force=_boolean(section.get("allow_force", False), "rules.allow_force", path),
         allow_self_approval=_boolean(
             section.get("allow_self_approval", True), "rules.allow_self_approval", path
         ),
         failure_tag=_failure_tag(section.get("failure_tag"), path),
     )
+
+
+def _parse_stage_rules(
+    raw: Any, stages: Sequence[str], key: str, path: Path
+) -> dict[str, StageRule]:
+    parsed: dict[str, StageRule] = {}
+    for stage_name, body in _mapping(raw or {}, key, path).items():
+        stage_key = f"{key}.{stage_name}"
+        stage = _known_stage(stage_name, stages, stage_key, path)
+        body_map = _mapping(body or {}, stage_key, path)
+        parsed[stage] = _parse_stage_rule(stage, body_map, stages, stage_key, path)
+    return parsed
 
 
 def _parse_stage_rule(
@@ -405,7 +423,7 @@ def audit_version(rules: Rules, mv: ModelVersion) -> list[str]:
         if rules.allow_force:
             return []
         return [f"entered {mv.current_stage} by force, which the rules no longer allow"]
-    rule = rules.for_stage(mv.current_stage)
+    rule = rules.for_stage(mv.current_stage, mv.name)
     if rule is None:
         return []
     start = last_stage_change(mv.history, before=last) + 1
