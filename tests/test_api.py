@@ -1,0 +1,1244 @@
+"""The library through its Python API: the MLflow workflow, then each semantic on its own."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import modelreg
+from modelreg import (
+    BusyError,
+    ConflictError,
+    CorruptFileError,
+    InvalidInputError,
+    MlflowClient,
+    NotFoundError,
+    Registry,
+    RegistryError,
+    RuleViolationError,
+)
+from modelreg.entities import ModelVersion, RegisteredModel, ms_to_iso
+from modelreg.refs import Ref
+
+NAME = "churn-predictor"
+
+
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every file (with its bytes) and folder (None) under ``root``."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes() if path.is_file() else None
+        for path in sorted(root.rglob("*"))
+    }
+
+
+def stat_key(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_mtime_ns, info.st_ino
+
+
+def now_ms() -> int:
+    return math.floor(time.time() * 1000)
+
+
+@contextlib.contextmanager
+def lock_held(lock_file: Path) -> Iterator[None]:
+    """Hold the registry's lock from another real process until the block ends."""
+    code = (
+        "import sys, filelock\n"
+        "lock = filelock.FileLock(sys.argv[1])\n"
+        "lock.acquire()\n"
+        "print('locked', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(lock_file)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "locked\n"
+        yield
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=10)
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-c", "user.name=Tester", "-c", "user.email=tester@example.com", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def ticking_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each write's time is one second after the previous one: order within a
+    millisecond is then never a question."""
+    ticks = itertools.count(1)
+    start = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+    monkeypatch.setattr("modelreg.registry.now_iso", lambda: ms_to_iso(start + next(ticks) * 1000))
+
+
+@pytest.fixture
+def model_path(registry_path: Path) -> Path:
+    return registry_path / "models" / NAME
+
+
+# -- the MLflow workflow ----------------------------------------------------------------
+
+
+def test_mlflow_guide_workflow_runs_with_only_import_and_constructor_changed(
+    registry_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = now_ms()
+    client = MlflowClient(registry_uri=str(registry_path))
+
+    # Create a registered model
+    model = client.create_registered_model(
+        name=NAME,
+        description="Predicts which customers churn",
+        tags={"team": "growth", "priority": "high"},
+    )
+    assert (model.name, model.description) == (NAME, "Predicts which customers churn")
+    assert model.tags == {"team": "growth", "priority": "high"}
+
+    # Register an existing run's model, three times: versions 1, 2, 3
+    for expected in (1, 2):
+        result = modelreg.register_model(
+            model_uri="runs:/abc123def456/model", name=NAME, registry_uri=str(registry_path)
+        )
+        assert result.version == expected
+    monkeypatch.setenv("MODELREG_REGISTRY", str(registry_path))
+    result = modelreg.register_model(model_uri="runs:/abc123def456/model", name=NAME)
+    assert result.version == 3
+    assert result.run_id == "abc123def456"
+    assert result.source == "runs:/abc123def456/model"
+    assert result.current_stage == "None"
+
+    # List all versions of a model
+    versions = client.search_model_versions(f"name='{NAME}'")
+    assert [(v.version, v.current_stage, v.run_id) for v in versions] == [
+        (3, "None", "abc123def456"),
+        (2, "None", "abc123def456"),
+        (1, "None", "abc123def456"),
+    ]
+
+    # Get a specific version, update its description
+    version = client.get_model_version(NAME, version=3)
+    assert (version.name, version.version) == (NAME, 3)
+    assert before <= version.creation_timestamp <= now_ms()
+    updated = client.update_model_version(
+        name=NAME, version=3, description="Improved model with new features. F1: 0.94"
+    )
+    assert updated.description == "Improved model with new features. F1: 0.94"
+    assert client.get_model_version(NAME, 3).description == updated.description
+
+    # Version 2 is serving; version 3 goes through Staging to Production
+    client.transition_model_version_stage(name=NAME, version=2, stage="Production")
+    staged = client.transition_model_version_stage(name=NAME, version=3, stage="Staging")
+    assert staged.current_stage == "Staging"
+    promoted = client.transition_model_version_stage(
+        name=NAME, version=3, stage="Production", archive_existing_versions=True
+    )
+    assert promoted.current_stage == "Production"
+    assert client.get_model_version(NAME, 2).current_stage == "Archived"
+
+    # The approval workflow tags a version that failed validation
+    client.set_model_version_tag(NAME, 1, "validation", "failed")
+    assert client.get_model_version(NAME, 1).tags == {"validation": "failed"}
+
+    # Get the latest Production version
+    prod_version = client.get_latest_versions(NAME, stages=["Production"])
+    assert [v.version for v in prod_version] == [3]
+
+    # Aliases: set, read, delete
+    client.set_registered_model_alias(NAME, "champion", 3)
+    assert client.get_model_version_by_alias(NAME, "champion").version == 3
+    assert client.get_registered_model(NAME).aliases == {"champion": 3}
+    assert client.get_model_version(NAME, 3).aliases == ["champion"]
+    client.delete_registered_model_alias(NAME, "champion")
+    assert client.get_registered_model(NAME).aliases == {}
+    with pytest.raises(NotFoundError):
+        client.get_model_version_by_alias(NAME, "champion")
+
+    # Search registered models
+    models = client.search_registered_models(filter_string="name LIKE '%churn%'")
+    assert [m.name for m in models] == [NAME]
+
+    # Delete a model version, then the entire registered model
+    client.delete_model_version(name=NAME, version=1)
+    with pytest.raises(NotFoundError):
+        client.get_model_version(NAME, 1)
+    assert [v.version for v in client.search_model_versions(f"name='{NAME}'")] == [3, 2]
+    client.delete_registered_model(name=NAME)
+    with pytest.raises(NotFoundError):
+        client.get_registered_model(NAME)
+    assert not (registry_path / "models" / NAME).exists()
+
+
+@pytest.mark.parametrize("form", ["plain", "file:", "file://"])
+def test_mlflow_client_takes_the_registry_folder_as_registry_uri(
+    registry_path: Path, form: str
+) -> None:
+    uri = str(registry_path) if form == "plain" else f"{form}{registry_path}"
+    client = MlflowClient(registry_uri=uri, tracking_uri="http://ignored:5000")
+    client.create_registered_model("m")
+    assert client.root == registry_path
+    assert (registry_path / "models" / "m" / "model.yaml").is_file()
+
+
+def test_mlflow_client_without_registry_uri_uses_modelreg_registry(
+    registry_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELREG_REGISTRY", str(registry_path))
+    assert MlflowClient().root == registry_path
+
+
+def test_register_model_creates_the_model_and_takes_the_run_id_from_the_uri(
+    registry_path: Path,
+) -> None:
+    mv = modelreg.register_model(
+        "runs:/0a1b2c/artifacts/model",
+        "new-model",
+        tags={"k": "v"},
+        registry_uri=str(registry_path),
+    )
+    assert (mv.name, mv.version, mv.run_id, mv.tags) == ("new-model", 1, "0a1b2c", {"k": "v"})
+    other = modelreg.register_model("s3://bucket/model", "new-model", registry_uri=registry_path)
+    assert (other.version, other.run_id) == (2, None)
+
+
+# -- discovery -----------------------------------------------------------------------------
+
+
+def test_registry_discovery_finds_the_nearest_registry_yaml_at_or_above_cwd(
+    registry_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MODELREG_REGISTRY")
+    deep = registry_path / "models" / "deeper" / "still"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    assert Registry().root == registry_path
+    monkeypatch.chdir(registry_path)
+    assert Registry().root == registry_path
+
+
+def test_explicit_path_wins_over_the_environment(
+    registry_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = Registry.init(tmp_path / "other").root
+    monkeypatch.setenv("MODELREG_REGISTRY", str(other))
+    assert Registry().root == other
+    assert Registry(registry_path).root == registry_path
+
+
+def test_no_registry_found_is_not_found_with_a_hint_to_run_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MODELREG_REGISTRY")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    with pytest.raises(NotFoundError) as caught:
+        Registry()
+    assert caught.value.exit_code == 3
+    assert "modelreg init" in str(caught.value)
+
+
+def test_a_path_that_is_not_a_registry_is_not_found_with_a_hint_to_run_init(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        Registry(tmp_path)
+    assert caught.value.exit_code == 3
+    assert f"modelreg init {tmp_path}" in str(caught.value)
+
+
+def test_init_refuses_an_existing_registry(registry_path: Path) -> None:
+    before = tree(registry_path)
+    with pytest.raises(ConflictError):
+        Registry.init(registry_path)
+    assert tree(registry_path) == before
+
+
+def test_init_writes_registry_yaml_and_gitignore(tmp_path: Path) -> None:
+    root = Registry.init(tmp_path / "r").root
+    assert (root / "registry.yaml").read_text() == (
+        "modelreg: 1\nstages:\n- None\n- Staging\n- Production\n- Archived\nlock_timeout: 10.0\n"
+    )
+    ignored = (root / ".gitignore").read_text().splitlines()
+    assert ".modelreg.lock" in ignored
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (InvalidInputError, 2),
+        (NotFoundError, 3),
+        (ConflictError, 4),
+        (RuleViolationError, 5),
+        (BusyError, 6),
+        (CorruptFileError, 7),
+    ],
+)
+def test_every_error_is_a_registry_error_with_its_exit_code(
+    error: type[RegistryError], code: int
+) -> None:
+    assert issubclass(error, modelreg.RegistryError)
+    assert error.exit_code == code
+
+
+def test_errors_raised_by_the_api_carry_their_exit_codes(registry: Registry) -> None:
+    registry.create_registered_model("m")
+    with pytest.raises(ConflictError) as conflict:
+        registry.create_registered_model("m")
+    assert conflict.value.exit_code == 4
+    assert str(conflict.value) == "registered model 'm' already exists"
+    with pytest.raises(NotFoundError) as missing:
+        registry.get_registered_model("nope")
+    assert str(missing.value) == "registered model 'nope' not found"
+    with pytest.raises(NotFoundError) as missing_version:
+        registry.get_model_version("m", 7)
+    assert str(missing_version.value) == "version 7 of model 'm' not found"
+    with pytest.raises(InvalidInputError) as bad_version:
+        registry.get_model_version("m", "seven")
+    assert bad_version.value.exit_code == 2
+
+
+def test_a_corrupt_file_is_an_error_that_names_it(registry: Registry, model_path: Path) -> None:
+    registry.create_registered_model(NAME)
+    (model_path / "model.yaml").write_text("<<<<<<< HEAD\nname: a\n=======\nname: b\n>>>>>>> x\n")
+    with pytest.raises(CorruptFileError) as caught:
+        registry.get_registered_model(NAME)
+    assert caught.value.exit_code == 7
+    assert caught.value.path == model_path / "model.yaml"
+    assert str(caught.value) == (
+        f"{model_path / 'model.yaml'}: git conflict marker on line 1: "
+        "resolve the merge conflict first"
+    )
+
+
+# -- entities ------------------------------------------------------------------------------
+
+
+def test_model_version_exposes_mlflow_attribute_names(registry: Registry) -> None:
+    before = now_ms()
+    registry.create_registered_model(NAME)
+    mv = registry.create_model_version(
+        NAME,
+        "s3://bucket/model",
+        run_id="r1",
+        tags={"k": "v"},
+        run_link="http://runs/r1",
+        description="first",
+    )
+    after = now_ms()
+    assert isinstance(mv, ModelVersion)
+    assert mv.name == NAME
+    assert mv.version == 1
+    assert mv.current_stage == "None"
+    assert mv.run_id == "r1"
+    assert mv.run_link == "http://runs/r1"
+    assert mv.source == "s3://bucket/model"
+    assert mv.description == "first"
+    assert mv.tags == {"k": "v"}
+    assert mv.aliases == []
+    assert mv.status == "READY"
+    assert mv.user_id == "tester@example.com"
+    assert isinstance(mv.creation_timestamp, int)
+    assert before <= mv.creation_timestamp <= after
+    assert mv.last_updated_timestamp == mv.creation_timestamp
+    assert registry.get_model_version(NAME, 1) == mv
+
+
+def test_registered_model_exposes_mlflow_attribute_names(registry: Registry) -> None:
+    before = now_ms()
+    registry.create_registered_model(NAME, tags={"team": "ml"}, description="d")
+    registry.create_model_version(NAME, "s3://a")
+    registry.create_model_version(NAME, "s3://b")
+    registry.transition_model_version_stage(NAME, 1, "Production")
+    model = registry.get_registered_model(NAME)
+    assert isinstance(model, RegisteredModel)
+    assert (model.name, model.description, model.tags) == (NAME, "d", {"team": "ml"})
+    assert model.user_id == "tester@example.com"
+    assert before <= model.creation_timestamp <= model.last_updated_timestamp <= now_ms()
+    assert [(v.version, v.current_stage) for v in model.latest_versions] == [
+        (2, "None"),
+        (1, "Production"),
+    ]
+
+
+def test_to_dict_keys_are_the_attribute_names(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    mv = registry.create_model_version(NAME, "s3://a")
+    for key, value in mv.to_dict().items():
+        assert getattr(mv, key) == value
+    model = registry.get_registered_model(NAME)
+    for key, value in model.to_dict().items():
+        if key != "latest_versions":
+            assert getattr(model, key) == value
+    assert model.to_dict()["latest_versions"] == [mv.to_dict()]
+
+
+def test_last_updated_timestamp_moves_on_a_change(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    created = registry.create_model_version(NAME, "s3://a")
+    time.sleep(0.005)
+    updated = registry.update_model_version(NAME, 1, "new description")
+    assert updated.creation_timestamp == created.creation_timestamp
+    assert updated.last_updated_timestamp > created.last_updated_timestamp
+
+
+# -- stages --------------------------------------------------------------------------------
+
+
+def test_stage_input_is_case_insensitive_and_output_canonical(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://a")
+    assert registry.transition_model_version_stage(NAME, 1, "sTaGiNg").current_stage == "Staging"
+    assert registry.get_model_version(NAME, 1).current_stage == "Staging"
+
+
+def test_an_unknown_stage_is_invalid_input_and_changes_nothing(
+    registry: Registry, registry_path: Path
+) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://a")
+    before = tree(registry_path)
+    with pytest.raises(InvalidInputError) as caught:
+        registry.transition_model_version_stage(NAME, 1, "Prod")
+    assert str(caught.value) == (
+        "unknown stage 'Prod'; this registry's stages are: None, Staging, Production, Archived"
+    )
+    assert tree(registry_path) == before
+
+
+@pytest.mark.parametrize("stage", ["None", "Archived"])
+def test_archive_existing_versions_is_refused_outside_staging_and_production(
+    registry: Registry, registry_path: Path, stage: str
+) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://a")
+    registry.create_model_version(NAME, "s3://b")
+    registry.transition_model_version_stage(NAME, 1, stage)
+    before = tree(registry_path)
+    with pytest.raises(InvalidInputError) as caught:
+        registry.transition_model_version_stage(NAME, 2, stage, archive_existing_versions=True)
+    assert str(caught.value) == (
+        "archive_existing_versions can only be used when moving to Staging or Production, "
+        f"not {stage}"
+    )
+    assert tree(registry_path) == before
+
+
+def test_archive_existing_versions_archives_only_the_target_stage(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    for source in ("s3://1", "s3://2", "s3://3", "s3://4"):
+        registry.create_model_version(NAME, source)
+    registry.transition_model_version_stage(NAME, 1, "Production")
+    registry.transition_model_version_stage(NAME, 2, "Staging")
+    registry.transition_model_version_stage(NAME, 3, "Staging")
+    registry.transition_model_version_stage(NAME, 4, "Staging", archive_existing_versions=True)
+    stages = [(mv.version, mv.current_stage) for mv in registry.list_versions(NAME)]
+    assert stages == [(1, "Production"), (2, "Archived"), (3, "Archived"), (4, "Staging")]
+    archived = registry.get_model_version(NAME, 2).history[-1]
+    assert archived["action"] == "stage_changed"
+    assert (archived["from_stage"], archived["to_stage"]) == ("Staging", "Archived")
+
+
+def test_without_archive_existing_two_versions_may_share_a_stage(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://1")
+    registry.create_model_version(NAME, "s3://2")
+    registry.transition_model_version_stage(NAME, 1, "Production")
+    registry.transition_model_version_stage(NAME, 2, "Production")
+    assert [mv.current_stage for mv in registry.list_versions(NAME)] == ["Production"] * 2
+
+
+def test_get_latest_versions_gives_the_highest_version_per_stage(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    for number in range(1, 6):
+        registry.create_model_version(NAME, f"s3://{number}")
+    for number, stage in [(1, "Production"), (2, "Production"), (3, "Staging"), (4, "Archived")]:
+        registry.transition_model_version_stage(NAME, number, stage)
+    latest = registry.get_latest_versions(NAME)
+    assert sorted((mv.current_stage, mv.version) for mv in latest) == [
+        ("Archived", 4),
+        ("None", 5),
+        ("Production", 2),
+        ("Staging", 3),
+    ]
+    wanted = registry.get_latest_versions(NAME, stages=["production", "Staging"])
+    assert sorted((mv.current_stage, mv.version) for mv in wanted) == [
+        ("Production", 2),
+        ("Staging", 3),
+    ]
+    assert registry.get_latest_versions(NAME, stages=["Production"])[0].version == 2
+
+
+def test_get_latest_versions_of_an_empty_stage_is_empty(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://1")
+    assert registry.get_latest_versions(NAME, stages=["Production"]) == []
+
+
+# -- version numbers -----------------------------------------------------------------------
+
+
+def test_a_deleted_highest_version_number_is_not_handed_out_again(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://1")
+    registry.create_model_version(NAME, "s3://2")
+    registry.delete_model_version(NAME, 2)
+    assert registry.create_model_version(NAME, "s3://3").version == 3
+    registry.delete_model_version(NAME, 1)
+    registry.delete_model_version(NAME, 3)
+    assert registry.list_versions(NAME) == []
+    assert registry.create_model_version(NAME, "s3://4").version == 4
+    assert modelreg.register_model("s3://5", NAME, registry_uri=str(registry.root)).version == 5
+
+
+def test_a_deleted_middle_version_leaves_a_gap(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    for number in range(1, 4):
+        registry.create_model_version(NAME, f"s3://{number}")
+    registry.delete_model_version(NAME, 2)
+    assert [mv.version for mv in registry.list_versions(NAME)] == [1, 3]
+    assert registry.create_model_version(NAME, "s3://4").version == 4
+    with pytest.raises(NotFoundError):
+        registry.delete_model_version(NAME, 2)
+
+
+def test_deleting_a_version_drops_its_aliases(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://1")
+    registry.create_model_version(NAME, "s3://2")
+    registry.set_registered_model_alias(NAME, "champion", 1)
+    registry.set_registered_model_alias(NAME, "challenger", 2)
+    registry.delete_model_version(NAME, 1)
+    assert registry.get_registered_model(NAME).aliases == {"challenger": 2}
+    with pytest.raises(NotFoundError):
+        registry.get_model_version_by_alias(NAME, "champion")
+
+
+# -- names ---------------------------------------------------------------------------------
+
+HOSTILE_NAMES = [
+    "",
+    ".",
+    "..",
+    "../x",
+    "../../etc/passwd",
+    "a/b",
+    "a\\b",
+    "/abs",
+    "C:x",
+    ".hidden",
+    "-flag",
+    "name.",
+    "with space",
+    "a\x00b",
+    "a\nb",
+    "a\tb",
+    "a\x1bb",
+    "a\x7fb",
+    "con",
+    "CON",
+    "nul.txt",
+    "Nul.tar.gz",
+    "COM1",
+    "lpt9",
+    "aux",
+    "prn",
+    "x" * 129,
+    "caf\u00e9",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_hostile_model_name_is_refused_and_nothing_is_written(
+    registry: Registry, registry_path: Path, name: str
+) -> None:
+    registry.create_registered_model("existing")
+    before = tree(registry_path)
+    with pytest.raises(InvalidInputError) as created:
+        registry.create_registered_model(name)
+    assert created.value.exit_code == 2
+    with pytest.raises(InvalidInputError):
+        modelreg.register_model("s3://a", name, registry_uri=str(registry_path))
+    with pytest.raises(InvalidInputError):
+        registry.register(name, "s3://a", create_model=True)
+    with pytest.raises(InvalidInputError):
+        registry.rename_registered_model("existing", name)
+    with pytest.raises(InvalidInputError):
+        registry.get_registered_model(name)
+    with pytest.raises(InvalidInputError):
+        registry.delete_registered_model(name)
+    assert tree(registry_path) == before
+
+
+def test_a_name_that_differs_only_in_case_is_refused_and_nothing_is_written(
+    registry: Registry, registry_path: Path
+) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_registered_model("other")
+    before = tree(registry_path)
+    with pytest.raises(InvalidInputError) as caught:
+        registry.create_registered_model("Churn-Predictor")
+    assert caught.value.exit_code == 2
+    assert str(caught.value) == (
+        "model name 'Churn-Predictor' differs from existing model 'churn-predictor' only in "
+        "case; the folder would clash on macOS and Windows checkouts"
+    )
+    with pytest.raises(InvalidInputError):
+        modelreg.register_model("s3://a", "CHURN-PREDICTOR", registry_uri=str(registry_path))
+    with pytest.raises(InvalidInputError):
+        registry.rename_registered_model("other", "CHURN-predictor")
+    assert tree(registry_path) == before
+
+
+def test_control_characters_are_shown_escaped_in_the_error(registry: Registry) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        registry.create_registered_model("a\x1b[31mb")
+    assert "\x1b" not in str(caught.value)
+    assert "'a\\x1b[31mb'" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "name", ["a", "1abc", "churn-predictor", "m.v2_final", "console", "nullable", "x" * 128]
+)
+def test_valid_model_names_are_accepted(registry: Registry, name: str) -> None:
+    registry.create_registered_model(name)
+    assert (registry.root / "models" / name / "model.yaml").is_file()
+    assert registry.get_registered_model(name).name == name
+
+
+# -- aliases -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("alias", "reason"),
+    [
+        ("latest", "reserved"),
+        ("LATEST", "reserved"),
+        ("v1", "reserved"),
+        ("V42", "reserved"),
+        ("a.b", "use letters"),
+        ("a b", "use letters"),
+        ("a/b", "use letters"),
+        ("@x", "use letters"),
+        ("", "empty"),
+        ("x" * 256, "use letters"),
+    ],
+)
+def test_invalid_and_reserved_aliases_are_refused(
+    registry: Registry, registry_path: Path, alias: str, reason: str
+) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://a")
+    before = tree(registry_path)
+    with pytest.raises(InvalidInputError) as caught:
+        registry.set_registered_model_alias(NAME, alias, 1)
+    assert reason in str(caught.value)
+    assert tree(registry_path) == before
+
+
+@pytest.mark.parametrize("alias", ["champion", "v1a", "version", "x-1_Y", "latest2"])
+def test_valid_aliases_are_accepted(registry: Registry, alias: str) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://a")
+    assert registry.set_registered_model_alias(NAME, alias, 1).aliases == [alias]
+
+
+def test_aliases_are_case_sensitive(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://a")
+    registry.create_model_version(NAME, "s3://b")
+    registry.set_registered_model_alias(NAME, "champion", 1)
+    registry.set_registered_model_alias(NAME, "Champion", 2)
+    assert registry.get_registered_model(NAME).aliases == {"Champion": 2, "champion": 1}
+    assert registry.get_model_version_by_alias(NAME, "champion").version == 1
+    assert registry.get_model_version_by_alias(NAME, "Champion").version == 2
+    with pytest.raises(NotFoundError):
+        registry.get_model_version_by_alias(NAME, "CHAMPION")
+
+
+def test_an_alias_moves_and_each_version_lists_its_aliases(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://a")
+    registry.create_model_version(NAME, "s3://b")
+    registry.set_registered_model_alias(NAME, "champion", 1)
+    registry.set_registered_model_alias(NAME, "stable", 1)
+    assert registry.get_model_version(NAME, 1).aliases == ["champion", "stable"]
+    moved = registry.set_registered_model_alias(NAME, "champion", 2)
+    assert moved.aliases == ["champion"]
+    assert registry.get_model_version(NAME, 1).aliases == ["stable"]
+
+
+def test_an_alias_must_point_at_an_existing_version(
+    registry: Registry, registry_path: Path
+) -> None:
+    registry.create_registered_model(NAME)
+    before = tree(registry_path)
+    with pytest.raises(NotFoundError):
+        registry.set_registered_model_alias(NAME, "champion", 1)
+    with pytest.raises(NotFoundError) as missing:
+        registry.delete_registered_model_alias(NAME, "champion")
+    assert str(missing.value) == f"model '{NAME}' has no alias 'champion'"
+    assert tree(registry_path) == before
+
+
+# -- references ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_versions(registry: Registry) -> Registry:
+    """v1 Production, v2 Production, v3 Staging, alias champion -> 1."""
+    registry.create_registered_model(NAME)
+    for number in (1, 2, 3):
+        registry.create_model_version(NAME, f"s3://bucket/{number}")
+    registry.transition_model_version_stage(NAME, 1, "Production")
+    registry.transition_model_version_stage(NAME, 2, "Production")
+    registry.transition_model_version_stage(NAME, 3, "Staging")
+    registry.set_registered_model_alias(NAME, "champion", 1)
+    return registry
+
+
+@pytest.mark.parametrize(
+    ("ref", "version"),
+    [
+        (Ref(NAME, 2), 2),
+        (Ref(NAME, "latest"), 3),
+        (Ref(NAME, "production"), 2),
+        (Ref(NAME, "STAGING"), 3),
+        (Ref(NAME, "@champion"), 1),
+    ],
+)
+def test_resolve_finds_the_version_a_reference_names(
+    three_versions: Registry, ref: Ref, version: int
+) -> None:
+    found = three_versions.resolve(ref)
+    assert isinstance(found, ModelVersion)
+    assert found.version == version
+
+
+@pytest.mark.parametrize(
+    ("uri", "version"),
+    [
+        (f"models:/{NAME}/3", 3),
+        (f"models:/{NAME}/Production", 2),
+        (f"models:/{NAME}/latest", 3),
+        (f"models:/{NAME}@champion", 1),
+    ],
+)
+def test_model_uris_name_versions(three_versions: Registry, uri: str, version: int) -> None:
+    copied = three_versions.copy_model_version(uri, "copy")
+    assert copied.source == f"s3://bucket/{version}"
+    assert copied.lineage["copied_from"] == f"models:/{NAME}/{version}"
+
+
+def test_resolving_a_stage_with_no_version_is_not_found(three_versions: Registry) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        three_versions.resolve(Ref(NAME, "Archived"))
+    assert str(caught.value) == f"model '{NAME}' has no version in stage Archived"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["models:/", f"models:/{NAME}/", f"models:/{NAME}/1/2", f"models:/{NAME}@", "models:/../x/1"],
+)
+def test_malformed_model_uris_are_invalid_input(three_versions: Registry, uri: str) -> None:
+    with pytest.raises(InvalidInputError):
+        three_versions.copy_model_version(uri, "copy")
+
+
+def test_download_uri_of_a_local_source_is_absolute_even_for_a_relative_registry_path(
+    registry_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = registry_path.parent
+    (project / "model.pkl").write_bytes(b"weights")
+    monkeypatch.chdir(project)
+    registry = Registry(registry_path.name)
+    registry.create_registered_model(NAME)
+    mv = registry.create_model_version(NAME, "model.pkl")
+    assert mv.source == "../model.pkl"  # relative to the registry, so clones resolve it
+    assert registry.get_model_version_download_uri(NAME, 1) == str(
+        (project / "model.pkl").resolve()
+    )
+
+
+# -- register: metrics, params, artifacts, duplicates, lineage -----------------------------
+
+
+def test_register_records_metrics_and_params_with_their_types(registry: Registry) -> None:
+    result = registry.register(
+        NAME,
+        "s3://a",
+        metrics={"acc": 0.93, "n": 10},
+        params={"epochs": 10, "lr": 0.01, "opt": "adam"},
+        create_model=True,
+    )
+    stored = registry.get_model_version(NAME, result.version.version)
+    assert stored.metrics == {"acc": 0.93, "n": 10}
+    assert isinstance(stored.metrics["n"], int)
+    assert stored.params == {"epochs": 10, "lr": 0.01, "opt": "adam"}
+
+
+@pytest.mark.parametrize("value", ["0.9", None, True])
+def test_a_metric_must_be_a_number(registry: Registry, value: object) -> None:
+    registry.create_registered_model(NAME)
+    with pytest.raises(InvalidInputError):
+        registry.register(NAME, "s3://a", metrics={"acc": value})  # type: ignore[dict-item]
+    assert registry.list_versions(NAME) == []
+
+
+def test_register_records_sha256_and_size_of_a_local_file(
+    registry: Registry, tmp_path: Path
+) -> None:
+    artifact = tmp_path / "model.pkl"
+    artifact.write_bytes(b"\x00\x01weights" * 1000)
+    mv = registry.register(NAME, str(artifact), create_model=True).version
+    assert mv.artifact_sha256 == hashlib.sha256(artifact.read_bytes()).hexdigest()
+    assert mv.artifact_size == artifact.stat().st_size == 9000
+
+
+def test_register_records_the_size_of_a_local_folder(registry: Registry, tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.bin").write_bytes(b"a" * 100)
+    (folder / "sub" / "b.bin").write_bytes(b"b" * 23)
+    mv = registry.register(NAME, str(folder), create_model=True).version
+    assert mv.artifact_size == 123
+    assert re.fullmatch(r"[0-9a-f]{64}", mv.artifact_sha256 or "")
+
+
+def test_a_remote_source_has_no_checksum(registry: Registry) -> None:
+    mv = registry.register(NAME, "s3://bucket/model", create_model=True).version
+    assert (mv.artifact_sha256, mv.artifact_size) == (None, None)
+
+
+def test_registering_an_unchanged_local_artifact_returns_the_existing_version(
+    registry: Registry, registry_path: Path, tmp_path: Path
+) -> None:
+    artifact = tmp_path / "model.pkl"
+    artifact.write_bytes(b"v1")
+    first = registry.register(NAME, str(artifact), create_model=True)
+    assert (first.created, first.version.version) == (True, 1)
+    before = tree(registry_path)
+    again = registry.register(NAME, str(artifact))
+    assert (again.created, again.version.version) == (False, 1)
+    assert tree(registry_path) == before
+    forced = registry.register(NAME, str(artifact), allow_duplicate=True)
+    assert (forced.created, forced.version.version) == (True, 2)
+    artifact.write_bytes(b"v2")
+    changed = registry.register(NAME, str(artifact))
+    assert (changed.created, changed.version.version) == (True, 3)
+
+
+def test_create_model_version_never_deduplicates_like_mlflow(
+    registry: Registry, tmp_path: Path
+) -> None:
+    artifact = tmp_path / "model.pkl"
+    artifact.write_bytes(b"v1")
+    registry.create_registered_model(NAME)
+    assert registry.create_model_version(NAME, str(artifact)).version == 1
+    assert registry.create_model_version(NAME, str(artifact)).version == 2
+
+
+def test_register_records_the_user_from_modelreg_user(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELREG_USER", "alice@example.com")
+    mv = Registry(registry.root).register(NAME, "s3://a", create_model=True).version
+    assert mv.user_id == "alice@example.com"
+    assert mv.lineage["user"] == "alice@example.com"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git repository with one committed file and a committed registry inside it."""
+    project = tmp_path / "project"
+    project.mkdir()
+    git(project, "init", "-q")
+    (project / "train.py").write_text("print('train')\n")
+    Registry.init(project / "registry")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "start")
+    monkeypatch.chdir(project)
+    return project
+
+
+def test_lineage_records_the_git_commit_and_dirty_flag(repo: Path) -> None:
+    registry = Registry(repo / "registry")
+    clean = registry.register(NAME, "s3://a", create_model=True).version
+    assert clean.lineage["git_commit"] == git(repo, "rev-parse", "HEAD")
+    assert clean.lineage["git_dirty"] is False
+    (repo / "train.py").write_text("print('changed')\n")
+    dirty = registry.register(NAME, "s3://b").version
+    assert dirty.lineage["git_commit"] == git(repo, "rev-parse", "HEAD")
+    assert dirty.lineage["git_dirty"] is True
+
+
+def test_changes_inside_the_registry_folder_do_not_make_the_tree_dirty(repo: Path) -> None:
+    registry = Registry(repo / "registry")
+    registry.register(NAME, "s3://a", create_model=True)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "v1")
+    registry.set_registered_model_tag(NAME, "k", "v")  # a tracked registry file changes
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") != ""
+    mv = registry.register(NAME, "s3://b").version
+    assert mv.lineage["git_commit"] == git(repo, "rev-parse", "HEAD")
+    assert mv.lineage["git_dirty"] is False
+
+
+def test_lineage_is_dirty_when_a_file_outside_the_working_subfolder_changed(repo: Path) -> None:
+    (repo / "src").mkdir()
+    (repo / "src" / "keep.py").write_text("x = 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "src")
+    (repo / "train.py").write_text("print('changed')\n")
+    os.chdir(repo / "src")
+    mv = Registry(repo / "registry").register(NAME, "s3://a", create_model=True).version
+    assert mv.lineage["git_dirty"] is True
+
+
+def test_lineage_is_dirty_when_the_registry_lives_outside_the_repository(
+    repo: Path, tmp_path: Path
+) -> None:
+    outside = Registry.init(tmp_path / "elsewhere")
+    (repo / "train.py").write_text("print('changed')\n")
+    mv = outside.register(NAME, "s3://a", create_model=True).version
+    assert mv.lineage["git_commit"] == git(repo, "rev-parse", "HEAD")
+    assert mv.lineage["git_dirty"] is True
+
+
+def test_outside_a_git_repository_lineage_has_no_commit(registry: Registry) -> None:
+    mv = registry.register(NAME, "s3://a", create_model=True).version
+    assert "git_commit" not in mv.lineage
+    assert mv.lineage["user"] == "tester@example.com"
+
+
+# -- history -------------------------------------------------------------------------------
+
+
+def test_history_records_stage_changes_alias_moves_and_descriptions(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch, ticking_clock: None
+) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://a")
+    registry.create_model_version(NAME, "s3://b")
+    monkeypatch.setenv("MODELREG_USER", "bob@example.com")
+    bob = Registry(registry.root)
+    bob.transition_model_version_stage(NAME, 1, "Staging", comment="shadow traffic")
+    bob.transition_model_version_stage(NAME, 1, "Production")
+    bob.set_registered_model_alias(NAME, "champion", 1, comment="first champion")
+    bob.set_registered_model_alias(NAME, "champion", 2)
+    bob.update_model_version(NAME, 1, "better")
+    bob.update_registered_model(NAME, "the model")
+
+    entries = registry.history(Ref(NAME))
+    assert all(entry["user_id"] in ("tester@example.com", "bob@example.com") for entry in entries)
+    stamps = [entry["timestamp"] for entry in entries]
+    assert stamps == sorted(stamps)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", s) for s in stamps)
+
+    def strip(entry: dict[str, object]) -> dict[str, object]:
+        return {key: value for key, value in entry.items() if key != "timestamp"}
+
+    by_bob = [strip(entry) for entry in entries if entry["user_id"] == "bob@example.com"]
+    assert by_bob == [
+        {
+            "user_id": "bob@example.com",
+            "action": "stage_changed",
+            "from_stage": "None",
+            "to_stage": "Staging",
+            "comment": "shadow traffic",
+            "version": 1,
+        },
+        {
+            "user_id": "bob@example.com",
+            "action": "stage_changed",
+            "from_stage": "Staging",
+            "to_stage": "Production",
+            "version": 1,
+        },
+        {
+            "user_id": "bob@example.com",
+            "action": "alias_set",
+            "alias": "champion",
+            "version": 1,
+            "comment": "first champion",
+        },
+        {
+            "user_id": "bob@example.com",
+            "action": "alias_set",
+            "alias": "champion",
+            "version": 2,
+            "previous_version": 1,
+        },
+        {"user_id": "bob@example.com", "action": "description_changed", "version": 1},
+        {"user_id": "bob@example.com", "action": "description_changed"},
+    ]
+    version_two = [entry["action"] for entry in registry.history(Ref(NAME, 2))]
+    assert version_two == ["version_registered", "alias_set"]
+
+
+# -- files ---------------------------------------------------------------------------------
+
+
+def test_version_file_is_deterministic_yaml(registry: Registry, tmp_path: Path) -> None:
+    artifact = tmp_path / "model.pkl"
+    artifact.write_bytes(b"weights")
+    mv = registry.register(
+        NAME,
+        str(artifact),
+        run_id="r1",
+        tags={"z": "last", "a": "first"},
+        metrics={"acc": 0.93},
+        params={"epochs": 10, "opt": "adam"},
+        description="line one\nline two",
+        create_model=True,
+    ).version
+    stamp = ms_to_iso(mv.creation_timestamp)
+    digest = hashlib.sha256(b"weights").hexdigest()
+    text = (registry.root / "models" / NAME / "versions" / "1.yaml").read_text()
+    assert text == (
+        f"name: {NAME}\n"
+        "version: 1\n"
+        "source: ../model.pkl\n"
+        "run_id: r1\n"
+        "run_link: null\n"
+        "description: |-\n"
+        "  line one\n"
+        "  line two\n"
+        "current_stage: None\n"
+        "status: READY\n"
+        "user_id: tester@example.com\n"
+        f"created_at: {stamp}\n"
+        f"updated_at: {stamp}\n"
+        "tags:\n"
+        "  a: first\n"
+        "  z: last\n"
+        "metrics:\n"
+        "  acc: 0.93\n"
+        "params:\n"
+        "  epochs: 10\n"
+        "  opt: adam\n"
+        "artifact:\n"
+        f"  sha256: {digest}\n"
+        "  size: 7\n"
+        "lineage:\n"
+        "  user: tester@example.com\n"
+        "history:\n"
+        f"- timestamp: {stamp}\n"
+        "  user_id: tester@example.com\n"
+        "  action: version_registered\n"
+        "  version: 1\n"
+    )
+
+
+def test_model_file_keeps_a_stable_key_order(registry: Registry) -> None:
+    registry.create_registered_model(NAME, tags={"b": "2", "a": "1"}, description="d")
+    text = (registry.root / "models" / NAME / "model.yaml").read_text()
+    keys = [line.split(":")[0] for line in text.splitlines() if re.match(r"[a-z_]+:", line)]
+    assert keys == [
+        "name",
+        "description",
+        "user_id",
+        "created_at",
+        "updated_at",
+        "last_version",
+        "tags",
+        "aliases",
+        "history",
+    ]
+    assert "  a: '1'\n  b: '2'\n" in text
+    assert text.endswith("\n")
+    assert "&" not in text
+    assert "*" not in text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "model_tag",
+        "version_tag",
+        "model_description",
+        "version_description",
+        "alias",
+        "stage",
+        "rename_to_itself",
+    ],
+)
+def test_a_write_that_changes_nothing_does_not_rewrite_any_file(
+    registry: Registry, registry_path: Path, model_path: Path, change: str
+) -> None:
+    registry.create_registered_model(NAME, tags={"team": "ml"}, description="d")
+    registry.create_model_version(NAME, "s3://a", tags={"k": "v"}, description="vd")
+    registry.transition_model_version_stage(NAME, 1, "Staging")
+    registry.set_registered_model_alias(NAME, "champion", 1)
+    files = sorted(path for path in registry_path.rglob("*.yaml"))
+    stats = {path: stat_key(path) for path in files}
+    before = tree(registry_path)
+    if change == "model_tag":
+        registry.set_registered_model_tag(NAME, "team", "ml")
+    elif change == "version_tag":
+        registry.set_model_version_tag(NAME, 1, "k", "v")
+    elif change == "model_description":
+        registry.update_registered_model(NAME, "d")
+    elif change == "version_description":
+        registry.update_model_version(NAME, 1, "vd")
+    elif change == "alias":
+        registry.set_registered_model_alias(NAME, "champion", 1)
+    elif change == "stage":
+        registry.transition_model_version_stage(NAME, 1, "staging")
+    else:
+        registry.rename_registered_model(NAME, NAME)
+    assert {path: stat_key(path) for path in files} == stats
+    assert tree(registry_path) == before
+
+
+def test_a_tag_change_rewrites_only_the_file_it_changes(
+    registry: Registry, model_path: Path
+) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://a")
+    registry.create_model_version(NAME, "s3://b")
+    model_before = (model_path / "model.yaml").read_bytes()
+    other_before = stat_key(model_path / "versions" / "2.yaml")
+    registry.set_model_version_tag(NAME, 1, "k", "v")
+    assert (model_path / "model.yaml").read_bytes() == model_before
+    assert stat_key(model_path / "versions" / "2.yaml") == other_before
+    assert "  k: v\n" in (model_path / "versions" / "1.yaml").read_text()
+
+
+def test_tags_are_set_and_deleted(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://a")
+    registry.set_registered_model_tag(NAME, "n", 3)
+    assert registry.get_registered_model(NAME).tags == {"n": "3"}
+    registry.delete_registered_model_tag(NAME, "n")
+    assert registry.get_registered_model(NAME).tags == {}
+    registry.set_model_version_tag(NAME, 1, "k", "v")
+    registry.delete_model_version_tag(NAME, 1, "k")
+    assert registry.get_model_version(NAME, 1).tags == {}
+    with pytest.raises(NotFoundError):
+        registry.delete_model_version_tag(NAME, 1, "k")
+    with pytest.raises(NotFoundError):
+        registry.delete_registered_model_tag(NAME, "n")
+
+
+# -- locking -------------------------------------------------------------------------------
+
+
+def test_every_write_waits_for_the_lock_and_fails_busy_without_writing(
+    registry: Registry, registry_path: Path, tmp_path: Path
+) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://a")
+    registry.set_registered_model_alias(NAME, "champion", 1)
+    lock_file = registry_path / ".modelreg.lock"
+    assert registry.lock_path == lock_file
+    busy = Registry(registry_path, lock_timeout=0.05)
+    writes = {
+        "create": lambda: busy.create_registered_model("other"),
+        "register": lambda: busy.register(NAME, "s3://b"),
+        "register_model": lambda: busy.register_model("runs:/r/m", "new"),
+        "update_model": lambda: busy.update_registered_model(NAME, "x"),
+        "update_version": lambda: busy.update_model_version(NAME, 1, "x"),
+        "transition": lambda: busy.transition_model_version_stage(NAME, 1, "Staging"),
+        "model_tag": lambda: busy.set_registered_model_tag(NAME, "k", "v"),
+        "version_tag": lambda: busy.set_model_version_tag(NAME, 1, "k", "v"),
+        "alias": lambda: busy.set_registered_model_alias(NAME, "other", 1),
+        "delete_alias": lambda: busy.delete_registered_model_alias(NAME, "champion"),
+        "rename": lambda: busy.rename_registered_model(NAME, "renamed"),
+        "delete_version": lambda: busy.delete_model_version(NAME, 1),
+        "delete_model": lambda: busy.delete_registered_model(NAME),
+    }
+    before = tree(registry_path)
+    refused = []
+    with lock_held(lock_file):
+        for what, write in writes.items():
+            with pytest.raises(BusyError) as caught:
+                write()
+            assert caught.value.lock_path == lock_file
+            assert caught.value.exit_code == 6
+            assert str(lock_file) in str(caught.value)
+            refused.append(what)
+        # Readers take no lock.
+        assert busy.get_model_version(NAME, 1).version == 1
+    assert refused == list(writes)
+    assert tree(registry_path) == before
+    busy.create_registered_model("other")  # the lock is free again
+
+
+def test_the_lock_file_is_never_deleted(registry: Registry, registry_path: Path) -> None:
+    registry.create_registered_model(NAME)
+    assert (registry_path / ".modelreg.lock").exists()
+    registry.delete_registered_model(NAME)
+    assert (registry_path / ".modelreg.lock").exists()
+
+
+def test_modelreg_lock_timeout_sets_the_timeout(
+    registry_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELREG_LOCK_TIMEOUT", "0.2")
+    registry = Registry(registry_path)
+    with lock_held(registry_path / ".modelreg.lock"):
+        started = time.monotonic()
+        with pytest.raises(BusyError) as caught:
+            registry.create_registered_model(NAME)
+        waited = time.monotonic() - started
+    assert caught.value.timeout == 0.2
+    assert 0.2 <= waited < 5
+    assert "within 0.2 s" in str(caught.value)
+
+
+# -- other MLflow methods ------------------------------------------------------------------
+
+
+def test_rename_keeps_versions_and_aliases(registry: Registry, registry_path: Path) -> None:
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, "s3://a")
+    registry.set_registered_model_alias(NAME, "champion", 1)
+    renamed = registry.rename_registered_model(NAME, "retention")
+    assert renamed.aliases == {"champion": 1}
+    assert registry.get_model_version("retention", 1).name == "retention"
+    assert not (registry_path / "models" / NAME).exists()
+    registry.create_registered_model("x")
+    with pytest.raises(ConflictError):
+        registry.rename_registered_model("x", "retention")
+
+
+def test_search_results_are_lists_with_a_page_token(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    for number in range(1, 4):
+        registry.create_model_version(NAME, f"s3://{number}")
+    first = registry.search_model_versions(f"name='{NAME}'", max_results=2)
+    assert isinstance(first, list)
+    assert len(first) == 2
+    assert first.token is not None
+    rest = registry.search_model_versions(f"name='{NAME}'", max_results=2, page_token=first.token)
+    assert rest.token is None
+    assert sorted(mv.version for mv in [*first, *rest]) == [1, 2, 3]

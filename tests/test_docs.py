@@ -1,0 +1,110 @@
+"""Meta-tests of the command-line surface: every command and option is documented, in its
+help and in the README."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from modelreg.cli import app
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = typer.main.get_command(app)
+COMMANDS = dict(sorted(ROOT.commands.items()))  # type: ignore[attr-defined]
+# The commands of the foundation (DESIGN.md, "The command line").
+FOUNDATION = [
+    "init",
+    "create",
+    "register",
+    "list",
+    "describe",
+    "tag",
+    "update",
+    "transition",
+    "archive",
+    "alias",
+    "resolve",
+    "history",
+    "delete",
+]
+FORMATS = ["table", "json", "yaml", "plain"]
+
+
+def params_of(command_name: str | None) -> list[object]:
+    command = ROOT if command_name is None else COMMANDS[command_name]
+    return [param for param in command.params if not getattr(param, "hidden", False)]
+
+
+def test_the_foundation_commands_exist() -> None:
+    assert set(FOUNDATION) <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_has_help_text(name: str) -> None:
+    command = COMMANDS[name]
+    assert (command.help or "").strip(), f"`modelreg {name}` has no help text"
+
+
+@pytest.mark.parametrize(
+    ("command_name", "param_name"),
+    [(None, param.name) for param in params_of(None)]
+    + [(name, param.name) for name in COMMANDS for param in params_of(name)],
+    ids=lambda value: str(value),
+)
+def test_every_option_and_argument_has_help_text(command_name: str | None, param_name: str) -> None:
+    (param,) = [p for p in params_of(command_name) if p.name == param_name]
+    where = f"modelreg {command_name or ''}".strip()
+    assert (getattr(param, "help", None) or "").strip(), f"{where}: {param_name} has no help"
+
+
+def test_the_top_level_command_has_help_text() -> None:
+    assert (ROOT.help or "").strip()
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_help_of_every_command_exits_0_and_shows_its_help(name: str) -> None:
+    result = CliRunner().invoke(app, [name, "--help"])
+    assert result.exit_code == 0
+    first_line = (COMMANDS[name].help or "").strip().splitlines()[0]
+    assert first_line.split()[0] in result.stdout
+    assert f"modelreg {name}" in result.stdout
+
+
+@pytest.mark.parametrize("name", [name for name in FOUNDATION if name not in ("resolve",)])
+def test_every_command_that_prints_data_takes_format(name: str) -> None:
+    (option,) = [p for p in params_of(name) if "--format" in getattr(p, "opts", [])]
+    assert list(option.type.choices) == FORMATS  # type: ignore[attr-defined]
+
+
+def test_resolve_takes_format_but_prints_the_location_alone_by_default() -> None:
+    (option,) = [p for p in params_of("resolve") if "--format" in getattr(p, "opts", [])]
+    assert list(option.type.choices) == FORMATS  # type: ignore[attr-defined]
+    assert option.default is None  # type: ignore[attr-defined]
+
+
+def readme_mentions(text: str, name: str) -> bool:
+    """``modelreg [GLOBAL OPTIONS] NAME`` anywhere, or NAME opening an indented line of a
+    usage synopsis."""
+    invoked = rf"\bmodelreg(?:\s+--?[\w-]+(?:[ =][^\s-]\S*)?)*\s+{re.escape(name)}(?=[\s`]|$)"
+    synopsis = rf"(?m)^ {{2,}}{re.escape(name)}(?=\s|$)"
+    return bool(re.search(invoked, text) or re.search(synopsis, text))
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_is_in_the_readme(name: str) -> None:
+    # A missing README fails here (FileNotFoundError): it is part of the product.
+    text = README.read_text(encoding="utf-8")
+    assert readme_mentions(text, name), f"README.md does not show `modelreg {name}`"
+
+
+def test_readme_mentions_is_not_fooled_by_prose() -> None:
+    text = "Use the list of models.\nmodelreg is a tool to delete nothing.\n"
+    assert not readme_mentions(text, "list")
+    assert not readme_mentions(text, "delete")
+    assert readme_mentions("```\nmodelreg --registry r list m\n```", "list")
+    assert readme_mentions("```\nmodelreg [--registry PATH] COMMAND\n  delete REF\n```", "delete")
+    assert readme_mentions("run `modelreg history churn 3`", "history")
