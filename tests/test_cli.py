@@ -650,7 +650,7 @@ def test_delete_a_version_and_a_model_with_yes(
     again = as_json(cli("register", NAME, "s3://new", "--format", "json"))
     assert again["version"] == 3
     model = cli("delete", NAME, "-y", "--format", "plain")
-    assert ok(model).stdout == f"{NAME}\t\tTrue\n"
+    assert ok(model).stdout == f"{NAME}\t\ttrue\n"
     assert model.stderr == f"Deleted model {NAME} and all its versions\n"
     assert not (registry_path / "models" / NAME).exists()
     assert cli("describe", NAME).exit_code == 3
@@ -716,7 +716,7 @@ PLAIN = {
         f"{at(5)}\t{USER}\t2\tstage_changed\tNone -> Staging; comment: shadow traffic\n"
         f"{at(6)}\t{USER}\t1\talias_set\talias=champion\n"
     ),
-    f"delete {NAME} 1 --yes": f"{NAME}\t1\tTrue\n",
+    f"delete {NAME} 1 --yes": f"{NAME}\t1\ttrue\n",
 }
 
 

@@ -27,6 +27,10 @@ from modelreg.render import HISTORY_COLUMNS, MODEL_COLUMNS, VERSION_COLUMNS, For
 class _State:
     registry_path: str | None = None
     show_traceback = False
+    no_hooks = False
+    strict_hooks = False
+    # The hook dispatchers attached by _open() in this command (modelreg.hooks).
+    dispatchers: list[Any] = []  # noqa: RUF012  # reset by _main for every command
 
 
 class _Funnel(TyperGroup):
@@ -34,7 +38,9 @@ class _Funnel(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            _finish_hooks()
+            return result
         except RegistryError as exc:
             _fail(exc.message, exc.exit_code)
         except KeyboardInterrupt:
@@ -121,15 +127,71 @@ def _main(
             help="Print the version and exit.",
         ),
     ] = False,
+    no_hooks: Annotated[
+        bool,
+        typer.Option(
+            "--no-hooks",
+            help="Deliver no notifications for this command (also: $MODELREG_NO_HOOKS=1).",
+        ),
+    ] = False,
+    strict_hooks: Annotated[
+        bool,
+        typer.Option(
+            "--strict-hooks",
+            help="Exit 8 when a hook could not deliver (failed, or skipped as untrusted); "
+            "the change itself is made and kept either way.",
+        ),
+    ] = False,
 ) -> None:
     """A model registry that lives in a folder: versions, stages, aliases and lineage in
     YAML files you commit to git."""
     _State.registry_path = str(registry) if registry is not None else None
     _State.show_traceback = show_traceback
+    _State.no_hooks = no_hooks
+    _State.strict_hooks = strict_hooks
+    _State.dispatchers = []
 
 
 def _open() -> Registry:
-    return Registry(_State.registry_path)
+    """The registry, with its hooks subscribed to its events (unless --no-hooks)."""
+    registry = Registry(_State.registry_path)
+    if not _State.no_hooks and registry.config.raw.get("hooks"):
+        from modelreg import hooks  # only registries with hooks pay for it
+
+        dispatcher = hooks.attach(registry, on_result=_hook_result, on_untrusted=_hooks_untrusted)
+        if dispatcher is not None:
+            _State.dispatchers.append(dispatcher)
+    return registry
+
+
+def _hook_result(result: Any) -> None:
+    """A failed delivery is one line on stderr naming the hook; the change stays made."""
+    if result.status != "failed":
+        return
+    line = f"hook '{result.hook}' failed for {result.event}: {result.detail}"
+    (render.error if _State.strict_hooks else render.warning)(line)
+
+
+def _hooks_untrusted(names: list[str]) -> None:
+    from modelreg.hooks import untrusted_notice
+
+    (render.error if _State.strict_hooks else render.warning)(untrusted_notice(names))
+
+
+def _finish_hooks() -> None:
+    """With --strict-hooks, a delivery that did not happen fails the command (exit 8),
+    after the change it made."""
+    if not _State.strict_hooks:
+        return
+    failures = [result for each in _State.dispatchers for result in each.failures]
+    if failures:
+        from modelreg.hooks import HookDeliveryError
+
+        count = len(failures)
+        raise HookDeliveryError(
+            f"{count} hook deliver{'y' if count == 1 else 'ies'} did not happen "
+            "(--strict-hooks); the change itself was made and is kept"
+        )
 
 
 def _key_values(items: list[str] | None, what: str, numbers: bool = False) -> dict[str, Any]:
@@ -275,11 +337,12 @@ def register(
             f"{_label(mv)} already has this artifact (same source and sha256); "
             "not registering it again (use --allow-duplicate to force a new version)"
         )
-    if result.created:
-        if stage is not None:
-            mv = registry.transition_model_version_stage(name, mv.version, stage)
-        for each in alias or []:
-            mv = registry.set_registered_model_alias(name, each, mv.version)
+    # Also for an existing version: re-running the same `register --alias candidate`
+    # leaves the registry as the command line describes it.
+    if stage is not None:
+        mv = registry.transition_model_version_stage(name, mv.version, stage)
+    for each in alias or []:
+        mv = registry.set_registered_model_alias(name, each, mv.version)
     render.emit_entity(mv, fmt)
 
 
@@ -627,6 +690,332 @@ def check(
     repairable = sum(finding.repairable for finding in problems)
     hint = f"; {repairable} can be repaired with `modelreg check --repair`" if repairable else ""
     raise CheckFailedError(f"{len(problems)} problem(s) found in {report.root}{hint}")
+
+
+# -- hooks (notifications) ------------------------------------------------------------------
+
+hooks_app = typer.Typer(
+    help="Notifications: the hooks of registry.yaml (commands, webhooks, emails).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(hooks_app, name="hooks")
+
+
+def _hook_config() -> tuple[Registry, Any]:
+    from modelreg import hooks
+
+    registry = Registry(_State.registry_path)  # no dispatcher: these commands change nothing
+    return registry, hooks.load(registry.config.raw, registry.root)
+
+
+def _trust_state(registry: Registry, config: Any) -> str:
+    from modelreg import hooks
+
+    if not config.hooks:
+        return f"{registry.root / 'registry.yaml'} has no hooks"
+    if hooks.trusted_by_environment():
+        return f"these hooks run: ${hooks.TRUST_ENV} is set"
+    if hooks.is_trusted(registry.root, config):
+        return f"trusted on this machine (hooks sha256 {config.digest[:12]})"
+    return (
+        "not trusted on this machine: these hooks do not run here until you review them "
+        "and run `modelreg hooks trust`"
+    )
+
+
+@hooks_app.command("list")
+def hooks_list(fmt: FormatOption = Format.table) -> None:
+    """List the hooks and whether this machine trusts them."""
+    registry, config = _hook_config()
+    if config.hooks or fmt is not Format.table:
+        render.emit([hook.to_dict() for hook in config.hooks], fmt, render.HOOK_COLUMNS)
+    render.message(_trust_state(registry, config))
+
+
+@hooks_app.command("trust")
+def hooks_trust(
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="Stop trusting this registry's hooks.")
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Let this exact hook configuration run on this machine (again after any change)."""
+    from modelreg import hooks
+
+    registry, config = _hook_config()
+    if revoke:
+        removed = hooks.revoke(registry.root)
+        render.message(
+            f"This machine no longer trusts the hooks of {registry.root}"
+            if removed
+            else f"This machine did not trust the hooks of {registry.root}"
+        )
+        return
+    if not config.hooks:
+        render.message(_trust_state(registry, config) + "; nothing to trust")
+        return
+    path = hooks.trust(registry.root, config, registry.user)
+    render.emit([hook.to_dict() for hook in config.hooks], fmt, render.HOOK_COLUMNS)
+    render.message(
+        f"Trusted these {len(config.hooks)} hook(s) of {registry.root} on this machine "
+        f"(sha256 {config.digest[:12]}, remembered in {path}); any change to them needs "
+        "`modelreg hooks trust` again"
+    )
+
+
+@hooks_app.command("test")
+def hooks_test(
+    name: Annotated[str, typer.Argument(help="The hook's name.")],
+    event: Annotated[
+        str | None,
+        typer.Option("--event", "-e", help="The event type to send (default: the hook's first)."),
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Send an example event through one hook and show what happened."""
+    from modelreg import hooks
+
+    registry, _config = _hook_config()
+    result = hooks.send_test(registry, name, event)
+    render.emit(result.to_dict(), fmt, render.DELIVERY_COLUMNS)
+    if not result.ok:
+        raise hooks.HookDeliveryError(f"hook '{name}' failed: {result.detail}")
+    render.message(f"hook '{name}' delivered {result.event} in {result.duration_ms} ms")
+
+
+@hooks_app.command("log")
+def hooks_log(
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="Show the newest N deliveries (0: all kept).")
+    ] = 20,
+    hook: Annotated[
+        str | None, typer.Option("--hook", help="Only the deliveries of this hook.")
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show recent deliveries (from the registry's git-ignored .cache/hooks.log)."""
+    from modelreg import hooks
+    from modelreg.store import find_root
+
+    if limit < 0:
+        raise InvalidInputError("--limit must be 0 or more")
+    records = hooks.read_log(find_root(_State.registry_path), limit=limit or None, hook=hook)
+    render.emit(records, fmt, render.DELIVERY_COLUMNS)
+
+
+# -- moving to and from MLflow ----------------------------------------------------------------
+
+import_app = typer.Typer(
+    help="Import models from MLflow: an mlruns file store, or any MLflow registry.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+export_app = typer.Typer(
+    help="Export models to MLflow.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+
+TrackingUriOption = Annotated[
+    str,
+    typer.Option(
+        "--tracking-uri",
+        envvar="MLFLOW_TRACKING_URI",
+        help="MLflow's tracking URI: http(s)://HOST:PORT, sqlite:///PATH, postgresql://..., "
+        "or anything MLflow's client accepts (default: $MLFLOW_TRACKING_URI).",
+        show_default=False,
+    ),
+]
+RegistryUriOption = Annotated[
+    str | None,
+    typer.Option(
+        "--registry-uri",
+        envvar="MLFLOW_REGISTRY_URI",
+        help="MLflow's registry URI when it is not the tracking URI "
+        "(default: $MLFLOW_REGISTRY_URI).",
+        show_default=False,
+    ),
+]
+MlflowModelOption = Annotated[
+    list[str] | None,
+    typer.Option("--model", "-m", help="Only this model (repeatable; default: every model)."),
+]
+RenameOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rename",
+        help="Import the MLflow model OLD as NEW (OLD=NEW, repeatable).",
+        show_default=False,
+    ),
+]
+SkipInvalidOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid-names",
+        help="Skip models whose MLflow name cannot be a folder name, instead of importing "
+        "them under the proposed name.",
+    ),
+]
+ReplaceOption = Annotated[
+    bool,
+    typer.Option(
+        "--replace",
+        help="Where a model or version already here differs from MLflow's, let MLflow's win "
+        "(default: report it and leave the model alone).",
+    ),
+]
+DryRunOption = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Read and report what would be imported; write nothing."),
+]
+
+
+def _summary_count(key: str) -> render.Column:
+    return render.Column(key, key, getter=lambda record: len(record.get(key) or []))
+
+
+SUMMARY_COLUMNS = (
+    render.Column("action", "action"),
+    render.Column("models", "models"),
+    render.Column("versions", "versions"),
+    render.Column("unchanged", "unchanged"),
+    render.Column("replaced", "replaced"),
+    _summary_count("skipped"),
+    _summary_count("renamed"),
+    _summary_count("remapped"),
+    _summary_count("failed"),
+)
+
+
+def _moving(run_it: Any, summary: Any, fmt: Format) -> None:
+    """Run an import or export with a progress bar; end with its summary, also when
+    interrupted (Ctrl-C: exit 130, and running it again finishes the job)."""
+    from modelreg import mlflow_io
+
+    try:
+        with mlflow_io.progress_reporter(render.warning) as reporter:
+            run_it(reporter, summary)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        _report_summary(summary, fmt)
+        raise
+    _report_summary(summary, fmt)
+    error = summary.error()
+    if error is not None:
+        raise error
+
+
+def _report_summary(summary: Any, fmt: Format) -> None:
+    record = summary.to_dict()
+    done = "would be " if summary.dry_run else ""
+    verb = "imported" if summary.action == "import" else "exported"
+    render.message(
+        f"{record['models']} models, {record['versions']} versions {done}{verb} "
+        f"({record['unchanged']} already there, {len(record['skipped'])} skipped, "
+        f"{len(record['renamed'])} renamed)"
+        + (" before the interruption; run it again to finish" if summary.interrupted else "")
+    )
+    render.emit(record, fmt, SUMMARY_COLUMNS)
+
+
+def _import(
+    source: Any,
+    model: list[str] | None,
+    rename: list[str] | None,
+    skip_invalid_names: bool,
+    replace: bool,
+    dry_run: bool,
+    fmt: Format,
+) -> None:
+    from modelreg import mlflow_io
+
+    registry = _open()
+    renames = _key_values(rename, "--rename")
+    summary = mlflow_io.Summary("import", source.origin, str(registry.root))
+
+    def run_it(reporter: Any, summary: Any) -> None:
+        mlflow_io.import_models(
+            registry,
+            source,
+            models=model or (),
+            renames=renames,
+            skip_invalid_names=skip_invalid_names,
+            replace=replace,
+            dry_run=dry_run,
+            reporter=reporter,
+            summary=summary,
+        )
+
+    _moving(run_it, summary, fmt)
+
+
+@import_app.command("mlruns")
+def import_mlruns(
+    path: Annotated[
+        Path,
+        typer.Argument(help="The mlruns folder of MLflow's file store (or its models folder)."),
+    ],
+    model: MlflowModelOption = None,
+    rename: RenameOption = None,
+    skip_invalid_names: SkipInvalidOption = False,
+    replace: ReplaceOption = False,
+    dry_run: DryRunOption = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Import the models of an MLflow file store (mlruns), read without MLflow."""
+    from modelreg import mlflow_io
+
+    source = mlflow_io.MlrunsSource(path)
+    _import(source, model, rename, skip_invalid_names, replace, dry_run, fmt)
+
+
+@import_app.command("mlflow")
+def import_mlflow(
+    tracking_uri: TrackingUriOption,
+    registry_uri: RegistryUriOption = None,
+    model: MlflowModelOption = None,
+    rename: RenameOption = None,
+    skip_invalid_names: SkipInvalidOption = False,
+    replace: ReplaceOption = False,
+    dry_run: DryRunOption = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Import the models of a live MLflow (server or database) through MLflow's client."""
+    from modelreg import mlflow_io
+
+    source = mlflow_io.open_mlflow(tracking_uri, registry_uri)
+    _import(source, model, rename, skip_invalid_names, replace, dry_run, fmt)
+
+
+@export_app.command("mlflow")
+def export_mlflow(
+    tracking_uri: TrackingUriOption,
+    registry_uri: RegistryUriOption = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="Only this model (repeatable; default: every model)."),
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Export models to MLflow: versions in order, then stages, aliases, tags, descriptions."""
+    from modelreg import mlflow_io
+
+    registry = _open()
+    target = mlflow_io.redact_uri(registry_uri or tracking_uri)
+    summary = mlflow_io.Summary("export", str(registry.root), target)
+
+    def run_it(reporter: Any, summary: Any) -> None:
+        mlflow_io.export_models(
+            registry,
+            tracking_uri,
+            registry_uri=registry_uri,
+            models=model or (),
+            reporter=reporter,
+            summary=summary,
+        )
+
+    _moving(run_it, summary, fmt)
 
 
 def run(args: list[str] | None = None) -> None:

@@ -148,6 +148,8 @@ def cell(value: Any, kind: str = "text") -> str:
     """One value as text: lists comma-joined, mappings as k=v, times as ISO."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if kind == "time" and isinstance(value, int):
         return ms_to_iso(value)
     if isinstance(value, Mapping):
@@ -193,10 +195,33 @@ def _card(record: Mapping[str, Any], columns: Sequence[Column]) -> None:
     table.add_column("value", overflow="fold")
     kinds = {column.key: column.kind for column in columns}
     for key, value in record.items():
-        if isinstance(value, list) and value and isinstance(value[0], Mapping):
+        if key == "latest_versions":
+            text = ", ".join(f"{item['version']} ({item['current_stage']})" for item in value)
+        elif isinstance(value, list) and value and isinstance(value[0], Mapping):
             text = "\n".join(cell(item) for item in value)
         else:
             kind = kinds.get(key, "time" if key.endswith("_timestamp") else "text")
             text = cell(value, kind)
         table.add_row(key, text)
     _console().print(table)
+
+
+# `modelreg hooks list` and `modelreg hooks log` / `hooks test`.
+HOOK_COLUMNS = (
+    Column("name", "name"),
+    Column("kind", "kind"),
+    Column("events", "events", "list"),
+    Column("filter", "filter"),
+    Column("target", "target"),
+    Column("enabled", "enabled"),
+)
+DELIVERY_COLUMNS = (
+    Column("time", "time"),
+    Column("hook", "hook"),
+    Column("event", "event"),
+    Column("status", "status"),
+    Column("code", "code"),
+    Column("ms", "duration_ms"),
+    Column("delivery_id", "delivery_id"),
+    Column("detail", "detail"),
+)
