@@ -28,6 +28,10 @@ def _isolated_environment(
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("MODELREG_LOCK_TIMEOUT", raising=False)
+    # Hook trust is remembered per user: tests never read or write the real trust file.
+    monkeypatch.setenv("MODELREG_TRUST_DIR", str(tmp_path_factory.mktemp("trust")))
+    monkeypatch.delenv("MODELREG_TRUST_HOOKS", raising=False)
+    monkeypatch.delenv("MODELREG_NO_HOOKS", raising=False)
     # git lineage must not depend on the developer's own git configuration.
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")

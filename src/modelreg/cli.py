@@ -154,7 +154,7 @@ def _main(
 
 def _open() -> Registry:
     """The registry, with its hooks subscribed to its events (unless --no-hooks)."""
-    registry = Registry(_State.registry_path)
+    registry = Registry(_State.registry_path, hooks=False)
     if not _State.no_hooks and registry.config.raw.get("hooks"):
         from modelreg import hooks  # only registries with hooks pay for it
 

@@ -22,7 +22,7 @@ def resolve(registry_path: str | None, ref_args: list[str], fmt: Format | None) 
     """Print where a version's artifact is (a model name means its newest version)."""
     from modelreg.registry import Registry
 
-    registry = Registry(registry_path)
+    registry = Registry(registry_path, hooks=False)
     mv = registry.resolve_version(parse_ref_args(ref_args))
     location = registry.artifact_location(mv)
     if fmt is None:
@@ -36,7 +36,7 @@ def describe(registry_path: str | None, ref_args: list[str], fmt: Format) -> Non
     """Show a model, or one version."""
     from modelreg.registry import Registry
 
-    render.emit_entity(Registry(registry_path).resolve(parse_ref_args(ref_args)), fmt)
+    render.emit_entity(Registry(registry_path, hooks=False).resolve(parse_ref_args(ref_args)), fmt)
 
 
 def try_run(argv: list[str]) -> int | None:
