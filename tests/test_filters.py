@@ -660,6 +660,11 @@ ERRORS = [
         "              ^",
     ),
     (
+        "name = 'a' AND OR name = 'b'",
+        f"expected a field name, one of: {VERSION_FIELDS}, found 'OR'",
+        "               ^^",
+    ),
+    (
         "name NOT = 'a'",
         "expected IN, LIKE or ILIKE after NOT, found '='",
         "         ^",

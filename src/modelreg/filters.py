@@ -31,6 +31,9 @@ by running both its SQLite and its file store on the same data):
   (MLflow accepts ``version_number = '3'``). Timestamps take epoch milliseconds or an ISO
   date / date-time (``'2026-01-01'`` is midnight UTC, naive times are UTC).
 - Stages compare ignoring case (``stage = 'production'`` matches ``Production``).
+- Params compare as numbers when both the param and the literal are numeric (``"0.01"``
+  equals ``0.01`` and ``'1e-2'``) and as text otherwise; ``<``/``>`` on a param need a
+  numeric literal and never match a param that is not numeric.
 - A comparison that cannot make sense is a :class:`~modelreg.errors.FilterSyntaxError`
   when the filter is parsed, never an empty result: ``name > 'a'``, ``tags.x = 3``
   (MLflow: "Expected a quoted string value for tag"), ``metrics.acc LIKE 'x'``.
@@ -55,6 +58,33 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, TypeAlias
 
 from modelreg.errors import FilterSyntaxError, InvalidInputError
+
+__all__ = [
+    "MAX_DEPTH",
+    "And",
+    "Comparison",
+    "Condition",
+    "Expr",
+    "Field",
+    "InList",
+    "IsNull",
+    "Kind",
+    "Like",
+    "Not",
+    "Or",
+    "Predicate",
+    "Value",
+    "compile_filter",
+    "evaluate",
+    "field_getter",
+    "field_type",
+    "format_field",
+    "matches",
+    "numeric_value",
+    "parse",
+    "parse_order_clause",
+    "to_string",
+]
 
 Kind: TypeAlias = Literal["version", "model"]
 Value: TypeAlias = str | int | float
@@ -823,6 +853,7 @@ def _compile_text(
     value = _fold(_text_literal(node.value, what, 0), folded)
     if node.op == "=":
         return lambda record: get(record) == value
+    # MLflow: a missing tag or a None run_id does not match != (nor NOT IN, NOT LIKE)
     return lambda record: (x := get(record)) is not None and x != value
 
 
@@ -929,7 +960,12 @@ def _like_test(
 
 
 def _like_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    """SQL LIKE as a regex: ``%`` any run, ``_`` one character, everything else literal."""
+    """SQL LIKE as a regex: ``%`` any run, ``_`` one character, everything else literal.
+
+    As in MLflow's file store (``_convert_like_pattern_to_regex``) and its SQLite store:
+    no escape character, so a backslash is just a backslash. Unlike the file store, ``%``
+    also matches newlines, as SQL's does.
+    """
     parts = [".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern]
     return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 

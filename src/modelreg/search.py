@@ -49,6 +49,21 @@ from modelreg.filters import (
     to_string,
 )
 
+__all__ = [
+    "MODEL_VERSIONS_DEFAULT_MAX_RESULTS",
+    "MODEL_VERSIONS_DEFAULT_ORDER_BY",
+    "MODEL_VERSIONS_MAX_RESULTS_THRESHOLD",
+    "REGISTERED_MODELS_DEFAULT_MAX_RESULTS",
+    "REGISTERED_MODELS_DEFAULT_ORDER_BY",
+    "REGISTERED_MODELS_MAX_RESULTS_THRESHOLD",
+    "OrderKey",
+    "Page",
+    "check_max_results",
+    "default_max_results",
+    "parse_order_by",
+    "search",
+]
+
 MODEL_VERSIONS_DEFAULT_MAX_RESULTS = 10_000
 MODEL_VERSIONS_MAX_RESULTS_THRESHOLD = 200_000
 REGISTERED_MODELS_DEFAULT_MAX_RESULTS = 100
