@@ -372,6 +372,50 @@ def list_(
 
 
 @app.command()
+def search(
+    filter_string: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[FILTER]",
+            help="A filter expression, e.g. \"tags.team = 'growth' AND metrics.accuracy >= 0.9\" "
+            "(default: everything).",
+            show_default=False,
+        ),
+    ] = None,
+    models: Annotated[
+        bool, typer.Option("--models", help="Search registered models instead of versions.")
+    ] = False,
+    order_by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--order-by", "-o", help="KEY [ASC|DESC] (repeatable), e.g. 'metrics.f1 DESC'."
+        ),
+    ] = None,
+    max_results: Annotated[
+        int | None,
+        typer.Option(
+            "--max-results",
+            "-n",
+            help="At most N results (MLflow's defaults: 10000 versions, 100 models).",
+        ),
+    ] = None,
+    page_token: Annotated[
+        str | None, typer.Option("--page-token", help="Continue from a previous page.")
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Search versions (or models) with the filter language; the next page's token goes
+    to stderr."""
+    registry = _open()
+    find = registry.search_registered_models if models else registry.search_model_versions
+    page = find(filter_string or None, max_results, order_by or None, page_token)
+    records = [entity.to_dict() for entity in page]
+    render.emit(records, fmt, MODEL_COLUMNS if models else VERSION_COLUMNS)
+    if page.token:
+        render.message(f"more results: continue with --page-token {page.token}")
+
+
+@app.command()
 def describe(ref: RefArgs, fmt: FormatOption = Format.table) -> None:
     """Show a model, or one version."""
     quick.describe(_State.registry_path, ref, fmt)
