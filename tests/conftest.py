@@ -30,6 +30,7 @@ def _isolated_environment(
     monkeypatch.delenv("MODELREG_LOCK_TIMEOUT", raising=False)
     # Hook trust is remembered per user: tests never read or write the real trust file.
     monkeypatch.setenv("MODELREG_TRUST_DIR", str(tmp_path_factory.mktemp("trust")))
+    monkeypatch.setenv("MODELREG_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("MODELREG_TRUST_HOOKS", raising=False)
     monkeypatch.delenv("MODELREG_NO_HOOKS", raising=False)
     # git lineage must not depend on the developer's own git configuration.

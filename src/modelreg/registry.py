@@ -32,6 +32,7 @@ from modelreg.errors import (
     RegistryError,
     RuleViolationError,
 )
+from modelreg.index import VersionIndex
 from modelreg.names import validate_alias, validate_model_name, validate_tag
 from modelreg.refs import Ref, local_artifact_path, parse_uri
 from modelreg.store import CONFIG_FILE, GITIGNORE, Store, _crash_point, atomic_write, find_root
@@ -63,6 +64,7 @@ class Registry:
         self.config = parse_config(Store(self.root).read_config(), self.root / CONFIG_FILE)
         timeout = lock_timeout if lock_timeout is not None else effective_lock_timeout(self.config)
         self._store = Store(self.root, timeout)
+        self._index = VersionIndex(self._store)
         self._user: str | None = None
         self._rules: workflow.Rules | None = None
         # Called with every event once its change is durable (notifications subscribe).
@@ -547,18 +549,15 @@ class Registry:
         """Versions matching the filter, as a list with ``.token`` for the next page."""
         from modelreg import search
 
-        versions = {(mv.name, mv.version): mv for mv in self.all_versions()}
         page = search.search(
-            (mv.to_dict() for mv in versions.values()),
+            self._version_records(),
             filter_string,
             order_by=order_by,
             max_results=max_results,
             page_token=page_token,
             kind="version",
         )
-        return search.Page(
-            [versions[(record["name"], record["version"])] for record in page], page.token
-        )
+        return search.Page([ModelVersion(**record) for record in page], page.token)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
@@ -1120,15 +1119,37 @@ class Registry:
     def _versions(
         self, model: RegisteredModel, errors: list[CorruptFileError] | None = None
     ) -> list[ModelVersion]:
-        versions = []
-        for number in self._store.version_numbers(model.name):
+        """Every version of ``model`` (through the cache of parsed files)."""
+        aliases = self._aliases_by_version(model)
+        return [
+            ModelVersion(**fields, aliases=aliases.get(fields["version"], []))
+            for fields in self._index.fields(model.name, errors)
+        ]
+
+    def _version_records(
+        self, errors: list[CorruptFileError] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The JSON shape of every version, streamed model by model for search, without
+        building entities (the cache's fields plus the model's aliases)."""
+        for name in self._store.model_names():
             try:
-                versions.append(self._load_version(model, number))
+                model = self._load_model(name)
             except CorruptFileError as exc:
                 if errors is None:
                     raise
                 errors.append(exc)
-        return versions
+                continue
+            aliases = self._aliases_by_version(model)
+            for fields in self._index.fields(name, errors):
+                fields["aliases"] = aliases.get(fields["version"], [])
+                yield fields
+
+    @staticmethod
+    def _aliases_by_version(model: RegisteredModel) -> dict[int, list[str]]:
+        by_version: dict[int, list[str]] = {}
+        for alias, number in sorted(model.aliases.items()):
+            by_version.setdefault(number, []).append(alias)
+        return by_version
 
     def _newest_version(self, model: RegisteredModel) -> ModelVersion | None:
         numbers = self._store.version_numbers(model.name)
@@ -1184,10 +1205,14 @@ class Registry:
         versions: Sequence[ModelVersion],
         *,
         origin: str | None = None,
+        source_name: str | None = None,
         replace: bool = False,
     ) -> ImportResult:
         """Write a model and its versions as another registry recorded them: their own
         version numbers, stages, aliases, tags, descriptions, users and timestamps.
+
+        ``origin`` (where they come from) and ``source_name`` (the model's name there,
+        when it differs) go into the history entry ``imported``.
 
         ``model.last_version`` may exceed the highest version given: numbers the origin
         handed out and deleted are never handed out here either. Idempotent: a version
@@ -1256,7 +1281,14 @@ class Registry:
                         writes.append(mv)
                         replaced.append(mv.version)
                     else:
-                        conflicts.append(f"version {mv.version} ({', '.join(differences)})")
+                        conflicts.append(
+                            f"version {mv.version}: "
+                            + ", ".join(
+                                f"{key} {_shown(getattr(existing, key))} here, "
+                                f"{_shown(getattr(mv, key))} imported"
+                                for key in differences
+                            )
+                        )
                 elif mv.version <= current.last_version:
                     deleted_here.append(mv.version)
                 else:
@@ -1290,6 +1322,7 @@ class Registry:
                 stamp,
                 "imported",
                 origin=origin,
+                source_name=source_name,
                 versions=[mv.version for mv in writes] or None,
             )
             if created:
@@ -1377,6 +1410,11 @@ _IMPORTED_FIELDS = (
 
 def _version_differences(existing: ModelVersion, imported: ModelVersion) -> list[str]:
     return [key for key in _IMPORTED_FIELDS if getattr(existing, key) != getattr(imported, key)]
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _merge_value(

@@ -132,7 +132,7 @@ class Store:
         # while another process waits on it would let two writers in at once.
         lock = FileLock(str(self.lock_path), timeout=self.lock_timeout, mode=0o666)
         try:
-            lock.acquire()
+            lock.acquire(poll_interval=0.005)
         except Timeout:
             raise BusyError(self.lock_path, self.lock_timeout) from None
         try:
@@ -196,6 +196,15 @@ class Store:
             self.version_file(name, version),
             lambda: f"version {version} of model '{name}' not found",
         )
+
+    def read_version_with_stat(
+        self, name: str, version: int
+    ) -> tuple[dict[str, Any], os.stat_result]:
+        self._refuse_symlinks(self.versions_dir(name))
+        try:
+            return read_mapping_with_stat(self.version_file(name, version))
+        except FileNotFoundError:
+            raise NotFoundError(f"version {version} of model '{name}' not found") from None
 
     def read_config(self) -> dict[str, Any]:
         return self._read_mapping(self.root / CONFIG_FILE, lambda: f"{CONFIG_FILE} not found")
@@ -315,6 +324,12 @@ def read_mapping(path: Path) -> dict[str, Any]:
     """Read one registry file as a mapping, refusing anything that is not a small regular
     file holding safe YAML. FileNotFoundError when it is missing; CorruptFileError (which
     names the file) for everything else."""
+    return read_mapping_with_stat(path)[0]
+
+
+def read_mapping_with_stat(path: Path) -> tuple[dict[str, Any], os.stat_result]:
+    """:func:`read_mapping`, with the ``fstat`` of the very file that was read (the cache
+    keys what it parsed by it)."""
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
     except FileNotFoundError:
@@ -323,19 +338,21 @@ def read_mapping(path: Path) -> dict[str, Any]:
         if os.path.islink(path):
             raise CorruptFileError(path, "is a symlink; refusing to follow it") from None
         raise CorruptFileError(path, f"cannot be read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
+    file_stat = os.fstat(fd)
+    mode = file_stat.st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)  # before fdopen, which refuses a folder with IsADirectoryError
         if stat.S_ISDIR(mode):
             raise CorruptFileError(path, "expected a file, found a folder")
-        if not stat.S_ISREG(mode):
-            raise CorruptFileError(path, "not a regular file (a pipe, socket or device)")
+        raise CorruptFileError(path, "not a regular file (a pipe, socket or device)")
+    with os.fdopen(fd, "rb") as handle:
         data = handle.read(yamlio.MAX_FILE_BYTES + 1)
     if len(data) > yamlio.MAX_FILE_BYTES:
         raise CorruptFileError(path, "file is larger than 4 MB")
     doc = yamlio.loads(data, path)
     if not isinstance(doc, dict):
         raise CorruptFileError(path, "expected a mapping of keys to values at the top")
-    return doc
+    return doc, file_stat
 
 
 def atomic_write(path: Path, data: bytes) -> bool:
