@@ -30,7 +30,6 @@ import marshal
 import os
 import secrets
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,18 +58,22 @@ class VersionIndex:
 
     def fields(
         self, name: str, errors: list[CorruptFileError] | None = None
-    ) -> Iterator[dict[str, Any]]:
+    ) -> list[dict[str, Any]]:
         """The constructor fields of every version of ``name`` (without ``aliases``),
-        ascending by version; corrupt files are raised, or appended to ``errors``."""
+        ascending by version; corrupt files are raised, or appended to ``errors``.
+
+        The dictionaries are the caller's to change: the cache is saved before they are
+        returned."""
         cached = self._load(name)
         fresh: dict[str, list[Any]] = {}
+        found: list[dict[str, Any]] = []
         changed = False
         settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
         for number, entry_name, identity in self._listing(name):
             hit = cached.get(entry_name)
             if hit is not None and tuple(hit[0]) == identity:
                 fresh[entry_name] = hit
-                yield hit[1]
+                found.append(hit[1])
                 continue
             try:
                 fields, identity = self._parse(name, number)
@@ -82,9 +85,10 @@ class VersionIndex:
             changed = True
             if identity[3] < settled_before:
                 fresh[entry_name] = [identity, fields]
-            yield fields
+            found.append(fields)
         if changed or len(fresh) != len(cached):
             self._save(name, fresh)
+        return found
 
     def _listing(self, name: str) -> list[tuple[int, str, Identity]]:
         folder = self.store.versions_dir(name)
