@@ -16,7 +16,7 @@ $(BIN)/modelreg: pyproject.toml
 	@touch $@
 
 $(VENV)/.dev-installed: $(BIN)/modelreg
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,mlflow]'
 	@touch $@
 
 demo: $(BIN)/modelreg

@@ -728,7 +728,8 @@ def check(
     if report.repairs:
         render.message(f"Repaired {len(report.repairs)} problem(s) in {report.root}")
     if report.clean:
-        render.message(f"No problems found in {report.root}")
+        remain = "remain" if report.repairs else "found"
+        render.message(f"No problems {remain} in {report.root}")
         return
     problems = report.problems
     repairable = sum(finding.repairable for finding in problems)
@@ -866,6 +867,7 @@ TrackingUriOption = Annotated[
     typer.Option(
         "--tracking-uri",
         envvar="MLFLOW_TRACKING_URI",
+        metavar="URI",
         help="MLflow's tracking URI: http(s)://HOST:PORT, sqlite:///PATH, postgresql://..., "
         "or anything MLflow's client accepts (default: $MLFLOW_TRACKING_URI).",
         show_default=False,
@@ -876,6 +878,7 @@ RegistryUriOption = Annotated[
     typer.Option(
         "--registry-uri",
         envvar="MLFLOW_REGISTRY_URI",
+        metavar="URI",
         help="MLflow's registry URI when it is not the tracking URI "
         "(default: $MLFLOW_REGISTRY_URI).",
         show_default=False,
@@ -883,12 +886,18 @@ RegistryUriOption = Annotated[
 ]
 MlflowModelOption = Annotated[
     list[str] | None,
-    typer.Option("--model", "-m", help="Only this model (repeatable; default: every model)."),
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="NAME",
+        help="Only this MLflow model (repeatable; default: every model).",
+    ),
 ]
 RenameOption = Annotated[
     list[str] | None,
     typer.Option(
         "--rename",
+        metavar="OLD=NEW",
         help="Import the MLflow model OLD as NEW (OLD=NEW, repeatable).",
         show_default=False,
     ),
@@ -954,8 +963,10 @@ def _report_summary(summary: Any, fmt: Format) -> None:
     record = summary.to_dict()
     done = "would be " if summary.dry_run else ""
     verb = "imported" if summary.action == "import" else "exported"
+    models, versions = record["models"], record["versions"]
     render.message(
-        f"{record['models']} models, {record['versions']} versions {done}{verb} "
+        f"{models} model{'' if models == 1 else 's'}, "
+        f"{versions} version{'' if versions == 1 else 's'} {done}{verb} "
         f"({record['unchanged']} already there, {len(record['skipped'])} skipped, "
         f"{len(record['renamed'])} renamed)"
         + (" before the interruption; run it again to finish" if summary.interrupted else "")
@@ -998,7 +1009,10 @@ def _import(
 def import_mlruns(
     path: Annotated[
         Path,
-        typer.Argument(help="The mlruns folder of MLflow's file store (or its models folder)."),
+        typer.Argument(
+            metavar="PATH",
+            help="The mlruns folder of MLflow's file store (or its models folder).",
+        ),
     ],
     model: MlflowModelOption = None,
     rename: RenameOption = None,
@@ -1038,7 +1052,12 @@ def export_mlflow(
     registry_uri: RegistryUriOption = None,
     model: Annotated[
         list[str] | None,
-        typer.Option("--model", "-m", help="Only this model (repeatable; default: every model)."),
+        typer.Option(
+            "--model",
+            "-m",
+            metavar="NAME",
+            help="Only this model of the registry (repeatable; default: every model).",
+        ),
     ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:

@@ -1,0 +1,779 @@
+"""Moving to and from MLflow, tested against MLflow itself.
+
+The stores are written by MLflow's own client in a subprocess (the file store with
+MLFLOW_ALLOW_FILE_STORE=true, and a SQLite store), and the round trip goes through an
+``mlflow server`` started on 127.0.0.1. Without MLflow installed these tests skip, except
+in CI (``CI=true``), where a missing MLflow is an error: ``make test`` installs the extra.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import pty
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from modelreg import ConflictError, InvalidInputError, NotFoundError, Registry
+from modelreg import mlflow_io as mio
+from modelreg.cli import app
+from modelreg.entities import RegisteredModel
+
+HAVE_MLFLOW = importlib.util.find_spec("mlflow") is not None
+QUIET_MLFLOW = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+SERVER_START_TIMEOUT = 120.0
+
+# The stores every test reads, written by MLflow's client: several models, stages,
+# aliases, tags (one with '/', which the file store nests), descriptions, versions deleted
+# in the middle and at the end, a model whose versions are all deleted, a model without
+# versions, and names the folder cannot hold.
+BUILD_STORES = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from mlflow import MlflowClient
+
+def build(uri):
+    c = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    name = "churn-predictor"
+    c.create_registered_model(
+        name, tags={"team": "growth", "domain/area": "retention"},
+        description="Predicts churn.\nSecond line: [prod] stays text.",
+    )
+    for i in range(1, 6):
+        c.create_model_version(
+            name, f"s3://models/churn/{i}", run_id=f"{i:032x}",
+            tags={"framework": "sklearn", "rank": str(i)},
+            run_link=f"https://ci.example/runs/{i}", description=f"version {i}",
+        )
+    c.transition_model_version_stage(name, "2", "Archived")
+    c.transition_model_version_stage(name, "3", "Production")
+    c.transition_model_version_stage(name, "5", "Staging")
+    c.set_registered_model_alias(name, "champion", "3")
+    c.set_registered_model_alias(name, "challenger", "5")
+    c.set_registered_model_alias(name, "old", "4")
+    c.delete_model_version(name, "4")
+    c.set_model_version_tag(name, "3", "validated", "yes")
+    c.delete_model_version_tag(name, "1", "rank")
+
+    name = "fraud-detector"
+    c.create_registered_model(name, description="Card fraud")
+    for i in range(1, 4):
+        run = f"{i + 100:032x}"
+        c.create_model_version(name, f"runs:/{run}/model", run_id=run)
+    c.transition_model_version_stage(name, "2", "Production")
+    c.set_registered_model_alias(name, "prod", "2")
+    c.delete_model_version(name, "3")
+
+    name = "retired"
+    c.create_registered_model(name)
+    for i in range(1, 3):
+        c.create_model_version(name, f"s3://models/retired/{i}")
+    c.delete_model_version(name, "1")
+    c.delete_model_version(name, "2")
+
+    c.create_registered_model("empty-model", tags={"owner": "nobody"})
+
+    name = "Demand Forecast (EU)"
+    c.create_registered_model(name, tags={"region": "eu"})
+    c.create_model_version(name, "gs://bucket/demand/1", description="first")
+    c.set_registered_model_alias(name, "prod", "1")
+
+def dump(uri):
+    c = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    models = {}
+    for m in c.search_registered_models(max_results=1000):
+        versions = {}
+        for v in c.search_model_versions(f"name='{m.name}'"):
+            versions[str(v.version)] = {
+                "version": int(v.version), "current_stage": v.current_stage,
+                "description": v.description or None, "source": v.source,
+                "run_id": v.run_id or None, "run_link": v.run_link or None,
+                "user_id": v.user_id or None, "status": v.status, "tags": dict(v.tags),
+                "creation_timestamp": v.creation_timestamp,
+                "last_updated_timestamp": v.last_updated_timestamp,
+            }
+        models[m.name] = {
+            "description": m.description or None, "tags": dict(m.tags),
+            "aliases": {k: int(n) for k, n in dict(m.aliases).items()},
+            "creation_timestamp": m.creation_timestamp,
+            "last_updated_timestamp": m.last_updated_timestamp,
+            "versions": versions,
+        }
+    return models
+
+out = {}
+for key, uri in zip(("mlruns", "sqlite"), sys.argv[1:3]):
+    build(uri)
+    out[key] = dump(uri)
+print(json.dumps(out))
+"""
+DELETED = {"churn-predictor": [4], "fraud-detector": [3], "retired": [1, 2]}
+RENAMED = {"Demand Forecast (EU)": "Demand-Forecast-EU"}
+
+
+def need_mlflow() -> None:
+    """Skip without MLflow, except in CI, which must test against it."""
+    if HAVE_MLFLOW:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(
+            "MLflow is not installed, and CI must test against it: pip install -e '.[mlflow]'"
+        )
+    pytest.skip("MLflow is not installed (pip install -e '.[mlflow]'; `make test` installs it)")
+
+
+@pytest.fixture
+def requires_mlflow() -> None:
+    need_mlflow()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_mlflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in QUIET_MLFLOW.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """An mlruns file store and a SQLite store with the same history, written by MLflow,
+    and what MLflow's client reads back from each (the truth the imports must match)."""
+    need_mlflow()
+    folder = tmp_path_factory.mktemp("mlflow-stores")
+    mlruns = folder / "mlruns"
+    database = folder / "mlflow.db"
+    env = {
+        **os.environ,
+        **QUIET_MLFLOW,
+        "MLFLOW_ALLOW_FILE_STORE": "true",
+        # MLflow's file store looks up logged models through the default tracking URI.
+        "MLFLOW_TRACKING_URI": mlruns.as_uri(),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", BUILD_STORES, mlruns.as_uri(), f"sqlite:///{database}"],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    truth = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"mlruns": mlruns, "sqlite": f"sqlite:///{database}", "truth": truth}
+
+
+def assert_same_as_mlflow(registry: Registry, truth: dict[str, Any]) -> None:
+    """Every model and version MLflow shows, field by field, under its registry name."""
+    expected_names = sorted(RENAMED.get(name, name) for name in truth)
+    assert [model.name for model in registry.list_registered_models()] == sorted(expected_names)
+    for mlflow_name, expected in truth.items():
+        name = RENAMED.get(mlflow_name, mlflow_name)
+        model = registry.get_registered_model(name)
+        assert model.description == expected["description"], name
+        assert model.tags == expected["tags"], name
+        assert model.aliases == expected["aliases"], name
+        assert model.creation_timestamp == expected["creation_timestamp"], name
+        assert model.last_updated_timestamp == expected["last_updated_timestamp"], name
+        versions = {str(mv.version): mv for mv in registry.list_versions(name)}
+        assert sorted(versions) == sorted(expected["versions"]), name
+        for number, fields in expected["versions"].items():
+            mv = versions[number]
+            for key, value in fields.items():
+                assert getattr(mv, key) == value, f"{name} version {number}: {key}"
+            assert mv.aliases == sorted(
+                a for a, n in expected["aliases"].items() if n == mv.version
+            )
+        # Deleted numbers stay used: the next version comes after them.
+        highest = max([0, *map(int, expected["versions"]), *DELETED.get(mlflow_name, [])])
+        assert registry.get_registered_model(name).last_version == highest, name
+
+
+def fresh_registry(tmp_path: Path, name: str = "registry") -> Registry:
+    return Registry.init(tmp_path / name)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".modelreg.lock" not in path.name
+    }
+
+
+# -- names (no MLflow needed) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mlflow_name", "proposed"),
+    [
+        ("Demand Forecast (EU)", "Demand-Forecast-EU"),
+        ("über.model.", "uber.model"),
+        ("CON", "CON_"),
+        ("nul.v1", "nul_.v1"),
+        ("  ", "model"),
+        ("模型", "model"),
+        ("-leading and trailing-", "leading-and-trailing"),
+        ("a" * 200, "a" * 128),
+    ],
+)
+def test_a_name_the_folder_cannot_hold_gets_a_deterministic_proposal(
+    mlflow_name: str, proposed: str
+) -> None:
+    assert mio.propose_name(mlflow_name) == proposed
+    assert mio.propose_name(mlflow_name) == mio.propose_name(mlflow_name)
+
+
+def test_name_plan_keeps_valid_names_and_suffixes_collisions() -> None:
+    plan = mio.plan_names(["b c", "b-c", "Churn", "churn", "ok"])
+    assert plan.targets == {
+        "Churn": "Churn",
+        "b-c": "b-c",
+        "ok": "ok",
+        "b c": "b-c-2",  # b-c is taken by a valid name
+        "churn": "churn-2",  # differs from Churn only in case
+    }
+    assert plan.renamed == {"b c": "b-c-2", "churn": "churn-2"}
+    assert plan.skipped == {}
+
+
+def test_name_plan_renames_on_request_and_skips_on_request() -> None:
+    plan = mio.plan_names(["a b", "c d"], {"a b": "first"}, skip_invalid=True)
+    assert plan.targets == {"a b": "first"}
+    assert plan.renamed == {"a b": "first"}
+    assert plan.skipped["c d"].endswith("(it would be imported as 'c-d')")
+    assert "invalid model name 'c d'" in plan.skipped["c d"]
+
+
+def test_a_rename_to_an_invalid_name_or_of_an_unknown_model_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="invalid model name"):
+        mio.plan_names(["a b"], {"a b": "no good"})
+    with pytest.raises(InvalidInputError, match="no model named 'x'"):
+        mio.plan_names(["a b"], {"x": "y"})
+
+
+def test_uris_lose_their_password_before_they_are_recorded() -> None:
+    assert mio.redact_uri("https://me:secret@mlflow.example:8443/x") == (
+        "https://mlflow.example:8443/x"
+    )
+    assert mio.redact_uri("sqlite:////tmp/m.db") == "sqlite:////tmp/m.db"
+
+
+def test_export_uses_the_mlflow_name_a_model_was_imported_from_until_renamed_here(
+    registry: Registry,
+) -> None:
+    origin = {"action": "imported", "origin": "file:///m", "source_name": "Demand (EU)"}
+    model = RegisteredModel(name="Demand-EU", creation_timestamp=1, last_updated_timestamp=1)
+    registry.import_model(model, [], origin="file:///m", source_name="Demand (EU)")
+    imported = registry.get_registered_model("Demand-EU")
+    assert {key: imported.history[0][key] for key in origin} == origin
+    assert mio.mlflow_name(imported) == "Demand (EU)"
+    registry.rename_registered_model("Demand-EU", "demand")
+    assert mio.mlflow_name(registry.get_registered_model("demand")) == "demand"
+
+
+def write_tiny_mlruns(root: Path) -> Path:
+    """A one-model file store in MLflow's layout, for tests of the command line itself
+    (the stores compared field by field are written by MLflow)."""
+    model = root / "mlruns" / "models" / "m"
+    (model / "version-1").mkdir(parents=True)
+    (model / "meta.yaml").write_text("name: m\ncreation_timestamp: 1\nlast_updated_timestamp: 2\n")
+    (model / "version-1" / "meta.yaml").write_text(
+        "name: m\nversion: 1\nsource: s3://x\ncurrent_stage: None\n"
+        "creation_timestamp: 1\nlast_updated_timestamp: 2\n"
+    )
+    return root / "mlruns"
+
+
+# -- the missing extra -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["import", "mlflow", "--tracking-uri", "sqlite:///x.db"],
+        ["export", "mlflow", "--tracking-uri", "http://127.0.0.1:1"],
+    ],
+)
+def test_without_the_extra_one_line_says_which_extra_to_install(
+    registry: Registry, command: list[str]
+) -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['mlflow'] = None  # as if MLflow were not installed\n"
+        "sys.argv = ['modelreg', *sys.argv[1:]]\n"
+        "from modelreg.__main__ import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--registry", str(registry.root), *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: MLflow is not installed: install the extra with pip install 'modelreg[mlflow]'\n"
+    )
+    assert done.stdout == ""
+
+
+def test_a_file_store_needs_no_mlflow_even_through_import_mlflow(
+    registry: Registry, tmp_path: Path
+) -> None:
+    mlruns = write_tiny_mlruns(tmp_path)
+    code = (
+        "import sys\n"
+        "sys.modules['mlflow'] = None\n"
+        "sys.argv = ['modelreg', *sys.argv[1:]]\n"
+        "from modelreg.__main__ import main\n"
+        "main()\n"
+    )
+    command = ["import", "mlflow", "--tracking-uri", mlruns.as_uri(), "-f", "plain"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--registry", str(registry.root), *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "import\t1\t1\t0\t0\t0\t0\t0\t0\n"
+    assert registry.get_model_version("m", 1).source == "s3://x"
+
+
+# -- the mlruns file store -------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_an_mlruns_store_written_by_mlflow_is_imported_field_by_field(
+    stores: dict[str, Any], tmp_path: Path
+) -> None:
+    registry = fresh_registry(tmp_path)
+    summary = mio.import_models(registry, mio.MlrunsSource(stores["mlruns"]))
+    assert_same_as_mlflow(registry, stores["truth"]["mlruns"])
+    assert summary.failed == []
+    assert summary.models == sorted(RENAMED.get(n, n) for n in stores["truth"]["mlruns"])
+    assert summary.versions == 7
+    assert summary.renamed == [
+        {"mlflow_name": "Demand Forecast (EU)", "name": "Demand-Forecast-EU"}
+    ]
+    deleted = sorted((s["model"], s["version"]) for s in summary.skipped)
+    assert deleted == [
+        ("churn-predictor", 4),
+        ("fraud-detector", 3),
+        ("retired", 1),
+        ("retired", 2),
+    ]
+    # Numbers MLflow deleted are never handed out again.
+    assert registry.create_model_version("churn-predictor", "s3://new").version == 6
+    assert registry.create_model_version("fraud-detector", "s3://new").version == 4
+    assert registry.create_model_version("retired", "s3://new").version == 3
+    history = registry.get_registered_model("Demand-Forecast-EU").history
+    assert history[0]["action"] == "imported"
+    assert history[0]["origin"] == f"{stores['mlruns'].as_uri()}, model 'Demand Forecast (EU)'"
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_importing_again_is_idempotent_and_rewrites_nothing(
+    stores: dict[str, Any], tmp_path: Path
+) -> None:
+    registry = fresh_registry(tmp_path)
+    mio.import_models(registry, mio.MlrunsSource(stores["mlruns"]))
+    before = tree(registry.root)
+    again = mio.import_models(registry, mio.MlrunsSource(stores["mlruns"]))
+    assert tree(registry.root) == before
+    assert (again.versions, again.unchanged, again.failed) == (0, 7, [])
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_a_changed_version_is_a_conflict_unless_replace(
+    stores: dict[str, Any], tmp_path: Path
+) -> None:
+    registry = fresh_registry(tmp_path)
+    source = mio.MlrunsSource(stores["mlruns"])
+    mio.import_models(registry, source, models=["churn-predictor"])
+    registry.transition_model_version_stage("churn-predictor", 3, "Archived")
+    conflict = mio.import_models(registry, source, models=["churn-predictor"])
+    assert [failure["model"] for failure in conflict.failed] == ["churn-predictor"]
+    assert (
+        "version 3: current_stage 'Archived' here, 'Production' imported"
+        in conflict.failed[0]["error"]
+    )
+    error = conflict.error()
+    assert error is not None and error.exit_code == ConflictError.exit_code
+    assert registry.get_model_version("churn-predictor", 3).current_stage == "Archived"
+
+    replaced = mio.import_models(registry, source, models=["churn-predictor"], replace=True)
+    assert (replaced.replaced, replaced.failed) == (1, [])
+    mv = registry.get_model_version("churn-predictor", 3)
+    assert mv.current_stage == "Production"
+    assert mv.history[-1]["action"] == "imported"
+    assert mv.history[-1]["replaced"] == ["current_stage"]
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_an_import_interrupted_mid_model_is_finished_by_running_it_again(
+    stores: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean = fresh_registry(tmp_path, "clean")
+    mio.import_models(clean, mio.MlrunsSource(stores["mlruns"]), models=["churn-predictor"])
+
+    registry = fresh_registry(tmp_path)
+    original = Registry._save_version
+    calls = []
+
+    def interrupted(self: Registry, mv: Any) -> None:
+        calls.append(mv.version)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        original(self, mv)
+
+    monkeypatch.setattr(Registry, "_save_version", interrupted)
+    summary = mio.Summary("import", "test", str(registry.root))
+    with pytest.raises(KeyboardInterrupt):
+        mio.import_models(
+            registry,
+            mio.MlrunsSource(stores["mlruns"]),
+            models=["churn-predictor"],
+            summary=summary,
+        )
+    monkeypatch.setattr(Registry, "_save_version", original)
+    assert len(registry.list_versions("churn-predictor")) == 2  # the model is half there
+
+    again = mio.import_models(registry, mio.MlrunsSource(stores["mlruns"]))
+    assert again.failed == []
+    assert_same_as_mlflow(registry, stores["truth"]["mlruns"])
+    for number in (1, 2, 3, 5):
+        ours = registry.get_model_version("churn-predictor", number).to_dict()
+        assert ours == clean.get_model_version("churn-predictor", number).to_dict()
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_cli_reports_renamed_models_with_their_new_name(
+    stores: dict[str, Any], registry: Registry, run_cli: Any
+) -> None:
+    done = run_cli(
+        "-r", str(registry.root), "import", "mlruns", str(stores["mlruns"]), "-f", "json"
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        "warning: 'Demand Forecast (EU)' cannot be a folder name: importing it as "
+        "'Demand-Forecast-EU' (choose another with --rename, or skip it with "
+        "--skip-invalid-names)\n"
+    ) in done.stderr
+    assert done.stderr.endswith(
+        "5 models, 7 versions imported (0 already there, 4 skipped, 1 renamed)\n"
+    )
+    summary = json.loads(done.stdout)
+    assert summary["renamed"] == [
+        {"mlflow_name": "Demand Forecast (EU)", "name": "Demand-Forecast-EU"}
+    ]
+    assert (summary["models"], summary["versions"], summary["failed"]) == (5, 7, [])
+    # In a pipe there is no progress bar: stderr holds only whole lines of text.
+    assert "\r" not in done.stderr and "\x1b" not in done.stderr
+    checked = run_cli("-r", str(registry.root), "check")
+    assert (checked.returncode, checked.stderr) == (0, f"No problems found in {registry.root}\n")
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_cli_skips_or_renames_invalid_names_on_request(
+    stores: dict[str, Any], registry: Registry, run_cli: Any
+) -> None:
+    base = ["-r", str(registry.root), "import", "mlruns", str(stores["mlruns"]), "-f", "json"]
+    skipped = run_cli(*base, "--skip-invalid-names", "--dry-run")
+    assert skipped.returncode == 0, skipped.stderr
+    summary = json.loads(skipped.stdout)
+    assert summary["dry_run"] is True and summary["renamed"] == []
+    assert {
+        "model": "Demand Forecast (EU)",
+        "version": None,
+        "reason": "invalid model name 'Demand Forecast (EU)': use letters, digits, '.', '_' "
+        "and '-', starting with a letter or digit (it would be imported as "
+        "'Demand-Forecast-EU')",
+    } in summary["skipped"]
+    assert registry.list_registered_models() == []  # a dry run writes nothing
+
+    renamed = run_cli(
+        *base, "--model", "Demand Forecast (EU)", "--rename", "Demand Forecast (EU)=demand-eu"
+    )
+    assert renamed.returncode == 0, renamed.stderr
+    assert "warning: importing 'Demand Forecast (EU)' as 'demand-eu', as asked\n" in renamed.stderr
+    assert [model.name for model in registry.list_registered_models()] == ["demand-eu"]
+    assert registry.get_model_version_by_alias("demand-eu", "prod").source == "gs://bucket/demand/1"
+
+
+def test_a_progress_bar_is_drawn_at_a_terminal(tmp_path: Path, registry: Registry) -> None:
+    mlruns = write_tiny_mlruns(tmp_path)
+    main, secondary = pty.openpty()
+    command = [sys.executable, "-m", "modelreg", "-r", str(registry.root), "import", "mlruns"]
+    with subprocess.Popen(
+        [*command, str(mlruns)], stdout=subprocess.PIPE, stderr=secondary
+    ) as process:
+        os.close(secondary)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            output += chunk
+        process.wait(timeout=60)
+    os.close(main)
+    assert process.returncode == 0
+    # The bar (NO_COLOR draws it blank), redrawn in place, then cleared.
+    assert b"\r\x1b[2Km " in output and b"0/1" in output
+    assert b"1 model, 1 version imported" in output
+
+
+# -- MLflow's client: SQLite, and a server ---------------------------------------------------
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_a_sqlite_store_is_imported_through_mlflows_client(
+    stores: dict[str, Any], tmp_path: Path
+) -> None:
+    registry = fresh_registry(tmp_path)
+    summary = mio.import_models(registry, mio.open_mlflow(stores["sqlite"]))
+    assert summary.failed == []
+    # Deleted versions are invisible to the client; the database still holds their
+    # numbers (fraud-detector 3, retired 1 and 2), and the import reads them from it.
+    assert_same_as_mlflow(registry, stores["truth"]["sqlite"])
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_import_mlflow_of_a_missing_database_or_server_is_not_found(
+    registry: Registry, tmp_path: Path
+) -> None:
+    with pytest.raises(NotFoundError, match="no MLflow database at"):
+        mio.open_mlflow(f"sqlite:///{tmp_path / 'missing.db'}")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(NotFoundError, match="cannot reach the MLflow server"):
+        mio.open_mlflow(f"http://127.0.0.1:{port}")
+    assert time.monotonic() - started < 10
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``mlflow server`` on 127.0.0.1 with a SQLite store; stopped with its process group."""
+    need_mlflow()
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (folder / "server.log").open("wb")
+    command = [
+        str(Path(sys.executable).with_name("mlflow")),
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        f"sqlite:///{folder / 'server.db'}",
+        "--default-artifact-root",
+        str(folder / "artifacts"),
+        "--workers",
+        "1",
+    ]
+    server = subprocess.Popen(
+        command,
+        cwd=folder,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        # No job runner: its worker processes are not needed here and slow the start.
+        env={**os.environ, **QUIET_MLFLOW, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"mlflow server exited: {(folder / 'server.log').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2):  # noqa: S310
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"mlflow server did not start in {SERVER_START_TIMEOUT:g} s")
+                time.sleep(0.25)
+        yield url
+    finally:
+        with_group = os.getpgid(server.pid) == server.pid
+        if server.poll() is None and with_group:
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+        log.close()
+
+
+def comparable(registry: Registry) -> dict[str, Any]:
+    """Everything MLflow can hold, model by model."""
+    fields = ("version", "current_stage", "description", "source", "run_id", "run_link", "status")
+    return {
+        model.name: {
+            "description": model.description,
+            "tags": model.tags,
+            "aliases": model.aliases,
+            "versions": {
+                mv.version: {**{key: getattr(mv, key) for key in fields}, "tags": mv.tags}
+                for mv in registry.list_versions(model.name)
+            },
+        }
+        for model in registry.list_registered_models()
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("requires_mlflow")
+def test_round_trip_through_an_mlflow_server(
+    stores: dict[str, Any], mlflow_server: str, tmp_path: Path
+) -> None:
+    from mlflow import MlflowClient
+
+    first = fresh_registry(tmp_path, "first")
+    mio.import_models(first, mio.MlrunsSource(stores["mlruns"]))
+    exported = mio.export_models(first, mlflow_server)
+    assert (exported.failed, exported.remapped, exported.skipped) == ([], [], [])
+    assert exported.versions == 7
+    # The model renamed on the way in gets its MLflow name back on the way out.
+    assert exported.renamed == [
+        {"name": "Demand-Forecast-EU", "mlflow_name": "Demand Forecast (EU)"}
+    ]
+
+    # MLflow now holds what the original store held (but for times and users, which
+    # MLflow's API sets itself).
+    client = MlflowClient(tracking_uri=mlflow_server)
+    held = ("version", "current_stage", "description", "source", "run_id", "run_link", "tags")
+    original = stores["truth"]["mlruns"]
+    assert sorted(m.name for m in client.search_registered_models()) == sorted(original)
+    for name, expected in original.items():
+        model = client.get_registered_model(name)
+        assert (model.description or None, model.tags) == (
+            expected["description"],
+            expected["tags"],
+        )
+        assert {k: int(v) for k, v in model.aliases.items()} == expected["aliases"], name
+        versions = {str(mv.version): mv for mv in client.search_model_versions(f"name='{name}'")}
+        assert sorted(versions) == sorted(expected["versions"]), name
+        for number, fields in expected["versions"].items():
+            got = versions[number]
+            for key in held:
+                value = getattr(got, key)
+                value = int(value) if key == "version" else value
+                assert (value or None) == (fields[key] or None), f"{name} {number} {key}"
+
+    second = fresh_registry(tmp_path, "second")
+    back = mio.import_models(second, mio.open_mlflow(mlflow_server))
+    assert back.failed == []
+    assert comparable(second) == comparable(first)
+
+    # Exporting again creates nothing, and uses up no more numbers.
+    again = mio.export_models(first, mlflow_server)
+    assert (again.versions, again.unchanged, again.failed) == (0, 7, [])
+    versions = client.search_model_versions("name='churn-predictor'")
+    assert sorted(int(mv.version) for mv in versions) == [1, 2, 3, 5]
+
+    # The deleted numbers were used up on the server, also at the end of a model: MLflow
+    # hands out the next number modelreg would.
+    for name, expected in (("churn-predictor", 6), ("fraud-detector", 4), ("retired", 3)):
+        created = client.create_model_version(name, "s3://bucket/probe", await_creation_for=0)
+        assert int(created.version) == expected, name
+        client.delete_model_version(name, created.version)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("requires_mlflow")
+def test_export_where_numbers_cannot_match_records_the_mapping(
+    mlflow_server: str, tmp_path: Path, run_cli: Any
+) -> None:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=mlflow_server)
+    client.create_registered_model("taken")
+    client.create_model_version("taken", "s3://someone-else/1", await_creation_for=0)
+
+    stages = ["None", "Staging", "Production", "Archived", "QA"]
+    registry = Registry.init(tmp_path / "registry", stages=stages)
+    registry.create_registered_model("taken", tags={"k": "v"})
+    registry.create_model_version("taken", "s3://ours/1")
+    registry.create_model_version("taken", "/a/local/path")  # a server refuses local paths
+    registry.create_model_version("taken", "s3://ours/3")
+    registry.transition_model_version_stage("taken", 3, "QA")
+    registry.set_registered_model_alias("taken", "champion", 3)
+
+    command = ["-r", str(registry.root), "export", "mlflow", "--tracking-uri", mlflow_server]
+    done = run_cli(*command, "-f", "json", env=QUIET_MLFLOW)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    # 1 is someone else's version 1, so ours is 2 there; our 2 is refused; our 3 is 3.
+    assert summary["remapped"] == [{"model": "taken", "version": 1, "mlflow_version": 2}]
+    assert [(s["version"], s["reason"].split(":")[0]) for s in summary["skipped"]] == [
+        (2, "MLflow refused it")
+    ]
+    assert "stage QA recorded as the tag modelreg.stage" in done.stderr
+    versions = {int(mv.version): mv for mv in client.search_model_versions("name='taken'")}
+    assert sorted(versions) == [1, 2, 3]
+    assert versions[1].source == "s3://someone-else/1"
+    assert (versions[2].source, versions[2].tags) == (
+        "s3://ours/1",
+        {"modelreg.source_version": "1"},
+    )
+    assert (versions[3].source, versions[3].tags) == ("s3://ours/3", {"modelreg.stage": "QA"})
+    assert client.get_registered_model("taken").aliases == {"champion": "3"}
+
+    again = run_cli(*command, "-f", "json", env=QUIET_MLFLOW)
+    assert again.returncode == 0, again.stderr
+    rerun = json.loads(again.stdout)
+    assert (rerun["versions"], rerun["unchanged"], rerun["remapped"]) == (0, 2, [])
+    assert len(client.search_model_versions("name='taken'")) == 3
+
+
+def test_an_interrupted_import_prints_its_summary_and_exits_130(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "mlruns" / "models").mkdir(parents=True)
+
+    def interrupted(*args: Any, summary: Any, **kwargs: Any) -> Any:
+        summary.models.append("first")
+        summary.versions += 2
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mio, "import_models", interrupted)
+    result = CliRunner().invoke(
+        app, ["-r", str(registry.root), "import", "mlruns", str(tmp_path / "mlruns"), "-f", "plain"]
+    )
+    assert result.exit_code == 130
+    assert result.stdout == "import\t1\t2\t0\t0\t0\t0\t0\t0\n"
+    assert (
+        "1 model, 2 versions imported (0 already there, 0 skipped, 0 renamed) before the "
+        "interruption; run it again to finish" in result.stderr
+    )
