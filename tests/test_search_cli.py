@@ -95,3 +95,15 @@ def test_a_bad_max_results_is_exit_2(root: Path) -> None:
     code, _, err = run(root, "-n", "0")
     assert code == 2
     assert "max_results" in err
+
+
+def test_a_corrupt_file_is_named_and_the_healthy_results_still_shown(root: Path) -> None:
+    broken = root / "models" / "churn" / "versions" / "1.yaml"
+    broken.write_text("garbage: [\n")
+    code, out, err = run(root, "-f", "plain", "-o", "version ASC")
+    assert code == 7
+    assert [line.split("\t")[:2] for line in out.splitlines()] == [
+        ["churn", "2"],
+        ["fraud", "1"],
+    ]
+    assert err.startswith(f"error: {broken}: invalid YAML")

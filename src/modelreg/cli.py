@@ -365,10 +365,15 @@ def list_(
     else:
         versions = [mv.to_dict() for mv in registry.list_versions(name, errors=errors)]
         render.emit(versions, fmt, VERSION_COLUMNS)
+    _report_corrupt(errors)
+
+
+def _report_corrupt(errors: list[Any]) -> None:
+    """Corrupt files met by a read: named on stderr after the healthy data, exit 7."""
     for err in errors:
         render.error(str(err))
     if errors:
-        raise typer.Exit(CorruptFileError.exit_code)
+        raise typer.Exit(errors[0].exit_code)
 
 
 @app.command()
@@ -408,11 +413,13 @@ def search(
     to stderr."""
     registry = _open()
     find = registry.search_registered_models if models else registry.search_model_versions
-    page = find(filter_string or None, max_results, order_by or None, page_token)
+    errors: list[Any] = []
+    page = find(filter_string or None, max_results, order_by or None, page_token, errors=errors)
     records = [entity.to_dict() for entity in page]
     render.emit(records, fmt, MODEL_COLUMNS if models else VERSION_COLUMNS)
     if page.token:
         render.message(f"more results: continue with --page-token {page.token}")
+    _report_corrupt(errors)
 
 
 @app.command()

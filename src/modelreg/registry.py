@@ -262,11 +262,15 @@ class Registry:
         max_results: int | None = None,
         order_by: list[str] | None = None,
         page_token: str | None = None,
+        *,
+        errors: list[CorruptFileError] | None = None,
     ) -> Any:
-        """Models matching the filter, as a list with ``.token`` for the next page."""
+        """Models matching the filter, as a list with ``.token`` for the next page.
+
+        With ``errors``, corrupt files are collected there and skipped instead of raised."""
         from modelreg import search
 
-        models = {model.name: model for model in self.list_registered_models()}
+        models = {model.name: model for model in self.list_registered_models(errors)}
         page = search.search(
             (model.to_dict() for model in models.values()),
             filter_string,
@@ -545,12 +549,16 @@ class Registry:
         max_results: int | None = None,
         order_by: list[str] | None = None,
         page_token: str | None = None,
+        *,
+        errors: list[CorruptFileError] | None = None,
     ) -> Any:
-        """Versions matching the filter, as a list with ``.token`` for the next page."""
+        """Versions matching the filter, as a list with ``.token`` for the next page.
+
+        With ``errors``, corrupt files are collected there and skipped instead of raised."""
         from modelreg import search
 
         page = search.search(
-            self._version_records(),
+            self._version_records(errors),
             filter_string,
             order_by=order_by,
             max_results=max_results,
