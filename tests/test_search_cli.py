@@ -103,7 +103,7 @@ def test_a_corrupt_file_is_named_and_the_healthy_results_still_shown(root: Path)
     code, out, err = run(root, "-f", "plain", "-o", "version ASC")
     assert code == 7
     assert [line.split("\t")[:2] for line in out.splitlines()] == [
-        ["churn", "2"],
         ["fraud", "1"],
+        ["churn", "2"],
     ]
     assert err.startswith(f"error: {broken}: invalid YAML")
