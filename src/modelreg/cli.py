@@ -722,6 +722,14 @@ def check(
             "interrupted writes, interrupted deletes, derived data. Never deletes a version.",
         ),
     ] = False,
+    rules: Annotated[
+        bool,
+        typer.Option(
+            "--rules",
+            help="Also verify that every version's stage is backed by its history under "
+            "the promotion rules (catches hand-edited promotions).",
+        ),
+    ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Verify the whole registry folder (exit 7 on problems); for CI and pre-commit."""
@@ -729,7 +737,7 @@ def check(
     from modelreg.errors import CheckFailedError
     from modelreg.store import find_root
 
-    report = check_registry(find_root(_State.registry_path), repair=repair)
+    report = check_registry(find_root(_State.registry_path), repair=repair, rules=rules)
     if report.findings or fmt in (Format.json, Format.yaml):
         render.emit([finding.to_dict() for finding in report.findings], fmt, render.FINDING_COLUMNS)
     if report.repairs:

@@ -23,6 +23,10 @@ from modelreg.errors import CorruptFileError
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32
+# A 4 MB file of tiny values ("[1,1,1,...]") would take seconds to build. Registry files
+# stay far below this many parser events: a model.yaml with 10,000 history entries (1.4 MB)
+# has 140,000.
+MAX_VALUES = 250_000
 
 _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -42,12 +46,13 @@ def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     try:
         # O_NONBLOCK: a FIFO named like a registry file must not hang the open.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as handle:
-            mode = os.fstat(fd).st_mode
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)  # before fdopen, which refuses a folder with IsADirectoryError
             if stat.S_ISDIR(mode):
                 raise CorruptFileError(path, "expected a file, found a folder")
-            if not stat.S_ISREG(mode):
-                raise CorruptFileError(path, "not a regular file (a pipe, socket or device)")
+            raise CorruptFileError(path, "not a regular file (a pipe, socket or device)")
+        with os.fdopen(fd, "rb") as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise CorruptFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
@@ -120,11 +125,14 @@ def _one_line(exc: yaml.YAMLError) -> str:
 
 
 def _build(text: str) -> Any:
-    """Build Python data from the event stream; one document, no anchors, bounded depth."""
+    """Build Python data from the event stream; one document, no anchors, bounded depth
+    and size."""
     stack: list[tuple[Any, list[Any]]] = []  # (container, pending mapping key holder)
     result: Any = None
     documents = 0
-    for event in yaml.parse(text, Loader=_Parser):
+    for count, event in enumerate(yaml.parse(text, Loader=_Parser)):
+        if count > MAX_VALUES:
+            raise _InvalidYamlError(f"more than {MAX_VALUES:,} values: not a registry file")
         if isinstance(event, yaml.DocumentStartEvent):
             documents += 1
             if documents > 1:
