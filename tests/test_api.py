@@ -1242,3 +1242,12 @@ def test_search_results_are_lists_with_a_page_token(registry: Registry) -> None:
     rest = registry.search_model_versions(f"name='{NAME}'", max_results=2, page_token=first.token)
     assert rest.token is None
     assert sorted(mv.version for mv in [*first, *rest]) == [1, 2, 3]
+
+
+def test_an_alias_pointing_at_a_missing_version_can_still_be_deleted(registry: Registry) -> None:
+    registry.register(NAME, "s3://a", create_model=True)
+    path = registry.root / "models" / NAME / "model.yaml"
+    path.write_text(path.read_text().replace("aliases: {}", "aliases:\n  ghost: 9"))
+    assert Registry(registry.root).get_registered_model(NAME).aliases == {"ghost": 9}
+    Registry(registry.root).delete_registered_model_alias(NAME, "ghost")
+    assert Registry(registry.root).get_registered_model(NAME).aliases == {}

@@ -14,7 +14,7 @@ from filelock import FileLock
 
 from modelreg import Registry
 from modelreg.check import Finding, check_registry
-from modelreg.errors import BusyError, CorruptFileError
+from modelreg.errors import BusyError, CorruptFileError, RuleViolationError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "registry_example"
 
@@ -261,9 +261,16 @@ def test_unknown_stage(reg: Registry) -> None:
 
 def test_exclusive_stage_with_two_versions(reg: Registry) -> None:
     config = reg.root / "registry.yaml"
-    config.write_text(config.read_text() + "exclusive_stages:\n- Production\n")
+    plain = config.read_text()
+    config.write_text(plain + "exclusive_stages:\n- Production\n")
     assert check_registry(reg.root).findings == ()
+    # Transitions refuse a second version in an exclusive stage, so the state comes from
+    # a change of the config after the fact (or a hand edit, or a merge).
+    with pytest.raises(RuleViolationError, match="holds one version per model"):
+        Registry(reg.root).transition_model_version_stage("m", 3, "Production")
+    config.write_text(plain)
     Registry(reg.root).transition_model_version_stage("m", 3, "Production")
+    config.write_text(plain + "exclusive_stages:\n- Production\n")
     finding = only(reg.root)
     assert rel(reg.root, finding) == "models/m"
     assert finding.problem == (

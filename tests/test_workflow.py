@@ -431,3 +431,46 @@ def test_the_audit_accepts_the_workflow_done_properly(
     for mv in fresh.list_versions(NAME):
         assert audit_version(fresh.rules, mv) == [], mv.version
     assert [mv.current_stage for mv in fresh.list_versions(NAME)] == ["Archived", "Production"]
+
+
+def test_check_rules_on_the_command_line_fails_a_faked_promotion(
+    guided: Registry, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from modelreg.cli import app
+
+    number = staged(guided, tmp_path, "m", accuracy=0.99, f1=0.99)
+    runner = CliRunner()
+    clean = runner.invoke(app, ["--registry", str(guided.root), "check", "--rules"])
+    assert (clean.exit_code, clean.stdout) == (0, "")
+    path = guided.root / "models" / NAME / "versions" / f"{number}.yaml"
+    path.write_text(path.read_text().replace("current_stage: Staging", "current_stage: Production"))
+    plain = runner.invoke(app, ["--registry", str(guided.root), "check"])
+    assert plain.exit_code == 0  # the files themselves are fine
+    audited = runner.invoke(
+        app, ["--registry", str(guided.root), "check", "--rules", "--format", "plain"]
+    )
+    assert audited.exit_code == 7
+    assert audited.stdout.split("\t")[:3] == [
+        str(path),
+        "problem",
+        f"{NAME} version {number} is in Production but its history's last stage change is "
+        "to Staging (edited by hand?)",
+    ]
+    assert audited.stderr == f"error: 1 problem(s) found in {guided.root}\n"
+
+
+def test_check_reports_an_invalid_rules_section(tmp_path: Path) -> None:
+    from modelreg.check import check_registry
+
+    root = Registry.init(tmp_path / "registry").root
+    write_config(root, "rules:\n  stages:\n    Prod:\n      approvals: 1\n")
+    findings = check_registry(root).findings
+    assert [(finding.path, finding.problem) for finding in findings] == [
+        (
+            root / "registry.yaml",
+            "'rules.stages.Prod' names unknown stage 'Prod'; the stages are: "
+            "None, Staging, Production, Archived",
+        )
+    ]

@@ -457,6 +457,8 @@ class Registry:
             if rule is not None and previous != target:
                 forced = self._enforce_rules(rule, mv, previous, force)
                 archive_existing_versions = archive_existing_versions or rule.archive_existing
+            if previous != target and not archive_existing_versions:
+                self._refuse_second_in_exclusive_stage(model, mv, target)
             # The others leave the stage before this version enters it: at no instant
             # (for a reader, or after a crash half-way) does the stage hold two versions
             # the caller wanted alone there.
@@ -661,8 +663,16 @@ class Registry:
             model.history.append(self._entry(stamp, "alias_deleted", alias=alias, version=number))
             self._touch(model, stamp)
             self._save_model(model)
-            target = self._load_version(model, number)
-            events.append(self._event(ev.MODEL_VERSION_ALIAS_DELETED, target, stamp, alias=alias))
+            # An alias left pointing at a missing version (a hand edit, an interrupted
+            # delete) is still deleted; its event then carries the model.
+            target: RegisteredModel | ModelVersion = model
+            with contextlib.suppress(NotFoundError):
+                target = self._load_version(model, number)
+            events.append(
+                self._event(
+                    ev.MODEL_VERSION_ALIAS_DELETED, target, stamp, alias=alias, version=number
+                )
+            )
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         model = self._load_model(name)
@@ -771,6 +781,24 @@ class Registry:
             key, _ = self.rules.failure_tag
             moved = self.set_model_version_tags(name, mv.version, {key: "passed"})
         return moved, results
+
+    def _refuse_second_in_exclusive_stage(
+        self, model: RegisteredModel, mv: ModelVersion, stage: str
+    ) -> None:
+        if stage not in self.config.exclusive_stages:
+            return
+        holders = [
+            other.version
+            for other in self._versions(model)
+            if other.current_stage == stage and other.version != mv.version
+        ]
+        if holders:
+            listed = ", ".join(str(number) for number in holders)
+            raise RuleViolationError(
+                f"{stage} holds one version per model (exclusive_stages in registry.yaml) "
+                f"and {mv.name} version {listed} is already there: archive it first, or "
+                "move with --archive-existing (archive_existing_versions=True)"
+            )
 
     def _enforce_rules(
         self, rule: workflow.StageRule, mv: ModelVersion, previous: str, force: bool
