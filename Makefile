@@ -20,7 +20,7 @@ $(VENV)/.dev-installed: $(BIN)/modelreg
 	@touch $@
 
 demo: $(BIN)/modelreg
-	@PATH="$(CURDIR)/$(BIN):$$PATH" sh scripts/demo.sh "$(DEMO_DIR)"
+	@PATH="$(CURDIR)/$(BIN):$$PATH" sh scripts/demo.sh "$(CURDIR)/$(DEMO_DIR)"
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -q
@@ -38,8 +38,9 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
+# make bench [COMPARE_MLFLOW=1] [LARGE=1] [ARGS="--quick ..."]: see bench/README.md
 bench: $(BIN)/modelreg
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/run.py $(if $(COMPARE_MLFLOW),--compare-mlflow) $(if $(LARGE),--large) $(BENCH_ARGS) $(ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ for ``cut``, ``read`` and ``$(shell ...)``.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ class Format(str, Enum):
 class Column:
     header: str
     key: str
-    kind: str = "text"  # text | time | list | mapping
+    kind: str = "text"  # key (never wrapped) | text | time | list | mapping
     # Derives the value from the record when it is not one of its fields.
     getter: Callable[[Mapping[str, Any]], Any] | None = None
 
@@ -42,22 +43,25 @@ def _latest_version(record: Mapping[str, Any]) -> Any:
 
 
 VERSION_COLUMNS = (
-    Column("name", "name"),
-    Column("version", "version"),
-    Column("stage", "current_stage"),
+    Column("name", "name", "key"),
+    Column("version", "version", "key"),
+    Column("stage", "current_stage", "key"),
     Column("aliases", "aliases", "list"),
     Column("run_id", "run_id"),
     Column("source", "source"),
     Column("created", "creation_timestamp", "time"),
 )
 MODEL_COLUMNS = (
-    Column("name", "name"),
-    Column("latest", "latest_version", getter=_latest_version),
+    Column("name", "name", "key"),
+    Column("latest", "latest_version", "key", getter=_latest_version),
     Column("aliases", "aliases", "mapping"),
     Column("tags", "tags", "mapping"),
     Column("description", "description"),
 )
-_HISTORY_FIELDS = frozenset({"timestamp", "user_id", "version", "action", "comment"})
+# Shown in their own columns, or (the artifact a decision was for) only in json/yaml.
+_HISTORY_FIELDS = frozenset(
+    {"timestamp", "user_id", "version", "action", "comment", "artifact_sha256"}
+)
 
 
 def _history_details(record: Mapping[str, Any]) -> str:
@@ -75,7 +79,7 @@ def _history_details(record: Mapping[str, Any]) -> str:
 
 
 HISTORY_COLUMNS = (
-    Column("time", "timestamp"),
+    Column("time", "timestamp", "key"),
     Column("user", "user_id"),
     Column("version", "version"),
     Column("action", "action"),
@@ -169,7 +173,10 @@ def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     # markup and highlighting off: user data such as "[prod]" is never read as markup.
-    return Console(stderr=stderr, markup=False, highlight=False, soft_wrap=False)
+    # Into a file or a pipe, rows are never folded to an imaginary 80-column terminal.
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 1_000
+    return Console(stderr=stderr, markup=False, highlight=False, soft_wrap=False, width=width)
 
 
 def _table(records: list[Mapping[str, Any]], columns: Sequence[Column]) -> None:
@@ -177,7 +184,8 @@ def _table(records: list[Mapping[str, Any]], columns: Sequence[Column]) -> None:
 
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in columns:
-        table.add_column(column.header, overflow="fold")
+        # Names, numbers and stages stay whole; long text (sources, descriptions) folds.
+        table.add_column(column.header, overflow="fold", no_wrap=column.kind in ("key", "time"))
     for record in records:
         table.add_row(*(cell(column.value(record), column.kind) for column in columns))
     if not records:
