@@ -474,3 +474,27 @@ def test_check_reports_an_invalid_rules_section(tmp_path: Path) -> None:
             "None, Staging, Production, Archived",
         )
     ]
+
+
+def test_promote_tags_passed_validation_even_when_an_approval_is_missing(
+    guided: Registry, tmp_path: Path
+) -> None:
+    # Validation and approval are separate: the missing approval refuses the move, but
+    # the version did pass its checks, and is not tagged failed for want of a reviewer.
+    number = staged(guided, tmp_path, "m", accuracy=0.95, f1=0.95)
+    with pytest.raises(RuleViolationError) as caught:
+        guided.promote(NAME, number, "Production")
+    assert caught.value.unmet == ["needs 1 approval(s) for Production, 1 missing"]
+    mv = guided.get_model_version(NAME, number)
+    assert (mv.current_stage, mv.tags["validation"]) == ("Staging", "passed")
+    assert [entry["action"] for entry in mv.history].count("validation_failed") == 0
+
+
+def test_promote_to_the_stage_a_version_is_in_runs_nothing(
+    guided: Registry, tmp_path: Path
+) -> None:
+    number = staged(guided, tmp_path, "m", accuracy=0.95, f1=0.95)
+    before = guided.get_model_version(NAME, number).history
+    moved, results = guided.promote(NAME, number, "staging")
+    assert (moved.current_stage, results) == ("Staging", [])
+    assert guided.get_model_version(NAME, number).history == before

@@ -559,7 +559,10 @@ def promote(
     )
     for result in results:
         render.message(f"check {result.name}: passed in {result.seconds:.1f} s")
-    render.message(f"{_label(moved)}: {before} -> {moved.current_stage}")
+    if moved.current_stage == before:
+        render.message(f"{_label(moved)} is already in {before}; no check was run")
+    else:
+        render.message(f"{_label(moved)}: {before} -> {moved.current_stage}")
     render.emit_entity(moved, fmt)
 
 

@@ -752,34 +752,44 @@ class Registry:
         comment: str | None = None,
         on_output: Callable[[str], None] | None = None,
     ) -> tuple[ModelVersion, list[workflow.CheckResult]]:
-        """Run the target stage's validation checks, record their outcome and metrics,
-        then transition under the rules. On any failure the version is tagged with the
-        rules' failure tag, the reasons are recorded, and RuleViolationError is raised."""
+        """Validate a version for ``stage`` and move it there under the rules.
+
+        Runs the stage's checks and records their outcome and metrics, then evaluates the
+        rule's requirement. When validation fails the version is tagged with the rules'
+        failure tag (``validation=failed``), the reasons are recorded, and
+        RuleViolationError is raised; when it passes it is tagged ``validation=passed``
+        and the transition follows, which still needs the approvals the rules ask for.
+        A version already in ``stage`` is left as it is, and no check runs."""
         target = self.config.canonical_stage(stage)
         mv = self.get_model_version(name, version)
+        if mv.current_stage == target:
+            return mv, []
         rule = self.rules.for_stage(target, mv.name)
+        if rule is None:
+            moved = self.transition_model_version_stage(name, mv.version, target, comment=comment)
+            return moved, []
         results = [
             workflow.run_check(check, self._check_env(mv, target), self.root, on_output)
-            for check in (rule.checks if rule else ())
+            for check in rule.checks
         ]
         if results:
             mv = self._record_checks(mv, target, results)
-        try:
-            failed = [result for result in results if not result.passed]
-            if failed:
-                reasons = [f"check '{result.name}' {result.reason}" for result in failed]
-                raise RuleViolationError(
-                    f"cannot promote {name} version {mv.version} to {target}:\n  - "
-                    + "\n  - ".join(reasons),
-                    reasons,
-                )
-            moved = self.transition_model_version_stage(name, mv.version, target, comment=comment)
-        except RuleViolationError as exc:
-            self._record_validation_failure(mv, target, exc.unmet or [exc.message])
-            raise
-        if rule is not None:
-            key, _ = self.rules.failure_tag
-            moved = self.set_model_version_tags(name, mv.version, {key: "passed"})
+        failures = [
+            f"check '{result.name}' {result.reason}" for result in results if not result.passed
+        ]
+        if rule.require is not None:
+            failures += workflow.explain_requirement(rule.require, mv.to_dict())
+        key, value = self.rules.failure_tag
+        if failures:
+            self._record_validation_failure(mv, target, failures)
+            raise RuleViolationError(
+                f"{name} version {mv.version} failed validation for {target}:\n  - "
+                + "\n  - ".join(failures)
+                + f"\n(tagged {key}={value})",
+                failures,
+            )
+        self.set_model_version_tags(name, mv.version, {key: "passed"})
+        moved = self.transition_model_version_stage(name, mv.version, target, comment=comment)
         return moved, results
 
     def _refuse_second_in_exclusive_stage(
