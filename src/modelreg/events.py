@@ -7,7 +7,6 @@ same ``entity.action`` shape (``model_version.stage_changed``).
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +63,7 @@ class Event:
     user: str
     timestamp: str
     data: dict[str, Any] = field(default_factory=dict)
-    delivery_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    delivery_id: str = field(default_factory=lambda: _new_delivery_id())
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,3 +74,9 @@ class Event:
             "data": dict(self.data),
             "entity": self.entity,
         }
+
+
+def _new_delivery_id() -> str:
+    import uuid  # only writes make events: reads skip the import
+
+    return str(uuid.uuid4())

@@ -33,11 +33,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelreg import filters
 from modelreg.entities import HistoryEntry, ModelVersion
 from modelreg.errors import CorruptFileError, FilterSyntaxError
+
+if TYPE_CHECKING:
+    # The filter language is imported when a rule needs it: every registry imports this
+    # module, and `resolve` should not pay for compiling the tokenizer's patterns.
+    from modelreg import filters
 
 DEFAULT_CHECK_TIMEOUT = 600.0
 DEFAULT_FAILURE_TAG = ("validation", "failed")
@@ -155,6 +159,8 @@ def _parse_stage_rule(
         text = body["require"]
         if not isinstance(text, str):
             raise CorruptFileError(path, f"'{key}.require' must be a filter expression (text)")
+        from modelreg import filters
+
         try:
             require = filters.parse(text)
         except FilterSyntaxError as exc:
@@ -354,6 +360,8 @@ def explain_requirement(expr: filters.Expr, record: Mapping[str, Any]) -> list[s
 
     A top-level AND is split so that every unmet comparison is listed, not only the first.
     """
+    from modelreg import filters
+
     parts = expr.operands if isinstance(expr, filters.And) else (expr,)
     failing = []
     for part in parts:
@@ -368,6 +376,8 @@ def explain_requirement(expr: filters.Expr, record: Mapping[str, Any]) -> list[s
 
 
 def _fields_of(expr: filters.Expr) -> list[filters.Field]:
+    from modelreg import filters
+
     if isinstance(expr, (filters.And, filters.Or)):
         found: list[filters.Field] = []
         for operand in expr.operands:
