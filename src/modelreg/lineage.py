@@ -38,10 +38,13 @@ def git_lineage(cwd: Path, exclude: Path | None = None) -> dict[str, Any]:
     ``exclude`` (the registry folder) does not count as dirt: registering a version
     changes the registry itself, and that says nothing about the code.
     """
-    commit = _git(["rev-parse", "HEAD"], cwd)
-    top = _git(["rev-parse", "--show-toplevel"], cwd)
-    if commit is None or top is None:
+    if not _inside_a_work_tree(cwd):
         return {}
+    # One call for the top level, the commit and the branch; `status` only in a repo.
+    described = _git(["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"], cwd)
+    if described is None or len(described.splitlines()) != 3:
+        return {}
+    top, commit, branch = described.splitlines()
     # The whole work tree counts, not only the folder the command runs in.
     status_args = ["status", "--porcelain", "--untracked-files=no", "--", ":(top)"]
     if exclude is not None:
@@ -51,10 +54,17 @@ def git_lineage(cwd: Path, exclude: Path | None = None) -> dict[str, Any]:
             status_args.append(f":(top,exclude){inside}")
     status = _git(status_args, Path(top))
     lineage: dict[str, Any] = {"git_commit": commit, "git_dirty": bool(status)}
-    branch = _git(["rev-parse", "--abbrev-ref", "HEAD"], cwd)
-    if branch and branch != "HEAD":
+    if branch != "HEAD":
         lineage["git_branch"] = branch
     return lineage
+
+
+def _inside_a_work_tree(cwd: Path) -> bool:
+    """Whether git could find a repository here, without starting git (which costs a
+    millisecond or two per registration outside any repository)."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    return any((folder / ".git").exists() for folder in (cwd, *cwd.parents))
 
 
 def _git(args: list[str], cwd: Path) -> str | None:

@@ -340,6 +340,7 @@ class Registry:
         stored_source, artifact = self._artifact(source)
         from modelreg.lineage import git_lineage
 
+        # Looked up on every registration: a script may edit or commit code between two.
         recorded = {"user": self.user, **git_lineage(Path.cwd(), self.root)}
         recorded.update(lineage or {})
         with self._writing() as events:
