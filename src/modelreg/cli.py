@@ -21,7 +21,7 @@ from modelreg.errors import InterruptedByUserError, InvalidInputError, RegistryE
 from modelreg.names import validate_alias
 from modelreg.refs import Ref, parse_ref, parse_ref_args
 from modelreg.registry import Registry
-from modelreg.render import HISTORY_COLUMNS, MODEL_COLUMNS, VERSION_COLUMNS, Format
+from modelreg.render import HISTORY_COLUMNS, Format
 
 
 class _State:
@@ -354,26 +354,12 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List the models, or the versions of one model."""
-    from modelreg.errors import CorruptFileError
-
-    registry = _open()
-    # Corrupt files are skipped and named on stderr after the healthy data (exit 7).
-    errors: list[CorruptFileError] = []
-    if name is None:
-        models = [model.to_dict() for model in registry.list_registered_models(errors=errors)]
-        render.emit(models, fmt, MODEL_COLUMNS)
-    else:
-        versions = [mv.to_dict() for mv in registry.list_versions(name, errors=errors)]
-        render.emit(versions, fmt, VERSION_COLUMNS)
-    _report_corrupt(errors)
+    _exit_with(quick.list_models_or_versions(_State.registry_path, name, fmt))
 
 
-def _report_corrupt(errors: list[Any]) -> None:
-    """Corrupt files met by a read: named on stderr after the healthy data, exit 7."""
-    for err in errors:
-        render.error(str(err))
-    if errors:
-        raise typer.Exit(errors[0].exit_code)
+def _exit_with(code: int) -> None:
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -411,15 +397,16 @@ def search(
 ) -> None:
     """Search versions (or models) with the filter language; the next page's token goes
     to stderr."""
-    registry = _open()
-    find = registry.search_registered_models if models else registry.search_model_versions
-    errors: list[Any] = []
-    page = find(filter_string or None, max_results, order_by or None, page_token, errors=errors)
-    records = [entity.to_dict() for entity in page]
-    render.emit(records, fmt, MODEL_COLUMNS if models else VERSION_COLUMNS)
-    if page.token:
-        render.message(f"more results: continue with --page-token {page.token}")
-    _report_corrupt(errors)
+    code = quick.search(
+        _State.registry_path,
+        filter_string,
+        models=models,
+        order_by=order_by,
+        max_results=max_results,
+        page_token=page_token,
+        fmt=fmt,
+    )
+    _exit_with(code)
 
 
 @app.command()

@@ -1,0 +1,86 @@
+"""The read commands answered without Typer behave exactly like the Typer command line,
+and anything the fast parser does not know goes to Typer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from modelreg import Registry, quick
+from modelreg.cli import app
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    registry = Registry.init(tmp_path / "registry")
+    for number in range(1, 4):
+        registry.register(
+            "churn",
+            f"s3://b/{number}",
+            metrics={"accuracy": 0.8 + number / 100},
+            tags={"team": "growth"},
+            create_model=True,
+        )
+    registry.register("fraud", "s3://f/1", tags={"team": "risk"}, create_model=True)
+    registry.transition_model_version_stage("churn", 2, "Production")
+    registry.set_registered_model_alias("churn", "champion", 2)
+    return registry.root
+
+
+FAST = [
+    ["resolve", "churn@champion"],
+    ["resolve", "churn", "2", "--format", "json"],
+    ["resolve", "models:/churn/Production", "-f", "plain"],
+    ["describe", "churn", "-f", "json"],
+    ["describe", "churn", "latest", "--format=yaml"],
+    ["describe", "churn", "9"],
+    ["list", "-f", "plain"],
+    ["list", "churn", "--format", "json"],
+    ["list", "nope"],
+    ["search", "-f", "plain"],
+    ["search", "metrics.accuracy > 0.81", "-o", "version ASC", "-f", "json"],
+    ["search", "--models", "tags.team = 'risk'", "--format", "plain"],
+    ["search", "-n", "1", "--order-by", "version DESC", "-f", "plain"],
+    ["search", "--max-results=2", "-f", "plain"],
+    ["search", "name > 3"],
+    ["search", "-n", "0"],
+]
+
+
+@pytest.mark.parametrize("args", FAST, ids=" ".join)
+def test_the_fast_path_answers_like_typer(
+    root: Path, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--registry", str(root), *args]
+    code = quick.try_run(argv)
+    fast = capsys.readouterr()
+    assert code is not None, "the fast parser should have taken this command"
+    typer_result = CliRunner().invoke(app, argv)
+    assert (code, fast.out, fast.err) == (
+        typer_result.exit_code,
+        typer_result.stdout,
+        typer_result.stderr,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["resolve", "--help"],
+        ["search", "--bogus"],
+        ["search", "-f", "xml"],
+        ["search", "-n", "many"],
+        ["search", "a", "b"],
+        ["list", "a", "b"],
+        ["describe"],
+        ["register", "m", "s3://x"],
+        ["--traceback", "list"],
+        ["search", "--models=yes"],
+        ["search", "--order-by"],
+    ],
+    ids=" ".join,
+)
+def test_anything_else_goes_to_typer(root: Path, args: list[str]) -> None:
+    assert quick.try_run(["--registry", str(root), *args]) is None
