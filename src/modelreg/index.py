@@ -15,7 +15,8 @@ past, so that a later edit within the same clock tick cannot produce the same id
 
 The cache lives outside the registry folder, in ``$MODELREG_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/modelreg``, else ``~/.cache/modelreg``, one folder per registry (by the
-sha256 of its real path) and one ``marshal`` file per model. It is kept out of the folder
+sha256 of its real path) and two ``marshal`` files per model: the records, and the
+versions' histories, which a search never needs. It is kept out of the folder
 because ``marshal`` is fast (four times faster than JSON here) but not meant for
 untrusted data: a cache shipped inside a cloned repository must never be loaded. Files
 are written atomically without fsync (a torn cache is unreadable and rebuilt); concurrent
@@ -33,15 +34,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from modelreg.entities import ModelVersion
-from modelreg.errors import CorruptFileError
-from modelreg.store import Store
+from modelreg.entities import ModelVersion, RegisteredModel
+from modelreg.errors import CorruptFileError, NotFoundError
+from modelreg.store import MODEL_FILE, Store, read_mapping_with_stat
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 # How long ago a file must have last changed before its parsed form is cached.
 SETTLE_SECONDS = 2.0
 
 Identity = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
+# model.yaml's entry in a model's cache (version files are keyed "N.yaml").
+MODEL_KEY = MODEL_FILE
 
 
 def _identity(stat: os.stat_result) -> Identity:
@@ -56,43 +59,86 @@ class VersionIndex:
         key = hashlib.sha256(os.fsencode(os.path.realpath(store.root))).hexdigest()[:24]
         self.cache_dir = cache_home() / key
 
+    def read(
+        self,
+        name: str,
+        errors: list[CorruptFileError] | None = None,
+        *,
+        history: bool = True,
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The constructor fields of the model ``name`` (without ``latest_versions``) and
+        of every one of its versions (without ``aliases``), ascending by version.
+
+        Without ``history`` the versions' histories are neither loaded nor included (a
+        search needs none of them, and they are much of a cache's size). A corrupt
+        model.yaml is raised; a corrupt version file is raised, or appended to
+        ``errors`` and skipped. The dictionaries are the caller's to change: the cache
+        is saved before they are returned."""
+        records = _Section(self._cache_file(name, "records"))
+        histories = _Section(self._cache_file(name, "history"))
+        settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
+
+        def parsed(key: str, fields: dict[str, Any], identity: Identity) -> dict[str, Any]:
+            if identity[3] < settled_before:  # see SETTLE_SECONDS
+                without = dict(fields)
+                histories.put(key, identity, without.pop("history", None))
+                records.put(key, identity, without)
+            return fields
+
+        model_identity = self._model_identity(name)
+        hit = records.get(MODEL_KEY, model_identity)
+        model = hit if hit is not None else parsed(MODEL_KEY, *self._parse_model(name))
+        found: list[dict[str, Any]] = []
+        for number, key, identity in self._listing(name):
+            fields = records.get(key, identity)
+            if fields is not None and history:
+                past = histories.get(key, identity)
+                if past is None:
+                    fields = None
+                else:
+                    fields["history"] = past
+            if fields is None:
+                try:
+                    fields = parsed(key, *self._parse(name, number))
+                except CorruptFileError as exc:
+                    if errors is None:
+                        raise
+                    errors.append(exc)
+                    continue
+            found.append(fields)
+        records.save()
+        histories.save()
+        return model, found
+
     def fields(
         self, name: str, errors: list[CorruptFileError] | None = None
     ) -> list[dict[str, Any]]:
-        """The constructor fields of every version of ``name`` (without ``aliases``),
-        ascending by version; corrupt files are raised, or appended to ``errors``.
+        """The versions' part of :meth:`read`."""
+        return self.read(name, errors)[1]
 
-        The dictionaries are the caller's to change: the cache is saved before they are
-        returned."""
-        cached = self._load(name)
-        fresh: dict[str, list[Any]] = {}
-        found: list[dict[str, Any]] = []
-        changed = False
-        settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
-        for number, entry_name, identity in self._listing(name):
-            hit = cached.get(entry_name)
-            if hit is not None and tuple(hit[0]) == identity:
-                fresh[entry_name] = hit
-                found.append(hit[1])
-                continue
-            try:
-                fields, identity = self._parse(name, number)
-            except CorruptFileError as exc:
-                if errors is None:
-                    raise
-                errors.append(exc)
-                continue
-            changed = True
-            if identity[3] < settled_before:
-                fresh[entry_name] = [identity, fields]
-            found.append(fields)
-        if changed or len(fresh) != len(cached):
-            self._save(name, fresh)
-        return found
+    def _model_identity(self, name: str) -> Identity | None:
+        try:
+            return _identity(os.lstat(self.store.model_file(name)))
+        except OSError:
+            return None  # parsing says what is wrong
+
+    def _parse_model(self, name: str) -> tuple[dict[str, Any], Identity]:
+        path = self.store.model_file(name)
+        self.store.refuse_symlinks(path.parent)
+        try:
+            doc, stat = read_mapping_with_stat(path)
+        except FileNotFoundError:
+            raise NotFoundError(f"registered model '{name}' not found") from None
+        model = RegisteredModel.from_doc(doc, path)
+        # The folder is the name (see Registry._load_model).
+        model.name = name
+        fields = vars(model).copy()
+        del fields["latest_versions"]
+        return fields, _identity(stat)
 
     def _listing(self, name: str) -> list[tuple[int, str, Identity]]:
         folder = self.store.versions_dir(name)
-        self.store.version_numbers(name)  # refuses symlinked model or versions folders
+        self.store.refuse_symlinks(folder)  # nothing outside the registry is ever read
         entries = []
         try:
             scan = os.scandir(folder)
@@ -124,29 +170,60 @@ class VersionIndex:
         del fields["aliases"]
         return fields, _identity(stat)
 
-    def _cache_file(self, name: str) -> Path:
-        return self.cache_dir / f"{name}.marshal"
+    def _cache_file(self, name: str, part: str) -> Path:
+        return self.cache_dir / f"{name}.{part}.marshal"
 
-    def _load(self, name: str) -> dict[str, list[Any]]:
+
+class _Section:
+    """One cache file: entries ``key -> [identity, value]``, loaded when first asked, and
+    rewritten only when an entry was added, replaced or dropped."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cached: dict[str, list[Any]] | None = None
+        self._fresh: dict[str, list[Any]] = {}
+        self._changed = False
+
+    def get(self, key: str, identity: Identity | None) -> Any:
+        """The value cached for a file of this identity, else None."""
+        if self._cached is None:
+            self._cached = self._load()
+        hit = self._cached.get(key)
+        if hit is None or identity is None or tuple(hit[0]) != identity:
+            return None
+        self._fresh[key] = hit
+        return hit[1]
+
+    def put(self, key: str, identity: Identity, value: Any) -> None:
+        if self._cached is None:
+            self._cached = self._load()
+        self._fresh[key] = [identity, value]
+        self._changed = True
+
+    def save(self) -> None:
+        """Write what this read saw; entries of files that are gone are dropped."""
+        if self._cached is None:
+            return  # never consulted: nothing to add or drop
+        if not self._changed and self._fresh.keys() == self._cached.keys():
+            return
+        # Best effort: a read-only home or a full disk costs speed, never a failure.
+        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+        with contextlib.suppress(OSError, ValueError):
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp.write_bytes(marshal.dumps({"format": CACHE_FORMAT, "entries": self._fresh}))
+            tmp.replace(self.path)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+    def _load(self) -> dict[str, list[Any]]:
         try:
-            data = marshal.loads(self._cache_file(name).read_bytes())  # noqa: S302 - our own file, outside any repository
+            data = marshal.loads(self.path.read_bytes())  # noqa: S302 - our own file, outside any repository
         except (OSError, ValueError, EOFError, TypeError):
             return {}
         if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
             return {}
         entries = data.get("entries")
         return entries if isinstance(entries, dict) else {}
-
-    def _save(self, name: str, entries: dict[str, list[Any]]) -> None:
-        # Best effort: a read-only checkout or a full disk costs speed, never a failure.
-        path = self._cache_file(name)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        with contextlib.suppress(OSError, ValueError):
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp.write_bytes(marshal.dumps({"format": CACHE_FORMAT, "entries": entries}))
-            tmp.replace(path)
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
 
 
 def cache_home() -> Path:

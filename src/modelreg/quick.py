@@ -70,11 +70,18 @@ def search(
     fmt: Format,
 ) -> int:
     """Search versions (or models); the next page's token goes to stderr."""
+    from modelreg.entities import ModelVersion
+
     registry = _open(registry_path)
-    find = registry.search_registered_models if models else registry.search_model_versions
     errors: list[CorruptFileError] = []
-    page = find(filter_string or None, max_results, order_by or None, page_token, errors=errors)
-    records = [entity.to_dict() for entity in page]
+    query = (filter_string or None, max_results, order_by or None, page_token)
+    if models:
+        page = registry.search_registered_models(*query, errors=errors)
+        records = [model.to_dict() for model in page]
+    else:
+        # Printing needs no history: the records are used without building full entities.
+        page = registry.search_version_records(*query, errors=errors)
+        records = [ModelVersion(**record).to_dict() for record in page]
     render.emit(records, fmt, MODEL_COLUMNS if models else VERSION_COLUMNS)
     if page.token:
         render.message(f"more results: continue with --page-token {page.token}")

@@ -560,7 +560,32 @@ class Registry:
         With ``errors``, corrupt files are collected there and skipped instead of raised."""
         from modelreg import search
 
-        page = search.search(
+        page = self.search_version_records(
+            filter_string, max_results, order_by, page_token, errors=errors
+        )
+        versions = [ModelVersion(**record) for record in page]
+        histories: dict[str, dict[int, list[HistoryEntry]]] = {}
+        for mv in versions:
+            if mv.name not in histories:
+                fields = self._index.fields(mv.name)
+                histories[mv.name] = {item["version"]: item["history"] for item in fields}
+            mv.history = histories[mv.name].get(mv.version, [])
+        return search.Page(versions, page.token)
+
+    def search_version_records(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+        *,
+        errors: list[CorruptFileError] | None = None,
+    ) -> Any:
+        """:meth:`search_model_versions` as the versions' fields without their history,
+        for callers that print them (``ModelVersion(**record)`` builds one)."""
+        from modelreg import search
+
+        return search.search(
             self._version_records(errors),
             filter_string,
             order_by=order_by,
@@ -568,7 +593,6 @@ class Registry:
             page_token=page_token,
             kind="version",
         )
-        return search.Page([ModelVersion(**record) for record in page], page.token)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
@@ -1176,18 +1200,18 @@ class Registry:
     def _version_records(
         self, errors: list[CorruptFileError] | None = None
     ) -> Iterator[dict[str, Any]]:
-        """The JSON shape of every version, streamed model by model for search, without
-        building entities (the cache's fields plus the model's aliases)."""
+        """The fields of every version but its history, streamed model by model for
+        search, without building entities (the cache's fields plus the model's aliases)."""
         for name in self._store.model_names():
             try:
-                model = self._load_model(name)
+                model_fields, versions = self._index.read(name, errors, history=False)
             except CorruptFileError as exc:
                 if errors is None:
                     raise
                 errors.append(exc)
                 continue
-            aliases = self._aliases_by_version(model)
-            for fields in self._index.fields(name, errors):
+            aliases = self._aliases_by_version(RegisteredModel(**model_fields))
+            for fields in versions:
                 fields["aliases"] = aliases.get(fields["version"], [])
                 yield fields
 
