@@ -29,6 +29,7 @@ from modelreg.filters import (
     compile_filter,
     evaluate,
     matches,
+    names_required,
     parse,
     parse_order_clause,
     to_string,
@@ -934,3 +935,49 @@ def test_any_text_parses_or_raises_a_filter_syntax_error(text: str, kind: Kind) 
     for record in records:
         predicate(record)
     assert parse(to_string(expr), kind) == expr
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("name = 'a'", {"a"}),
+        ("name IN ('a', 'b')", {"a", "b"}),
+        ("name = 'a' AND tags.x = '1'", {"a"}),
+        ("name IN ('a', 'b') AND name = 'b'", {"b"}),
+        ("name = 'a' OR name = 'b'", {"a", "b"}),
+        ("name = 'a' OR tags.x = '1'", None),
+        ("name != 'a'", None),
+        ("name NOT IN ('a')", None),
+        ("NOT name = 'a'", None),
+        ("name LIKE 'a%'", None),
+        ("tags.name = 'a'", None),
+    ],
+)
+def test_names_required_by_a_filter(text: str, names: set[str] | None) -> None:
+    expected = None if names is None else frozenset(names)
+    assert names_required(parse(text)) == expected
+
+
+_NAMES = st.sampled_from(["churn-predictor", "fraud-detector", "a", "b"])
+_NAME_CONDITIONS = st.one_of(
+    st.builds(Comparison, st.just(Field("name")), st.sampled_from(["=", "!="]), _NAMES),
+    st.builds(
+        InList,
+        st.just(Field("name")),
+        st.lists(_NAMES, min_size=1, max_size=3).map(tuple),
+        st.booleans(),
+    ),
+)
+_PINNING = st.recursive(st.one_of(_NAME_CONDITIONS, _CONDITIONS), _combine, max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_PINNING)
+def test_a_record_outside_the_required_names_never_matches(expr: Expr) -> None:
+    # The property that lets a search skip every other model's folder.
+    names = names_required(expr)
+    if names is None:
+        return
+    for record in VERSIONS:
+        if record["name"] not in names:
+            assert not evaluate(expr, record), to_string(expr)

@@ -107,3 +107,10 @@ def test_a_corrupt_file_is_named_and_the_healthy_results_still_shown(root: Path)
         ["churn", "2"],
     ]
     assert err.startswith(f"error: {broken}: invalid YAML")
+
+
+def test_a_filter_that_names_its_model_reads_only_that_folder(root: Path) -> None:
+    (root / "models" / "churn" / "versions" / "1.yaml").write_text("garbage: [\n")
+    code, out, err = run(root, "name = 'fraud'", "-f", "plain")
+    assert (code, err) == (0, "")
+    assert [line.split("\t")[:2] for line in out.splitlines()] == [["fraud", "1"]]

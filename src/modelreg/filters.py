@@ -387,6 +387,27 @@ class Tokenizer:
 # ---------------------------------------------------------------------------------------
 
 
+def names_required(expr: Expr | None) -> frozenset[str] | None:
+    """The model names a record must have to match ``expr``, when the filter pins them
+    (``name = 'x'``, ``name IN (...)``, or such a condition under AND); None when any
+    name may match. Lets a search read only those models' folders."""
+    if isinstance(expr, Comparison):
+        pinned = expr.field == Field("name") and expr.op == "="
+        return frozenset([str(expr.value)]) if pinned else None
+    if isinstance(expr, InList):
+        pinned = expr.field == Field("name") and not expr.negated
+        return frozenset(str(value) for value in expr.values) if pinned else None
+    if isinstance(expr, And):
+        found = [names for names in map(names_required, expr.operands) if names is not None]
+        return frozenset.intersection(*found) if found else None
+    if isinstance(expr, Or):
+        every = [names_required(operand) for operand in expr.operands]
+        if any(names is None for names in every):
+            return None
+        return frozenset().union(*(names for names in every if names is not None))
+    return None
+
+
 def parse(text: str, kind: Kind = "version") -> Expr:
     """Parse a filter for model versions (``kind="version"``) or registered models.
 

@@ -583,10 +583,14 @@ class Registry:
     ) -> Any:
         """:meth:`search_model_versions` as the versions' fields without their history,
         for callers that print them (``ModelVersion(**record)`` builds one)."""
-        from modelreg import search
+        from modelreg import filters, search
 
+        pinned = None
+        if isinstance(filter_string, str) and filter_string.strip():
+            # A filter that names its models reads only their folders.
+            pinned = filters.names_required(filters.parse(filter_string))
         return search.search(
-            self._version_records(errors),
+            self._version_records(errors, pinned),
             filter_string,
             order_by=order_by,
             max_results=max_results,
@@ -1198,11 +1202,16 @@ class Registry:
         ]
 
     def _version_records(
-        self, errors: list[CorruptFileError] | None = None
+        self,
+        errors: list[CorruptFileError] | None = None,
+        names: frozenset[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """The fields of every version but its history, streamed model by model for
-        search, without building entities (the cache's fields plus the model's aliases)."""
+        """The fields of every version (of the models ``names``, when given) but its
+        history, streamed model by model for search, without building entities (the
+        cache's fields plus the model's aliases)."""
         for name in self._store.model_names():
+            if names is not None and name not in names:
+                continue
             try:
                 model_fields, versions = self._index.read(name, errors, history=False)
             except CorruptFileError as exc:
