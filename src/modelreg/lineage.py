@@ -38,33 +38,90 @@ def git_lineage(cwd: Path, exclude: Path | None = None) -> dict[str, Any]:
     ``exclude`` (the registry folder) does not count as dirt: registering a version
     changes the registry itself, and that says nothing about the code.
     """
-    if not _inside_a_work_tree(cwd):
+    described = _describe_head(cwd)
+    if described is None:
         return {}
-    # One call for the top level, the commit and the branch; `status` only in a repo.
-    described = _git(["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"], cwd)
-    if described is None or len(described.splitlines()) != 3:
-        return {}
-    top, commit, branch = described.splitlines()
+    top, commit, branch = described
     # The whole work tree counts, not only the folder the command runs in.
     status_args = ["status", "--porcelain", "--untracked-files=no", "--", ":(top)"]
     if exclude is not None:
         registry = exclude.resolve()
-        if registry.is_relative_to(Path(top).resolve()):
-            inside = registry.relative_to(Path(top).resolve()).as_posix()
+        if registry.is_relative_to(top.resolve()):
+            inside = registry.relative_to(top.resolve()).as_posix()
             status_args.append(f":(top,exclude){inside}")
-    status = _git(status_args, Path(top))
+    status = _git(status_args, top)
     lineage: dict[str, Any] = {"git_commit": commit, "git_dirty": bool(status)}
-    if branch != "HEAD":
+    if branch is not None:
         lineage["git_branch"] = branch
     return lineage
 
 
-def _inside_a_work_tree(cwd: Path) -> bool:
-    """Whether git could find a repository here, without starting git (which costs a
-    millisecond or two per registration outside any repository)."""
-    if os.environ.get("GIT_DIR"):
-        return True
-    return any((folder / ".git").exists() for folder in (cwd, *cwd.parents))
+def _describe_head(cwd: Path) -> tuple[Path, str, str | None] | None:
+    """The work tree's top folder, the commit checked out and the branch (None when
+    detached), or None outside a repository or before the first commit.
+
+    Registering in a loop should not start two git processes per version, so the usual
+    layouts (a ``.git`` folder, or a ``.git`` file of a worktree or submodule; loose or
+    packed refs) are read directly; anything else asks ``git rev-parse``.
+    """
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return _describe_head_with_git(cwd)
+    top = next((folder for folder in (cwd, *cwd.parents) if (folder / ".git").exists()), None)
+    if top is None:
+        return None  # no repository: no git process at all
+    try:
+        return _read_head(top)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return _describe_head_with_git(cwd)
+
+
+def _read_head(top: Path) -> tuple[Path, str, str | None] | None:
+    dot_git = top / ".git"
+    git_dir = dot_git
+    if dot_git.is_file():
+        pointer = dot_git.read_text().strip()
+        if not pointer.startswith("gitdir:"):
+            raise ValueError(pointer)
+        git_dir = (top / pointer.removeprefix("gitdir:").strip()).resolve()
+    common = git_dir
+    if (git_dir / "commondir").is_file():
+        common = (git_dir / (git_dir / "commondir").read_text().strip()).resolve()
+    head = (git_dir / "HEAD").read_text().strip()
+    if not head.startswith("ref: "):
+        return top, _sha(head), None
+    ref = head.removeprefix("ref: ")
+    commit = _resolve_ref(common, ref)
+    if commit is None:
+        return None  # a branch with no commit yet
+    branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+    return top, commit, branch
+
+
+def _resolve_ref(common: Path, ref: str) -> str | None:
+    loose = common / ref
+    if loose.is_file():
+        return _sha(loose.read_text().strip())
+    packed = common / "packed-refs"
+    if packed.is_file():
+        for line in packed.read_text().splitlines():
+            sha, _, name = line.partition(" ")
+            if name == ref:
+                return _sha(sha)
+    return None
+
+
+def _sha(text: str) -> str:
+    if len(text) not in (40, 64) or any(char not in "0123456789abcdef" for char in text):
+        raise ValueError(f"not an object id: {text!r}")
+    return text
+
+
+def _describe_head_with_git(cwd: Path) -> tuple[Path, str, str | None] | None:
+    described = _git(["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"], cwd)
+    if described is None or len(described.splitlines()) != 3:
+        return None
+    top, commit, branch = described.splitlines()
+    return Path(top), commit, None if branch == "HEAD" else branch
 
 
 def _git(args: list[str], cwd: Path) -> str | None:
