@@ -173,7 +173,7 @@ class Store:
     def version_numbers(self, name: str) -> list[int]:
         """Version numbers present as files, ascending."""
         folder = self.versions_dir(name)
-        self._refuse_symlinks(folder)
+        self.refuse_symlinks(folder)
         try:
             entries = os.listdir(folder)
         except FileNotFoundError:
@@ -187,11 +187,11 @@ class Store:
 
     def read_model(self, name: str) -> dict[str, Any]:
         path = self.model_file(name)
-        self._refuse_symlinks(path.parent)
+        self.refuse_symlinks(path.parent)
         return self._read_mapping(path, lambda: f"registered model '{name}' not found")
 
     def read_version(self, name: str, version: int) -> dict[str, Any]:
-        self._refuse_symlinks(self.versions_dir(name))
+        self.refuse_symlinks(self.versions_dir(name))
         return self._read_mapping(
             self.version_file(name, version),
             lambda: f"version {version} of model '{name}' not found",
@@ -200,7 +200,7 @@ class Store:
     def read_version_with_stat(
         self, name: str, version: int
     ) -> tuple[dict[str, Any], os.stat_result]:
-        self._refuse_symlinks(self.versions_dir(name))
+        self.refuse_symlinks(self.versions_dir(name))
         try:
             return read_mapping_with_stat(self.version_file(name, version))
         except FileNotFoundError:
@@ -220,7 +220,7 @@ class Store:
         if os.path.islink(path):
             raise CorruptFileError(path, "is a symlink; refusing to follow it")
 
-    def _refuse_symlinks(self, path: Path) -> None:
+    def refuse_symlinks(self, path: Path) -> None:
         """Refuse ``path`` if it, or any folder between the root and it, is a symlink:
         a symlinked models/NAME or versions/ folder would lead reads and writes outside
         the registry."""
@@ -237,7 +237,7 @@ class Store:
 
     def write(self, path: Path, doc: Any) -> bool:
         """Write ``doc`` to ``path`` atomically; False when the file already held it."""
-        self._refuse_symlinks(path.parent)
+        self.refuse_symlinks(path.parent)
         return atomic_write(path, yamlio.dumps(doc).encode("utf-8"))
 
     def ensure_model_dirs(self, name: str) -> None:
@@ -268,7 +268,7 @@ class Store:
         file has been updated and the trashed file discarded.
         """
         source = self.version_file(name, version)
-        self._refuse_symlinks(source.parent)
+        self.refuse_symlinks(source.parent)
         trash = self.root / TRASH_DIR
         self._mkdir(trash)
         target = trash / f"{name}{TRASH_VERSION_SEP}{int(version)}.{secrets.token_hex(4)}.yaml"
@@ -291,7 +291,7 @@ class Store:
         A crash after the rename leaves the model gone and leftovers in .trash, which
         ``check --repair`` removes; a crash before it leaves the model whole.
         """
-        self._refuse_symlinks(self.model_dir(name))
+        self.refuse_symlinks(self.model_dir(name))
         trash = self.root / TRASH_DIR
         self._mkdir(trash)
         target = trash / f"{name}.{secrets.token_hex(4)}"
@@ -301,7 +301,7 @@ class Store:
         shutil.rmtree(target, ignore_errors=True)
 
     def rename_model_dir(self, old: str, new: str) -> None:
-        self._refuse_symlinks(self.model_dir(old))
+        self.refuse_symlinks(self.model_dir(old))
         self._refuse_symlink(self.model_dir(new))
         # An interrupted create may have left the new name's folder behind, empty.
         for leftover in (self.versions_dir(new), self.model_dir(new)):
