@@ -1,0 +1,145 @@
+"""Timing helpers shared by the benchmark's driver and its in-process side."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Stats:
+    """Repeated timings of one operation, in seconds."""
+
+    samples: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def low(self) -> float:
+        return min(self.samples)
+
+    @property
+    def high(self) -> float:
+        return max(self.samples)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.samples)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+
+@dataclass
+class ProcessRun:
+    """One whole process: wall time, peak resident memory, exit code and output."""
+
+    seconds: float
+    maxrss_kb: int
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+    def check(self, what: str) -> ProcessRun:
+        if self.returncode != 0:
+            tail = self.stderr.decode(errors="replace").strip().splitlines()[-5:]
+            raise RuntimeError(f"{what} exited {self.returncode}: " + " | ".join(tail))
+        return self
+
+
+SPAWN = Path(__file__).resolve().with_name("spawn.py")
+
+
+def run_process(
+    argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> ProcessRun:
+    """Run ``argv`` to completion: its wall time, peak RSS, exit code and output.
+
+    The command is started by ``spawn.py`` (see there why), which times it from spawn to
+    exit and reads its peak RSS from ``wait4``. Output goes to files, not pipes, so a
+    large output never blocks the command.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as folder:
+        out, err = Path(folder, "out"), Path(folder, "err")
+        spawner = [sys.executable, "-S", "-E", str(SPAWN), str(out), str(err)]
+        result = subprocess.run(
+            [*spawner, str(cwd or Path.cwd()), *argv],
+            env=dict(env) if env is not None else None,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"spawn.py failed for {argv[0]}: {result.stderr.strip()}")
+        seconds, maxrss, code = result.stdout.split()
+        return ProcessRun(
+            float(seconds), int(maxrss), int(code), out.read_bytes(), err.read_bytes()
+        )
+
+
+def repeat_until(
+    once: Callable[[], float], repeat: int, budget: float, min_repeat: int = 3
+) -> Stats:
+    """Call ``once`` ``repeat`` times, or fewer (not under ``min_repeat``) once the
+    samples add up to ``budget`` seconds: slow operations get fewer samples."""
+    samples: list[float] = []
+    while len(samples) < repeat:
+        samples.append(once())
+        if len(samples) >= min_repeat and sum(samples) >= budget:
+            break
+    return Stats(samples)
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1.0:
+        return f"{seconds * 1e3:.1f} ms" if seconds < 0.1 else f"{seconds * 1e3:.0f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_stats(stats: Stats) -> str:
+    """``median (min–max)``."""
+    return f"{fmt_time(stats.median)} ({fmt_time(stats.low)}–{fmt_time(stats.high)})"
+
+
+def fmt_mb(kb: int) -> str:
+    return f"{kb / 1024:.0f} MB"
+
+
+GO_FILE = "go"
+
+
+def barrier(folder: Path, writer: int, timeout: float = 300.0) -> None:
+    """A writer's side of the start barrier: say ready, then wait for the go file.
+
+    The driver waits for every ``ready-N`` file, notes the time and creates ``go``; the
+    writers poll for it every millisecond, so they start within a few ms of each other
+    and after every one has finished importing and warming up.
+    """
+    (folder / f"ready-{writer}").touch()
+    deadline = time.monotonic() + timeout
+    while not (folder / GO_FILE).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the benchmark never said go")
+        time.sleep(0.001)
+
+
+def release(folder: Path, writers: int, timeout: float = 300.0) -> float:
+    """The driver's side: wait until ``writers`` are ready, then start them; the start time."""
+    deadline = time.monotonic() + timeout
+    while sum(1 for _ in folder.glob("ready-*")) < writers:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not all {writers} writers got ready")
+        time.sleep(0.005)
+    start = time.time()
+    (folder / GO_FILE).touch()
+    return start
