@@ -18,7 +18,6 @@ import os
 import secrets
 import shutil
 import signal
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,8 +49,6 @@ GITIGNORE = f"""\
 """
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-# A FIFO or device named like a record must not block the open; it is refused after fstat.
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 # Test hook (see _crash_point): read once, so a normal run pays one comparison per point.
 _CRASH_SPEC = os.environ.get("MODELREG_TEST_CRASH_AT") or None
@@ -329,26 +326,8 @@ def read_mapping(path: Path) -> dict[str, Any]:
 
 def read_mapping_with_stat(path: Path) -> tuple[dict[str, Any], os.stat_result]:
     """:func:`read_mapping`, with the ``fstat`` of the very file that was read (the cache
-    keys what it parsed by it)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        if os.path.islink(path):
-            raise CorruptFileError(path, "is a symlink; refusing to follow it") from None
-        raise CorruptFileError(path, f"cannot be read: {exc.strerror}") from None
-    file_stat = os.fstat(fd)
-    mode = file_stat.st_mode
-    if not stat.S_ISREG(mode):
-        os.close(fd)  # before fdopen, which refuses a folder with IsADirectoryError
-        if stat.S_ISDIR(mode):
-            raise CorruptFileError(path, "expected a file, found a folder")
-        raise CorruptFileError(path, "not a regular file (a pipe, socket or device)")
-    with os.fdopen(fd, "rb") as handle:
-        data = handle.read(yamlio.MAX_FILE_BYTES + 1)
-    if len(data) > yamlio.MAX_FILE_BYTES:
-        raise CorruptFileError(path, "file is larger than 4 MB")
+    keys what it parsed by it). Symlinks are never followed."""
+    data, file_stat = yamlio.read_file(path, follow_symlinks=False)
     doc = yamlio.loads(data, path)
     if not isinstance(doc, dict):
         raise CorruptFileError(path, "expected a mapping of keys to values at the top")

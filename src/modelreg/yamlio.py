@@ -42,23 +42,46 @@ class _InvalidYamlError(Exception):
 
 
 def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
-    """Read and parse one registry file, refusing anything hostile."""
+    """Read and parse one YAML file, refusing anything hostile (a missing file too)."""
     try:
-        # O_NONBLOCK: a FIFO named like a registry file must not hang the open.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            os.close(fd)  # before fdopen, which refuses a folder with IsADirectoryError
-            if stat.S_ISDIR(mode):
-                raise CorruptFileError(path, "expected a file, found a folder")
-            raise CorruptFileError(path, "not a regular file (a pipe, socket or device)")
+        data, _ = read_file(path, max_bytes)
+    except FileNotFoundError as exc:
+        raise CorruptFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    return loads(data, path)
+
+
+def read_file(
+    path: Path, max_bytes: int = MAX_FILE_BYTES, *, follow_symlinks: bool = True
+) -> tuple[bytes, os.stat_result]:
+    """The bytes of a small regular file and the ``fstat`` of the very file they came
+    from. FileNotFoundError when it is missing; CorruptFileError (which names the file)
+    for a folder, a pipe, a device, a symlink when not followed, or a file too large."""
+    # O_NONBLOCK: a FIFO named like a registry file must not hang the open.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if not follow_symlinks and path.is_symlink():
+            raise CorruptFileError(path, "is a symlink; refusing to follow it") from None
+        raise CorruptFileError(path, f"cannot be read: {exc.strerror or exc}") from None
+    file_stat = os.fstat(fd)
+    if not stat.S_ISREG(file_stat.st_mode):
+        os.close(fd)  # before fdopen, which refuses a folder with IsADirectoryError
+        if stat.S_ISDIR(file_stat.st_mode):
+            raise CorruptFileError(path, "expected a file, found a folder")
+        raise CorruptFileError(path, "not a regular file (a pipe, socket or device)")
+    try:
         with os.fdopen(fd, "rb") as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise CorruptFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
     if len(data) > max_bytes:
         raise CorruptFileError(path, f"file is larger than {max_bytes // (1024 * 1024)} MB")
-    return loads(data, path)
+    return data, file_stat
 
 
 def loads(data: bytes, path: Path) -> Any:
