@@ -79,3 +79,16 @@ def test_no_commit_yet_and_no_repository(tmp_path: Path) -> None:
     assert git_lineage(empty) == {}
     git(empty, "init", "-q")
     assert git_lineage(empty) == {}
+
+
+def test_staged_and_unstaged_changes_are_dirty_untracked_files_are_not(repo: Path) -> None:
+    (repo / "notes.txt").write_text("untracked\n")
+    assert git_lineage(repo)["git_dirty"] is False
+    (repo / "train.py").write_text("print('edited')\n")
+    assert git_lineage(repo)["git_dirty"] is True
+    git(repo, "add", "train.py")
+    assert git_lineage(repo)["git_dirty"] is True  # staged, not committed
+    git(repo, "commit", "-qm", "two")
+    (repo / "new.py").write_text("x = 1\n")
+    git(repo, "add", "new.py")
+    assert git_lineage(repo)["git_dirty"] is True  # a new file, staged

@@ -42,15 +42,22 @@ def git_lineage(cwd: Path, exclude: Path | None = None) -> dict[str, Any]:
     if described is None:
         return {}
     top, commit, branch = described
-    # The whole work tree counts, not only the folder the command runs in.
-    status_args = ["status", "--porcelain", "--untracked-files=no", "--", ":(top)"]
+    # Dirty: a tracked file differs from the commit, staged or not (untracked files do
+    # not count). The whole work tree counts, not only the folder the command runs in.
+    # --no-optional-locks: never take the index lock under the user's own git commands.
+    diff_args = [
+        "--no-optional-locks", "diff", "--quiet", "--no-ext-diff", "--no-textconv", "HEAD",
+        "--", ":(top)",
+    ]  # fmt: skip
     if exclude is not None:
         registry = exclude.resolve()
         if registry.is_relative_to(top.resolve()):
             inside = registry.relative_to(top.resolve()).as_posix()
-            status_args.append(f":(top,exclude){inside}")
-    status = _git(status_args, top)
-    lineage: dict[str, Any] = {"git_commit": commit, "git_dirty": bool(status)}
+            diff_args.append(f":(top,exclude){inside}")
+    differs = _git_status_code(diff_args, top)
+    lineage: dict[str, Any] = {"git_commit": commit}
+    if differs is not None:  # git missing or failing: the commit is still known
+        lineage["git_dirty"] = differs
     if branch is not None:
         lineage["git_branch"] = branch
     return lineage
@@ -122,6 +129,18 @@ def _describe_head_with_git(cwd: Path) -> tuple[Path, str, str | None] | None:
         return None
     top, commit, branch = described.splitlines()
     return Path(top), commit, None if branch == "HEAD" else branch
+
+
+def _git_status_code(args: list[str], cwd: Path) -> bool | None:
+    """For ``git diff --quiet``: True when it found differences (exit 1), False when
+    none (exit 0), None when git could not tell (not installed, an error)."""
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {0: False, 1: True}.get(result.returncode)
 
 
 def _git(args: list[str], cwd: Path) -> str | None:
