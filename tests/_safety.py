@@ -13,12 +13,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
 import random
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -386,3 +389,29 @@ if __name__ == "__main__":
         run_stress(args[0], args[1], int(args[2]), int(args[3]), args[4], args[5] == "mixed")
     else:
         raise SystemExit(f"unknown mode {mode!r}")
+
+
+@contextlib.contextmanager
+def lock_held(lock_file: Path) -> Iterator[None]:
+    """Hold the registry's lock from another real process until the block ends."""
+    code = (
+        "import sys, filelock\n"
+        "lock = filelock.FileLock(sys.argv[1])\n"
+        "lock.acquire()\n"
+        "print('locked', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(lock_file)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "locked\n"
+        yield
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=10)

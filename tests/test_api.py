@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import math
 import os
 import re
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import modelreg
+from _safety import lock_held
 from modelreg import (
     BusyError,
     ConflictError,
@@ -49,32 +47,6 @@ def stat_key(path: Path) -> tuple[int, int]:
 
 def now_ms() -> int:
     return math.floor(time.time() * 1000)
-
-
-@contextlib.contextmanager
-def lock_held(lock_file: Path) -> Iterator[None]:
-    """Hold the registry's lock from another real process until the block ends."""
-    code = (
-        "import sys, filelock\n"
-        "lock = filelock.FileLock(sys.argv[1])\n"
-        "lock.acquire()\n"
-        "print('locked', flush=True)\n"
-        "sys.stdin.read()\n"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", code, str(lock_file)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline() == "locked\n"
-        yield
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=10)
 
 
 def git(repo: Path, *args: str) -> str:

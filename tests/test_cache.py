@@ -27,13 +27,13 @@ def settle_now(monkeypatch: pytest.MonkeyPatch) -> None:
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The version files parsed from YAML (cache misses), in order."""
     seen: list[Path] = []
-    real = index.VersionIndex._parse
+    real = index.VersionIndex.parse_version
 
     def counting(self: index.VersionIndex, name: str, number: int) -> object:
         seen.append(self.store.version_file(name, number))
         return real(self, name, number)
 
-    monkeypatch.setattr(index.VersionIndex, "_parse", counting)
+    monkeypatch.setattr(index.VersionIndex, "parse_version", counting)
     return seen
 
 

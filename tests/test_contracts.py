@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from _safety import lock_held
 from modelreg import Registry, __version__
 from modelreg.entities import ModelVersion, RegisteredModel
 
@@ -200,27 +201,8 @@ def test_delete_without_a_terminal_needs_yes(run: Run, reg: Registry, registry_p
 def held_lock(registry_path: Path) -> Iterator[Path]:
     """The registry's lock, held by another real process for the whole test."""
     lock_file = registry_path / ".modelreg.lock"
-    code = (
-        "import sys, filelock\n"
-        "lock = filelock.FileLock(sys.argv[1])\n"
-        "lock.acquire()\n"
-        "print('locked', flush=True)\n"
-        "sys.stdin.read()\n"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", code, str(lock_file)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None
-    assert holder.stdin is not None
-    try:
-        assert holder.stdout.readline() == "locked\n"
+    with lock_held(lock_file):
         yield lock_file
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=10)
 
 
 def test_a_held_lock_is_exit_6_naming_the_lock_file(

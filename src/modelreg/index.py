@@ -99,7 +99,7 @@ class VersionIndex:
                     fields["history"] = past
             if fields is None:
                 try:
-                    fields = parsed(key, *self._parse(name, number))
+                    fields = parsed(key, *self.parse_version(name, number))
                 except CorruptFileError as exc:
                     if errors is None:
                         raise
@@ -157,9 +157,10 @@ class VersionIndex:
         entries.sort()
         return entries
 
-    def _parse(self, name: str, number: int) -> tuple[dict[str, Any], Identity]:
-        """Parse one version file; its identity is taken from the open file, so that the
-        content and the identity cached together belong together."""
+    def parse_version(self, name: str, number: int) -> tuple[dict[str, Any], Identity]:
+        """Parse one version file, bypassing the cache, into its fields (without
+        ``aliases``); its identity is taken from the open file, so that the content and
+        the identity cached together belong together."""
         path = self.store.version_file(name, number)
         doc, stat = self.store.read_version_with_stat(name, number)
         mv = ModelVersion.from_doc(doc, path, [])

@@ -1182,14 +1182,10 @@ class Registry:
         return model
 
     def _load_version(self, model: RegisteredModel, number: int) -> ModelVersion:
-        path = self._store.version_file(model.name, number)
-        doc = self._store.read_version(model.name, number)
+        # One parser for single reads and for the cache: the same checks either way.
+        fields, _ = self._index.parse_version(model.name, number)
         aliases = sorted(alias for alias, target in model.aliases.items() if target == number)
-        mv = ModelVersion.from_doc(doc, path, aliases)
-        if mv.version != number:
-            raise CorruptFileError(path, f"says version {mv.version} but is named {number}.yaml")
-        mv.name = model.name
-        return mv
+        return ModelVersion(**fields, aliases=aliases)
 
     def _versions(
         self, model: RegisteredModel, errors: list[CorruptFileError] | None = None

@@ -187,13 +187,6 @@ class Store:
         self.refuse_symlinks(path.parent)
         return self._read_mapping(path, lambda: f"registered model '{name}' not found")
 
-    def read_version(self, name: str, version: int) -> dict[str, Any]:
-        self.refuse_symlinks(self.versions_dir(name))
-        return self._read_mapping(
-            self.version_file(name, version),
-            lambda: f"version {version} of model '{name}' not found",
-        )
-
     def read_version_with_stat(
         self, name: str, version: int
     ) -> tuple[dict[str, Any], os.stat_result]:
@@ -249,11 +242,6 @@ class Store:
             os.mkdir(path)
         except FileExistsError:
             return
-        fsync_dir(path.parent)
-
-    def remove_version_file(self, name: str, version: int) -> None:
-        path = self.version_file(name, version)
-        path.unlink()
         fsync_dir(path.parent)
 
     def trash_version_file(self, name: str, version: int) -> Path:
