@@ -6,9 +6,11 @@ import functools
 import getpass
 import hashlib
 import os
+import struct
 import subprocess
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 _CHUNK = 1024 * 1024
 
@@ -32,16 +34,27 @@ def current_user() -> str:
         return "unknown"
 
 
+class Head(NamedTuple):
+    """The checked-out state of a work tree, as read from ``.git``."""
+
+    top: Path  # the work tree's top folder
+    commit: str
+    branch: str | None  # None when detached
+    # The repository's own folder and the one it shares with its worktrees (the same
+    # but for a worktree); None when git itself was asked (unusual layouts).
+    git_dir: Path | None
+    common_dir: Path | None
+
+
 def git_lineage(cwd: Path, exclude: Path | None = None) -> dict[str, Any]:
     """The commit of the repository ``cwd`` is in, and whether its tree was dirty.
 
     ``exclude`` (the registry folder) does not count as dirt: registering a version
     changes the registry itself, and that says nothing about the code.
     """
-    described = _describe_head(cwd)
-    if described is None:
+    head = _describe_head(cwd)
+    if head is None:
         return {}
-    top, commit, branch = described
     # Dirty: a tracked file differs from the commit, staged or not (untracked files do
     # not count). The whole work tree counts, not only the folder the command runs in.
     # --no-optional-locks: never take the index lock under the user's own git commands.
@@ -49,23 +62,24 @@ def git_lineage(cwd: Path, exclude: Path | None = None) -> dict[str, Any]:
         "--no-optional-locks", "diff", "--quiet", "--no-ext-diff", "--no-textconv", "HEAD",
         "--", ":(top)",
     ]  # fmt: skip
+    inside = None
     if exclude is not None:
         registry = exclude.resolve()
-        if registry.is_relative_to(top.resolve()):
-            inside = registry.relative_to(top.resolve()).as_posix()
+        if registry.is_relative_to(head.top.resolve()):
+            inside = registry.relative_to(head.top.resolve()).as_posix()
             diff_args.append(f":(top,exclude){inside}")
-    differs = _git_status_code(diff_args, top)
-    lineage: dict[str, Any] = {"git_commit": commit}
+    differs = _dirty(head, inside, diff_args)
+    lineage: dict[str, Any] = {"git_commit": head.commit}
     if differs is not None:  # git missing or failing: the commit is still known
         lineage["git_dirty"] = differs
-    if branch is not None:
-        lineage["git_branch"] = branch
+    if head.branch is not None:
+        lineage["git_branch"] = head.branch
     return lineage
 
 
-def _describe_head(cwd: Path) -> tuple[Path, str, str | None] | None:
-    """The work tree's top folder, the commit checked out and the branch (None when
-    detached), or None outside a repository or before the first commit.
+def _describe_head(cwd: Path) -> Head | None:
+    """The checked-out state of the work tree ``cwd`` is in, or None outside a
+    repository or before the first commit.
 
     Registering in a loop should not start two git processes per version, so the usual
     layouts (a ``.git`` folder, or a ``.git`` file of a worktree or submodule; loose or
@@ -82,7 +96,7 @@ def _describe_head(cwd: Path) -> tuple[Path, str, str | None] | None:
         return _describe_head_with_git(cwd)
 
 
-def _read_head(top: Path) -> tuple[Path, str, str | None] | None:
+def _read_head(top: Path) -> Head | None:
     dot_git = top / ".git"
     git_dir = dot_git
     if dot_git.is_file():
@@ -95,13 +109,13 @@ def _read_head(top: Path) -> tuple[Path, str, str | None] | None:
         common = (git_dir / (git_dir / "commondir").read_text().strip()).resolve()
     head = (git_dir / "HEAD").read_text().strip()
     if not head.startswith("ref: "):
-        return top, _sha(head), None
+        return Head(top, _sha(head), None, git_dir, common)
     ref = head.removeprefix("ref: ")
     commit = _resolve_ref(common, ref)
     if commit is None:
         return None  # a branch with no commit yet
     branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
-    return top, commit, branch
+    return Head(top, commit, branch, git_dir, common)
 
 
 def _resolve_ref(common: Path, ref: str) -> str | None:
@@ -123,12 +137,166 @@ def _sha(text: str) -> str:
     return text
 
 
-def _describe_head_with_git(cwd: Path) -> tuple[Path, str, str | None] | None:
+def _describe_head_with_git(cwd: Path) -> Head | None:
     described = _git(["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"], cwd)
     if described is None or len(described.splitlines()) != 3:
         return None
     top, commit, branch = described.splitlines()
-    return Path(top), commit, None if branch == "HEAD" else branch
+    return Head(Path(top), commit, None if branch == "HEAD" else branch, None, None)
+
+
+# -- the dirty check -------------------------------------------------------------------
+#
+# Starting git costs about 1.6 ms, more than the rest of a registration, and a training
+# script may register many versions in one process. So the answer of ``git diff`` is
+# remembered with what it depended on: the commit, the index file, git's config files and
+# the stat data of every tracked file outside the registry (the paths come from the
+# index). While all of these are unchanged, git would answer the same. Like the cache of
+# version files, the answer is only remembered when none of them changed in the last
+# SETTLE_SECONDS: a file changed again within its timestamps' granularity would otherwise
+# look unchanged. Anything the witness cannot vouch for (a large, split or sparse index,
+# submodules, conflicts, flags that tell git to skip files) means asking git every time.
+
+_MAX_WITNESSED_FILES = 2000  # beyond this, stat-ing the files in Python costs more than git
+
+
+class _Answer(NamedTuple):
+    index_identity: tuple[int, int, int, int]  # the index file's inode, size, mtime, ctime
+    paths: tuple[bytes, ...]  # tracked files outside the registry, from that index
+    witness: tuple[Any, ...]  # the commit, the config files and the files' stat data
+    dirty: bool
+
+
+_answers: dict[tuple[Path, str | None], _Answer] = {}
+
+
+def _dirty(head: Head, inside: str | None, diff_args: list[str]) -> bool | None:
+    key = (head.top, inside)
+    known = _answers.get(key)
+    try:
+        witnessed = _witness(head, inside, known)
+    except (OSError, ValueError, IndexError, RuntimeError):  # RuntimeError: no home folder
+        witnessed = None
+    # Everything but the answer itself is the same: git would answer the same.
+    if witnessed is not None and known is not None and witnessed[:3] == known[:3]:
+        return known.dirty
+    differs = _git_status_code(diff_args, head.top)
+    if witnessed is None or differs is None:
+        _answers.pop(key, None)
+    else:
+        if len(_answers) >= 64:  # a long-lived process visiting many repositories
+            _answers.clear()
+        _answers[key] = witnessed._replace(dirty=differs)
+    return differs
+
+
+def _witness(head: Head, inside: str | None, known: _Answer | None) -> _Answer | None:
+    """What ``git diff`` depends on now, or None when it cannot be vouched for. The
+    witness is taken before git runs: a change made meanwhile shows in the next one."""
+    if head.git_dir is None or head.common_dir is None or os.environ.get("GIT_INDEX_FILE"):
+        return None
+    from modelreg import index  # its SETTLE_SECONDS, read now: tests shorten it
+
+    settled_before = time.time_ns() - int(index.SETTLE_SECONDS * 1e9)
+    with (head.git_dir / "index").open("rb") as handle:
+        stat = os.fstat(handle.fileno())
+        identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        if stat.st_ctime_ns >= settled_before:
+            return None
+        if known is not None and known.index_identity == identity:
+            paths: tuple[bytes, ...] | None = known.paths
+        else:
+            excluded = None if inside is None else os.fsencode(inside)
+            paths = _tracked_paths(handle.read(), len(head.commit) // 2, excluded)
+    if paths is None:
+        return None
+    home = Path.home()
+    configs = (
+        head.common_dir / "config",
+        head.git_dir / "config.worktree",
+        home / ".gitconfig",
+        Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "git" / "config",
+    )
+    top = os.fsencode(head.top) + b"/"
+    witness: list[Any] = [head.commit]
+    for path in (*(os.fsencode(config) for config in configs), *(top + p for p in paths)):
+        try:
+            found = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            witness.append(None)
+            continue
+        if found.st_ctime_ns >= settled_before:
+            return None
+        # ctime changes with every change of content, mode or owner, and cannot be set.
+        witness.append((found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns))
+    return _Answer(identity, paths, tuple(witness), dirty=False)
+
+
+def _tracked_paths(data: bytes, hash_size: int, excluded: bytes | None) -> tuple[bytes, ...] | None:
+    """The paths a git index lists outside ``excluded``, or None when the index holds
+    anything whose state the files' stat data does not show.
+
+    The format (git's Documentation/gitformat-index.txt): a header, sorted entries of
+    stat data, mode, object id, flags and path (versions 2 and 3 pad each entry to 8
+    bytes; version 4 compresses each path against the previous one), extensions, and a
+    checksum.
+    """
+    if data[:4] != b"DIRC":
+        return None
+    version, count = struct.unpack_from(">II", data, 4)
+    if version not in (2, 3, 4) or count > _MAX_WITNESSED_FILES:
+        return None
+    flags_at = 40 + hash_size  # after ctime, mtime (8 bytes each), 6 fields of 4, the id
+    offset = 12
+    previous = b""
+    paths: list[bytes] = []
+    for _ in range(count):
+        (mode,) = struct.unpack_from(">I", data, offset + 24)
+        (flags,) = struct.unpack_from(">H", data, offset + flags_at)
+        # Only regular files and symlinks, at stage 0 (no conflict), without the
+        # assume-valid or extended flags (skip-worktree, intent-to-add, sparse folders).
+        if flags & 0xF000 or mode & 0o170000 not in (0o100000, 0o120000):
+            return None
+        name_at = offset + flags_at + 2
+        if version == 4:
+            strip, name_at = _varint(data, name_at)
+            if strip > len(previous):
+                return None
+            end = data.index(b"\0", name_at)
+            path = previous[: len(previous) - strip] + data[name_at:end]
+            offset = end + 1
+        else:
+            end = data.index(b"\0", name_at)
+            path = data[name_at:end]
+            offset += (flags_at + 2 + len(path) + 8) & ~7
+        previous = path
+        if not _is_inside(path, excluded):
+            paths.append(path)
+    checksum_at = len(data) - hash_size
+    while offset + 8 <= checksum_at:
+        signature = data[offset : offset + 4]
+        if signature in (b"link", b"sdir"):  # a split index, a sparse index
+            return None
+        (size,) = struct.unpack_from(">I", data, offset + 4)
+        offset += 8 + size
+    return tuple(paths) if offset == checksum_at else None
+
+
+def _varint(data: bytes, offset: int) -> tuple[int, int]:
+    """git's offset encoding (varint.c): 7 bits a byte, adding one per continuation."""
+    byte = data[offset]
+    value = byte & 0x7F
+    while byte & 0x80:
+        offset += 1
+        byte = data[offset]
+        value = ((value + 1) << 7) | (byte & 0x7F)
+    return value, offset + 1
+
+
+def _is_inside(path: bytes, folder: bytes | None) -> bool:
+    if folder is None:
+        return False
+    return folder == b"." or path == folder or path.startswith(folder + b"/")
 
 
 def _git_status_code(args: list[str], cwd: Path) -> bool | None:
