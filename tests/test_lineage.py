@@ -343,3 +343,14 @@ def test_what_stat_data_cannot_vouch_for_is_left_to_git(
     assert git_lineage(repo)["git_dirty"] is git_says_dirty(repo)
     assert git_lineage(repo)["git_dirty"] is git_says_dirty(repo)
     assert len(git_diffs) == 2
+
+
+def test_an_index_cut_short_or_damaged_is_left_to_git(repo: Path) -> None:
+    fill(repo)
+    data = (repo / ".git" / "index").read_bytes()
+    assert lineage._tracked_paths(data, 20, None) == listed(repo)
+    for length in range(len(data)):
+        assert lineage._tracked_paths(data[:length], 20, None) is None, length
+    damaged = bytearray(data)
+    damaged[70] ^= 0x01  # a bit of the first entry's object id
+    assert lineage._tracked_paths(bytes(damaged), 20, None) is None

@@ -233,17 +233,29 @@ def _witness(head: Head, inside: str | None, known: _Answer | None) -> _Answer |
 
 
 def _tracked_paths(data: bytes, hash_size: int, excluded: bytes | None) -> tuple[bytes, ...] | None:
-    """The paths a git index lists outside ``excluded``, or None when the index holds
-    anything whose state the files' stat data does not show.
+    """The paths a git index lists outside ``excluded``, or None when the index is not
+    one this reads whole, or holds anything whose state the files' stat data does not
+    show.
 
     The format (git's Documentation/gitformat-index.txt): a header, sorted entries of
     stat data, mode, object id, flags and path (versions 2 and 3 pad each entry to 8
     bytes; version 4 compresses each path against the previous one), extensions, and a
-    checksum.
+    checksum of all that (zeros when ``index.skipHash`` is set).
     """
-    if data[:4] != b"DIRC":
+    body, checksum = data[:-hash_size], data[-hash_size:]
+    algorithm = hashlib.sha1 if hash_size == 20 else hashlib.sha256
+    if checksum != bytes(hash_size) and checksum != algorithm(body, usedforsecurity=False).digest():
         return None
-    version, count = struct.unpack_from(">II", data, 4)
+    try:
+        return _index_entries(body, hash_size, excluded)
+    except (struct.error, ValueError, IndexError):  # cut short: not as git writes them
+        return None
+
+
+def _index_entries(body: bytes, hash_size: int, excluded: bytes | None) -> tuple[bytes, ...] | None:
+    if body[:4] != b"DIRC":
+        return None
+    version, count = struct.unpack_from(">II", body, 4)
     if version not in (2, 3, 4) or count > _MAX_WITNESSED_FILES:
         return None
     flags_at = 40 + hash_size  # after ctime, mtime (8 bytes each), 6 fields of 4, the id
@@ -251,35 +263,34 @@ def _tracked_paths(data: bytes, hash_size: int, excluded: bytes | None) -> tuple
     previous = b""
     paths: list[bytes] = []
     for _ in range(count):
-        (mode,) = struct.unpack_from(">I", data, offset + 24)
-        (flags,) = struct.unpack_from(">H", data, offset + flags_at)
+        (mode,) = struct.unpack_from(">I", body, offset + 24)
+        (flags,) = struct.unpack_from(">H", body, offset + flags_at)
         # Only regular files and symlinks, at stage 0 (no conflict), without the
         # assume-valid or extended flags (skip-worktree, intent-to-add, sparse folders).
         if flags & 0xF000 or mode & 0o170000 not in (0o100000, 0o120000):
             return None
         name_at = offset + flags_at + 2
         if version == 4:
-            strip, name_at = _varint(data, name_at)
+            strip, name_at = _varint(body, name_at)
             if strip > len(previous):
                 return None
-            end = data.index(b"\0", name_at)
-            path = previous[: len(previous) - strip] + data[name_at:end]
+            end = body.index(b"\0", name_at)
+            path = previous[: len(previous) - strip] + body[name_at:end]
             offset = end + 1
         else:
-            end = data.index(b"\0", name_at)
-            path = data[name_at:end]
+            end = body.index(b"\0", name_at)
+            path = body[name_at:end]
             offset += (flags_at + 2 + len(path) + 8) & ~7
         previous = path
         if not _is_inside(path, excluded):
             paths.append(path)
-    checksum_at = len(data) - hash_size
-    while offset + 8 <= checksum_at:
-        signature = data[offset : offset + 4]
+    while offset + 8 <= len(body):
+        signature = body[offset : offset + 4]
         if signature in (b"link", b"sdir"):  # a split index, a sparse index
             return None
-        (size,) = struct.unpack_from(">I", data, offset + 4)
+        (size,) = struct.unpack_from(">I", body, offset + 4)
         offset += 8 + size
-    return tuple(paths) if offset == checksum_at else None
+    return tuple(paths) if offset == len(body) else None
 
 
 def _varint(data: bytes, offset: int) -> tuple[int, int]:
