@@ -29,9 +29,11 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     seen: list[Path] = []
     real = index.VersionIndex.parse_version
 
-    def counting(self: index.VersionIndex, name: str, number: int) -> object:
+    def counting(
+        self: index.VersionIndex, name: str, number: int, folder: Path | None = None
+    ) -> object:
         seen.append(self.store.version_file(name, number))
-        return real(self, name, number)
+        return real(self, name, number, folder)
 
     monkeypatch.setattr(index.VersionIndex, "parse_version", counting)
     return seen

@@ -89,7 +89,8 @@ class VersionIndex:
         hit = records.get(MODEL_KEY, model_identity)
         model = hit if hit is not None else parsed(MODEL_KEY, *self._parse_model(name))
         found: list[dict[str, Any]] = []
-        for number, key, identity in self._listing(name):
+        folder = self.store.versions_dir(name)
+        for number, key, identity in self._listing(folder):
             fields = records.get(key, identity)
             if fields is not None and history:
                 past = histories.get(key, identity)
@@ -99,7 +100,7 @@ class VersionIndex:
                     fields["history"] = past
             if fields is None:
                 try:
-                    fields = parsed(key, *self.parse_version(name, number))
+                    fields = parsed(key, *self.parse_version(name, number, folder))
                 except CorruptFileError as exc:
                     if errors is None:
                         raise
@@ -136,8 +137,7 @@ class VersionIndex:
         del fields["latest_versions"]
         return fields, _identity(stat)
 
-    def _listing(self, name: str) -> list[tuple[int, str, Identity]]:
-        folder = self.store.versions_dir(name)
+    def _listing(self, folder: Path) -> list[tuple[int, str, Identity]]:
         self.store.refuse_symlinks(folder)  # nothing outside the registry is ever read
         entries = []
         try:
@@ -157,12 +157,22 @@ class VersionIndex:
         entries.sort()
         return entries
 
-    def parse_version(self, name: str, number: int) -> tuple[dict[str, Any], Identity]:
+    def parse_version(
+        self, name: str, number: int, folder: Path | None = None
+    ) -> tuple[dict[str, Any], Identity]:
         """Parse one version file, bypassing the cache, into its fields (without
         ``aliases``); its identity is taken from the open file, so that the content and
-        the identity cached together belong together."""
-        path = self.store.version_file(name, number)
-        doc, stat = self.store.read_version_with_stat(name, number)
+        the identity cached together belong together. ``folder`` is the model's versions
+        folder when the caller has already refused symlinks on the way to it (a read of
+        every version checks it once, not once a file)."""
+        if folder is None:
+            folder = self.store.versions_dir(name)
+            self.store.refuse_symlinks(folder)
+        path = folder / f"{number}.yaml"
+        try:
+            doc, stat = read_mapping_with_stat(path)
+        except FileNotFoundError:
+            raise NotFoundError(f"version {number} of model '{name}' not found") from None
         mv = ModelVersion.from_doc(doc, path, [])
         if mv.version != number:
             raise CorruptFileError(path, f"says version {mv.version} but is named {number}.yaml")

@@ -187,15 +187,6 @@ class Store:
         self.refuse_symlinks(path.parent)
         return self._read_mapping(path, lambda: f"registered model '{name}' not found")
 
-    def read_version_with_stat(
-        self, name: str, version: int
-    ) -> tuple[dict[str, Any], os.stat_result]:
-        self.refuse_symlinks(self.versions_dir(name))
-        try:
-            return read_mapping_with_stat(self.version_file(name, version))
-        except FileNotFoundError:
-            raise NotFoundError(f"version {version} of model '{name}' not found") from None
-
     def read_config(self) -> dict[str, Any]:
         return self._read_mapping(self.root / CONFIG_FILE, lambda: f"{CONFIG_FILE} not found")
 

@@ -99,6 +99,10 @@ def loads(data: bytes, path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise CorruptFileError(path, f"not UTF-8 text (byte {exc.start})") from None
     try:
+        return _read_canonical(text)
+    except _NotCanonicalError:
+        pass  # anything else is read by libyaml, below
+    try:
         return _build(text)
     except _InvalidYamlError as exc:
         raise CorruptFileError(path, str(exc)) from None
@@ -265,3 +269,236 @@ _CONSTRUCT: dict[str, Any] = {
     "tag:yaml.org,2002:float": _float,
     "tag:yaml.org,2002:str": str,
 }
+
+
+# -- the fast path: files as dumps() writes them ----------------------------------------
+#
+# Nearly every file a registry holds was written by dumps(): block style, one scalar per
+# line, two-space indents. Building those from libyaml's events costs about 200 µs a
+# file, most of a first read after a clone; reading that one shape line by line costs a
+# fraction. _read_canonical gives up on anything else (comments, flow collections,
+# anchors, tags, blank lines, escapes, folded or indented scalars, tabs, unusual
+# characters, duplicate keys, ...), which _build then reads or refuses with its message.
+# It must never accept a text that _build would read differently or refuse:
+# tests/test_yamlio.py compares the two on generated and on mutated documents.
+
+
+class _NotCanonicalError(Exception):
+    """Not in the shape dumps() writes: read it with libyaml instead."""
+
+
+# Line breaks other than \n (\r, \x85, \u2028, \u2029), tabs, control characters, the
+# byte order mark, surrogates and non-characters.
+_UNUSUAL = re.compile(
+    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+# Every line holds at most a key and a scalar, so a file this short stays well below the
+# MAX_VALUES parser events that _build allows.
+_MAX_CANONICAL_LINES = MAX_VALUES // 4
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")
+_SINGLE_QUOTED = re.compile(r"'((?:[^']|'')*)'")
+_SINGLE_QUOTED_KEY = re.compile(r"'((?:[^']|'')*)':(?: |$)")
+_DOUBLE_QUOTED = re.compile(r'"([^"\\]*)"')  # without escapes
+_LITERAL_HEADERS = {"|": "clip", "|-": "strip", "|+": "keep"}
+_IMPLICIT = _RESOLVER.yaml_implicit_resolvers
+_ALWAYS_RESOLVE = None in _IMPLICIT  # a resolver for every first character
+_plain_values: dict[str, Any] = {}  # keys and common values repeat across files
+
+
+def _read_canonical(text: str) -> Any:
+    if not text.endswith("\n") or _UNUSUAL.search(text):
+        raise _NotCanonicalError
+    lines = text.split("\n")
+    lines.pop()  # after the final newline
+    if not lines or len(lines) > _MAX_CANONICAL_LINES:
+        raise _NotCanonicalError
+    reader = _CanonicalReader(lines)
+    first = lines[0]
+    if first.startswith("- "):
+        value: Any = reader.sequence(0, 1)
+    else:
+        value = reader.mapping(0, 1, None)
+    if reader.position != len(lines):
+        raise _NotCanonicalError
+    return value
+
+
+class _CanonicalReader:
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.position = 0
+
+    def mapping(self, indent: int, depth: int, first: str | None) -> dict[Any, Any]:
+        """The entries at ``indent``; ``first`` is an entry that began on a ``- `` line."""
+        if depth > MAX_DEPTH:
+            raise _NotCanonicalError
+        lines = self.lines
+        result: dict[Any, Any] = {}
+        content = first
+        while True:
+            if content is None:
+                if self.position == len(lines):
+                    break
+                line = lines[self.position]
+                content = line.lstrip(" ")
+                found = len(line) - len(content)
+                if found < indent:
+                    break
+                if found > indent:
+                    raise _NotCanonicalError
+                self.position += 1
+            key, rest = _entry(content)
+            if key in result:
+                raise _NotCanonicalError  # _build names the duplicate
+            if rest is None:
+                result[key] = self.nested(indent, depth)
+            elif rest in _LITERAL_HEADERS:
+                result[key] = self.literal(indent, _LITERAL_HEADERS[rest])
+            else:
+                result[key] = _scalar_text(rest)
+            content = None
+        return result
+
+    def sequence(self, indent: int, depth: int) -> list[Any]:
+        if depth > MAX_DEPTH:
+            raise _NotCanonicalError
+        lines = self.lines
+        items: list[Any] = []
+        while self.position < len(lines):
+            line = lines[self.position]
+            if not line.startswith("- ", indent) or line[:indent].strip(" "):
+                break
+            self.position += 1
+            content = line[indent + 2 :]
+            if _is_entry(content):
+                items.append(self.mapping(indent + 2, depth + 1, content))
+            else:
+                items.append(_scalar_text(content))
+        return items
+
+    def nested(self, indent: int, depth: int) -> Any:
+        """The value of a ``key:`` line: a block on the lines that follow."""
+        if self.position == len(self.lines):
+            raise _NotCanonicalError  # null in YAML, but dumps() writes "null"
+        line = self.lines[self.position]
+        content = line.lstrip(" ")
+        found = len(line) - len(content)
+        if content.startswith("- ") and found >= indent:
+            return self.sequence(found, depth + 1)
+        if found > indent and not content.startswith("-"):
+            return self.mapping(found, depth + 1, None)
+        raise _NotCanonicalError
+
+    def literal(self, indent: int, chomping: str) -> str:
+        """A ``|`` block scalar: the lines indented deeper than ``indent``."""
+        lines = self.lines
+        body: list[str] = []
+        block_indent = 0
+        while self.position < len(lines):
+            line = lines[self.position]
+            if not line:
+                if not body:
+                    raise _NotCanonicalError  # leading blank lines: dumps() never writes them
+                body.append("")
+                self.position += 1
+                continue
+            content = line.lstrip(" ")
+            if not content:
+                raise _NotCanonicalError  # a line of spaces only
+            found = len(line) - len(content)
+            if not body:
+                if found <= indent:
+                    break
+                block_indent = found
+            elif found < block_indent:
+                break
+            body.append(line[block_indent:])
+            self.position += 1
+        if not body:
+            raise _NotCanonicalError
+        blank = 0
+        while body[-1] == "":
+            body.pop()
+            blank += 1
+        text = "\n".join(body)
+        if chomping == "strip":
+            return text
+        return text + "\n" * (1 + blank if chomping == "keep" else 1)
+
+
+def _is_entry(content: str) -> bool:
+    if content.startswith("'"):
+        return _SINGLE_QUOTED_KEY.match(content) is not None
+    return ": " in content or content.endswith(":")
+
+
+def _entry(content: str) -> tuple[Any, str | None]:
+    """A mapping entry's key, and the rest of its line (None when nothing follows)."""
+    if content.startswith("'"):
+        quoted = _SINGLE_QUOTED_KEY.match(content)
+        if quoted is None:
+            raise _NotCanonicalError
+        key: Any = quoted.group(1).replace("''", "'")
+        rest = content[quoted.end() :]
+    else:
+        colon = content.find(": ")
+        if colon == -1:
+            if not content.endswith(":"):
+                raise _NotCanonicalError
+            colon = len(content) - 1
+        key_text = content[:colon]
+        if key_text == "<<" or len(key_text) > 1000:  # a merge key; not a simple key
+            raise _NotCanonicalError
+        key = _plain(key_text)
+        rest = content[colon + 2 :]
+    return key, rest or None
+
+
+def _scalar_text(text: str) -> Any:
+    if not text:
+        raise _NotCanonicalError  # "- " alone: null in YAML, but dumps() writes "null"
+    first = text[0]
+    if first == "'":
+        quoted = _SINGLE_QUOTED.fullmatch(text)
+        if quoted is None:
+            raise _NotCanonicalError
+        return quoted.group(1).replace("''", "'")
+    if first == '"':
+        quoted = _DOUBLE_QUOTED.fullmatch(text)
+        if quoted is None:
+            raise _NotCanonicalError
+        return quoted.group(1)
+    if text == "{}":
+        return {}
+    if text == "[]":
+        return []
+    return _plain(text)
+
+
+def _plain(text: str) -> Any:
+    """A plain (unquoted) scalar, resolved as _scalar does."""
+    try:
+        return _plain_values[text]
+    except KeyError:
+        pass
+    if (
+        not text
+        or (text[0] in _INDICATORS and not (text[0] == "-" and text[1:2] not in ("", " ")))
+        or text.startswith(("...", "---"))
+        or ": " in text
+        or " #" in text
+        or text.endswith((":", " "))
+    ):
+        raise _NotCanonicalError
+    if _ALWAYS_RESOLVE or text[0] in _IMPLICIT:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+        try:
+            value = _CONSTRUCT.get(tag, str)(text)
+        except ValueError:
+            raise _NotCanonicalError from None  # _build says what is wrong
+    else:
+        value = text  # no implicit type starts with this character: a string
+    if len(_plain_values) >= 8192:
+        _plain_values.clear()
+    _plain_values[text] = value
+    return value

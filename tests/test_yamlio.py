@@ -1,0 +1,263 @@
+"""The fast reader of files in dumps()'s shape must agree with libyaml's reader on every
+text it accepts, and leave every other text to it: generated documents, mutated ones, and
+the shapes a hand edit produces."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from modelreg import yamlio
+
+ROOT = Path(__file__).resolve().parent.parent
+NOWHERE = Path("<test>")
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal, with the same types all the way down (1, 1.0 and True are not the same
+    value in a registry file) and NaN equal to NaN."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[key], b[key]) for key in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(same, a, b))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return bool(a == b)
+
+
+def slow(text: str) -> tuple[str, Any]:
+    """What libyaml's reader makes of ``text``: ("value", data) or ("error", None)."""
+    try:
+        return "value", yamlio._build(text)
+    except (yamlio._InvalidYamlError, yamlio.yaml.YAMLError, RecursionError):
+        return "error", None
+
+
+def fast(text: str) -> tuple[str, Any]:
+    try:
+        return "value", yamlio._read_canonical(text)
+    except yamlio._NotCanonicalError:
+        return "declined", None
+
+
+def assert_agrees(text: str) -> str:
+    """The fast reader declines ``text`` or reads exactly what libyaml reads; returns
+    which it did."""
+    outcome, value = fast(text)
+    if outcome == "value":
+        expected_outcome, expected = slow(text)
+        assert expected_outcome == "value", f"fast reader accepted what libyaml refuses: {text!r}"
+        assert same(value, expected), f"{text!r}: {value!r} != {expected!r}"
+    return outcome
+
+
+# -- the files modelreg writes are read by the fast path ------------------------------
+
+
+def test_every_file_modelreg_wrote_in_the_example_takes_the_fast_path() -> None:
+    files = sorted((ROOT / "registry_example" / "models").rglob("*.yaml"))
+    assert len(files) > 10
+    for path in files:
+        assert assert_agrees(path.read_text(encoding="utf-8")) == "value", path
+
+
+def test_loads_answers_from_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(text: str) -> Any:
+        raise AssertionError("libyaml was used for a canonical file")
+
+    monkeypatch.setattr(yamlio, "_build", refuse)
+    text = yamlio.dumps({"name": "m", "version": 3, "tags": {"a": "1"}, "history": [{"x": 1}]})
+    assert yamlio.loads(text.encode(), NOWHERE) == {
+        "name": "m",
+        "version": 3,
+        "tags": {"a": "1"},
+        "history": [{"x": 1}],
+    }
+
+
+# -- generated documents ----------------------------------------------------------------
+
+# Text that exercises quoting: YAML's indicators, keywords, numbers in disguise, spaces
+# at the ends, line breaks, and characters outside ASCII.
+TRICKY = [
+    "", " ", "null", "Null", "~", "true", "yes", "No", "on", "0", "-1", "007", "0x1F", "1_000",
+    "1e3", ".5", "-.inf", ".NaN", "1:20", "2025-01-01", "2025-01-01T00:00:00Z", "a: b", "a #b",
+    "#x", "- x", "-x", "? x", "[1]", "{a: 1}", "&a", "*a", "!x", "|", ">", "'q'", '"q"', "%x",
+    "@x", "`x", "...", "---", "a\nb", "a\n", "\na", "a\n\n", " lead", "trail ", "tab\there",
+    "é ü 中", "\u2028", "\x85", "<<", "a'b", 'a"b',
+]  # fmt: skip
+tricky_text = st.one_of(st.text(max_size=12), st.sampled_from(TRICKY))
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    tricky_text,
+)
+documents = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(tricky_text, st.integers(-5, 5)), inner, max_size=5),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(tricky_text, documents, min_size=1, max_size=6))
+def test_generated_documents_read_the_same_both_ways(data: dict[Any, Any]) -> None:
+    text = yamlio.dumps(data)
+    assert_agrees(text)
+    assert slow(text)[0] == "value"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z_]{1,10}", fullmatch=True),
+        st.one_of(
+            st.from_regex(r"[a-zA-Z0-9@._/-]{1,20}", fullmatch=True),
+            st.integers(0, 10**6),
+            st.floats(0, 1),
+            st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True), st.integers(0, 9)),
+        ),
+        min_size=1,
+    )
+)
+def test_registry_shaped_documents_take_the_fast_path(data: dict[str, Any]) -> None:
+    assert assert_agrees(yamlio.dumps(data)) == "value"
+
+
+# -- mutated documents --------------------------------------------------------------------
+
+SAMPLE = ROOT / "registry_example" / "models" / "churn-predictor" / "versions" / "1.yaml"
+# Characters with a meaning in YAML, and some without.
+ALPHABET = [*" -:#'\"|>&*!{}[],?%@`\n\t\\.0a~", "  ", ": ", "- ", "\n  ", "|-\n  x"]
+
+
+def mutate(text: str, rng: random.Random) -> str:
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randrange(len(text) + 1)
+        kind = rng.random()
+        if kind < 0.4:
+            text = text[:at] + rng.choice(ALPHABET) + text[at:]
+        elif kind < 0.7:
+            text = text[:at] + text[at + rng.randint(1, 3) :]
+        else:
+            text = text[:at] + rng.choice(ALPHABET) + text[at + 1 :]
+    return text
+
+
+def canonical_samples() -> list[str]:
+    texts = [SAMPLE.read_text(encoding="utf-8")]
+    texts.append(
+        yamlio.dumps(
+            {
+                "description": "line one\nline two\n\n",
+                "notes": "a\n  indented\nb",
+                "list": ["x", 1, None, {"k": [1, {"deep": "v"}]}, []],
+                "empty": {},
+                "quoted": ["null", "1", "a: b", " lead", "it's"],
+                7: "int key",
+            }
+        )
+    )
+    return texts
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mutated_documents_are_read_the_same_or_left_to_libyaml(seed: int) -> None:
+    rng = random.Random(seed)
+    outcomes = {"value": 0, "declined": 0}
+    for text in canonical_samples():
+        for _ in range(1500):
+            outcomes[assert_agrees(mutate(text, rng))] += 1
+    # Both paths were exercised: many mutations are still canonical, many are not.
+    assert outcomes["value"] > 100
+    assert outcomes["declined"] > 100
+
+
+# -- hand edits ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb:\n  c: x\n",
+        "a:\n- 1\n- x\n- - nested\n",
+        "a:\n- k: 1\n  l:\n  - 2\n",
+        "a:\n  - 1\n  - 2\n",
+        "'quoted key': 'it''s'\n",
+        'a: "double"\n',
+        "a: |\n  one\n  two\n",
+        "a: |-\n  one\n\n  two\nb: 1\n",
+        "a: |+\n  one\n\n\nb: 1\n",
+        "a: |+\n  one\n\n",
+        "a: |\n    deeper\n  less\n",
+        "- a\n- b\n",
+        "a: -1\nb: -.5\nc: .5\nd: 1_000\ne: 0o17\nf: 0x1f\ng: 1e3\nh: .inf\n",
+        "a: yes\nb: NO\nc: ~\nd: Null\ne: 2025-01-01\n",
+        "1: a\n-2: b\ntrue: c\n",
+        "a: b:c\nd: e#f\ng: [x\n",
+        "a: x # comment\n",
+        "# comment\na: 1\n",
+        "a: 1\n\nb: 2\n",
+        "a: &x 1\nb: *x\n",
+        "a: !!str 1\n",
+        "a: 1\na: 2\n",
+        "<<: {a: 1}\n",
+        "a: {b: 1}\n",
+        "a: 'multi\n  line'\n",
+        "a: plain\n  continued\n",
+        "a:\tb\n",
+        "a: 1\r\nb: 2\r\n",
+        "---\na: 1\n",
+        "a: 1\n...\n",
+        "a: 1\n---\nb: 2\n",
+        "a:\n",
+        "a: \n",
+        "- \n",
+        "a: 1",
+        "\ufeffa: 1\n",
+        "a: b\u2028c\n",
+        "a:\n b: 1\n  c: 2\n",
+        "a: |\n\n  leading blank\n",
+        "a: |\n  x\n   \n  y\n",
+        "a: |2\n   x\n",
+        "? complex\n: key\n",
+        "a: 'unterminated\n",
+        'a: "esc\\n"\n',
+        "- a: 1\n - b\n",
+        "a:\n    - 1\n",
+        "...: 1\n",
+        "--- a: 1\n",
+        "... a\n",
+        "a:\n--- b\n",
+        "<<: x\n",
+        "a: 1 \nb:  \n  c: 2\n",
+        "x" * 1100 + ": 1\n",
+        "a: |\n  x\nb:\n- |\n  y\n",
+    ],
+)
+def test_hand_edits_are_read_the_same_or_left_to_libyaml(text: str) -> None:
+    assert_agrees(text)
+
+
+def test_limits_are_libyamls_too() -> None:
+    deep = "".join(f"{'  ' * level}a:\n" for level in range(yamlio.MAX_DEPTH + 2)) + (
+        "  " * (yamlio.MAX_DEPTH + 2) + "b: 1\n"
+    )
+    assert slow(deep)[0] == "error"
+    assert fast(deep)[0] == "declined"
+    many = "".join(f"k{number}: {number}\n" for number in range(yamlio.MAX_VALUES // 2 + 10))
+    assert slow(many)[0] == "error"
+    assert fast(many)[0] == "declined"
