@@ -222,13 +222,21 @@ def test_untracked_files_and_the_registry_folder_start_no_git(
     assert git_lineage(repo)["git_dirty"] is True  # without the exclusion, it counts
 
 
+@pytest.mark.parametrize("scope", ["--local", "--global"])
 def test_a_change_of_git_config_starts_git_again(
-    repo: Path, settle_now: None, git_diffs: list[Path]
+    repo: Path,
+    settle_now: None,
+    git_diffs: list[Path],
+    scope: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "global.gitconfig"))
+    git(repo, "config", "--local", "--unset", "core.fileMode")  # the default: it counts
     (repo / "train.py").chmod(0o755)
     tick()
     assert git_lineage(repo)["git_dirty"] is True
-    git(repo, "config", "core.fileMode", "false")  # git now ignores the executable bit
+    git(repo, "config", scope, "core.fileMode", "false")  # now the executable bit does not
     tick()
     assert git_lineage(repo)["git_dirty"] is False
     assert len(git_diffs) == 2

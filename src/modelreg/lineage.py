@@ -214,8 +214,9 @@ def _witness(head: Head, inside: str | None, known: _Answer | None) -> _Answer |
     configs = (
         head.common_dir / "config",
         head.git_dir / "config.worktree",
-        home / ".gitconfig",
+        Path(os.environ.get("GIT_CONFIG_GLOBAL") or home / ".gitconfig"),
         Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "git" / "config",
+        Path(os.environ.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig"),
     )
     top = os.fsencode(head.top) + b"/"
     witness: list[Any] = [head.commit]
