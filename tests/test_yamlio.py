@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +38,7 @@ def slow(text: str) -> tuple[str, Any]:
     """What libyaml's reader makes of ``text``: ("value", data) or ("error", None)."""
     try:
         return "value", yamlio._build(text)
-    except (yamlio._InvalidYamlError, yamlio.yaml.YAMLError, RecursionError):
+    except (yamlio._InvalidYamlError, yaml.YAMLError, RecursionError):
         return "error", None
 
 
@@ -261,3 +262,65 @@ def test_limits_are_libyamls_too() -> None:
     many = "".join(f"k{number}: {number}\n" for number in range(yamlio.MAX_VALUES // 2 + 10))
     assert slow(many)[0] == "error"
     assert fast(many)[0] == "declined"
+
+
+# -- without PyYAML -----------------------------------------------------------------------
+
+
+def pyyaml_type(text: str) -> str:
+    tag: str = yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))
+    return tag
+
+
+def fast_type(text: str) -> str:
+    if text and text[0] in yamlio._TYPED_FIRST:
+        for tag, pattern in yamlio._IMPLICIT_TYPES:
+            if pattern.fullmatch(text):
+                return tag
+    return "tag:yaml.org,2002:str"
+
+
+NUMBERS_AND_WORDS = st.text(alphabet="0123456789+-._:xobeEaAfFiInNsStTyYlLuUrR~ ", max_size=12)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(NUMBERS_AND_WORDS, st.sampled_from(TRICKY), st.text(max_size=8)))
+def test_plain_scalars_get_pyyamls_types(text: str) -> None:
+    expected = pyyaml_type(text)
+    if expected not in yamlio._CONSTRUCT:
+        expected = "tag:yaml.org,2002:str"  # timestamps and the rest stay text in modelreg
+    if text in ("", "\n") or text.endswith("\n"):
+        return  # not a plain scalar on one line: PyYAML's $ also matches before a final \n
+    assert fast_type(text) == expected, text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["resolve", "models:/m/1"],
+        ["describe", "models:/m/1"],
+        ["list", "m"],
+        ["search", "metrics.acc > 0.1 AND tags.t = 'x'"],
+    ],
+)
+def test_the_read_commands_do_not_import_pyyaml(tmp_path: Path, args: list[str]) -> None:
+    import subprocess
+    import sys
+
+    from modelreg import Registry
+
+    registry = Registry.init(tmp_path / "registry")
+    registry.register("m", "s3://b/1", metrics={"acc": 0.5}, tags={"t": "x"}, create_model=True)
+    code = (
+        "import sys\n"
+        "from modelreg.__main__ import main\n"
+        f"sys.argv = ['modelreg', '--registry', {str(registry.root)!r}, *{args!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    print('yaml' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "s3://b/1" in done.stdout or "m" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "False", "PyYAML was imported"

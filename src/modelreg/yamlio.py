@@ -13,15 +13,17 @@ a newline at the end; the same data always gives the same bytes.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
 from pathlib import Path
-from typing import Any, ClassVar
-
-import yaml
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelreg.errors import CorruptFileError
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32
@@ -30,9 +32,6 @@ MAX_DEPTH = 32
 # has 140,000.
 MAX_VALUES = 250_000
 
-_Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_RESOLVER: Any = yaml.resolver.Resolver()
 _CONFLICT_MARKER = re.compile(rb"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
 _STANDARD_TAGS = frozenset(
     {"tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
@@ -41,6 +40,20 @@ _STANDARD_TAGS = frozenset(
 
 class _InvalidYamlError(Exception):
     """Raised inside the builder; turned into CorruptFileError with the file's path."""
+
+
+@functools.cache
+def _pyyaml() -> Any:
+    """PyYAML, imported when first needed: the read commands mostly meet files the fast
+    path reads without it, and importing it costs about 12 ms of every start-up."""
+    import yaml
+
+    return yaml
+
+
+@functools.cache
+def _resolver() -> Any:
+    return _pyyaml().resolver.Resolver()
 
 
 def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
@@ -104,6 +117,7 @@ def loads(data: bytes, path: Path) -> Any:
         return _read_canonical(text)
     except _NotCanonicalError:
         pass  # anything else is read by libyaml, below
+    yaml = _pyyaml()
     try:
         return _build(text)
     except _InvalidYamlError as exc:
@@ -116,9 +130,9 @@ def loads(data: bytes, path: Path) -> Any:
 
 def dumps(data: Any) -> str:
     """Serialize ``data`` deterministically (block style, given key order, no anchors)."""
-    text: str = yaml.dump(
+    text: str = _pyyaml().dump(
         data,
-        Dumper=_NoAliasDumper,
+        Dumper=_dumper(),
         default_flow_style=False,
         sort_keys=False,
         allow_unicode=True,
@@ -127,26 +141,31 @@ def dumps(data: Any) -> str:
     return text
 
 
-class _NoAliasDumper(_Dumper):  # type: ignore[misc]
-    # Timestamps are kept as text on reading, so they need no quotes on writing:
-    # `created: 2026-11-28T19:00:00.000Z` reads better in a diff than a quoted string.
-    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
-        first: [entry for entry in entries if entry[0] != "tag:yaml.org,2002:timestamp"]
-        for first, entries in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
-    }
+@functools.cache
+def _dumper() -> Any:
+    """libyaml's safe dumper, with modelreg's choices."""
+    yaml = _pyyaml()
 
-    # Two equal lists in one document must be written twice, never as &anchor/*alias.
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+    class NoAliasDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+        # Timestamps are kept as text on reading, so they need no quotes on writing:
+        # `created: 2026-11-28T19:00:00.000Z` reads better in a diff than a quoted string.
+        yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
+            first: [entry for entry in entries if entry[0] != "tag:yaml.org,2002:timestamp"]
+            for first, entries in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+        }
+
+        # Two equal lists in one document must be written twice, never as &anchor/*alias.
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    NoAliasDumper.add_representer(str, _represent_str)
+    return NoAliasDumper
 
 
 def _represent_str(dumper: Any, value: str) -> Any:
     # Multi-line descriptions read (and diff) best as literal blocks.
     style = "|" if "\n" in value and not value.endswith((" ", "\t")) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_NoAliasDumper.add_representer(str, _represent_str)
 
 
 def _one_line(exc: yaml.YAMLError) -> str:
@@ -156,10 +175,12 @@ def _one_line(exc: yaml.YAMLError) -> str:
 def _build(text: str) -> Any:
     """Build Python data from the event stream; one document, no anchors, bounded depth
     and size."""
+    yaml = _pyyaml()
+    parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     stack: list[tuple[Any, list[Any]]] = []  # (container, pending mapping key holder)
     result: Any = None
     documents = 0
-    for count, event in enumerate(yaml.parse(text, Loader=_Parser)):
+    for count, event in enumerate(yaml.parse(text, Loader=parser)):
         if count > MAX_VALUES:
             raise _InvalidYamlError(f"more than {MAX_VALUES:,} values: not a registry file")
         if isinstance(event, yaml.DocumentStartEvent):
@@ -200,7 +221,7 @@ def _add(frame: tuple[Any, list[Any]], value: Any, event: Any) -> None:
     if not pending_key:
         if isinstance(value, (dict, list)):
             raise _InvalidYamlError(f"a mapping key must be a scalar (line {_line(event)})")
-        if value == "<<" and isinstance(event, yaml.ScalarEvent) and event.implicit[0]:
+        if value == "<<" and isinstance(event, _pyyaml().ScalarEvent) and event.implicit[0]:
             raise _InvalidYamlError(f"YAML merge keys (<<) are not allowed (line {_line(event)})")
         if value in container:
             raise _InvalidYamlError(f"duplicate key {value!r} (line {_line(event)})")
@@ -226,7 +247,7 @@ def _scalar(event: Any) -> Any:
     if tag is None or tag == "!":
         if not event.implicit[0]:  # quoted: always a string
             return value
-        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+        tag = _resolver().resolve(_pyyaml().ScalarNode, value, (True, False))
     elif tag not in _STANDARD_TAGS:
         raise _InvalidYamlError(f"explicit YAML tag {tag!r} is not allowed (line {_line(event)})")
     try:
@@ -297,8 +318,31 @@ _SINGLE_QUOTED = re.compile(r"'((?:[^']|'')*)'")
 _SINGLE_QUOTED_KEY = re.compile(r"'((?:[^']|'')*)':(?: |$)")
 _DOUBLE_QUOTED = re.compile(r'"([^"\\]*)"')  # without escapes
 _LITERAL_HEADERS = {"|": "clip", "|-": "strip", "|+": "keep"}
-_IMPLICIT = _RESOLVER.yaml_implicit_resolvers
-_ALWAYS_RESOLVE = None in _IMPLICIT  # a resolver for every first character
+# YAML 1.1's implicit types of plain scalars, as PyYAML resolves them (its resolver.py),
+# so that the fast path needs no PyYAML; tests/test_yamlio.py holds them to PyYAML's own
+# resolver. Timestamps and the rest stay text, as in _scalar.
+_IMPLICIT_TYPES = (
+    ("tag:yaml.org,2002:null", re.compile(r"~|null|Null|NULL")),
+    (
+        "tag:yaml.org,2002:bool",
+        re.compile(r"yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"),
+    ),
+    (
+        "tag:yaml.org,2002:int",
+        re.compile(
+            r"[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
+            r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"
+        ),
+    ),
+    (
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+            r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+        ),
+    ),
+)
+_TYPED_FIRST = frozenset("~nNyYtTfFoO-+0123456789.")  # what those can start with
 _plain_values: dict[str, Any] = {}  # keys and common values repeat across files
 
 
@@ -490,14 +534,15 @@ def _plain(text: str) -> Any:
         or text.endswith((":", " "))
     ):
         raise _NotCanonicalError
-    if _ALWAYS_RESOLVE or text[0] in _IMPLICIT:
-        tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
-        try:
-            value = _CONSTRUCT.get(tag, str)(text)
-        except ValueError:
-            raise _NotCanonicalError from None  # _build says what is wrong
-    else:
-        value = text  # no implicit type starts with this character: a string
+    value: Any = text
+    if text[0] in _TYPED_FIRST:
+        for tag, pattern in _IMPLICIT_TYPES:
+            if pattern.fullmatch(text):
+                try:
+                    value = _CONSTRUCT[tag](text)
+                except ValueError:
+                    raise _NotCanonicalError from None  # _build says what is wrong
+                break
     if len(_plain_values) >= 8192:
         _plain_values.clear()
     _plain_values[text] = value
