@@ -84,6 +84,20 @@ def test_no_commit_yet_and_no_repository(tmp_path: Path) -> None:
     assert git_lineage(empty) == {}
 
 
+def test_the_search_for_a_repository_stops_at_git_ceiling_directories(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inside = repo / "src" / "deep"
+    inside.mkdir(parents=True)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(repo / "src"))
+    assert git_lineage(inside) == {}
+    refused = subprocess.run(["git", "rev-parse", "HEAD"], cwd=inside, capture_output=True)
+    assert refused.returncode != 0  # git does not find it either
+    assert git_lineage(repo / "src")["git_commit"] == git(repo, "rev-parse", "HEAD")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(repo.parent))
+    assert git_lineage(inside)["git_commit"] == git(repo, "rev-parse", "HEAD")
+
+
 def test_staged_and_unstaged_changes_are_dirty_untracked_files_are_not(repo: Path) -> None:
     (repo / "notes.txt").write_text("untracked\n")
     assert git_lineage(repo)["git_dirty"] is False

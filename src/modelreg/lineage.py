@@ -87,13 +87,26 @@ def _describe_head(cwd: Path) -> Head | None:
     """
     if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
         return _describe_head_with_git(cwd)
-    top = next((folder for folder in (cwd, *cwd.parents) if (folder / ".git").exists()), None)
+    top = _find_work_tree(cwd)
     if top is None:
         return None  # no repository: no git process at all
     try:
         return _read_head(top)
     except (OSError, ValueError, UnicodeDecodeError):
         return _describe_head_with_git(cwd)
+
+
+def _find_work_tree(cwd: Path) -> Path | None:
+    """The nearest folder at or above ``cwd`` holding ``.git``, searched as git does: not
+    up into a folder listed in ``$GIT_CEILING_DIRECTORIES``."""
+    listed = os.environ.get("GIT_CEILING_DIRECTORIES", "").split(os.pathsep)
+    ceilings = {path for path in map(Path, listed) if path.is_absolute()}
+    for folder in (cwd, *cwd.parents):
+        if folder in ceilings and folder != cwd:
+            return None
+        if (folder / ".git").exists():
+            return folder
+    return None
 
 
 def _read_head(top: Path) -> Head | None:
