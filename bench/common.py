@@ -1,7 +1,9 @@
-"""Timing helpers shared by the benchmark's driver and its in-process side."""
+"""Timing helpers shared by the benchmark's driver and its in-process sides (modelreg's and
+MLflow's: the loops that time registering are here, so both tools are timed alike)."""
 
 from __future__ import annotations
 
+import random
 import statistics
 import subprocess
 import sys
@@ -10,6 +12,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import dataset
 
 
 @dataclass
@@ -143,3 +148,44 @@ def release(folder: Path, writers: int, timeout: float = 300.0) -> float:
     start = time.time()
     (folder / GO_FILE).touch()
     return start
+
+
+# A registration: adds one version of the model from a dataset payload, returns its number.
+Register = Callable[[dict[str, Any]], int]
+
+
+def timed_registrations(register: Register, model: str, count: int) -> dict[str, Any]:
+    """``count`` registrations on ``model``, each timed (``*_side.py register``)."""
+    rng = random.Random(f"{dataset.SEED}:register:{model}")
+    samples = []
+    numbers = []
+    for number in range(1, count + 1):
+        payload = dataset.version_payload(rng, model, number, "growth")
+        begin = time.perf_counter()
+        numbers.append(register(payload))
+        samples.append(time.perf_counter() - begin)
+    return {"samples": samples, "first_version": numbers[0], "last_version": numbers[-1]}
+
+
+def concurrent_writes(
+    register: Register, model: str, count: int, writer: int, folder: Path
+) -> dict[str, Any]:
+    """One of the concurrent writers (``*_side.py writer``), already warmed up: its
+    payloads are made, then it waits at the barrier and registers ``count`` versions,
+    counting every failure, whatever its kind."""
+    rng = random.Random(f"{dataset.SEED}:writer:{writer}")
+    payloads = [
+        dataset.version_payload(rng, model, number, "growth") for number in range(1, count + 1)
+    ]
+    barrier(folder, writer)
+    numbers: list[int] = []
+    errors: list[str] = []
+    latencies: list[float] = []
+    for payload in payloads:
+        begin = time.perf_counter()
+        try:
+            numbers.append(register(payload))
+        except Exception as exc:  # every failure counts, whatever its kind
+            errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+        latencies.append(time.perf_counter() - begin)
+    return {"versions": numbers, "errors": errors, "end": time.time(), "latencies": latencies}

@@ -25,7 +25,6 @@ import argparse
 import json
 import logging
 import os
-import random
 import sys
 import time
 import warnings
@@ -36,7 +35,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import dataset  # noqa: E402
-from common import barrier as _barrier  # noqa: E402
+from common import concurrent_writes, repeat_until, timed_registrations  # noqa: E402
 
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -204,15 +203,16 @@ def _search_inproc(args: argparse.Namespace) -> dict[str, Any]:
     client = _client(args.uri)
     found = _run_search(client, args.kind, args.size)
     first = time.perf_counter() - start
-    samples: list[float] = []
-    while len(samples) < args.repeat:
+
+    def once() -> float:
         begin = time.perf_counter()
         again = _run_search(client, args.kind, args.size)
-        samples.append(time.perf_counter() - begin)
+        elapsed = time.perf_counter() - begin
         if len(again) != len(found):
             raise RuntimeError(f"search found {len(found)}, then {len(again)}")
-        if len(samples) >= 3 and sum(samples) >= args.budget:
-            break
+        return elapsed
+
+    samples = repeat_until(once, args.repeat, args.budget).samples
     return {"first": first, "samples": samples, "count": len(found)}
 
 
@@ -225,12 +225,8 @@ def _register(args: argparse.Namespace) -> dict[str, Any]:
         client.get_registered_model(args.model)
     except Exception:  # MLflow's not-found: a new model
         client.create_registered_model(args.model, tags={"team": "growth"})
-    rng = random.Random(f"{dataset.SEED}:register:{args.model}")
-    samples = []
-    numbers = []
-    for number in range(1, args.count + 1):
-        payload = dataset.version_payload(rng, args.model, number, "growth")
-        begin = time.perf_counter()
+
+    def register(payload: dict[str, Any]) -> int:
         mv = client.create_model_version(
             args.model,
             payload["source"],
@@ -239,9 +235,9 @@ def _register(args: argparse.Namespace) -> dict[str, Any]:
             run_link=payload["run_link"],
             description=payload["description"],
         )
-        samples.append(time.perf_counter() - begin)
-        numbers.append(int(mv.version))
-    return {"samples": samples, "first_version": numbers[0], "last_version": numbers[-1]}
+        return int(mv.version)
+
+    return timed_registrations(register, args.model, args.count)
 
 
 def _create_model(args: argparse.Namespace) -> dict[str, Any]:
@@ -252,27 +248,14 @@ def _create_model(args: argparse.Namespace) -> dict[str, Any]:
 def _writer(args: argparse.Namespace) -> dict[str, Any]:
     client = _client(args.uri)
     client.get_registered_model(args.model)  # warm: imports, connection, schema check
-    rng = random.Random(f"{dataset.SEED}:writer:{args.writer}")
-    payloads = [
-        dataset.version_payload(rng, args.model, number, "growth")
-        for number in range(1, args.count + 1)
-    ]
-    _barrier(Path(args.barrier), args.writer)
-    numbers: list[int] = []
-    errors: list[str] = []
-    latencies: list[float] = []
-    for payload in payloads:
-        begin = time.perf_counter()
-        try:
-            mv = client.create_model_version(
-                args.model, payload["source"], run_id=payload["run_id"], tags=_payload_tags(payload)
-            )
-        except Exception as exc:  # every failure counts, whatever its kind
-            errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
-        else:
-            numbers.append(int(mv.version))
-        latencies.append(time.perf_counter() - begin)
-    return {"versions": numbers, "errors": errors, "end": time.time(), "latencies": latencies}
+
+    def register(payload: dict[str, Any]) -> int:
+        mv = client.create_model_version(
+            args.model, payload["source"], run_id=payload["run_id"], tags=_payload_tags(payload)
+        )
+        return int(mv.version)
+
+    return concurrent_writes(register, args.model, args.count, args.writer, Path(args.barrier))
 
 
 def _versions_of(args: argparse.Namespace) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import random
 import sys
 import time
 from pathlib import Path
@@ -26,8 +25,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import dataset  # noqa: E402
-from common import barrier as _barrier  # noqa: E402
-from common import repeat_until  # noqa: E402
+from common import concurrent_writes, repeat_until, timed_registrations  # noqa: E402
 
 
 def _search(args: argparse.Namespace) -> dict[str, Any]:
@@ -59,13 +57,9 @@ def _register(args: argparse.Namespace) -> dict[str, Any]:
     registry = Registry(args.root)
     with contextlib.suppress(ConflictError):  # more versions of an existing model
         registry.create_registered_model(args.model, tags={"team": "growth"})
-    rng = random.Random(f"{dataset.SEED}:register:{args.model}")
-    samples = []
-    numbers = []
-    for number in range(1, args.count + 1):
-        payload = dataset.version_payload(rng, args.model, number, "growth")
-        begin = time.perf_counter()
-        mv = registry.create_model_version(
+
+    def register(payload: dict[str, Any]) -> int:
+        return registry.create_model_version(
             args.model,
             payload["source"],
             run_id=payload["run_id"],
@@ -74,10 +68,9 @@ def _register(args: argparse.Namespace) -> dict[str, Any]:
             description=payload["description"],
             metrics=payload["metrics"],
             params=payload["params"],
-        )
-        samples.append(time.perf_counter() - begin)
-        numbers.append(mv.version)
-    return {"samples": samples, "first_version": numbers[0], "last_version": numbers[-1]}
+        ).version
+
+    return timed_registrations(register, args.model, args.count)
 
 
 def _writer(args: argparse.Namespace) -> dict[str, Any]:
@@ -85,32 +78,18 @@ def _writer(args: argparse.Namespace) -> dict[str, Any]:
 
     registry = Registry(args.root)
     registry.get_registered_model(args.model)  # warm: imports and first reads
-    rng = random.Random(f"{dataset.SEED}:writer:{args.writer}")
-    payloads = [
-        dataset.version_payload(rng, args.model, number, "growth")
-        for number in range(1, args.count + 1)
-    ]
-    _barrier(Path(args.barrier), args.writer)
-    numbers: list[int] = []
-    errors: list[str] = []
-    latencies: list[float] = []
-    for payload in payloads:
-        begin = time.perf_counter()
-        try:
-            mv = registry.create_model_version(
-                args.model,
-                payload["source"],
-                run_id=payload["run_id"],
-                tags=payload["tags"],
-                metrics=payload["metrics"],
-                params=payload["params"],
-            )
-        except Exception as exc:  # every failure counts, whatever its kind
-            errors.append(f"{type(exc).__name__}: {exc}")
-        else:
-            numbers.append(mv.version)
-        latencies.append(time.perf_counter() - begin)
-    return {"versions": numbers, "errors": errors, "end": time.time(), "latencies": latencies}
+
+    def register(payload: dict[str, Any]) -> int:
+        return registry.create_model_version(
+            args.model,
+            payload["source"],
+            run_id=payload["run_id"],
+            tags=payload["tags"],
+            metrics=payload["metrics"],
+            params=payload["params"],
+        ).version
+
+    return concurrent_writes(register, args.model, args.count, args.writer, Path(args.barrier))
 
 
 def main() -> None:
