@@ -9,6 +9,8 @@
 - A worker run as a real process: ``python _safety.py script ...`` runs a script of
   operations and logs each acknowledged one; ``python _safety.py stress ...`` is one of
   the concurrent writers of test_concurrency.py.
+- For the API and lineage tests: :func:`lock_held` (the lock taken by another process)
+  and :func:`git` (git with a fixed identity, whatever the developer's configuration).
 """
 
 from __future__ import annotations
@@ -415,3 +417,16 @@ def lock_held(lock_file: Path) -> Iterator[None]:
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=10)
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` as a fixed user; its stripped output. Fails on an error."""
+    result = subprocess.run(
+        ["git", "-c", "user.name=Tester", "-c", "user.email=tester@example.com", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return result.stdout.strip()

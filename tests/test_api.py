@@ -7,14 +7,13 @@ import itertools
 import math
 import os
 import re
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 import modelreg
-from _safety import lock_held
+from _safety import git, lock_held
 from modelreg import (
     BusyError,
     ConflictError,
@@ -47,17 +46,6 @@ def stat_key(path: Path) -> tuple[int, int]:
 
 def now_ms() -> int:
     return math.floor(time.time() * 1000)
-
-
-def git(repo: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-c", "user.name=Tester", "-c", "user.email=tester@example.com", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
 
 
 @pytest.fixture

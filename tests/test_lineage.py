@@ -10,20 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from _safety import git
 from modelreg import Registry, index, lineage
 from modelreg.lineage import git_lineage
-
-
-def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return result.stdout.strip()
 
 
 @pytest.fixture
