@@ -51,11 +51,6 @@ def _pyyaml() -> Any:
     return yaml
 
 
-@functools.cache
-def _resolver() -> Any:
-    return _pyyaml().resolver.Resolver()
-
-
 def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     """Read and parse one YAML file, refusing anything hostile (a missing file too)."""
     try:
@@ -247,7 +242,7 @@ def _scalar(event: Any) -> Any:
     if tag is None or tag == "!":
         if not event.implicit[0]:  # quoted: always a string
             return value
-        tag = _resolver().resolve(_pyyaml().ScalarNode, value, (True, False))
+        tag = _implicit_tag(value)
     elif tag not in _STANDARD_TAGS:
         raise _InvalidYamlError(f"explicit YAML tag {tag!r} is not allowed (line {_line(event)})")
     try:
@@ -294,6 +289,44 @@ _CONSTRUCT: dict[str, Any] = {
 }
 
 
+# YAML 1.1's implicit types of plain scalars, as PyYAML resolves them (its resolver.py),
+# for both readers, so that the fast one needs no PyYAML; tests/test_yamlio.py holds them
+# to PyYAML's own resolver. Timestamps and the rest stay text.
+_IMPLICIT_TYPES = (
+    ("tag:yaml.org,2002:null", re.compile(r"~|null|Null|NULL")),
+    (
+        "tag:yaml.org,2002:bool",
+        re.compile(r"yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"),
+    ),
+    (
+        "tag:yaml.org,2002:int",
+        re.compile(
+            r"[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
+            r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"
+        ),
+    ),
+    (
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+            r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+        ),
+    ),
+)
+_TYPED_FIRST = frozenset("~nNyYtTfFoO-+0123456789.")  # what those can start with
+
+
+def _implicit_tag(text: str) -> str:
+    """The type of a plain (unquoted) scalar."""
+    if not text:
+        return "tag:yaml.org,2002:null"  # `key:` with nothing after it
+    if text[0] in _TYPED_FIRST:
+        for tag, pattern in _IMPLICIT_TYPES:
+            if pattern.fullmatch(text):
+                return tag
+    return "tag:yaml.org,2002:str"
+
+
 # -- the fast path: files as dumps() writes them ----------------------------------------
 #
 # Nearly every file a registry holds was written by dumps(): block style, one scalar per
@@ -318,31 +351,6 @@ _SINGLE_QUOTED = re.compile(r"'((?:[^']|'')*)'")
 _SINGLE_QUOTED_KEY = re.compile(r"'((?:[^']|'')*)':(?: |$)")
 _DOUBLE_QUOTED = re.compile(r'"([^"\\]*)"')  # without escapes
 _LITERAL_HEADERS = {"|": "clip", "|-": "strip", "|+": "keep"}
-# YAML 1.1's implicit types of plain scalars, as PyYAML resolves them (its resolver.py),
-# so that the fast path needs no PyYAML; tests/test_yamlio.py holds them to PyYAML's own
-# resolver. Timestamps and the rest stay text, as in _scalar.
-_IMPLICIT_TYPES = (
-    ("tag:yaml.org,2002:null", re.compile(r"~|null|Null|NULL")),
-    (
-        "tag:yaml.org,2002:bool",
-        re.compile(r"yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"),
-    ),
-    (
-        "tag:yaml.org,2002:int",
-        re.compile(
-            r"[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
-            r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"
-        ),
-    ),
-    (
-        "tag:yaml.org,2002:float",
-        re.compile(
-            r"[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
-            r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
-        ),
-    ),
-)
-_TYPED_FIRST = frozenset("~nNyYtTfFoO-+0123456789.")  # what those can start with
 _plain_values: dict[str, Any] = {}  # keys and common values repeat across files
 
 
@@ -534,15 +542,10 @@ def _plain(text: str) -> Any:
         or text.endswith((":", " "))
     ):
         raise _NotCanonicalError
-    value: Any = text
-    if text[0] in _TYPED_FIRST:
-        for tag, pattern in _IMPLICIT_TYPES:
-            if pattern.fullmatch(text):
-                try:
-                    value = _CONSTRUCT[tag](text)
-                except ValueError:
-                    raise _NotCanonicalError from None  # _build says what is wrong
-                break
+    try:
+        value = _CONSTRUCT[_implicit_tag(text)](text)
+    except ValueError:
+        raise _NotCanonicalError from None  # _build says what is wrong
     if len(_plain_values) >= 8192:
         _plain_values.clear()
     _plain_values[text] = value
