@@ -64,9 +64,9 @@ def git_lineage(cwd: Path, exclude: Path | None = None) -> dict[str, Any]:
     ]  # fmt: skip
     inside = None
     if exclude is not None:
-        registry = exclude.resolve()
-        if registry.is_relative_to(head.top.resolve()):
-            inside = registry.relative_to(head.top.resolve()).as_posix()
+        registry, top = exclude.resolve(), head.top.resolve()
+        if registry.is_relative_to(top):
+            inside = registry.relative_to(top).as_posix()
             diff_args.append(f":(top,exclude){inside}")
     differs = _dirty(head, inside, diff_args)
     lineage: dict[str, Any] = {"git_commit": head.commit}
