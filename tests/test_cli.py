@@ -907,6 +907,32 @@ def test_usage_errors_are_exit_2(
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["create", "-dash"], "Missing argument 'NAME'."),
+        (["describe", "-dash"], "No such option: -d"),
+    ],
+)
+def test_a_value_that_starts_with_a_dash_gets_a_hint_to_use_double_dash(
+    cli: Invoke, known: Registry, registry_path: Path, args: list[str], error: str
+) -> None:
+    before = tree(registry_path)
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert error in result.stderr
+    hint = (
+        "'-dash' was read as options; to give a value that starts with '-', put '--' "
+        f"before it: modelreg {args[0]} -- -dash"
+    )
+    assert hint in result.stderr
+    dashed = cli(args[0], "--", "-dash")
+    assert dashed.exit_code == 2
+    assert dashed.stderr.startswith("error: invalid model name '-dash'")
+    assert tree(registry_path) == before
+
+
 def test_a_corrupt_file_is_exit_7_naming_the_file(
     cli: Invoke, known: Registry, registry_path: Path
 ) -> None:

@@ -35,8 +35,7 @@ def project(tmp_path: Path) -> Path:
     Makefile says) and a serve.py that records the path it was given."""
     (tmp_path / "Makefile").write_text(readme_makefile(), encoding="utf-8")
     (tmp_path / "serve.py").write_text(
-        "import pathlib, sys\n"
-        "pathlib.Path('served').write_text(repr(sys.argv[1:]))\n",
+        "import pathlib, sys\npathlib.Path('served').write_text(repr(sys.argv[1:]))\n",
         encoding="utf-8",
     )
     (tmp_path / "out").mkdir()
