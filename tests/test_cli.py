@@ -908,29 +908,48 @@ def test_usage_errors_are_exit_2(
 
 
 @pytest.mark.parametrize(
-    ("args", "error"),
+    ("args", "error", "suggestion"),
     [
-        (["create", "-dash"], "Missing argument 'NAME'."),
-        (["describe", "-dash"], "No such option: -d"),
+        (["create", "-dash"], "Missing argument 'NAME'.", "modelreg create -- -dash"),
+        (["describe", "-dash"], "No such option: -d", "modelreg describe -- -dash"),
+        (
+            ["comment", NAME, "1", "-2% off"],
+            "No such option: -2",
+            f"modelreg comment {NAME} 1 -- '-2% off'",
+        ),
     ],
 )
 def test_a_value_that_starts_with_a_dash_gets_a_hint_to_use_double_dash(
-    cli: Invoke, known: Registry, registry_path: Path, args: list[str], error: str
+    cli: Invoke,
+    known: Registry,
+    registry_path: Path,
+    args: list[str],
+    error: str,
+    suggestion: str,
 ) -> None:
     before = tree(registry_path)
     result = cli(*args)
     assert result.exit_code == 2
     assert result.stdout == ""
     assert error in result.stderr
-    hint = (
-        "'-dash' was read as options; to give a value that starts with '-', put '--' "
-        f"before it: modelreg {args[0]} -- -dash"
+    hint = f"'{args[-1]}' was read as options; to give a value that starts with '-', put '--'"
+    assert f"({hint} before it: {suggestion})" in result.stderr or (
+        f"{error} {hint} before it: {suggestion}\n" in result.stderr
     )
-    assert hint in result.stderr
-    dashed = cli(args[0], "--", "-dash")
-    assert dashed.exit_code == 2
-    assert dashed.stderr.startswith("error: invalid model name '-dash'")
     assert tree(registry_path) == before
+
+
+def test_after_double_dash_a_name_that_starts_with_a_dash_is_an_invalid_name(
+    cli: Invoke, known: Registry, registry_path: Path
+) -> None:
+    before = tree(registry_path)
+    for command in ("create", "describe"):
+        result = cli(command, "--", "-dash")
+        assert result.exit_code == 2
+        assert result.stderr.startswith("error: invalid model name '-dash'")
+    assert tree(registry_path) == before
+    assert ok(cli("comment", NAME, "1", "--", "-2% off")).stderr.startswith("Commented on")
+    assert as_json(cli("history", NAME, "1", "-f", "json"))[-1]["comment"] == "-2% off"
 
 
 def test_a_corrupt_file_is_exit_7_naming_the_file(

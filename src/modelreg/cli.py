@@ -6,6 +6,7 @@ documented exit code.
 
 from __future__ import annotations
 
+import shlex
 import sys
 import traceback
 from pathlib import Path
@@ -95,24 +96,25 @@ class _Command(TyperCommand):
             missing_argument = isinstance(exc, MissingParameter) and isinstance(
                 exc.param, TyperArgument
             )
-            dashed = self._dashed_value(given)
-            if dashed and (missing_argument or isinstance(exc, NoSuchOption)):
+            at = self._dashed_value(given)
+            if at is not None and (missing_argument or isinstance(exc, NoSuchOption)):
+                fixed = shlex.join([*given[:at], "--", *given[at:]])
                 hint = (
-                    f"'{dashed}' was read as options; to give a value that starts with '-', "
-                    f"put '--' before it: {ctx.command_path} -- {dashed}"
+                    f"'{given[at]}' was read as options; to give a value that starts with "
+                    f"'-', put '--' before it: {ctx.command_path} {fixed}"
                 )
                 exc.message = f"{exc.message} ({hint})" if exc.message else hint
             raise
 
-    def _dashed_value(self, args: list[str]) -> str | None:
-        """The first word before ``--`` that looks like a value starting with '-' (``-dash``),
-        not one of this command's options."""
+    def _dashed_value(self, args: list[str]) -> int | None:
+        """Where the first word before ``--`` that looks like a value starting with '-'
+        (``-dash``), not one of this command's options, is in ``args``."""
         options = {opt for param in self.params for opt in getattr(param, "opts", [])}
-        for word in args:
+        for at, word in enumerate(args):
             if word == "--":
                 return None
             if word.startswith("-") and not word.startswith("--") and word not in options:
-                return word if len(word) > 2 else None
+                return at if len(word) > 2 else None
         return None
 
 
