@@ -510,6 +510,19 @@ def test_transition_prints_the_move_and_the_version(cli: Invoke, known: Registry
     assert known.get_model_version(NAME, 1).current_stage == "Production"
 
 
+def test_transition_to_the_stage_it_is_in_says_it_is_already_there(
+    cli: Invoke, known: Registry, registry_path: Path
+) -> None:
+    before = tree(registry_path)
+    result = cli("transition", NAME, "1", "production", "-f", "plain")
+    assert ok(result).stderr == f"{NAME} version 1 is already in Production\n"
+    assert tree(registry_path) == before
+    archived = cli("archive", NAME, "1")
+    assert ok(archived).stderr == f"{NAME} version 1: Production -> Archived\n"
+    again = cli("archive", NAME, "1", "-f", "json")
+    assert ok(again).stderr == f"{NAME} version 1 is already in Archived\n"
+
+
 def test_transition_with_archive_existing(cli: Invoke, known: Registry) -> None:
     result = cli("transition", f"models:/{NAME}/2", "Production", "--archive-existing")
     ok(result)

@@ -540,7 +540,10 @@ def _transition(
         mv.name, mv.version, stage, archive_existing, comment=comment, force=force
     )
     forced = " (forced)" if force and moved.history[-1].get("forced") else ""
-    render.message(f"{_label(moved)}: {before} -> {moved.current_stage}{forced}")
+    if moved.current_stage == before:
+        render.message(f"{_label(moved)} is already in {before}")
+    else:
+        render.message(f"{_label(moved)}: {before} -> {moved.current_stage}{forced}")
     render.emit_entity(moved, fmt)
 
 
