@@ -656,14 +656,17 @@ def test_delete_needs_yes_when_not_at_a_terminal(
 def test_delete_a_version_and_a_model_with_yes(
     cli: Invoke, known: Registry, registry_path: Path
 ) -> None:
+    record = known.get_model_version(NAME, 2).to_dict()
     version = cli("delete", NAME, "2", "--yes", "--format", "json")
-    assert as_json(version) == {"name": NAME, "version": 2, "deleted": True}
+    assert as_json(version) == record
     assert version.stderr == f"Deleted {NAME} version 2\n"
     assert not (registry_path / "models" / NAME / "versions" / "2.yaml").exists()
     again = as_json(cli("register", NAME, "s3://new", "--format", "json"))
     assert again["version"] == 3
+    described = ok(cli("describe", NAME, "--format", "plain")).stdout
+    assert described == f"{NAME}\t3\tchampion=1\tteam=growth\tPredicts churn\n"
     model = cli("delete", NAME, "-y", "--format", "plain")
-    assert ok(model).stdout == f"{NAME}\t\ttrue\n"
+    assert ok(model).stdout == described
     assert model.stderr == f"Deleted model {NAME} and all its versions\n"
     assert not (registry_path / "models" / NAME).exists()
     assert cli("describe", NAME).exit_code == 3
@@ -729,7 +732,7 @@ PLAIN = {
         f"{at(5)}\t{USER}\t2\tstage_changed\tNone -> Staging; comment: shadow traffic\n"
         f"{at(6)}\t{USER}\t1\talias_set\talias=champion\n"
     ),
-    f"delete {NAME} 1 --yes": f"{NAME}\t1\ttrue\n",
+    f"delete {NAME} 1 --yes": f"{V1_LINE}\n",  # the deleted version, as it was
 }
 
 

@@ -755,16 +755,13 @@ def delete(
         if not typer.confirm(f"Delete {what}?", default=False, err=True):
             render.message("Nothing deleted")
             raise typer.Exit(0)
-    record: dict[str, Any] = {"name": entity.name}
     if isinstance(entity, ModelVersion):
         registry.delete_model_version(entity.name, entity.version)
-        record["version"] = entity.version
     else:
         registry.delete_registered_model(entity.name)
-        record["version"] = None
     render.message(f"Deleted {what}")
-    record["deleted"] = True
-    render.emit(record, fmt, [render.Column(key, key) for key in record])
+    # The deleted record as it was: the same fields and plain columns as `describe`.
+    render.emit_entity(entity, fmt)
 
 
 @app.command()
