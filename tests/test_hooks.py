@@ -1064,6 +1064,7 @@ def test_cli_hooks_list_and_log(
             "target": server.url,
             "enabled": True,
             "description": None,
+            "trusted": False,
         }
     ]
     cli("create", "x")  # untrusted: logged as skipped
@@ -1077,6 +1078,36 @@ def test_cli_hooks_list_and_log(
     ]
     assert len(json.loads(cli("hooks", "log", "-n", "1", "--format", "json").stdout)) == 1
     assert json.loads(cli("hooks", "log", "--hook", "other", "-f", "json").stdout) == []
+
+
+def test_cli_hooks_list_says_plainly_whether_this_machine_runs_them(
+    cli: Callable[..., Result], registry: Registry
+) -> None:
+    """issue 12 #15: `enabled true` alone read as "this hook runs" on a machine that has
+    not trusted it; the list shows trust in its own column, and stderr says how to trust."""
+    set_hooks(
+        registry.root, [{"name": "deploy", "kind": "command", "events": ["*"], "command": "true"}]
+    )
+
+    def row(result: Result) -> dict[str, str]:
+        # The last two columns (the empty filter column before them has no text).
+        header, line = result.stdout.splitlines()
+        return dict(zip(header.split()[-2:], line.split()[-2:], strict=True))
+
+    untrusted = cli("hooks", "list")
+    assert untrusted.exit_code == 0, untrusted.stderr
+    assert (row(untrusted)["enabled"], row(untrusted)["trusted"]) == ("true", "no")
+    assert "run `modelreg hooks trust`" in untrusted.stderr
+    plain = cli("hooks", "list", "--format", "plain").stdout
+    assert plain.rstrip("\n").split("\t")[-2:] == ["true", "no"]
+    assert json.loads(cli("hooks", "list", "-f", "json").stdout)[0]["trusted"] is False
+
+    assert cli("hooks", "trust").exit_code == 0
+    trusted = cli("hooks", "list")
+    assert row(trusted)["trusted"] == "yes"
+    assert "hooks trust`" not in trusted.stderr
+    assert json.loads(cli("hooks", "list", "-f", "json").stdout)[0]["trusted"] is True
+    assert row(cli("hooks", "list", env={"MODELREG_TRUST_HOOKS": "1"}))["trusted"] == "yes"
 
 
 def test_cli_an_invalid_hook_configuration_changes_nothing(

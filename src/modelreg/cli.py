@@ -770,16 +770,20 @@ def _trust_state(registry: Registry, config: Any) -> str:
         return f"trusted on this machine (hooks sha256 {config.digest[:12]})"
     return (
         "not trusted on this machine: these hooks do not run here until you review them "
-        "and run `modelreg hooks trust`"
+        f"and run `modelreg hooks trust` (or set {hooks.TRUST_ENV}=1 where the folder is yours)"
     )
 
 
 @hooks_app.command("list")
 def hooks_list(fmt: FormatOption = Format.table) -> None:
     """List the hooks and whether this machine trusts them."""
+    from modelreg import hooks
+
     registry, config = _hook_config()
+    trusted = hooks.is_trusted(registry.root, config)
     if config.hooks or fmt is not Format.table:
-        render.emit([hook.to_dict() for hook in config.hooks], fmt, render.HOOK_COLUMNS)
+        listed = [{**hook.to_dict(), "trusted": trusted} for hook in config.hooks]
+        render.emit(listed, fmt, render.HOOK_COLUMNS)
     render.message(_trust_state(registry, config))
 
 
@@ -806,7 +810,8 @@ def hooks_trust(
         render.message(_trust_state(registry, config) + "; nothing to trust")
         return
     path = hooks.trust(registry.root, config, registry.user)
-    render.emit([hook.to_dict() for hook in config.hooks], fmt, render.HOOK_COLUMNS)
+    listed = [{**hook.to_dict(), "trusted": True} for hook in config.hooks]
+    render.emit(listed, fmt, render.HOOK_COLUMNS)
     render.message(
         f"Trusted these {len(config.hooks)} hook(s) of {registry.root} on this machine "
         f"(sha256 {config.digest[:12]}, remembered in {path}); any change to them needs "
