@@ -860,6 +860,56 @@ def test_hooks_is_a_list_of_mappings(registry: Registry, raw: Any, problem: str)
     assert caught.value.problem == problem
 
 
+@pytest.mark.parametrize(
+    ("hook", "problem"),
+    [
+        (
+            {**webhook("http://127.0.0.1:9/"), "payload": "slack", "message": "${nam} is ${stage}"},
+            "hooks[0] ('web').message: unknown placeholder ${nam}; known: event, delivery_id,",
+        ),
+        (
+            {**webhook("http://127.0.0.1:9/"), "message": "$model v${verison} by ${user}"},
+            "hooks[0] ('web').message: unknown placeholders ${model}, ${verison}; known: ",
+        ),
+        (
+            email_hook(25, subject="[models] ${summry}"),
+            "hooks[0] ('mail').subject: unknown placeholder ${summry}; known: ",
+        ),
+    ],
+)
+def test_an_unknown_placeholder_is_refused_when_the_configuration_is_read(
+    registry: Registry, cli: Callable[..., Result], hook: dict[str, Any], problem: str
+) -> None:
+    """issue 12 #16: `${nam}` used to reach Slack or the subject line as written."""
+    set_hooks(registry.root, [hook])
+    with pytest.raises(CorruptFileError) as caught:
+        Registry(registry.root)
+    assert caught.value.problem.startswith(problem), caught.value.problem
+    result = cli("create", NAME)
+    assert result.exit_code == 7
+    assert problem in result.stderr
+    assert Registry(registry.root, hooks=False).list_registered_models() == []
+    assert cli("check").exit_code == 7  # `modelreg check` finds it too
+
+
+def test_known_placeholders_and_a_literal_dollar_are_accepted(
+    registry: Registry, receiver: Callable[..., Receiver]
+) -> None:
+    server = receiver()
+    message = "$$5 bonus: ${name} v$version by ${user} (${summary})"
+    set_hooks(registry.root, [webhook(server.url, payload="slack", message=message)])
+    open_trusted(registry.root).registry.create_registered_model(NAME)
+    (item,) = server.received
+    assert item.json()["text"].startswith(f"$5 bonus: {NAME} v by tester@example.com (")
+
+
+def test_the_template_fields_are_the_fields_of_an_event() -> None:
+    from modelreg.delivery import TEMPLATE_FIELDS, event_fields
+
+    event = hooks.sample_event("model_version.stage_changed", "someone")
+    assert tuple(event_fields(event)) == TEMPLATE_FIELDS
+
+
 def test_two_hooks_with_one_name(registry: Registry) -> None:
     hook = {"name": "a", "kind": "command", "events": ["*"], "command": "x"}
     set_hooks(registry.root, [hook, hook])

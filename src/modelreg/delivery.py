@@ -117,6 +117,27 @@ Target = CommandTarget | WebhookTarget | EmailTarget
 # -- what an event says, for people and for scripts ----------------------------------------
 
 
+# The names a ``${name}`` template may use: the keys of :func:`event_fields`.
+TEMPLATE_FIELDS = (
+    "event",
+    "delivery_id",
+    "timestamp",
+    "user",
+    "name",
+    "version",
+    "uri",
+    "stage",
+    "from_stage",
+    "to_stage",
+    "alias",
+    "tag_key",
+    "tag_value",
+    "source",
+    "run_id",
+    "summary",
+)
+
+
 def event_fields(event: Event) -> dict[str, str]:
     """The event's main fields as text: command hooks get them as ``MODELREG_*``
     environment variables, Slack and email templates as ``${name}``."""
@@ -203,6 +224,17 @@ def render_template(
     ``escape``); unknown names stay as written. Without a template, ``default`` is used."""
     fields = {key: escape(value) for key, value in event_fields(event).items()}
     return Template(template).safe_substitute(fields) if template else default.format(**fields)
+
+
+def unknown_placeholders(template: str) -> list[str]:
+    """The ``$name`` / ``${name}`` placeholders of ``template`` that no event has (``$$``
+    is a literal dollar sign)."""
+    unknown: list[str] = []
+    for match in Template.pattern.finditer(template):
+        name = match.group("named") or match.group("braced")
+        if name and name not in TEMPLATE_FIELDS and name not in unknown:
+            unknown.append(name)
+    return unknown
 
 
 def _one_line(text: str) -> str:

@@ -237,6 +237,20 @@ class _Reader:
             raise self.error(key, "must be true or false")
         return value
 
+    def template(self, key: str) -> str | None:
+        """A ``${field}`` text: a placeholder no event fills is refused here, when the
+        configuration is read, rather than sent as written."""
+        value = self.text(key)
+        unknown = delivery.unknown_placeholders(value) if value else []
+        if unknown:
+            names = ", ".join(f"${{{name}}}" for name in unknown)
+            raise self.error(
+                key,
+                f"unknown placeholder{'s' if len(unknown) > 1 else ''} {names}; known: "
+                f"{', '.join(delivery.TEMPLATE_FIELDS)} (write $$ for a dollar sign)",
+            )
+        return value
+
     def strings(self, key: str) -> tuple[str, ...]:
         value = self.item.get(key)
         if isinstance(value, str):
@@ -348,7 +362,7 @@ def _webhook_target(read: _Reader) -> WebhookTarget:
         url_env=url_env,
         secret_env=read.env_name("secret_env"),
         payload=payload or "json",
-        message=read.text("message"),
+        message=read.template("message"),
         timeout=read.number("timeout", 10.0, minimum=0.001),
         retries=int(retries),
         backoff=read.number("backoff", 1.0),
@@ -376,7 +390,7 @@ def _email_target(read: _Reader) -> EmailTarget:
         implicit_tls=implicit_tls,
         username_env=username_env,
         password_env=password_env,
-        subject=read.text("subject"),
+        subject=read.template("subject"),
         timeout=read.number("timeout", 30.0, minimum=0.001),
     )
 
