@@ -635,6 +635,27 @@ def test_command_gets_the_event_on_stdin_and_its_fields_in_the_environment(
     assert Path(seen["cwd"]) == registry.root.resolve()
 
 
+def test_a_command_gets_the_artifact_s_absolute_location_wherever_it_runs(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """issue 12 #17: MODELREG_SOURCE was the recorded source (`../model.pkl`, relative to
+    the registry folder), wrong for a hook run with `cwd: ..`; checks got it absolute."""
+    artifact = tmp_path / "model.pkl"
+    artifact.write_bytes(b"weights")
+    seen = tmp_path / "seen.txt"
+    code = (
+        f"import os, pathlib; pathlib.Path({str(seen)!r}).write_text(os.environ['MODELREG_SOURCE'])"
+    )
+    set_hooks(registry.root, [python_command(code, events=["model_version.created"], cwd="..")])
+    reg = open_trusted(registry.root).registry
+    mv = reg.register(NAME, str(artifact), create_model=True).version
+    assert not Path(mv.source).is_absolute()  # recorded relative to the registry folder
+    assert Path(seen.read_text()) == artifact.resolve()
+    assert seen.read_text() == reg.artifact_location(mv)  # what a check gets
+    reg.register(NAME, "s3://bucket/m/2")
+    assert seen.read_text() == "s3://bucket/m/2"  # a URI as recorded
+
+
 @pytest.mark.skipif(os.name != "posix", reason="a POSIX shell command line")
 def test_a_command_string_runs_in_the_shell_in_cwd(registry: Registry, tmp_path: Path) -> None:
     hook = {

@@ -51,6 +51,7 @@ from typing import Any
 
 from modelreg._version import __version__
 from modelreg.events import Event
+from modelreg.refs import artifact_location
 
 SIGNATURE_HEADER = "X-MLflow-Signature"
 TIMESTAMP_HEADER = "X-MLflow-Timestamp"
@@ -339,7 +340,8 @@ def command_environment(
         "MODELREG_ALIAS": fields["alias"],
         "MODELREG_TAG_KEY": fields["tag_key"],
         "MODELREG_TAG_VALUE": fields["tag_value"],
-        "MODELREG_SOURCE": fields["source"],
+        # Absolute, as checks get it: the hook may run elsewhere (`cwd: ..`).
+        "MODELREG_SOURCE": artifact_location(fields["source"], root) if fields["source"] else "",
         "MODELREG_RUN_ID": fields["run_id"],
         "MODELREG_HOOK": hook_name,
         "MODELREG_TEST": "1" if test else "",

@@ -34,7 +34,7 @@ from modelreg.errors import (
 )
 from modelreg.index import VersionIndex
 from modelreg.names import validate_alias, validate_model_name, validate_tag
-from modelreg.refs import Ref, local_artifact_path, parse_uri
+from modelreg.refs import Ref, artifact_location, local_artifact_path, parse_uri
 from modelreg.store import CONFIG_FILE, GITIGNORE, Store, _crash_point, atomic_write, find_root
 
 
@@ -1002,10 +1002,7 @@ class Registry:
 
     def artifact_location(self, mv: ModelVersion) -> str:
         """Where the artifact is: an absolute path for local sources, else the URI."""
-        local = local_artifact_path(mv.source)
-        if local is None:
-            return mv.source
-        return str(local) if local.is_absolute() else os.path.normpath(self.root.resolve() / local)
+        return artifact_location(mv.source, self.root)
 
     def list_versions(
         self, name: str, errors: list[CorruptFileError] | None = None
