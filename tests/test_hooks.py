@@ -332,6 +332,101 @@ def test_the_body_is_the_signed_text_and_our_verify_agrees(
     )
 
 
+class RawReceiver(socketserver.ThreadingTCPServer):
+    """An HTTP endpoint that keeps the exact bytes of each request (head and body) and
+    answers 200: what a receiver sees, before any library normalises header names."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _RawHandler)
+        self.requests: list[bytes] = []
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+
+class _RawHandler(socketserver.StreamRequestHandler):
+    server: RawReceiver
+
+    def handle(self) -> None:
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            line = self.rfile.readline()
+            if not line:
+                return
+            head += line
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        self.server.requests.append(head + self.rfile.read(length))
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+
+@pytest.fixture
+def raw_receiver() -> Iterator[RawReceiver]:
+    server = RawReceiver()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def readme_receiver() -> Callable[[dict[str, str], bytes], bool]:
+    """The `verified(headers, body)` function of the README, as a user copies it."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Verifying the signature on the receiving side", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # noqa: S102 - the README's own example
+    verified: Callable[[dict[str, str], bytes], bool] = namespace["verified"]
+    return verified
+
+
+def test_headers_are_sent_spelled_exactly_as_mlflow_sends_them(
+    registry: Registry,
+    raw_receiver: RawReceiver,
+    signing_secret: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """issue 12 #20: urllib sent `X-Mlflow-Signature`; a receiver given the headers as a
+    plain dict (API Gateway, `dict(request.headers)`) looked up `X-MLflow-...` and failed."""
+    url = f"http://127.0.0.1:{raw_receiver.port}/hook"
+    set_hooks(registry.root, [webhook(url, secret_env=SECRET_ENV)])
+    open_trusted(registry.root).registry.create_registered_model(NAME)
+    (raw,) = raw_receiver.requests
+    head, body = raw.split(b"\r\n\r\n", 1)
+    lines = head.decode("ascii").split("\r\n")
+    assert lines[0] == "POST /hook HTTP/1.1"
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    for name in ("X-MLflow-Delivery-Id", "X-MLflow-Timestamp", "X-MLflow-Signature"):
+        assert name in headers, lines
+    assert headers["Content-Type"] == "application/json"
+    assert headers["X-MLflow-Delivery-Id"] == json.loads(body)["delivery_id"]
+    monkeypatch.setenv("HOOK_SECRET", signing_secret)
+    assert readme_receiver()(headers, body) is True
+    assert readme_receiver()({**headers, "X-MLflow-Signature": "v1,AAAA"}, body) is False
+
+
+def test_a_proxy_from_the_environment_is_used_except_for_loopback(
+    registry: Registry, raw_receiver: RawReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{raw_receiver.port}")
+    set_hooks(registry.root, [webhook("http://receiver.invalid/hook")])
+    watched = open_trusted(registry.root)
+    watched.registry.create_registered_model(NAME)
+    assert watched.results[0].status == "delivered", watched.results[0].detail
+    (raw,) = raw_receiver.requests
+    assert raw.startswith(b"POST http://receiver.invalid/hook HTTP/1.1\r\n")
+    assert b"\r\nX-MLflow-Delivery-Id: " in raw
+
+
 def test_no_secret_means_no_signature_header(
     registry: Registry, receiver: Callable[..., Receiver]
 ) -> None:

@@ -31,6 +31,7 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import os
@@ -38,7 +39,6 @@ import signal
 import ssl
 import subprocess
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -382,13 +382,6 @@ class _UnsentError(Exception):
     """The request never reached the receiver (no connection): safe to retry."""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A redirect of a signed POST is not followed: urllib would turn it into a GET and
-    # drop the body, and the event would go somewhere the configuration does not name.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 def post_webhook(target: WebhookTarget, event: Event) -> Outcome:
     """POST the event (signed when a secret is configured), retrying 429/5xx and failed
     connections with exponential back-off."""
@@ -464,28 +457,77 @@ def _attempt(
 
 
 def _post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str, float]:
-    """POST and return (status, body text, Retry-After seconds or 0)."""
+    """POST and return (status, body text, Retry-After seconds or 0).
+
+    Plain ``http.client``, not urllib: urllib re-capitalises header names
+    (``X-Mlflow-Signature``), and a receiver that reads MLflow's exact spelling from a
+    plain dict would not find them. A redirect is never followed: urllib would turn the
+    signed POST into a GET without its body, sent where the configuration does not name."""
     # The scheme was checked to be http or https by post_webhook.
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
-    try:
-        with _opener(url).open(request, timeout=timeout) as response:
-            return response.status, _read(response), 0.0
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, _read(exc), _retry_after(exc.headers.get("Retry-After"))
-    except urllib.error.URLError as exc:
-        # Raised before the request was sent (refused, unknown host, TLS, connect timeout).
-        raise _UnsentError(str(exc.reason)) from None
+    parts = urllib.parse.urlsplit(url)
+    host, port = parts.hostname or "", parts.port
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    proxy = _proxy_for(parts.scheme, host)
+    connection: http.client.HTTPConnection
+    if proxy is None:
+        connection = _connection(parts.scheme, host, port, timeout)
+    else:
+        proxy_parts = urllib.parse.urlsplit(proxy)
+        proxy_headers = _proxy_authorization(proxy_parts)
+        connection = _connection(
+            proxy_parts.scheme or "http", proxy_parts.hostname or "", proxy_parts.port, timeout
+        )
+        if parts.scheme == "https":
+            connection.set_tunnel(host, port, headers=proxy_headers)
+        else:
+            target = url  # a plain-HTTP proxy takes the absolute URL
+            headers = {**headers, **proxy_headers}
+    with contextlib.closing(connection):
+        try:
+            connection.connect()
+        except OSError as exc:
+            # Nothing was sent (refused, unknown host, TLS, connect timeout): safe to retry.
+            raise _UnsentError(str(exc) or type(exc).__name__) from None
+        try:
+            connection.request("POST", target, body=data, headers=headers)
+            response = connection.getresponse()
+        except http.client.HTTPException as exc:
+            raise ConnectionError(f"{type(exc).__name__}: {exc}") from None
+        with response:
+            return (
+                response.status,
+                _read(response),
+                _retry_after(response.getheader("Retry-After")),
+            )
 
 
-def _opener(url: str) -> urllib.request.OpenerDirector:
-    # Proxies from the environment apply (Slack from behind a corporate proxy), except to
-    # loopback: a receiver on 127.0.0.1 must never be sent through a proxy.
-    host = urllib.parse.urlsplit(url).hostname or ""
-    handlers: list[Any] = [_NoRedirect()]
-    if host == "localhost" or _is_loopback(host):
-        handlers.append(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener(*handlers)
+def _connection(
+    scheme: str, host: str, port: int | None, timeout: float
+) -> http.client.HTTPConnection:
+    if scheme == "https":
+        context = ssl.create_default_context()
+        return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+    return http.client.HTTPConnection(host, port, timeout=timeout)
+
+
+def _proxy_for(scheme: str, host: str) -> str | None:
+    """The proxy from the environment (``HTTPS_PROXY``, ``NO_PROXY``, ...) for this host;
+    never one for loopback: a receiver on 127.0.0.1 is never sent through a proxy."""
+    if host == "localhost" or _is_loopback(host) or urllib.request.proxy_bypass(host):
+        return None
+    proxy = urllib.request.getproxies().get(scheme)
+    if proxy and "://" not in proxy:
+        proxy = f"http://{proxy}"
+    return proxy or None
+
+
+def _proxy_authorization(proxy: urllib.parse.SplitResult) -> dict[str, str]:
+    if proxy.username is None:
+        return {}
+    user = urllib.parse.unquote(proxy.username)
+    password = urllib.parse.unquote(proxy.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return {"Proxy-Authorization": f"Basic {token}"}
 
 
 def _is_loopback(host: str) -> bool:
