@@ -17,7 +17,12 @@ from typer.core import TyperGroup
 from modelreg import quick, render
 from modelreg._version import __version__
 from modelreg.entities import ModelVersion, RegisteredModel
-from modelreg.errors import InterruptedByUserError, InvalidInputError, RegistryError
+from modelreg.errors import (
+    HookDeliveryError,
+    InterruptedByUserError,
+    InvalidInputError,
+    RegistryError,
+)
 from modelreg.names import validate_alias
 from modelreg.refs import Ref, parse_ref, parse_ref_args
 from modelreg.registry import Registry
@@ -29,8 +34,8 @@ class _State:
     show_traceback = False
     no_hooks = False
     strict_hooks = False
-    # The hook dispatchers attached by _open() in this command (modelreg.hooks).
-    dispatchers: list[Any] = []  # noqa: RUF012  # reset by _main for every command
+    # Deliveries that did not happen in this command (failed, or skipped as untrusted).
+    hook_failures: list[Any] = []  # noqa: RUF012  # reset by _main for every command
 
 
 class _Funnel(TyperGroup):
@@ -149,23 +154,23 @@ def _main(
     _State.show_traceback = show_traceback
     _State.no_hooks = no_hooks
     _State.strict_hooks = strict_hooks
-    _State.dispatchers = []
+    _State.hook_failures = []
 
 
 def _open() -> Registry:
     """The registry, with its hooks subscribed to its events (unless --no-hooks)."""
-    registry = Registry(_State.registry_path, hooks=False)
-    if not _State.no_hooks and registry.config.raw.get("hooks"):
-        from modelreg import hooks  # only registries with hooks pay for it
-
-        dispatcher = hooks.attach(registry, on_result=_hook_result, on_untrusted=_hooks_untrusted)
-        if dispatcher is not None:
-            _State.dispatchers.append(dispatcher)
-    return registry
+    return Registry(
+        _State.registry_path,
+        hooks=not _State.no_hooks,
+        on_hook_result=_hook_result,
+        on_hooks_untrusted=_hooks_untrusted,
+    )
 
 
 def _hook_result(result: Any) -> None:
     """A failed delivery is one line on stderr naming the hook; the change stays made."""
+    if not result.ok:
+        _State.hook_failures.append(result)
     if result.status != "failed":
         return
     line = f"hook '{result.hook}' failed for {result.event}: {result.detail}"
@@ -183,10 +188,8 @@ def _finish_hooks() -> None:
     after the change it made."""
     if not _State.strict_hooks:
         return
-    failures = [result for each in _State.dispatchers for result in each.failures]
+    failures = _State.hook_failures
     if failures:
-        from modelreg.hooks import HookDeliveryError
-
         count = len(failures)
         raise HookDeliveryError(
             f"{count} hook deliver{'y' if count == 1 else 'ies'} did not happen "
@@ -755,7 +758,7 @@ app.add_typer(hooks_app, name="hooks")
 def _hook_config() -> tuple[Registry, Any]:
     from modelreg import hooks
 
-    registry = Registry(_State.registry_path)  # no dispatcher: these commands change nothing
+    registry = Registry(_State.registry_path, hooks=False)  # these commands change nothing
     return registry, hooks.load(registry.config.raw, registry.root)
 
 
@@ -835,7 +838,7 @@ def hooks_test(
     result = hooks.send_test(registry, name, event)
     render.emit(result.to_dict(), fmt, render.DELIVERY_COLUMNS)
     if not result.ok:
-        raise hooks.HookDeliveryError(f"hook '{name}' failed: {result.detail}")
+        raise HookDeliveryError(f"hook '{name}' failed: {result.detail}")
     render.message(f"hook '{name}' delivered {result.event} in {result.duration_ms} ms")
 
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelreg import events as ev
 from modelreg import workflow
@@ -37,6 +37,9 @@ from modelreg.names import validate_alias, validate_model_name, validate_tag
 from modelreg.refs import Ref, artifact_location, local_artifact_path, parse_uri
 from modelreg.store import CONFIG_FILE, GITIGNORE, Store, _crash_point, atomic_write, find_root
 
+if TYPE_CHECKING:
+    from modelreg.hooks import DeliveryResult
+
 
 @dataclass(frozen=True)
 class RegisterResult:
@@ -59,6 +62,8 @@ class Registry:
         *,
         lock_timeout: float | None = None,
         hooks: bool = True,
+        on_hook_result: Callable[[DeliveryResult], None] | None = None,
+        on_hooks_untrusted: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.root = find_root(path)
         self.config = parse_config(Store(self.root).read_config(), self.root / CONFIG_FILE)
@@ -67,15 +72,19 @@ class Registry:
         self._index = VersionIndex(self._store)
         self._user: str | None = None
         self._rules: workflow.Rules | None = None
-        # Called with every event once its change is durable (notifications subscribe).
+        # Called with every event once its change is durable: all the registry knows of
+        # notifications. With ``hooks``, the hooks of registry.yaml subscribe here, for
+        # Python code and the command line alike (only once this machine trusts them);
+        # skipped hooks are a UserWarning unless ``on_hooks_untrusted`` says otherwise.
         self.subscribers: list[Callable[[ev.Event], None]] = []
         if hooks and self.config.raw.get("hooks"):
-            # Python code that writes to the registry notifies like the command line
-            # does (still only once this machine trusts the hooks). The CLI passes
-            # hooks=False and attaches its own dispatcher, which reports on stderr.
-            from modelreg import hooks as hooks_module
+            from modelreg import hooks as hooks_module  # one direction: hooks never imports us
 
-            hooks_module.attach(self, on_untrusted=_warn_untrusted)
+            hooks_module.attach(
+                self,
+                on_result=on_hook_result,
+                on_untrusted=on_hooks_untrusted or hooks_module.warn_untrusted,
+            )
 
     @classmethod
     def init(
@@ -1517,14 +1526,6 @@ def _merge_mapping(
             continue
         merged[key] = value
     return dict(sorted(merged.items()))
-
-
-def _warn_untrusted(names: list[str]) -> None:
-    import warnings
-
-    from modelreg.hooks import untrusted_notice
-
-    warnings.warn(untrusted_notice(names), stacklevel=4)
 
 
 def run_id_of(model_uri: str) -> str | None:
