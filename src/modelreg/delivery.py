@@ -35,9 +35,7 @@ import http.client
 import ipaddress
 import json
 import os
-import signal
 import ssl
-import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -49,6 +47,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from modelreg import process
 from modelreg._version import __version__
 from modelreg.events import Event
 from modelreg.refs import artifact_location
@@ -282,83 +281,62 @@ def verify(
 def run_command(
     target: CommandTarget, event: Event, root: Path, hook_name: str, *, test: bool = False
 ) -> Outcome:
-    """Run the command with the event as JSON on stdin and its fields in ``MODELREG_*``."""
-    env = {**os.environ, **command_environment(event, root, hook_name, test=test)}
+    """Run the command with the event as JSON on stdin and its fields in ``MODELREG_*``
+    (:func:`modelreg.process.run`: stopped with all it started after ``timeout``)."""
+    env = command_environment(event, root, hook_name, test=test)
     cwd = (root / target.cwd) if target.cwd else root
-    shell = isinstance(target.command, str)
     stdin = json.dumps(event.to_dict(), ensure_ascii=False).encode("utf-8")
     try:
-        # The command comes from a registry.yaml the user trusted on this machine; a
-        # string runs through the shell on purpose (`make deploy`), like a git hook.
-        process = subprocess.Popen(
-            target.command,
-            shell=shell,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=os.name == "posix",
+        finished = process.run(
+            target.command, cwd=cwd, env=env, timeout=target.timeout, stdin=stdin
         )
     except OSError as exc:
         return Outcome(False, f"could not start {_show_command(target.command)}: {exc}")
-    try:
-        out, err = process.communicate(stdin, timeout=target.timeout)
-    except subprocess.TimeoutExpired:
-        _kill(process)
-        out, err = process.communicate()
-        return Outcome(
-            False,
-            f"did not finish within {target.timeout:g} s and was stopped",
-            response=_tail(out, err),
-        )
+    out, err = finished.stdout, finished.stderr
     output = _tail(out, err)
-    if process.returncode != 0:
+    if finished.exit_code is None:
+        detail = f"did not finish within {target.timeout:g} s and was stopped"
+        return Outcome(False, detail, response=output)
+    if finished.exit_code != 0:
         last = _last_line(err) or _last_line(out)
-        detail = f"exited with status {process.returncode}" + (f": {last}" if last else "")
-        return Outcome(False, detail, process.returncode, output)
+        detail = f"exited with status {finished.exit_code}" + (f": {last}" if last else "")
+        return Outcome(False, detail, finished.exit_code, output)
     return Outcome(True, "exited with status 0", 0, output)
 
 
 def command_environment(
     event: Event, root: Path, hook_name: str, *, test: bool = False
 ) -> dict[str, str]:
-    """``MODELREG_EVENT``, ``MODELREG_MODEL_NAME``, ... Every variable is always set (empty
-    when it does not apply), so a value never leaks in from the parent environment."""
+    """The model vocabulary of :func:`modelreg.process.model_environment` (as checks get
+    it), and the event's own: ``MODELREG_EVENT``, ``MODELREG_ALIAS``, ... Every variable
+    is always set (empty when it does not apply), so a value never leaks in from the
+    parent environment."""
     fields = event_fields(event)
+    source = artifact_location(fields["source"], root) if fields["source"] else ""
     return {
+        **process.model_environment(
+            name=fields["name"],
+            version=fields["version"],
+            current_stage=fields["stage"],
+            from_stage=fields["from_stage"],
+            to_stage=fields["to_stage"],
+            source=source,  # absolute, as checks get it: the hook may run elsewhere
+            run_id=fields["run_id"],
+            registry=root,  # `modelreg resolve "$MODELREG_MODEL_URI"` finds this registry
+        ),
+        "MODELREG_STAGE": fields["stage"],  # a hook's old name for the current stage
         "MODELREG_EVENT": fields["event"],
         "MODELREG_DELIVERY_ID": fields["delivery_id"],
         "MODELREG_EVENT_TIMESTAMP": fields["timestamp"],
         "MODELREG_EVENT_USER": fields["user"],
-        "MODELREG_MODEL_NAME": fields["name"],
-        "MODELREG_MODEL_VERSION": fields["version"],
-        "MODELREG_MODEL_URI": fields["uri"],
-        "MODELREG_STAGE": fields["stage"],
-        "MODELREG_FROM_STAGE": fields["from_stage"],
-        "MODELREG_TO_STAGE": fields["to_stage"],
         "MODELREG_ALIAS": fields["alias"],
         "MODELREG_TAG_KEY": fields["tag_key"],
         "MODELREG_TAG_VALUE": fields["tag_value"],
-        # Absolute, as checks get it: the hook may run elsewhere (`cwd: ..`).
-        "MODELREG_SOURCE": artifact_location(fields["source"], root) if fields["source"] else "",
-        "MODELREG_RUN_ID": fields["run_id"],
         "MODELREG_HOOK": hook_name,
         "MODELREG_TEST": "1" if test else "",
-        # `modelreg resolve "$MODELREG_MODEL_URI"` inside the hook finds this registry...
-        "MODELREG_REGISTRY": str(root.resolve()),
-        # ...and a change the hook makes fires no hooks: no loops.
+        # A change the hook makes fires no hooks: no loops.
         "MODELREG_NO_HOOKS": "1",
     }
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    # `make deploy` runs children of the shell: stop the whole session, not just sh.
-    if os.name == "posix":
-        with contextlib.suppress(OSError):
-            os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(OSError):
-        process.kill()
 
 
 def _show_command(command: str | tuple[str, ...]) -> str:

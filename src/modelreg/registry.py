@@ -914,14 +914,20 @@ class Registry:
                 )
 
     def _check_env(self, mv: ModelVersion, stage: str) -> dict[str, str]:
+        from modelreg.process import model_environment
+
         return {
-            "MODELREG_NAME": mv.name,
-            "MODELREG_VERSION": str(mv.version),
-            "MODELREG_STAGE": stage,
-            "MODELREG_CURRENT_STAGE": mv.current_stage,
-            "MODELREG_SOURCE": self.artifact_location(mv),
-            "MODELREG_RUN_ID": mv.run_id or "",
-            "MODELREG_REGISTRY": str(self.root.resolve()),
+            **model_environment(
+                name=mv.name,
+                version=str(mv.version),
+                current_stage=mv.current_stage,
+                from_stage=mv.current_stage,
+                to_stage=stage,
+                source=self.artifact_location(mv),
+                run_id=mv.run_id or "",
+                registry=self.root,
+            ),
+            "MODELREG_STAGE": stage,  # a check's old name for the target stage
         }
 
     def _record_checks(
