@@ -53,7 +53,9 @@ class Registry:
     """A model registry in a folder.
 
     ``Registry(path)`` opens one: ``path``, else ``$MODELREG_REGISTRY``, else the nearest
-    folder at or above the working directory that holds ``registry.yaml``.
+    folder at or above the working directory that holds ``registry.yaml``. Its hooks
+    hear every write (``hooks=False``: none); ``on_hook_result`` hears each delivery,
+    ``on_hooks_untrusted`` the hooks skipped because this machine has not trusted them.
     """
 
     def __init__(
