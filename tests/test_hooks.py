@@ -332,6 +332,101 @@ def test_the_body_is_the_signed_text_and_our_verify_agrees(
     )
 
 
+class RawReceiver(socketserver.ThreadingTCPServer):
+    """An HTTP endpoint that keeps the exact bytes of each request (head and body) and
+    answers 200: what a receiver sees, before any library normalises header names."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _RawHandler)
+        self.requests: list[bytes] = []
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+
+class _RawHandler(socketserver.StreamRequestHandler):
+    server: RawReceiver
+
+    def handle(self) -> None:
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            line = self.rfile.readline()
+            if not line:
+                return
+            head += line
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        self.server.requests.append(head + self.rfile.read(length))
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+
+@pytest.fixture
+def raw_receiver() -> Iterator[RawReceiver]:
+    server = RawReceiver()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def readme_receiver() -> Callable[[dict[str, str], bytes], bool]:
+    """The `verified(headers, body)` function of the README, as a user copies it."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Verifying the signature on the receiving side", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # noqa: S102 - the README's own example
+    verified: Callable[[dict[str, str], bytes], bool] = namespace["verified"]
+    return verified
+
+
+def test_headers_are_sent_spelled_exactly_as_mlflow_sends_them(
+    registry: Registry,
+    raw_receiver: RawReceiver,
+    signing_secret: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """issue 12 #20: urllib sent `X-Mlflow-Signature`; a receiver given the headers as a
+    plain dict (API Gateway, `dict(request.headers)`) looked up `X-MLflow-...` and failed."""
+    url = f"http://127.0.0.1:{raw_receiver.port}/hook"
+    set_hooks(registry.root, [webhook(url, secret_env=SECRET_ENV)])
+    open_trusted(registry.root).registry.create_registered_model(NAME)
+    (raw,) = raw_receiver.requests
+    head, body = raw.split(b"\r\n\r\n", 1)
+    lines = head.decode("ascii").split("\r\n")
+    assert lines[0] == "POST /hook HTTP/1.1"
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    for name in ("X-MLflow-Delivery-Id", "X-MLflow-Timestamp", "X-MLflow-Signature"):
+        assert name in headers, lines
+    assert headers["Content-Type"] == "application/json"
+    assert headers["X-MLflow-Delivery-Id"] == json.loads(body)["delivery_id"]
+    monkeypatch.setenv("HOOK_SECRET", signing_secret)
+    assert readme_receiver()(headers, body) is True
+    assert readme_receiver()({**headers, "X-MLflow-Signature": "v1,AAAA"}, body) is False
+
+
+def test_a_proxy_from_the_environment_is_used_except_for_loopback(
+    registry: Registry, raw_receiver: RawReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{raw_receiver.port}")
+    set_hooks(registry.root, [webhook("http://receiver.invalid/hook")])
+    watched = open_trusted(registry.root)
+    watched.registry.create_registered_model(NAME)
+    assert watched.results[0].status == "delivered", watched.results[0].detail
+    (raw,) = raw_receiver.requests
+    assert raw.startswith(b"POST http://receiver.invalid/hook HTTP/1.1\r\n")
+    assert b"\r\nX-MLflow-Delivery-Id: " in raw
+
+
 def test_no_secret_means_no_signature_header(
     registry: Registry, receiver: Callable[..., Receiver]
 ) -> None:
@@ -635,6 +730,27 @@ def test_command_gets_the_event_on_stdin_and_its_fields_in_the_environment(
     assert Path(seen["cwd"]) == registry.root.resolve()
 
 
+def test_a_command_gets_the_artifact_s_absolute_location_wherever_it_runs(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """issue 12 #17: MODELREG_SOURCE was the recorded source (`../model.pkl`, relative to
+    the registry folder), wrong for a hook run with `cwd: ..`; checks got it absolute."""
+    artifact = tmp_path / "model.pkl"
+    artifact.write_bytes(b"weights")
+    seen = tmp_path / "seen.txt"
+    code = (
+        f"import os, pathlib; pathlib.Path({str(seen)!r}).write_text(os.environ['MODELREG_SOURCE'])"
+    )
+    set_hooks(registry.root, [python_command(code, events=["model_version.created"], cwd="..")])
+    reg = open_trusted(registry.root).registry
+    mv = reg.register(NAME, str(artifact), create_model=True).version
+    assert not Path(mv.source).is_absolute()  # recorded relative to the registry folder
+    assert Path(seen.read_text()) == artifact.resolve()
+    assert seen.read_text() == reg.artifact_location(mv)  # what a check gets
+    reg.register(NAME, "s3://bucket/m/2")
+    assert seen.read_text() == "s3://bucket/m/2"  # a URI as recorded
+
+
 @pytest.mark.skipif(os.name != "posix", reason="a POSIX shell command line")
 def test_a_command_string_runs_in_the_shell_in_cwd(registry: Registry, tmp_path: Path) -> None:
     hook = {
@@ -860,6 +976,56 @@ def test_hooks_is_a_list_of_mappings(registry: Registry, raw: Any, problem: str)
     assert caught.value.problem == problem
 
 
+@pytest.mark.parametrize(
+    ("hook", "problem"),
+    [
+        (
+            {**webhook("http://127.0.0.1:9/"), "payload": "slack", "message": "${nam} is ${stage}"},
+            "hooks[0] ('web').message: unknown placeholder ${nam}; known: event, delivery_id,",
+        ),
+        (
+            {**webhook("http://127.0.0.1:9/"), "message": "$model v${verison} by ${user}"},
+            "hooks[0] ('web').message: unknown placeholders ${model}, ${verison}; known: ",
+        ),
+        (
+            email_hook(25, subject="[models] ${summry}"),
+            "hooks[0] ('mail').subject: unknown placeholder ${summry}; known: ",
+        ),
+    ],
+)
+def test_an_unknown_placeholder_is_refused_when_the_configuration_is_read(
+    registry: Registry, cli: Callable[..., Result], hook: dict[str, Any], problem: str
+) -> None:
+    """issue 12 #16: `${nam}` used to reach Slack or the subject line as written."""
+    set_hooks(registry.root, [hook])
+    with pytest.raises(CorruptFileError) as caught:
+        Registry(registry.root)
+    assert caught.value.problem.startswith(problem), caught.value.problem
+    result = cli("create", NAME)
+    assert result.exit_code == 7
+    assert problem in result.stderr
+    assert Registry(registry.root, hooks=False).list_registered_models() == []
+    assert cli("check").exit_code == 7  # `modelreg check` finds it too
+
+
+def test_known_placeholders_and_a_literal_dollar_are_accepted(
+    registry: Registry, receiver: Callable[..., Receiver]
+) -> None:
+    server = receiver()
+    message = "$$5 bonus: ${name} v$version by ${user} (${summary})"
+    set_hooks(registry.root, [webhook(server.url, payload="slack", message=message)])
+    open_trusted(registry.root).registry.create_registered_model(NAME)
+    (item,) = server.received
+    assert item.json()["text"].startswith(f"$5 bonus: {NAME} v by tester@example.com (")
+
+
+def test_the_template_fields_are_the_fields_of_an_event() -> None:
+    from modelreg.delivery import TEMPLATE_FIELDS, event_fields
+
+    event = hooks.sample_event("model_version.stage_changed", "someone")
+    assert tuple(event_fields(event)) == TEMPLATE_FIELDS
+
+
 def test_two_hooks_with_one_name(registry: Registry) -> None:
     hook = {"name": "a", "kind": "command", "events": ["*"], "command": "x"}
     set_hooks(registry.root, [hook, hook])
@@ -1064,6 +1230,7 @@ def test_cli_hooks_list_and_log(
             "target": server.url,
             "enabled": True,
             "description": None,
+            "trusted": False,
         }
     ]
     cli("create", "x")  # untrusted: logged as skipped
@@ -1077,6 +1244,36 @@ def test_cli_hooks_list_and_log(
     ]
     assert len(json.loads(cli("hooks", "log", "-n", "1", "--format", "json").stdout)) == 1
     assert json.loads(cli("hooks", "log", "--hook", "other", "-f", "json").stdout) == []
+
+
+def test_cli_hooks_list_says_plainly_whether_this_machine_runs_them(
+    cli: Callable[..., Result], registry: Registry
+) -> None:
+    """issue 12 #15: `enabled true` alone read as "this hook runs" on a machine that has
+    not trusted it; the list shows trust in its own column, and stderr says how to trust."""
+    set_hooks(
+        registry.root, [{"name": "deploy", "kind": "command", "events": ["*"], "command": "true"}]
+    )
+
+    def row(result: Result) -> dict[str, str]:
+        # The last two columns (the empty filter column before them has no text).
+        header, line = result.stdout.splitlines()
+        return dict(zip(header.split()[-2:], line.split()[-2:], strict=True))
+
+    untrusted = cli("hooks", "list")
+    assert untrusted.exit_code == 0, untrusted.stderr
+    assert (row(untrusted)["enabled"], row(untrusted)["trusted"]) == ("true", "no")
+    assert "run `modelreg hooks trust`" in untrusted.stderr
+    plain = cli("hooks", "list", "--format", "plain").stdout
+    assert plain.rstrip("\n").split("\t")[-2:] == ["true", "no"]
+    assert json.loads(cli("hooks", "list", "-f", "json").stdout)[0]["trusted"] is False
+
+    assert cli("hooks", "trust").exit_code == 0
+    trusted = cli("hooks", "list")
+    assert row(trusted)["trusted"] == "yes"
+    assert "hooks trust`" not in trusted.stderr
+    assert json.loads(cli("hooks", "list", "-f", "json").stdout)[0]["trusted"] is True
+    assert row(cli("hooks", "list", env={"MODELREG_TRUST_HOOKS": "1"}))["trusted"] == "yes"
 
 
 def test_cli_an_invalid_hook_configuration_changes_nothing(

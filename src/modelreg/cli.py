@@ -21,7 +21,12 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup
 from modelreg import quick, render
 from modelreg._version import __version__
 from modelreg.entities import ModelVersion, RegisteredModel
-from modelreg.errors import InterruptedByUserError, InvalidInputError, RegistryError
+from modelreg.errors import (
+    HookDeliveryError,
+    InterruptedByUserError,
+    InvalidInputError,
+    RegistryError,
+)
 from modelreg.names import validate_alias
 from modelreg.refs import Ref, parse_ref, parse_ref_args
 from modelreg.registry import Registry
@@ -33,8 +38,8 @@ class _State:
     show_traceback = False
     no_hooks = False
     strict_hooks = False
-    # The hook dispatchers attached by _open() in this command (modelreg.hooks).
-    dispatchers: list[Any] = []  # noqa: RUF012  # reset by _main for every command
+    # Deliveries that did not happen in this command (failed, or skipped as untrusted).
+    hook_failures: list[Any] = []  # noqa: RUF012  # reset by _main for every command
 
 
 class _Funnel(TyperGroup):
@@ -206,23 +211,23 @@ def _main(
     _State.show_traceback = show_traceback
     _State.no_hooks = no_hooks
     _State.strict_hooks = strict_hooks
-    _State.dispatchers = []
+    _State.hook_failures = []
 
 
 def _open() -> Registry:
     """The registry, with its hooks subscribed to its events (unless --no-hooks)."""
-    registry = Registry(_State.registry_path, hooks=False)
-    if not _State.no_hooks and registry.config.raw.get("hooks"):
-        from modelreg import hooks  # only registries with hooks pay for it
-
-        dispatcher = hooks.attach(registry, on_result=_hook_result, on_untrusted=_hooks_untrusted)
-        if dispatcher is not None:
-            _State.dispatchers.append(dispatcher)
-    return registry
+    return Registry(
+        _State.registry_path,
+        hooks=not _State.no_hooks,
+        on_hook_result=_hook_result,
+        on_hooks_untrusted=_hooks_untrusted,
+    )
 
 
 def _hook_result(result: Any) -> None:
     """A failed delivery is one line on stderr naming the hook; the change stays made."""
+    if not result.ok:
+        _State.hook_failures.append(result)
     if result.status != "failed":
         return
     line = f"hook '{result.hook}' failed for {result.event}: {result.detail}"
@@ -240,10 +245,8 @@ def _finish_hooks() -> None:
     after the change it made."""
     if not _State.strict_hooks:
         return
-    failures = [result for each in _State.dispatchers for result in each.failures]
+    failures = _State.hook_failures
     if failures:
-        from modelreg.hooks import HookDeliveryError
-
         count = len(failures)
         raise HookDeliveryError(
             f"{count} hook deliver{'y' if count == 1 else 'ies'} did not happen "
@@ -817,7 +820,7 @@ app.add_typer(hooks_app, name="hooks")
 def _hook_config() -> tuple[Registry, Any]:
     from modelreg import hooks
 
-    registry = Registry(_State.registry_path)  # no dispatcher: these commands change nothing
+    registry = Registry(_State.registry_path, hooks=False)  # these commands change nothing
     return registry, hooks.load(registry.config.raw, registry.root)
 
 
@@ -832,16 +835,20 @@ def _trust_state(registry: Registry, config: Any) -> str:
         return f"trusted on this machine (hooks sha256 {config.digest[:12]})"
     return (
         "not trusted on this machine: these hooks do not run here until you review them "
-        "and run `modelreg hooks trust`"
+        f"and run `modelreg hooks trust` (or set {hooks.TRUST_ENV}=1 where the folder is yours)"
     )
 
 
 @hooks_app.command("list")
 def hooks_list(fmt: FormatOption = Format.table) -> None:
     """List the hooks and whether this machine trusts them."""
+    from modelreg import hooks
+
     registry, config = _hook_config()
+    trusted = hooks.is_trusted(registry.root, config)
     if config.hooks or fmt is not Format.table:
-        render.emit([hook.to_dict() for hook in config.hooks], fmt, render.HOOK_COLUMNS)
+        listed = [{**hook.to_dict(), "trusted": trusted} for hook in config.hooks]
+        render.emit(listed, fmt, render.HOOK_COLUMNS)
     render.message(_trust_state(registry, config))
 
 
@@ -868,7 +875,8 @@ def hooks_trust(
         render.message(_trust_state(registry, config) + "; nothing to trust")
         return
     path = hooks.trust(registry.root, config, registry.user)
-    render.emit([hook.to_dict() for hook in config.hooks], fmt, render.HOOK_COLUMNS)
+    listed = [{**hook.to_dict(), "trusted": True} for hook in config.hooks]
+    render.emit(listed, fmt, render.HOOK_COLUMNS)
     render.message(
         f"Trusted these {len(config.hooks)} hook(s) of {registry.root} on this machine "
         f"(sha256 {config.digest[:12]}, remembered in {path}); any change to them needs "
@@ -892,7 +900,7 @@ def hooks_test(
     result = hooks.send_test(registry, name, event)
     render.emit(result.to_dict(), fmt, render.DELIVERY_COLUMNS)
     if not result.ok:
-        raise hooks.HookDeliveryError(f"hook '{name}' failed: {result.detail}")
+        raise HookDeliveryError(f"hook '{name}' failed: {result.detail}")
     render.message(f"hook '{name}' delivered {result.event} in {result.duration_ms} ms")
 
 

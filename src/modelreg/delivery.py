@@ -31,14 +31,12 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import os
-import signal
 import ssl
-import subprocess
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -49,8 +47,10 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from modelreg import process
 from modelreg._version import __version__
 from modelreg.events import Event
+from modelreg.refs import artifact_location
 
 SIGNATURE_HEADER = "X-MLflow-Signature"
 TIMESTAMP_HEADER = "X-MLflow-Timestamp"
@@ -115,6 +115,27 @@ Target = CommandTarget | WebhookTarget | EmailTarget
 
 
 # -- what an event says, for people and for scripts ----------------------------------------
+
+
+# The names a ``${name}`` template may use: the keys of :func:`event_fields`.
+TEMPLATE_FIELDS = (
+    "event",
+    "delivery_id",
+    "timestamp",
+    "user",
+    "name",
+    "version",
+    "uri",
+    "stage",
+    "from_stage",
+    "to_stage",
+    "alias",
+    "tag_key",
+    "tag_value",
+    "source",
+    "run_id",
+    "summary",
+)
 
 
 def event_fields(event: Event) -> dict[str, str]:
@@ -205,6 +226,17 @@ def render_template(
     return Template(template).safe_substitute(fields) if template else default.format(**fields)
 
 
+def unknown_placeholders(template: str) -> list[str]:
+    """The ``$name`` / ``${name}`` placeholders of ``template`` that no event has (``$$``
+    is a literal dollar sign)."""
+    unknown: list[str] = []
+    for match in Template.pattern.finditer(template):
+        name = match.group("named") or match.group("braced")
+        if name and name not in TEMPLATE_FIELDS and name not in unknown:
+            unknown.append(name)
+    return unknown
+
+
 def _one_line(text: str) -> str:
     # A header cannot hold a line break, and a tag value may.
     return " ".join(text.split())
@@ -249,82 +281,62 @@ def verify(
 def run_command(
     target: CommandTarget, event: Event, root: Path, hook_name: str, *, test: bool = False
 ) -> Outcome:
-    """Run the command with the event as JSON on stdin and its fields in ``MODELREG_*``."""
-    env = {**os.environ, **command_environment(event, root, hook_name, test=test)}
+    """Run the command with the event as JSON on stdin and its fields in ``MODELREG_*``
+    (:func:`modelreg.process.run`: stopped with all it started after ``timeout``)."""
+    env = command_environment(event, root, hook_name, test=test)
     cwd = (root / target.cwd) if target.cwd else root
-    shell = isinstance(target.command, str)
     stdin = json.dumps(event.to_dict(), ensure_ascii=False).encode("utf-8")
     try:
-        # The command comes from a registry.yaml the user trusted on this machine; a
-        # string runs through the shell on purpose (`make deploy`), like a git hook.
-        process = subprocess.Popen(
-            target.command,
-            shell=shell,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=os.name == "posix",
+        finished = process.run(
+            target.command, cwd=cwd, env=env, timeout=target.timeout, stdin=stdin
         )
     except OSError as exc:
         return Outcome(False, f"could not start {_show_command(target.command)}: {exc}")
-    try:
-        out, err = process.communicate(stdin, timeout=target.timeout)
-    except subprocess.TimeoutExpired:
-        _kill(process)
-        out, err = process.communicate()
-        return Outcome(
-            False,
-            f"did not finish within {target.timeout:g} s and was stopped",
-            response=_tail(out, err),
-        )
+    out, err = finished.stdout, finished.stderr
     output = _tail(out, err)
-    if process.returncode != 0:
+    if finished.exit_code is None:
+        detail = f"did not finish within {target.timeout:g} s and was stopped"
+        return Outcome(False, detail, response=output)
+    if finished.exit_code != 0:
         last = _last_line(err) or _last_line(out)
-        detail = f"exited with status {process.returncode}" + (f": {last}" if last else "")
-        return Outcome(False, detail, process.returncode, output)
+        detail = f"exited with status {finished.exit_code}" + (f": {last}" if last else "")
+        return Outcome(False, detail, finished.exit_code, output)
     return Outcome(True, "exited with status 0", 0, output)
 
 
 def command_environment(
     event: Event, root: Path, hook_name: str, *, test: bool = False
 ) -> dict[str, str]:
-    """``MODELREG_EVENT``, ``MODELREG_MODEL_NAME``, ... Every variable is always set (empty
-    when it does not apply), so a value never leaks in from the parent environment."""
+    """The model vocabulary of :func:`modelreg.process.model_environment` (as checks get
+    it), and the event's own: ``MODELREG_EVENT``, ``MODELREG_ALIAS``, ... Every variable
+    is always set (empty when it does not apply), so a value never leaks in from the
+    parent environment."""
     fields = event_fields(event)
+    source = artifact_location(fields["source"], root) if fields["source"] else ""
     return {
+        **process.model_environment(
+            name=fields["name"],
+            version=fields["version"],
+            current_stage=fields["stage"],
+            from_stage=fields["from_stage"],
+            to_stage=fields["to_stage"],
+            source=source,  # absolute, as checks get it: the hook may run elsewhere
+            run_id=fields["run_id"],
+            registry=root,  # `modelreg resolve "$MODELREG_MODEL_URI"` finds this registry
+        ),
+        "MODELREG_STAGE": fields["stage"],  # a hook's old name for the current stage
         "MODELREG_EVENT": fields["event"],
         "MODELREG_DELIVERY_ID": fields["delivery_id"],
         "MODELREG_EVENT_TIMESTAMP": fields["timestamp"],
         "MODELREG_EVENT_USER": fields["user"],
-        "MODELREG_MODEL_NAME": fields["name"],
-        "MODELREG_MODEL_VERSION": fields["version"],
-        "MODELREG_MODEL_URI": fields["uri"],
-        "MODELREG_STAGE": fields["stage"],
-        "MODELREG_FROM_STAGE": fields["from_stage"],
-        "MODELREG_TO_STAGE": fields["to_stage"],
         "MODELREG_ALIAS": fields["alias"],
         "MODELREG_TAG_KEY": fields["tag_key"],
         "MODELREG_TAG_VALUE": fields["tag_value"],
-        "MODELREG_SOURCE": fields["source"],
-        "MODELREG_RUN_ID": fields["run_id"],
         "MODELREG_HOOK": hook_name,
         "MODELREG_TEST": "1" if test else "",
-        # `modelreg resolve "$MODELREG_MODEL_URI"` inside the hook finds this registry...
-        "MODELREG_REGISTRY": str(root.resolve()),
-        # ...and a change the hook makes fires no hooks: no loops.
+        # A change the hook makes fires no hooks: no loops.
         "MODELREG_NO_HOOKS": "1",
     }
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    # `make deploy` runs children of the shell: stop the whole session, not just sh.
-    if os.name == "posix":
-        with contextlib.suppress(OSError):
-            os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(OSError):
-        process.kill()
 
 
 def _show_command(command: str | tuple[str, ...]) -> str:
@@ -346,13 +358,6 @@ def _last_line(data: bytes | None) -> str:
 
 class _UnsentError(Exception):
     """The request never reached the receiver (no connection): safe to retry."""
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A redirect of a signed POST is not followed: urllib would turn it into a GET and
-    # drop the body, and the event would go somewhere the configuration does not name.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
 
 
 def post_webhook(target: WebhookTarget, event: Event) -> Outcome:
@@ -430,28 +435,77 @@ def _attempt(
 
 
 def _post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str, float]:
-    """POST and return (status, body text, Retry-After seconds or 0)."""
+    """POST and return (status, body text, Retry-After seconds or 0).
+
+    Plain ``http.client``, not urllib: urllib re-capitalises header names
+    (``X-Mlflow-Signature``), and a receiver that reads MLflow's exact spelling from a
+    plain dict would not find them. A redirect is never followed: urllib would turn the
+    signed POST into a GET without its body, sent where the configuration does not name."""
     # The scheme was checked to be http or https by post_webhook.
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
-    try:
-        with _opener(url).open(request, timeout=timeout) as response:
-            return response.status, _read(response), 0.0
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, _read(exc), _retry_after(exc.headers.get("Retry-After"))
-    except urllib.error.URLError as exc:
-        # Raised before the request was sent (refused, unknown host, TLS, connect timeout).
-        raise _UnsentError(str(exc.reason)) from None
+    parts = urllib.parse.urlsplit(url)
+    host, port = parts.hostname or "", parts.port
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    proxy = _proxy_for(parts.scheme, host)
+    connection: http.client.HTTPConnection
+    if proxy is None:
+        connection = _connection(parts.scheme, host, port, timeout)
+    else:
+        proxy_parts = urllib.parse.urlsplit(proxy)
+        proxy_headers = _proxy_authorization(proxy_parts)
+        connection = _connection(
+            proxy_parts.scheme or "http", proxy_parts.hostname or "", proxy_parts.port, timeout
+        )
+        if parts.scheme == "https":
+            connection.set_tunnel(host, port, headers=proxy_headers)
+        else:
+            target = url  # a plain-HTTP proxy takes the absolute URL
+            headers = {**headers, **proxy_headers}
+    with contextlib.closing(connection):
+        try:
+            connection.connect()
+        except OSError as exc:
+            # Nothing was sent (refused, unknown host, TLS, connect timeout): safe to retry.
+            raise _UnsentError(str(exc) or type(exc).__name__) from None
+        try:
+            connection.request("POST", target, body=data, headers=headers)
+            response = connection.getresponse()
+        except http.client.HTTPException as exc:
+            raise ConnectionError(f"{type(exc).__name__}: {exc}") from None
+        with response:
+            return (
+                response.status,
+                _read(response),
+                _retry_after(response.getheader("Retry-After")),
+            )
 
 
-def _opener(url: str) -> urllib.request.OpenerDirector:
-    # Proxies from the environment apply (Slack from behind a corporate proxy), except to
-    # loopback: a receiver on 127.0.0.1 must never be sent through a proxy.
-    host = urllib.parse.urlsplit(url).hostname or ""
-    handlers: list[Any] = [_NoRedirect()]
-    if host == "localhost" or _is_loopback(host):
-        handlers.append(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener(*handlers)
+def _connection(
+    scheme: str, host: str, port: int | None, timeout: float
+) -> http.client.HTTPConnection:
+    if scheme == "https":
+        context = ssl.create_default_context()
+        return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+    return http.client.HTTPConnection(host, port, timeout=timeout)
+
+
+def _proxy_for(scheme: str, host: str) -> str | None:
+    """The proxy from the environment (``HTTPS_PROXY``, ``NO_PROXY``, ...) for this host;
+    never one for loopback: a receiver on 127.0.0.1 is never sent through a proxy."""
+    if host == "localhost" or _is_loopback(host) or urllib.request.proxy_bypass(host):
+        return None
+    proxy = urllib.request.getproxies().get(scheme)
+    if proxy and "://" not in proxy:
+        proxy = f"http://{proxy}"
+    return proxy or None
+
+
+def _proxy_authorization(proxy: urllib.parse.SplitResult) -> dict[str, str]:
+    if proxy.username is None:
+        return {}
+    user = urllib.parse.unquote(proxy.username)
+    password = urllib.parse.unquote(proxy.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return {"Proxy-Authorization": f"Basic {token}"}
 
 
 def _is_loopback(host: str) -> bool:

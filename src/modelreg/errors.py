@@ -102,6 +102,20 @@ class CheckFailedError(RegistryError):
     exit_code = 7
 
 
+class HooksNotTrustedError(RegistryError):
+    """``hooks test`` on a hook configuration this machine has not trusted (exit 5)."""
+
+    exit_code = 5
+
+
+class HookDeliveryError(RegistryError):
+    """A hook could not deliver an event and ``--strict-hooks`` was given (exit 8).
+
+    The change itself was made and is kept: this code tells a script not to retry it."""
+
+    exit_code = 8
+
+
 class InterruptedByUserError(RegistryError):
     """Ctrl-C (exit 130)."""
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,3 +106,12 @@ def local_artifact_path(source: str) -> Path | None:
     if "://" in source or (":" in source.split("/", 1)[0] and len(source.split(":")[0]) > 1):
         return None
     return Path(source)
+
+
+def artifact_location(source: str, root: Path) -> str:
+    """Where an artifact is, for a program to use: an absolute path for a local source (a
+    relative one is relative to the registry folder ``root``), else the URI as recorded."""
+    local = local_artifact_path(source)
+    if local is None:
+        return source
+    return str(local) if local.is_absolute() else os.path.normpath(root.resolve() / local)

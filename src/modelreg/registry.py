@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelreg import events as ev
 from modelreg import workflow
@@ -34,8 +34,11 @@ from modelreg.errors import (
 )
 from modelreg.index import VersionIndex
 from modelreg.names import validate_alias, validate_model_name, validate_tag
-from modelreg.refs import Ref, local_artifact_path, parse_uri
+from modelreg.refs import Ref, artifact_location, local_artifact_path, parse_uri
 from modelreg.store import CONFIG_FILE, GITIGNORE, Store, _crash_point, atomic_write, find_root
+
+if TYPE_CHECKING:
+    from modelreg.hooks import DeliveryResult
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,9 @@ class Registry:
     """A model registry in a folder.
 
     ``Registry(path)`` opens one: ``path``, else ``$MODELREG_REGISTRY``, else the nearest
-    folder at or above the working directory that holds ``registry.yaml``.
+    folder at or above the working directory that holds ``registry.yaml``. Its hooks
+    hear every write (``hooks=False``: none); ``on_hook_result`` hears each delivery,
+    ``on_hooks_untrusted`` the hooks skipped because this machine has not trusted them.
     """
 
     def __init__(
@@ -59,6 +64,8 @@ class Registry:
         *,
         lock_timeout: float | None = None,
         hooks: bool = True,
+        on_hook_result: Callable[[DeliveryResult], None] | None = None,
+        on_hooks_untrusted: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.root = find_root(path)
         self.config = parse_config(Store(self.root).read_config(), self.root / CONFIG_FILE)
@@ -67,15 +74,19 @@ class Registry:
         self._index = VersionIndex(self._store)
         self._user: str | None = None
         self._rules: workflow.Rules | None = None
-        # Called with every event once its change is durable (notifications subscribe).
+        # Called with every event once its change is durable: all the registry knows of
+        # notifications. With ``hooks``, the hooks of registry.yaml subscribe here, for
+        # Python code and the command line alike (only once this machine trusts them);
+        # skipped hooks are a UserWarning unless ``on_hooks_untrusted`` says otherwise.
         self.subscribers: list[Callable[[ev.Event], None]] = []
         if hooks and self.config.raw.get("hooks"):
-            # Python code that writes to the registry notifies like the command line
-            # does (still only once this machine trusts the hooks). The CLI passes
-            # hooks=False and attaches its own dispatcher, which reports on stderr.
-            from modelreg import hooks as hooks_module
+            from modelreg import hooks as hooks_module  # one direction: hooks never imports us
 
-            hooks_module.attach(self, on_untrusted=_warn_untrusted)
+            hooks_module.attach(
+                self,
+                on_result=on_hook_result,
+                on_untrusted=on_hooks_untrusted or hooks_module.warn_untrusted,
+            )
 
     @classmethod
     def init(
@@ -905,14 +916,20 @@ class Registry:
                 )
 
     def _check_env(self, mv: ModelVersion, stage: str) -> dict[str, str]:
+        from modelreg.process import model_environment
+
         return {
-            "MODELREG_NAME": mv.name,
-            "MODELREG_VERSION": str(mv.version),
-            "MODELREG_STAGE": stage,
-            "MODELREG_CURRENT_STAGE": mv.current_stage,
-            "MODELREG_SOURCE": self.artifact_location(mv),
-            "MODELREG_RUN_ID": mv.run_id or "",
-            "MODELREG_REGISTRY": str(self.root.resolve()),
+            **model_environment(
+                name=mv.name,
+                version=str(mv.version),
+                current_stage=mv.current_stage,
+                from_stage=mv.current_stage,
+                to_stage=stage,
+                source=self.artifact_location(mv),
+                run_id=mv.run_id or "",
+                registry=self.root,
+            ),
+            "MODELREG_STAGE": stage,  # a check's old name for the target stage
         }
 
     def _record_checks(
@@ -1002,10 +1019,7 @@ class Registry:
 
     def artifact_location(self, mv: ModelVersion) -> str:
         """Where the artifact is: an absolute path for local sources, else the URI."""
-        local = local_artifact_path(mv.source)
-        if local is None:
-            return mv.source
-        return str(local) if local.is_absolute() else os.path.normpath(self.root.resolve() / local)
+        return artifact_location(mv.source, self.root)
 
     def list_versions(
         self, name: str, errors: list[CorruptFileError] | None = None
@@ -1520,14 +1534,6 @@ def _merge_mapping(
             continue
         merged[key] = value
     return dict(sorted(merged.items()))
-
-
-def _warn_untrusted(names: list[str]) -> None:
-    import warnings
-
-    from modelreg.hooks import untrusted_notice
-
-    warnings.warn(untrusted_notice(names), stacklevel=4)
 
 
 def run_id_of(model_uri: str) -> str | None:

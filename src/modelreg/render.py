@@ -222,6 +222,8 @@ HOOK_COLUMNS = (
     Column("filter", "filter"),
     Column("target", "target"),
     Column("enabled", "enabled"),
+    # Whether this machine runs them at all (`modelreg hooks trust`).
+    Column("trusted", "trusted", getter=lambda record: "yes" if record.get("trusted") else "no"),
 )
 DELIVERY_COLUMNS = (
     Column("time", "time"),

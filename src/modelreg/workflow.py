@@ -30,7 +30,7 @@ live transition and audits the past one (``check --rules``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -473,52 +473,27 @@ def run_check(
     check: Check,
     env: Mapping[str, str],
     cwd: Path,
-    on_output: Any = None,
+    on_output: Callable[[str], None] | None = None,
 ) -> CheckResult:
-    """Run one check command; its output goes line by line to ``on_output``.
-
-    The command runs in its own process group so that a timeout stops it and anything
-    it started (``make`` starting ``python``), not only the shell.
-    """
-    import contextlib
-    import os
-    import signal
-    import subprocess
-    import threading
+    """Run one check command; its output (stdout and stderr) goes line by line to
+    ``on_output``. :func:`modelreg.process.run` stops it and anything it started (``make``
+    starting ``python``) after its timeout."""
     import time
+
+    from modelreg import process
 
     started = time.monotonic()
     lines: list[str] = []
-    process = subprocess.Popen(  # noqa: S602 - a check is a command line from registry.yaml, run like `make` runs a Makefile
-        check.run,
-        shell=True,
-        cwd=cwd,
-        env={**os.environ, **env},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        start_new_session=True,
+
+    def line(text: str) -> None:
+        lines.append(text)
+        if on_output is not None:
+            on_output(text)
+
+    finished = process.run(
+        check.run, cwd=cwd, env=env, timeout=check.timeout, merge_stderr=True, on_line=line
     )
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line.rstrip("\n"))
-            if on_output is not None:
-                on_output(line.rstrip("\n"))
-
-    reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
-    try:
-        exit_code: int | None = process.wait(timeout=check.timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        exit_code = None
-    reader.join(timeout=5)
+    exit_code = finished.exit_code
     seconds = time.monotonic() - started
     metrics = _metrics_from_last_line(lines)
     if exit_code is None:
