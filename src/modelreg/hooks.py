@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelreg import delivery
+from modelreg import delivery, jsonio
 from modelreg import events as ev
 from modelreg.delivery import CommandTarget, EmailTarget, Outcome, Target, WebhookTarget
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms, now_iso
@@ -186,7 +186,7 @@ def load(raw_config: Mapping[str, Any], root: Path) -> HookConfig:
 def digest(raw_hooks: Any) -> str:
     """sha256 of the canonical JSON of the ``hooks:`` list: key order and YAML style do
     not change it; any change of content does."""
-    canonical = json.dumps(
+    canonical = jsonio.dumps(
         raw_hooks, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -470,7 +470,7 @@ def _write_trust(entries: dict[str, Any]) -> Path:
     path = trust_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"version": 1, "registries": dict(sorted(entries.items()))}
-    atomic_write(path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    atomic_write(path, (jsonio.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return path
 
 
@@ -557,7 +557,7 @@ def append_log(root: Path, result: DeliveryResult) -> None:
     # A cloned folder may carry a `.cache` symlink: never write through it.
     if cache.is_symlink() or (root / LOG_FILE).is_symlink():
         return
-    line = json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+    line = jsonio.dumps(result.to_dict(), ensure_ascii=False) + "\n"
     with contextlib.suppress(OSError):
         cache.mkdir(exist_ok=True)
         path = root / LOG_FILE
