@@ -575,7 +575,8 @@ def test_check_rules_on_the_command_line_flags_a_self_approved_move(
     )
     assert audited.exit_code == 7
     problems = [line.split("\t")[2] for line in audited.stdout.splitlines()]
-    assert f"{NAME} version 1 entered Production without meeting the rules: approved by " in (
-        problems[-1]
+    assert (
+        f"{NAME} version 1 entered Production without meeting the rules: approved by "
+        in (problems[-1])
     )
     assert "self-approval does not count" in problems[-1]

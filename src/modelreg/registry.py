@@ -355,9 +355,7 @@ class Registry:
                 events.append(self._create_model_unlocked(name))
             model = self._load_model(name)
             newest = None if allow_duplicate else self._newest_version(model)
-            if newest is not None and _same_registration(
-                newest, stored_source, artifact, run_id
-            ):
+            if newest is not None and _same_registration(newest, stored_source, artifact, run_id):
                 differences = _unapplied_details(
                     newest,
                     {"run id": run_id, "run link": run_link, "description": description},
