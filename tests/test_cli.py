@@ -510,6 +510,19 @@ def test_transition_prints_the_move_and_the_version(cli: Invoke, known: Registry
     assert known.get_model_version(NAME, 1).current_stage == "Production"
 
 
+def test_transition_to_the_stage_it_is_in_says_it_is_already_there(
+    cli: Invoke, known: Registry, registry_path: Path
+) -> None:
+    before = tree(registry_path)
+    result = cli("transition", NAME, "1", "production", "-f", "plain")
+    assert ok(result).stderr == f"{NAME} version 1 is already in Production\n"
+    assert tree(registry_path) == before
+    archived = cli("archive", NAME, "1")
+    assert ok(archived).stderr == f"{NAME} version 1: Production -> Archived\n"
+    again = cli("archive", NAME, "1", "-f", "json")
+    assert ok(again).stderr == f"{NAME} version 1 is already in Archived\n"
+
+
 def test_transition_with_archive_existing(cli: Invoke, known: Registry) -> None:
     result = cli("transition", f"models:/{NAME}/2", "Production", "--archive-existing")
     ok(result)
@@ -643,14 +656,17 @@ def test_delete_needs_yes_when_not_at_a_terminal(
 def test_delete_a_version_and_a_model_with_yes(
     cli: Invoke, known: Registry, registry_path: Path
 ) -> None:
+    record = known.get_model_version(NAME, 2).to_dict()
     version = cli("delete", NAME, "2", "--yes", "--format", "json")
-    assert as_json(version) == {"name": NAME, "version": 2, "deleted": True}
+    assert as_json(version) == record
     assert version.stderr == f"Deleted {NAME} version 2\n"
     assert not (registry_path / "models" / NAME / "versions" / "2.yaml").exists()
     again = as_json(cli("register", NAME, "s3://new", "--format", "json"))
     assert again["version"] == 3
+    described = ok(cli("describe", NAME, "--format", "plain")).stdout
+    assert described == f"{NAME}\t3\tchampion=1\tteam=growth\tPredicts churn\n"
     model = cli("delete", NAME, "-y", "--format", "plain")
-    assert ok(model).stdout == f"{NAME}\t\ttrue\n"
+    assert ok(model).stdout == described
     assert model.stderr == f"Deleted model {NAME} and all its versions\n"
     assert not (registry_path / "models" / NAME).exists()
     assert cli("describe", NAME).exit_code == 3
@@ -716,7 +732,7 @@ PLAIN = {
         f"{at(5)}\t{USER}\t2\tstage_changed\tNone -> Staging; comment: shadow traffic\n"
         f"{at(6)}\t{USER}\t1\talias_set\talias=champion\n"
     ),
-    f"delete {NAME} 1 --yes": f"{NAME}\t1\ttrue\n",
+    f"delete {NAME} 1 --yes": f"{V1_LINE}\n",  # the deleted version, as it was
 }
 
 
@@ -905,6 +921,51 @@ def test_usage_errors_are_exit_2(
     assert result.exit_code == 2
     assert message in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "suggestion"),
+    [
+        (["create", "-dash"], "Missing argument 'NAME'.", "modelreg create -- -dash"),
+        (["describe", "-dash"], "No such option: -d", "modelreg describe -- -dash"),
+        (
+            ["comment", NAME, "1", "-2% off"],
+            "No such option: -2",
+            f"modelreg comment {NAME} 1 -- '-2% off'",
+        ),
+    ],
+)
+def test_a_value_that_starts_with_a_dash_gets_a_hint_to_use_double_dash(
+    cli: Invoke,
+    known: Registry,
+    registry_path: Path,
+    args: list[str],
+    error: str,
+    suggestion: str,
+) -> None:
+    before = tree(registry_path)
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert error in result.stderr
+    hint = f"'{args[-1]}' was read as options; to give a value that starts with '-', put '--'"
+    assert f"({hint} before it: {suggestion})" in result.stderr or (
+        f"{error} {hint} before it: {suggestion}\n" in result.stderr
+    )
+    assert tree(registry_path) == before
+
+
+def test_after_double_dash_a_name_that_starts_with_a_dash_is_an_invalid_name(
+    cli: Invoke, known: Registry, registry_path: Path
+) -> None:
+    before = tree(registry_path)
+    for command in ("create", "describe"):
+        result = cli(command, "--", "-dash")
+        assert result.exit_code == 2
+        assert result.stderr.startswith("error: invalid model name '-dash'")
+    assert tree(registry_path) == before
+    assert ok(cli("comment", NAME, "1", "--", "-2% off")).stderr.startswith("Commented on")
+    assert as_json(cli("history", NAME, "1", "-f", "json"))[-1]["comment"] == "-2% off"
 
 
 def test_a_corrupt_file_is_exit_7_naming_the_file(

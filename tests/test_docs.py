@@ -108,3 +108,36 @@ def test_readme_mentions_is_not_fooled_by_prose() -> None:
     assert readme_mentions("```\nmodelreg --registry r list m\n```", "list")
     assert readme_mentions("```\nmodelreg [--registry PATH] COMMAND\n  delete REF\n```", "delete")
     assert readme_mentions("run `modelreg history churn 3`", "history")
+
+
+def leaf_commands(group: object = ROOT, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every runnable command, also those under ``hooks``, ``import`` and ``export``."""
+    found = []
+    for name, command in sorted(getattr(group, "commands", {}).items()):
+        if getattr(command, "commands", None) is not None:
+            found += leaf_commands(command, (*path, name))
+        else:
+            found.append((*path, name))
+    return found
+
+
+def test_leaf_commands_include_the_sub_apps() -> None:
+    assert {("create",), ("hooks", "test"), ("import", "mlruns")} <= set(leaf_commands())
+
+
+@pytest.mark.parametrize("path", leaf_commands(), ids=" ".join)
+def test_help_shows_arguments_in_capitals_without_braces(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, [*path, "--help"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    usage = lines[0]
+    assert usage.startswith(f"Usage: modelreg {' '.join(path)} [OPTIONS]")
+    arguments = usage.split("[OPTIONS]", 1)[1]
+    assert "{" not in arguments and "}" not in arguments, usage
+    assert arguments == arguments.upper(), usage
+    if "Arguments:" in lines:
+        start = lines.index("Arguments:") + 1
+        for line in lines[start : lines.index("", start) if "" in lines[start:] else None]:
+            if line.startswith("  ") and not line.startswith("   "):  # an argument's row
+                metavar = line.strip().split("  ")[0]
+                assert metavar == metavar.upper() and "{" not in metavar, line

@@ -201,7 +201,7 @@ class _Checker:
             fix = (
                 "resolve the git merge conflict (README: 'Resolving a merge conflict'); if "
                 "two branches registered the same version number, keep one and register "
-                "the other again"
+                "the other again (README: 'Two branches registered the same version number')"
             )
         else:
             fix = _RESTORE.format(path=exc.path)

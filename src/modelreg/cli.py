@@ -6,13 +6,17 @@ documented exit code.
 
 from __future__ import annotations
 
+import shlex
 import sys
 import traceback
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+
+# Typer 0.28 (pinned in pyproject.toml) carries its own copy of Click.
+from typer._click.exceptions import MissingParameter, NoSuchOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from modelreg import quick, render
 from modelreg._version import __version__
@@ -62,6 +66,58 @@ class _Funnel(TyperGroup):
             )
 
 
+class _Command(TyperCommand):
+    """Shows arguments as ``NAME``, ``[NAME]``, ``REF`` (Typer writes ``{name}``), and says
+    how to give a value that starts with '-' when one was read as options."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument) and param.metavar is None:
+                many = "..." if param.nargs != 1 else ""
+                param.metavar = (param.name or "").upper() + many
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                metavar = param.make_metavar(ctx)  # as given: without Typer's {...}
+                optional = not param.required and not metavar.startswith("[")
+                pieces.append(f"[{metavar}]" if optional else metavar)
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        given = list(args)  # parsing consumes ``args``
+        try:
+            return super().parse_args(ctx, args)
+        except (MissingParameter, NoSuchOption) as exc:
+            missing_argument = isinstance(exc, MissingParameter) and isinstance(
+                exc.param, TyperArgument
+            )
+            at = self._dashed_value(given)
+            if at is not None and (missing_argument or isinstance(exc, NoSuchOption)):
+                fixed = shlex.join([*given[:at], "--", *given[at:]])
+                hint = (
+                    f"'{given[at]}' was read as options; to give a value that starts with "
+                    f"'-', put '--' before it: {ctx.command_path} {fixed}"
+                )
+                exc.message = f"{exc.message} ({hint})" if exc.message else hint
+            raise
+
+    def _dashed_value(self, args: list[str]) -> int | None:
+        """Where the first word before ``--`` that looks like a value starting with '-'
+        (``-dash``), not one of this command's options, is in ``args``."""
+        options = {opt for param in self.params for opt in getattr(param, "opts", [])}
+        for at, word in enumerate(args):
+            if word == "--":
+                return None
+            if word.startswith("-") and not word.startswith("--") and word not in options:
+                return at if len(word) > 2 else None
+        return None
+
+
 def _fail(text: str, code: int) -> NoReturn:
     render.error(text)
     raise typer.Exit(code)
@@ -84,6 +140,7 @@ FormatOption = Annotated[
 RefArgs = Annotated[
     list[str],
     typer.Argument(
+        metavar="REF",
         help="NAME, NAME VERSION (a number, 'latest', a stage or @ALIAS), NAME@ALIAS, "
         "or a models:/ URI.",
         show_default=False,
@@ -421,7 +478,9 @@ def tag(
     args: Annotated[
         list[str],
         typer.Argument(
-            help="NAME [VERSION] KEY=VALUE...: the model or version, then tags.", show_default=False
+            metavar="REF KEY=VALUE...",
+            help="NAME [VERSION] KEY=VALUE...: the model or version, then tags.",
+            show_default=False,
         ),
     ],
     remove: Annotated[
@@ -482,7 +541,10 @@ def _transition(
         mv.name, mv.version, stage, archive_existing, comment=comment, force=force
     )
     forced = " (forced)" if force and moved.history[-1].get("forced") else ""
-    render.message(f"{_label(moved)}: {before} -> {moved.current_stage}{forced}")
+    if moved.current_stage == before:
+        render.message(f"{_label(moved)} is already in {before}")
+    else:
+        render.message(f"{_label(moved)}: {before} -> {moved.current_stage}{forced}")
     render.emit_entity(moved, fmt)
 
 
@@ -496,6 +558,7 @@ def _ref_and_last(args: list[str], last: str) -> tuple[Ref, str]:
 StageArgs = Annotated[
     list[str],
     typer.Argument(
+        metavar="REF STAGE",
         help="NAME VERSION STAGE (or NAME@ALIAS STAGE, models:/NAME/N STAGE).",
         show_default=False,
     ),
@@ -597,7 +660,9 @@ def reject(
 def comment(
     args: Annotated[
         list[str],
-        typer.Argument(help="NAME VERSION TEXT (or NAME@ALIAS TEXT).", show_default=False),
+        typer.Argument(
+            metavar="REF TEXT", help="NAME VERSION TEXT (or NAME@ALIAS TEXT).", show_default=False
+        ),
     ],
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -691,16 +756,13 @@ def delete(
         if not typer.confirm(f"Delete {what}?", default=False, err=True):
             render.message("Nothing deleted")
             raise typer.Exit(0)
-    record: dict[str, Any] = {"name": entity.name}
     if isinstance(entity, ModelVersion):
         registry.delete_model_version(entity.name, entity.version)
-        record["version"] = entity.version
     else:
         registry.delete_registered_model(entity.name)
-        record["version"] = None
     render.message(f"Deleted {what}")
-    record["deleted"] = True
-    render.emit(record, fmt, [render.Column(key, key) for key in record])
+    # The deleted record as it was: the same fields and plain columns as `describe`.
+    render.emit_entity(entity, fmt)
 
 
 @app.command()
@@ -1085,6 +1147,13 @@ def export_mlflow(
         )
 
     _moving(run_it, summary, fmt)
+
+
+# Every command, also those of the sub-apps, is a _Command (uppercase metavars, the hint
+# for values that start with '-').
+for _typer in [app, hooks_app, import_app, export_app]:
+    for _info in _typer.registered_commands:
+        _info.cls = _Command
 
 
 def run(args: list[str] | None = None) -> None:
