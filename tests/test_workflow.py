@@ -498,3 +498,85 @@ def test_promote_to_the_stage_a_version_is_in_runs_nothing(
     moved, results = guided.promote(NAME, number, "staging")
     assert (moved.current_stage, results) == ("Staging", [])
     assert guided.get_model_version(NAME, number).history == before
+
+
+SELF_APPROVAL_RULES = """\
+rules:
+  allow_self_approval: {allowed}
+  stages:
+    Production:
+      approvals: 1
+"""
+
+
+def test_no_requester_in_the_window_nor_the_registrant_may_approve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = Registry.init(tmp_path / "registry").root
+    write_config(root, SELF_APPROVAL_RULES.format(allowed="false"))
+    alice = as_user(Registry(root), "alice", monkeypatch)
+    number = alice.register(NAME, "s3://m", run_id="r1", create_model=True).version.version
+    alice.request_transition(NAME, number, "Production")
+    carol = as_user(alice, "carol", monkeypatch)
+    carol.request_transition(NAME, number, "Production")
+    bob = as_user(alice, "bob", monkeypatch)
+    bob.request_transition(NAME, number, "Production")  # the last request is bob's
+    for user in ("alice", "carol", "bob"):  # alice registered and requested; carol requested
+        with pytest.raises(RuleViolationError, match="forbid self-approval"):
+            as_user(alice, user, monkeypatch).approve_transition(NAME, number, "Production")
+    with pytest.raises(RuleViolationError, match="needs 1 approval"):
+        bob.transition_model_version_stage(NAME, number, "Production")
+    as_user(alice, "dave", monkeypatch).approve_transition(NAME, number, "Production")
+    moved = as_user(alice, "alice", monkeypatch).transition_model_version_stage(
+        NAME, number, "Production"
+    )
+    assert moved.current_stage == "Production"
+    assert audit_version(Registry(root).rules, moved) == []
+
+
+def self_approved_production(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
+    """alice registers and requests, bob requests, alice approves and moves the version to
+    Production while self-approval is allowed; then the rules forbid it."""
+    root = Registry.init(tmp_path / "registry").root
+    write_config(root, SELF_APPROVAL_RULES.format(allowed="true"))
+    alice = as_user(Registry(root), "alice", monkeypatch)
+    alice.register(NAME, "s3://m", run_id="r1", create_model=True)
+    alice.request_transition(NAME, 1, "Production")
+    as_user(alice, "bob", monkeypatch).request_transition(NAME, 1, "Production")
+    alice = as_user(alice, "alice", monkeypatch)
+    alice.approve_transition(NAME, 1, "Production")
+    alice.transition_model_version_stage(NAME, 1, "Production")
+    write_config(root, SELF_APPROVAL_RULES.format(allowed="false"))
+    return Registry(root)
+
+
+def test_the_audit_flags_a_move_approved_only_by_a_requester(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    strict = self_approved_production(tmp_path, monkeypatch)
+    assert audit_version(strict.rules, strict.get_model_version(NAME, 1)) == [
+        "entered Production without meeting the rules: "
+        "needs 1 approval(s) for Production, 1 missing",
+        "entered Production without meeting the rules: approved by alice, who requested or "
+        "registered it: self-approval does not count (rules.allow_self_approval is false)",
+    ]
+
+
+def test_check_rules_on_the_command_line_flags_a_self_approved_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from modelreg.cli import app
+
+    strict = self_approved_production(tmp_path, monkeypatch)
+    audited = CliRunner().invoke(
+        app, ["--registry", str(strict.root), "check", "--rules", "--format", "plain"]
+    )
+    assert audited.exit_code == 7
+    problems = [line.split("\t")[2] for line in audited.stdout.splitlines()]
+    assert (
+        f"{NAME} version 1 entered Production without meeting the rules: approved by "
+        in (problems[-1])
+    )
+    assert "self-approval does not count" in problems[-1]

@@ -393,8 +393,9 @@ def register(
     if result.created:
         render.message(f"Registered {_label(mv)}")
     else:
+        same = "same source and sha256" if mv.artifact_sha256 else "same source and run id"
         render.message(
-            f"{_label(mv)} already has this artifact (same source and sha256); "
+            f"{_label(mv)} already has this artifact ({same}); "
             "not registering it again (use --allow-duplicate to force a new version)"
         )
     # Also for an existing version: re-running the same `register --alias candidate`

@@ -33,7 +33,6 @@ import hashlib
 import hmac
 import http.client
 import ipaddress
-import json
 import os
 import ssl
 import time
@@ -47,7 +46,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from modelreg import process
+from modelreg import jsonio, process
 from modelreg._version import __version__
 from modelreg.events import Event
 from modelreg.refs import artifact_location
@@ -285,7 +284,7 @@ def run_command(
     (:func:`modelreg.process.run`: stopped with all it started after ``timeout``)."""
     env = command_environment(event, root, hook_name, test=test)
     cwd = (root / target.cwd) if target.cwd else root
-    stdin = json.dumps(event.to_dict(), ensure_ascii=False).encode("utf-8")
+    stdin = jsonio.dumps(event.to_dict(), ensure_ascii=False).encode("utf-8")
     try:
         finished = process.run(
             target.command, cwd=cwd, env=env, timeout=target.timeout, stdin=stdin
@@ -377,7 +376,7 @@ def post_webhook(target: WebhookTarget, event: Event) -> Outcome:
                 False, f"environment variable {target.secret_env} (secret_env) is not set"
             )
     body = slack_payload(event, target.message) if target.payload == "slack" else event.to_dict()
-    payload = json.dumps(body)  # ASCII only: the signed string and the sent bytes agree
+    payload = jsonio.dumps(body)  # ASCII only: the signed string and the sent bytes agree
     attempts = target.retries + 1
     outcome = Outcome(False, "not attempted")
     for attempt in range(1, attempts + 1):
@@ -581,7 +580,7 @@ def email_message(target: EmailTarget, event: Event) -> EmailMessage:
     fields = event_fields(event)
     lines = [fields["summary"], ""]
     lines += [f"{key}: {value}" for key, value in fields.items() if value and key != "summary"]
-    lines += ["", "The event as JSON:", json.dumps(event.to_dict(), indent=2, ensure_ascii=False)]
+    lines += ["", "The event as JSON:", jsonio.dumps(event.to_dict(), indent=2, ensure_ascii=False)]
     message.set_content("\n".join(lines) + "\n")
     return message
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 import os
 import re
 import socket
@@ -345,6 +346,8 @@ def _finish(
     """Build the SourceModel: aliases checked against our rules and the live versions."""
     live = {mv.version for mv in versions}
     problems: list[str] = []
+    for mv in versions:
+        problems.extend(_drop_non_finite(mv))
     clean_aliases: dict[str, int] = {}
     for alias, target in sorted(aliases.items()):
         try:
@@ -371,6 +374,21 @@ def _finish(
     )
     skip = "an MLflow prompt, not a model" if tags.get(PROMPT_TAG) == "true" else None
     return SourceModel(model, versions, sorted(deleted), skip, problems)
+
+
+def _drop_non_finite(mv: ModelVersion) -> list[str]:
+    """Leave out metrics and params that are NaN or infinite (MLflow logs them; modelreg
+    refuses them, see jsonio) and say which."""
+    problems = []
+    for kind, values in (("metric", mv.metrics), ("param", mv.params)):
+        for key, value in list(values.items()):
+            if isinstance(value, float) and not math.isfinite(value):
+                del values[key]
+                problems.append(
+                    f"version {mv.version}: {kind} {key!r} not imported: {value!r} "
+                    "is not a finite number"
+                )
+    return problems
 
 
 def _version_entity(name: str, meta: Mapping[str, Any], tags: dict[str, str]) -> ModelVersion:

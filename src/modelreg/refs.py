@@ -42,7 +42,9 @@ def parse_selector(text: str) -> int | str:
         return int(text)
     if text.lower() == "latest":
         return "latest"
-    if text.startswith("@") and len(text) > 1:
+    if text.startswith("@"):
+        if len(text) == 1:
+            raise InvalidInputError("empty alias after '@': give NAME@ALIAS")
         return text
     return text  # a stage; checked against the registry's stages when resolved
 
@@ -79,9 +81,24 @@ def parse_ref(name: str, version: str | None = None) -> Ref:
         return parse_uri(name)
     if "@" in name and version is None:
         model, _, alias = name.partition("@")
+        if not alias.strip():
+            raise InvalidInputError(f"invalid reference {name!r}: empty alias after '@'")
         return Ref(validate_model_name(model), f"@{alias}")
     selector = parse_selector(version) if version is not None else None
     return Ref(validate_model_name(name), selector)
+
+
+def as_ref(ref: object) -> Ref:
+    """A reference given to the Python API: a :class:`Ref`, or one string as the command
+    line takes it (``NAME``, ``NAME@ALIAS``, ``models:/NAME/VERSION``...)."""
+    if isinstance(ref, Ref):
+        return ref
+    if isinstance(ref, str):
+        return parse_ref(ref)
+    raise InvalidInputError(
+        f"expected a reference (NAME, NAME@ALIAS or models:/NAME/VERSION), "
+        f"not {type(ref).__name__} {ref!r}"
+    )
 
 
 def parse_ref_args(args: list[str], *, allow_model: bool = True) -> Ref:

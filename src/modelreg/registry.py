@@ -34,7 +34,7 @@ from modelreg.errors import (
 )
 from modelreg.index import VersionIndex
 from modelreg.names import validate_alias, validate_model_name, validate_tag
-from modelreg.refs import Ref, artifact_location, local_artifact_path, parse_uri
+from modelreg.refs import Ref, artifact_location, as_ref, local_artifact_path, parse_uri
 from modelreg.store import CONFIG_FILE, GITIGNORE, Store, _crash_point, atomic_write, find_root
 
 if TYPE_CHECKING:
@@ -339,14 +339,20 @@ class Registry:
         """Register ``source`` as the next version of ``name``.
 
         A local artifact gets its sha256 and size recorded. Unless ``allow_duplicate``,
-        registering the same local artifact (same source, same checksum) as the model's
-        newest version returns that version instead of creating another.
+        a re-run of the model's newest registration returns that version instead of
+        creating another: the same local artifact (same source, same sha256), or for a
+        remote source (``s3://``...) the same source *and* the same ``run_id`` (without a
+        run id a remote source is always a new version: its content may have changed).
+        A re-run that asks for details the version does not have (another tag value,
+        metric, param, description, run id or link) raises ConflictError and changes
+        nothing: it is never applied in part.
         """
         validate_model_name(name)
         if not isinstance(source, str) or not source:
             raise InvalidInputError("a version needs a source: the path or URI of its artifact")
         clean_tags = dict(validate_tag(key, value) for key, value in (tags or {}).items())
         clean_metrics = _numbers(metrics or {}, "metric")
+        clean_params = _params(params or {})
         # Work that needs no lock (hashing, git) is done before taking it.
         stored_source, artifact = self._artifact(source)
         from modelreg.lineage import git_lineage
@@ -359,14 +365,24 @@ class Registry:
                 self._check_name_free(name)
                 events.append(self._create_model_unlocked(name))
             model = self._load_model(name)
-            if not allow_duplicate and artifact is not None:
-                newest = self._newest_version(model)
-                if (
-                    newest is not None
-                    and newest.source == stored_source
-                    and newest.artifact_sha256 == artifact[0]
-                ):
-                    return RegisterResult(newest, created=False)
+            newest = None if allow_duplicate else self._newest_version(model)
+            if newest is not None and _same_registration(newest, stored_source, artifact, run_id):
+                differences = _unapplied_details(
+                    newest,
+                    {"run id": run_id, "run link": run_link, "description": description},
+                    {"tag": clean_tags, "metric": clean_metrics, "param": clean_params},
+                )
+                if differences:
+                    raise ConflictError(
+                        f"{name} version {newest.version} is already registered from this "
+                        f"artifact ({_sameness(newest)}) with other details, which a re-run "
+                        "does not change:\n  - "
+                        + "\n  - ".join(differences)
+                        + "\nNothing was registered or changed. Change them on version "
+                        f"{newest.version} (modelreg tag / update), or register a new "
+                        "version (--allow-duplicate)."
+                    )
+                return RegisterResult(newest, created=False)
             number = self._next_version_number(model)
             stamp = now_iso()
             version = ModelVersion(
@@ -381,7 +397,7 @@ class Registry:
                 run_link=run_link,
                 tags=clean_tags,
                 metrics=clean_metrics,
-                params=dict(params or {}),
+                params=clean_params,
                 artifact_sha256=artifact[0] if artifact else None,
                 artifact_size=artifact[1] if artifact else None,
                 lineage=recorded,
@@ -718,7 +734,15 @@ class Registry:
         model = self._load_model(name)
         if alias not in model.aliases:
             raise NotFoundError(f"model '{name}' has no alias {alias!r}")
-        return self._load_version(model, model.aliases[alias])
+        number = model.aliases[alias]
+        try:
+            return self._load_version(model, number)
+        except NotFoundError:
+            # A dangling alias (a hand edit, an interrupted delete): say which alias.
+            raise NotFoundError(
+                f"alias '{alias}' of model '{name}' points to version {number}, "
+                "which does not exist"
+            ) from None
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         return self.artifact_location(self.get_model_version(name, version))
@@ -726,8 +750,9 @@ class Registry:
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Copy a version (``models:/...``) to the next version of ``dst_name`` (created
         if needed), keeping its source, run, tags, metrics and params."""
-        src = self.resolve(parse_uri(src_model_uri))
-        assert isinstance(src, ModelVersion)
+        if not isinstance(src_model_uri, str):
+            raise InvalidInputError(f"expected a models:/ URI, not {src_model_uri!r}")
+        src = self.resolve_version(parse_uri(src_model_uri))
         return self.register(
             dst_name,
             src.source,
@@ -909,10 +934,11 @@ class Registry:
         if not self.rules.allow_self_approval:
             start = workflow.last_stage_change(mv.history) + 1
             state = workflow.window(mv, stage, start, len(mv.history))
-            if workflow.requester_of(mv, state) == self.user:
+            if self.user in workflow.self_approvers(mv, state):
                 raise RuleViolationError(
-                    f"{self.user} requested (or registered) this version and may not approve "
-                    "it: the registry's rules forbid self-approval"
+                    f"{self.user} requested this move or registered this version and may "
+                    "not approve it: the registry's rules forbid self-approval "
+                    "(rules.allow_self_approval)"
                 )
 
     def _check_env(self, mv: ModelVersion, stage: str) -> dict[str, str]:
@@ -988,8 +1014,11 @@ class Registry:
 
     # -- references, listing, history (beyond MLflow) ----------------------------------
 
-    def resolve(self, ref: Ref) -> RegisteredModel | ModelVersion:
-        """The model or version a reference names."""
+    def resolve(self, ref: Ref | str) -> RegisteredModel | ModelVersion:
+        """The model or version a reference names: a :class:`Ref` or a string as the
+        command line takes it (``NAME``, ``NAME@ALIAS``, ``models:/NAME/VERSION``,
+        ``models:/NAME/STAGE``, ``models:/NAME/latest``)."""
+        ref = as_ref(ref)
         if ref.selector is None:
             return self.get_registered_model(ref.name)
         model = self._load_model(ref.name)
@@ -1009,16 +1038,20 @@ class Registry:
             raise NotFoundError(f"model '{ref.name}' has no version in stage {stage}")
         return max(in_stage, key=lambda mv: mv.version)
 
-    def resolve_version(self, ref: Ref) -> ModelVersion:
+    def resolve_version(self, ref: Ref | str) -> ModelVersion:
         """Like :meth:`resolve`, but a bare model name means its newest version."""
+        ref = as_ref(ref)
         if ref.selector is None:
             ref = Ref(ref.name, "latest")
         found = self.resolve(ref)
         assert isinstance(found, ModelVersion)
         return found
 
-    def artifact_location(self, mv: ModelVersion) -> str:
-        """Where the artifact is: an absolute path for local sources, else the URI."""
+    def artifact_location(self, ref: ModelVersion | Ref | str) -> str:
+        """Where a version's artifact is — exactly what ``modelreg resolve`` prints: an
+        absolute path for a local source, else the URI. ``ref`` is a version, or a
+        reference as :meth:`resolve_version` takes it (``"churn@champion"``)."""
+        mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
         return artifact_location(mv.source, self.root)
 
     def list_versions(
@@ -1048,8 +1081,10 @@ class Registry:
                 errors.append(exc)
         return versions
 
-    def history(self, ref: Ref) -> list[HistoryEntry]:
-        """Everything recorded about a model or a version, oldest first."""
+    def history(self, ref: Ref | str) -> list[HistoryEntry]:
+        """Everything recorded about a model or a version, oldest first; ``ref`` as
+        :meth:`resolve` takes it."""
+        ref = as_ref(ref)
         model = self._load_model(ref.name)
         if ref.selector is None:
             entries = list(model.history)
@@ -1460,7 +1495,7 @@ class Registry:
             tags=dict(validate_tag(key, value) for key, value in mv.tags.items()),
             aliases=[],
             metrics=_numbers(mv.metrics, "metric"),
-            params=dict(mv.params),
+            params=_params(mv.params),
             lineage=dict(mv.lineage),
             history=[],
         )
@@ -1496,6 +1531,49 @@ _IMPORTED_FIELDS = (
     "params",
     "creation_timestamp",
 )
+
+
+def _same_registration(
+    newest: ModelVersion, source: str, artifact: tuple[str, int] | None, run_id: str | None
+) -> bool:
+    """Whether registering ``source`` again is a re-run of ``newest``'s registration."""
+    if newest.source != source:
+        return False
+    if artifact is not None:
+        return newest.artifact_sha256 == artifact[0]
+    return run_id is not None and newest.artifact_sha256 is None and newest.run_id == run_id
+
+
+def _sameness(mv: ModelVersion) -> str:
+    return "same source and sha256" if mv.artifact_sha256 else "same source and run id"
+
+
+def _unapplied_details(
+    mv: ModelVersion,
+    fields: Mapping[str, Any],
+    mappings: Mapping[str, Mapping[str, Any]],
+) -> list[str]:
+    """What a re-run of ``register`` asks for that ``mv`` does not already have."""
+    recorded = {"run id": mv.run_id, "run link": mv.run_link, "description": mv.description}
+    found = [
+        f"{what}: {_shown(value)} given, {_shown(recorded[what])} recorded"
+        for what, value in fields.items()
+        if value is not None and value != recorded[what]
+    ]
+    have: dict[str, Mapping[str, Any]] = {
+        "tag": mv.tags,
+        "metric": mv.metrics,
+        "param": mv.params,
+    }
+    for kind, given in mappings.items():
+        for key, value in given.items():
+            if key not in have[kind]:
+                found.append(f"{kind} {key!r}: {_shown(value)} given, none recorded")
+            elif have[kind][key] != value:
+                found.append(
+                    f"{kind} {key!r}: {_shown(value)} given, {_shown(have[kind][key])} recorded"
+                )
+    return found
 
 
 def _version_differences(existing: ModelVersion, imported: ModelVersion) -> list[str]:
@@ -1564,8 +1642,26 @@ def _numbers(values: Mapping[str, Any], kind: str) -> dict[str, int | float]:
     for key, value in values.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidInputError(f"{kind} {key!r} must be a number, not {value!r}")
-        result[str(key)] = value
+        result[str(key)] = _finite(value, kind, key)
     return result
+
+
+def _params(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters are text or numbers; a number must be finite, like a metric."""
+    return {str(key): _finite(value, "param", key) for key, value in values.items()}
+
+
+def _finite(value: Any, kind: str, key: Any) -> Any:
+    # NaN and infinity (also 1e999, which overflows) have no JSON form: refused here so
+    # that every JSON modelreg writes stays strict (see jsonio).
+    from modelreg.jsonio import is_finite_number
+
+    if not is_finite_number(value):
+        raise InvalidInputError(
+            f"{kind} {key!r} must be a finite number, not {value!r} "
+            "(NaN and infinity cannot be stored)"
+        )
+    return value
 
 
 __all__ = ["RegisterResult", "Registry", "RegistryError", "run_id_of"]

@@ -7,7 +7,6 @@ for ``cut``, ``read`` and ``$(shell ...)``.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from modelreg import jsonio
 from modelreg.entities import ModelVersion, RegisteredModel, ms_to_iso
 
 
@@ -102,7 +102,7 @@ FINDING_COLUMNS = (
 def emit(data: Any, fmt: Format, columns: Sequence[Column]) -> None:
     """Print one record (a mapping) or a list of records in ``fmt``."""
     if fmt is Format.json:
-        _write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+        _write(jsonio.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     elif fmt is Format.yaml:
         from modelreg import yamlio
 

@@ -262,11 +262,11 @@ def _string_list(value: Any, key: str, path: Path) -> list[str]:
 @dataclass(frozen=True)
 class Window:
     """What the history says about one attempt to enter ``stage``: the approvals,
-    rejections, requester and check results recorded since the previous stage change."""
+    rejections, requesters and check results recorded since the previous stage change."""
 
     approvers: frozenset[str]
     rejections: Mapping[str, str | None]
-    requester: str | None
+    requesters: frozenset[str]
     checks_passed: frozenset[str]
     checks_failed: frozenset[str]
 
@@ -287,7 +287,7 @@ def window(mv: ModelVersion, stage: str, start: int, end: int) -> Window:
     different artifact is stale. Each user's latest decision counts once.
     """
     decisions: dict[str, tuple[str, str | None]] = {}
-    requester: str | None = None
+    requesters: set[str] = set()
     checks: dict[str, bool] = {}
     for entry in mv.history[start:end]:
         if entry.get("stage") != stage:
@@ -297,7 +297,7 @@ def window(mv: ModelVersion, stage: str, start: int, end: int) -> Window:
         action = entry.get("action")
         user = str(entry.get("user_id"))
         if action == REQUESTED:
-            requester = user
+            requesters.add(user)
         elif action in (APPROVED, REJECTED):
             decisions[user] = (str(action), entry.get("comment"))
         elif action == CHECK_RUN:
@@ -305,15 +305,19 @@ def window(mv: ModelVersion, stage: str, start: int, end: int) -> Window:
     return Window(
         approvers=frozenset(user for user, (action, _) in decisions.items() if action == APPROVED),
         rejections={user: note for user, (action, note) in decisions.items() if action == REJECTED},
-        requester=requester,
+        requesters=frozenset(requesters),
         checks_passed=frozenset(name for name, passed in checks.items() if passed),
         checks_failed=frozenset(name for name, passed in checks.items() if not passed),
     )
 
 
-def requester_of(mv: ModelVersion, state: Window) -> str | None:
-    """Who asked for the transition: the latest request, else who registered the version."""
-    return state.requester or mv.user_id
+def self_approvers(mv: ModelVersion, state: Window) -> frozenset[str]:
+    """Who may not approve the move when self-approval is forbidden: whoever registered
+    the version and everyone who requested the move in this window (not only the last)."""
+    users = set(state.requesters)
+    if mv.user_id:
+        users.add(mv.user_id)
+    return frozenset(users)
 
 
 def counted_approvers(rules: Rules, rule: StageRule, mv: ModelVersion, state: Window) -> set[str]:
@@ -321,7 +325,7 @@ def counted_approvers(rules: Rules, rule: StageRule, mv: ModelVersion, state: Wi
     if rule.approvers is not None:
         counted &= set(rule.approvers)
     if not rules.allow_self_approval:
-        counted.discard(requester_of(mv, state) or "")
+        counted -= self_approvers(mv, state)
     return counted
 
 
@@ -345,6 +349,12 @@ def unmet_conditions(
             unmet.append(
                 f"needs {rule.approvals} approval(s) for {rule.stage}, {missing} missing{have}"
             )
+            own = sorted(state.approvers & self_approvers(mv, state))
+            if own and not rules.allow_self_approval:
+                unmet.append(
+                    f"approved by {', '.join(own)}, who requested or registered it: "
+                    "self-approval does not count (rules.allow_self_approval is false)"
+                )
     for user, note in sorted(state.rejections.items()):
         unmet.append(f"rejected by {user}" + (f": {note}" if note else ""))
     for check in rule.checks:
@@ -516,6 +526,7 @@ def run_check(
 def _metrics_from_last_line(lines: list[str]) -> dict[str, int | float]:
     """The JSON object of numbers a check may print on its last line."""
     import json
+    import math
 
     for line in reversed(lines):
         if not line.strip():
@@ -529,6 +540,9 @@ def _metrics_from_last_line(lines: list[str]) -> dict[str, int | float]:
         return {
             str(key): value
             for key, value in data.items()
-            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            # NaN and infinity are not stored (see jsonio): such a metric is left out.
+            if isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and math.isfinite(value)
         }
     return {}

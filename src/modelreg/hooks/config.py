@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelreg import delivery
+from modelreg import delivery, jsonio
 from modelreg import events as ev
 from modelreg.delivery import CommandTarget, EmailTarget, Target, WebhookTarget
 from modelreg.errors import CorruptFileError, InvalidInputError, NotFoundError
@@ -127,7 +126,7 @@ def load(raw_config: Mapping[str, Any], root: Path) -> HookConfig:
 def digest(raw_hooks: Any) -> str:
     """sha256 of the canonical JSON of the ``hooks:`` list: key order and YAML style do
     not change it; any change of content does."""
-    canonical = json.dumps(
+    canonical = jsonio.dumps(
         raw_hooks, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

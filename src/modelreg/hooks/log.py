@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelreg import jsonio
+
 LOG_FILE = Path(".cache") / "hooks.log"
 # The log is a cache: past this size it is rotated to hooks.log.1 (one generation kept).
 MAX_LOG_BYTES = 1024 * 1024
@@ -62,7 +64,7 @@ def append_log(root: Path, result: DeliveryResult) -> None:
     # A cloned folder may carry a `.cache` symlink: never write through it.
     if cache.is_symlink() or (root / LOG_FILE).is_symlink():
         return
-    line = json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+    line = jsonio.dumps(result.to_dict(), ensure_ascii=False) + "\n"
     with contextlib.suppress(OSError):
         cache.mkdir(exist_ok=True)
         path = root / LOG_FILE

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from modelreg import jsonio
 from modelreg.entities import now_iso
 from modelreg.errors import CorruptFileError
 from modelreg.hooks.config import HookConfig
@@ -98,7 +99,7 @@ def _write_trust(entries: dict[str, Any]) -> Path:
     path = trust_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"version": 1, "registries": dict(sorted(entries.items()))}
-    atomic_write(path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    atomic_write(path, (jsonio.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return path
 
 
