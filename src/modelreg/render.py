@@ -35,9 +35,11 @@ class Column:
     # Derives the value from the record when it is not one of its fields.
     getter: Callable[[Mapping[str, Any]], Any] | None = None
     # In a narrow terminal: how a long value is shortened (see `shorten`; a "key" column
-    # never is), to how few cells, and whether the column may be left out of the table.
+    # never is), to how few cells, whether it is shortened before the other columns, and
+    # whether it may be left out of the table.
     shorten: str = "end"
     min_width: int = 10
+    give_way_first: bool = False
     optional: bool = False
 
     def value(self, record: Mapping[str, Any]) -> Any:
@@ -59,9 +61,9 @@ VERSION_COLUMNS = (
     Column("aliases", "aliases", "list"),
     # Shown by `describe`: in a narrow terminal, the table leaves out the creation time
     # first, then the run id, rather than fall back to one block of lines per version.
-    Column("run_id", "run_id", shorten="middle", min_width=9, optional=True),
+    Column("run_id", "run_id", shorten="middle", min_width=9, give_way_first=True, optional=True),
     Column("source", "source", shorten="path", min_width=12),
-    Column("created", "creation_timestamp", "time", optional=True),
+    Column("created", "creation_timestamp", "time", give_way_first=True, optional=True),
 )
 MODEL_COLUMNS = (
     Column("name", "name", "key"),
@@ -91,8 +93,8 @@ def _history_details(record: Mapping[str, Any]) -> str:
 
 
 HISTORY_COLUMNS = (
-    Column("time", "timestamp", "time", min_width=11),
-    Column("user", "user_id", min_width=12),
+    Column("time", "timestamp", "time", min_width=11, give_way_first=True),
+    Column("user", "user_id", min_width=12, give_way_first=True),
     Column("version", "version"),
     Column("action", "action", "key"),
     Column("details", "details", getter=_history_details, min_width=20),
@@ -259,7 +261,7 @@ def shorten(text: str, width: int, how: str = "end") -> str:
     tail_room = room - room // 2
     if how == "path":
         base = text.rstrip("/").rpartition("/")[2]
-        tail_room = max(room - room // 3, min(text_width(base) + 1, room))
+        tail_room = max(room - room // 4, min(text_width(base) + 1, room))
     head = _head(text, room - tail_room)
     return head + "…" + _tail(text, room - text_width(head))
 
@@ -279,24 +281,31 @@ def _fold(text: str, width: int) -> list[str]:
     return lines
 
 
-def _fit(natural: list[int], minimum: list[int], width: int | None, gap: int) -> list[int] | None:
-    """Column widths that fit ``width``: the widest columns give way first, none below its
-    minimum; None when even the minimums do not fit."""
+def _fit(
+    natural: list[int], minimum: list[int], first: list[bool], width: int | None, gap: int
+) -> list[int] | None:
+    """Column widths that fit ``width``: one cap on the width of every column, half of it
+    on the ``first`` columns (they give way twice as fast), none below its minimum; what
+    the cap leaves goes to the columns closest to whole. None when even the minimums do
+    not fit."""
     room = None if width is None else width - gap * (len(natural) - 1)
     if room is None or sum(natural) <= room:
         return natural
     if sum(minimum) > room:
         return None
+    shares = [2 if yes else 1 for yes in first]
 
-    def total(level: int) -> int:
-        return sum(max(low, min(high, level)) for low, high in zip(minimum, natural, strict=True))
+    def capped(level: int) -> list[int]:
+        return [
+            max(least, min(most, level // share))
+            for least, most, share in zip(minimum, natural, shares, strict=True)
+        ]
 
-    low, high = 0, max(natural)  # the highest cap on every column that still fits
+    low, high = 0, 2 * max(natural)  # the highest cap that still fits
     while low < high:
         middle = (low + high + 1) // 2
-        low, high = (middle, high) if total(middle) <= room else (low, middle - 1)
-    widths = [max(least, min(most, low)) for least, most in zip(minimum, natural, strict=True)]
-    # What is left goes to the capped columns closest to whole, so they show whole.
+        low, high = (middle, high) if sum(capped(middle)) <= room else (low, middle - 1)
+    widths = capped(low)
     spare = room - sum(widths)
     for index in sorted(range(len(widths)), key=lambda i: natural[i] - widths[i]):
         grow = min(spare, natural[index] - widths[index])
@@ -327,7 +336,8 @@ def _table_lines(
             size if columns[i].kind == "key" else min(size, columns[i].least_width())
             for i, size in zip(shown, natural, strict=True)
         ]
-        widths = _fit(natural, minimum, width, len(_GAP))
+        first = [columns[i].give_way_first for i in shown]
+        widths = _fit(natural, minimum, first, width, len(_GAP))
         if widths is not None:
             break
         optional = [i for i in shown if columns[i].optional]
