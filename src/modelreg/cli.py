@@ -142,6 +142,18 @@ FormatOption = Annotated[
     Format,
     typer.Option("--format", "-f", help="Output format: table, json, yaml or plain."),
 ]
+# A write says what it did in one line on stderr; its record goes to stdout only when a
+# --format asks for it, so `$(modelreg register ... --format plain | cut -f2)` still works.
+WriteFormatOption = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Also print the record on stdout: table, json, yaml or plain "
+        "(default: only a line on stderr saying what was done).",
+        show_default=False,
+    ),
+]
 RefArgs = Annotated[
     list[str],
     typer.Argument(
@@ -297,6 +309,17 @@ def _split_ref_and_rest(args: list[str], rest_is: str) -> tuple[Ref, list[str]]:
     return _ref(ref_args), rest
 
 
+def _show(entity: RegisteredModel | ModelVersion, fmt: Format | None) -> None:
+    """A write's record, when a --format asked for it."""
+    if fmt is not None:
+        render.emit_entity(entity, fmt)
+
+
+def _show_record(record: Any, fmt: Format | None, columns: Any) -> None:
+    if fmt is not None:
+        render.emit(record, fmt, columns)
+
+
 def _label(mv: ModelVersion) -> str:
     return f"{mv.name} version {mv.version}"
 
@@ -315,13 +338,12 @@ def init(
             "None, Staging, Production, Archived).",
         ),
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Create a registry folder."""
     registry = Registry.init(path, stages=stage)
     render.message(f"Created a registry in {registry.root}")
-    if fmt is not Format.table:
-        render.emit({"path": str(registry.root.resolve())}, fmt, [render.Column("path", "path")])
+    _show_record({"path": str(registry.root.resolve())}, fmt, [render.Column("path", "path")])
 
 
 @app.command()
@@ -329,14 +351,14 @@ def create(
     name: Annotated[str, typer.Argument(help="The model's name.")],
     description: DescriptionOption = None,
     tag: TagOption = None,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Create a registered model."""
     model = _open().create_registered_model(
         name, tags=_key_values(tag, "tag"), description=description
     )
     render.message(f"Created model {model.name}")
-    render.emit_entity(model, fmt)
+    _show(model, fmt)
 
 
 @app.command()
@@ -368,7 +390,7 @@ def register(
             help="Register even when the newest version already has this exact artifact.",
         ),
     ] = False,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Register a new version of a model."""
     registry = _open()
@@ -404,7 +426,7 @@ def register(
         mv = registry.transition_model_version_stage(name, mv.version, stage)
     for each in alias or []:
         mv = registry.set_registered_model_alias(name, each, mv.version)
-    render.emit_entity(mv, fmt)
+    _show(mv, fmt)
 
 
 @app.command("list")
@@ -489,7 +511,7 @@ def tag(
     remove: Annotated[
         list[str] | None, typer.Option("--remove", help="A tag key to remove (repeatable).")
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Set or remove tags of a model or of a version."""
     ref, items = _split_ref_and_rest(args, "tags")
@@ -506,14 +528,14 @@ def tag(
         mv = registry.resolve_version(ref)
         entity = registry.set_model_version_tags(mv.name, mv.version, tags, remove or [])
         render.message(f"Updated the tags of {_label(entity)}")
-    render.emit_entity(entity, fmt)
+    _show(entity, fmt)
 
 
 @app.command()
 def update(
     ref: RefArgs,
     description: Annotated[str, typer.Option("--description", "-d", help="The new description.")],
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Change the description of a model or of a version."""
     registry = _open()
@@ -526,7 +548,7 @@ def update(
         mv = registry.resolve_version(target)
         entity = registry.update_model_version(mv.name, mv.version, description)
         render.message(f"Updated the description of {_label(entity)}")
-    render.emit_entity(entity, fmt)
+    _show(entity, fmt)
 
 
 def _transition(
@@ -534,7 +556,7 @@ def _transition(
     stage: str,
     archive_existing: bool,
     comment: str | None,
-    fmt: Format,
+    fmt: Format | None,
     force: bool = False,
 ) -> None:
     registry = _open()
@@ -547,8 +569,22 @@ def _transition(
     if moved.current_stage == before:
         render.message(f"{_label(moved)} is already in {before}")
     else:
-        render.message(f"{_label(moved)}: {before} -> {moved.current_stage}{forced}")
-    render.emit_entity(moved, fmt)
+        archived = _archived_by(registry, moved)
+        also = f" (archived {', '.join(map(str, archived))})" if archived else ""
+        render.message(f"{_label(moved)}: {before} -> {moved.current_stage}{forced}{also}")
+    _show(moved, fmt)
+
+
+def _archived_by(registry: Registry, moved: ModelVersion) -> list[int]:
+    """The versions this transition archived (they record it, with the same time)."""
+    entered = moved.history[-1]
+    return [
+        other.version
+        for other in registry.list_versions(moved.name)
+        if other.history
+        and other.history[-1].get("archived_by") == moved.version
+        and other.history[-1].get("timestamp") == entered.get("timestamp")
+    ]
 
 
 def _ref_and_last(args: list[str], last: str) -> tuple[Ref, str]:
@@ -587,7 +623,7 @@ def transition(
             "needs --comment, recorded as forced).",
         ),
     ] = False,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Move a version to another stage (the registry's rules must allow it)."""
     ref, stage = _ref_and_last(args, "STAGE")
@@ -598,7 +634,7 @@ def transition(
 def promote(
     args: StageArgs,
     comment: CommentOption = None,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Run the target stage's validation checks, then transition if the rules allow it.
 
@@ -617,10 +653,10 @@ def promote(
         render.message(f"{_label(moved)} is already in {before}; no check was run")
     else:
         render.message(f"{_label(moved)}: {before} -> {moved.current_stage}")
-    render.emit_entity(moved, fmt)
+    _show(moved, fmt)
 
 
-def _decision(args: list[str], comment: str | None, fmt: Format, action: str) -> None:
+def _decision(args: list[str], comment: str | None, fmt: Format | None, action: str) -> None:
     ref, stage = _ref_and_last(args, "STAGE")
     registry = _open()
     mv = registry.resolve_version(ref)
@@ -632,29 +668,23 @@ def _decision(args: list[str], comment: str | None, fmt: Format, action: str) ->
     updated = record(mv.name, mv.version, stage, comment)
     verb = {"request": "Requested", "approve": "Approved", "reject": "Rejected"}[action]
     render.message(f"{verb}: {_label(updated)} -> {registry.config.canonical_stage(stage)}")
-    render.emit_entity(updated, fmt)
+    _show(updated, fmt)
 
 
 @app.command()
-def request(
-    args: StageArgs, comment: CommentOption = None, fmt: FormatOption = Format.table
-) -> None:
+def request(args: StageArgs, comment: CommentOption = None, fmt: WriteFormatOption = None) -> None:
     """Ask for a version to be moved to a stage."""
     _decision(args, comment, fmt, "request")
 
 
 @app.command()
-def approve(
-    args: StageArgs, comment: CommentOption = None, fmt: FormatOption = Format.table
-) -> None:
+def approve(args: StageArgs, comment: CommentOption = None, fmt: WriteFormatOption = None) -> None:
     """Approve moving a version to a stage."""
     _decision(args, comment, fmt, "approve")
 
 
 @app.command()
-def reject(
-    args: StageArgs, comment: CommentOption = None, fmt: FormatOption = Format.table
-) -> None:
+def reject(args: StageArgs, comment: CommentOption = None, fmt: WriteFormatOption = None) -> None:
     """Reject moving a version to a stage."""
     _decision(args, comment, fmt, "reject")
 
@@ -667,7 +697,7 @@ def comment(
             metavar="REF TEXT", help="NAME VERSION TEXT (or NAME@ALIAS TEXT).", show_default=False
         ),
     ],
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Add a comment to a version's history."""
     ref, text = _ref_and_last(args, "TEXT")
@@ -675,7 +705,7 @@ def comment(
     mv = registry.resolve_version(ref)
     updated = registry.comment_model_version(mv.name, mv.version, text)
     render.message(f"Commented on {_label(updated)}")
-    render.emit_entity(updated, fmt)
+    _show(updated, fmt)
 
 
 @app.command()
@@ -684,7 +714,7 @@ def archive(
     comment: Annotated[
         str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Move a version to Archived."""
     _transition(_ref(ref, allow_model=False), "Archived", False, comment, fmt)
@@ -699,7 +729,7 @@ def alias(
     comment: Annotated[
         str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Point an alias at a version, or delete it."""
     registry = _open()
@@ -710,14 +740,14 @@ def alias(
         registry.delete_registered_model_alias(name, alias_name)
         render.message(f"Deleted alias {alias_name} of model {name} (was version {target.version})")
         record = {"name": name, "alias": alias_name, "version": target.version}
-        render.emit(record, fmt, [render.Column(key, key) for key in record])
+        _show_record(record, fmt, [render.Column(key, key) for key in record])
         return
     if version is None:
         raise InvalidInputError("expected NAME ALIAS VERSION, or NAME ALIAS --delete")
     number = registry.resolve_version(parse_ref(name, version)).version
     mv = registry.set_registered_model_alias(name, alias_name, number, comment=comment)
     render.message(f"{name}@{alias_name} -> version {mv.version}")
-    render.emit_entity(mv, fmt)
+    _show(mv, fmt)
 
 
 @app.command()
@@ -742,7 +772,7 @@ def history(ref: RefArgs, fmt: FormatOption = Format.table) -> None:
 def delete(
     ref: RefArgs,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Delete a version, or a whole model with all its versions."""
     registry = _open()
@@ -765,7 +795,7 @@ def delete(
         registry.delete_registered_model(entity.name)
     render.message(f"Deleted {what}")
     # The deleted record as it was: the same fields and plain columns as `describe`.
-    render.emit_entity(entity, fmt)
+    _show(entity, fmt)
 
 
 @app.command()
@@ -858,7 +888,7 @@ def hooks_trust(
     revoke: Annotated[
         bool, typer.Option("--revoke", help="Stop trusting this registry's hooks.")
     ] = False,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Let this exact hook configuration run on this machine (again after any change)."""
     from modelreg import hooks
@@ -877,7 +907,7 @@ def hooks_trust(
         return
     path = hooks.trust(registry.root, config, registry.user)
     listed = [{**hook.to_dict(), "trusted": True} for hook in config.hooks]
-    render.emit(listed, fmt, render.HOOK_COLUMNS)
+    _show_record(listed, fmt, render.HOOK_COLUMNS)
     render.message(
         f"Trusted these {len(config.hooks)} hook(s) of {registry.root} on this machine "
         f"(sha256 {config.digest[:12]}, remembered in {path}); any change to them needs "
@@ -1017,7 +1047,7 @@ SUMMARY_COLUMNS = (
 )
 
 
-def _moving(run_it: Any, summary: Any, fmt: Format) -> None:
+def _moving(run_it: Any, summary: Any, fmt: Format | None) -> None:
     """Run an import or export with a progress bar; end with its summary, also when
     interrupted (Ctrl-C: exit 130, and running it again finishes the job)."""
     from modelreg import mlflow_io
@@ -1035,7 +1065,7 @@ def _moving(run_it: Any, summary: Any, fmt: Format) -> None:
         raise error
 
 
-def _report_summary(summary: Any, fmt: Format) -> None:
+def _report_summary(summary: Any, fmt: Format | None) -> None:
     record = summary.to_dict()
     done = "would be " if summary.dry_run else ""
     verb = "imported" if summary.action == "import" else "exported"
@@ -1047,7 +1077,7 @@ def _report_summary(summary: Any, fmt: Format) -> None:
         f"{len(record['renamed'])} renamed)"
         + (" before the interruption; run it again to finish" if summary.interrupted else "")
     )
-    render.emit(record, fmt, SUMMARY_COLUMNS)
+    _show_record(record, fmt, SUMMARY_COLUMNS)
 
 
 def _import(
@@ -1057,7 +1087,7 @@ def _import(
     skip_invalid_names: bool,
     replace: bool,
     dry_run: bool,
-    fmt: Format,
+    fmt: Format | None,
 ) -> None:
     from modelreg import mlflow_io
 
@@ -1095,7 +1125,7 @@ def import_mlruns(
     skip_invalid_names: SkipInvalidOption = False,
     replace: ReplaceOption = False,
     dry_run: DryRunOption = False,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Import the models of an MLflow file store (mlruns), read without MLflow."""
     from modelreg import mlflow_io
@@ -1113,7 +1143,7 @@ def import_mlflow(
     skip_invalid_names: SkipInvalidOption = False,
     replace: ReplaceOption = False,
     dry_run: DryRunOption = False,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Import the models of a live MLflow (server or database) through MLflow's client."""
     from modelreg import mlflow_io
@@ -1135,7 +1165,7 @@ def export_mlflow(
             help="Only this model of the registry (repeatable; default: every model).",
         ),
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Export models to MLflow: versions in order, then stages, aliases, tags, descriptions."""
     from modelreg import mlflow_io

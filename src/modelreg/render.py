@@ -1,14 +1,16 @@
 """Every console write: data to stdout in the chosen format, messages to stderr.
 
-``table`` is for people (Rich, imported only when a table is drawn); ``json`` and ``yaml``
-use the Python API's attribute names; ``plain`` is tab-separated lines without a header,
-for ``cut``, ``read`` and ``$(shell ...)``.
+``table`` is for people: fitted to the terminal's width, bold headers only where colour
+is on; ``json`` and ``yaml`` use the Python API's attribute names; ``plain`` is
+tab-separated lines without a header, for ``cut``, ``read`` and ``$(shell ...)``.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -32,9 +34,19 @@ class Column:
     kind: str = "text"  # key (never wrapped) | text | time | list | mapping
     # Derives the value from the record when it is not one of its fields.
     getter: Callable[[Mapping[str, Any]], Any] | None = None
+    # In a narrow terminal: how a long value is shortened (see `shorten`; a "key" column
+    # never is), to how few cells, whether it is shortened before the other columns, and
+    # whether it may be left out of the table.
+    shorten: str = "end"
+    min_width: int = 10
+    give_way_first: bool = False
+    optional: bool = False
 
     def value(self, record: Mapping[str, Any]) -> Any:
         return self.getter(record) if self.getter else record.get(self.key)
+
+    def least_width(self) -> int:
+        return max(self.min_width, text_width(self.header))
 
 
 def _latest_version(record: Mapping[str, Any]) -> Any:
@@ -47,9 +59,11 @@ VERSION_COLUMNS = (
     Column("version", "version", "key"),
     Column("stage", "current_stage", "key"),
     Column("aliases", "aliases", "list"),
-    Column("run_id", "run_id"),
-    Column("source", "source"),
-    Column("created", "creation_timestamp", "time"),
+    # Shown by `describe`: in a narrow terminal, the table leaves out the creation time
+    # first, then the run id, rather than fall back to one block of lines per version.
+    Column("run_id", "run_id", shorten="middle", min_width=9, give_way_first=True, optional=True),
+    Column("source", "source", shorten="path", min_width=12),
+    Column("created", "creation_timestamp", "time", give_way_first=True, optional=True),
 )
 MODEL_COLUMNS = (
     Column("name", "name", "key"),
@@ -79,11 +93,11 @@ def _history_details(record: Mapping[str, Any]) -> str:
 
 
 HISTORY_COLUMNS = (
-    Column("time", "timestamp", "key"),
-    Column("user", "user_id"),
+    Column("time", "timestamp", "time", min_width=11, give_way_first=True),
+    Column("user", "user_id", min_width=12, give_way_first=True),
     Column("version", "version"),
-    Column("action", "action"),
-    Column("details", "details", getter=_history_details),
+    Column("action", "action", "key"),
+    Column("details", "details", getter=_history_details, min_width=20),
 )
 
 
@@ -92,7 +106,7 @@ def _finding_status(record: Mapping[str, Any]) -> str:
 
 
 FINDING_COLUMNS = (
-    Column("path", "path"),
+    Column("path", "path", shorten="path", min_width=16),
     Column("status", "repaired", getter=_finding_status),
     Column("problem", "problem"),
     Column("fix", "fix"),
@@ -169,39 +183,232 @@ def _plain_line(record: Mapping[str, Any], columns: Sequence[Column]) -> str:
     return "\t".join(text.replace("\t", " ").replace("\n", " ") for text in cells)
 
 
-def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
+# -- tables and cards, for people -----------------------------------------------------------
+#
+# Drawn here rather than by Rich: a table must fit the terminal with its long values
+# shortened (never folded into one-character columns), carry no trailing spaces, and carry
+# no escape codes unless colour is on. Nothing is interpreted as markup.
 
-    # markup and highlighting off: user data such as "[prod]" is never read as markup.
-    # Into a file or a pipe, rows are never folded to an imaginary 80-column terminal.
-    stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() or os.environ.get("COLUMNS") else 1_000
-    return Console(stderr=stderr, markup=False, highlight=False, soft_wrap=False, width=width)
+_GAP = "  "
+_BOLD, _RESET = "\x1b[1m", "\x1b[0m"
+# A table cell is one line: line breaks and tabs become spaces; other control characters
+# (an escape sequence in a description) are shown escaped, never sent to the terminal.
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_ONE_LINE = str.maketrans({**_CONTROL, 0x09: " ", 0x0A: " ", 0x0D: " "})
+_MULTI_LINE = str.maketrans({**_CONTROL, 0x09: " ", 0x0A: "\n", 0x0D: ""})
+
+
+def colour(stream: Any) -> bool:
+    """Escape codes only for a terminal, and never when $NO_COLOR is set and not empty
+    (https://no-color.org) or $TERM is dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def terminal_width(stream: Any) -> int | None:
+    """The width to fit: the terminal's ($COLUMNS first); into a pipe or a file, $COLUMNS
+    when it is set, else none (rows are never cut for an imaginary terminal)."""
+    try:
+        tty = bool(stream.isatty())
+    except (AttributeError, ValueError):
+        tty = False
+    if tty:
+        return max(shutil.get_terminal_size().columns, 1)
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
+
+
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def text_width(text: str) -> int:
+    """How many terminal cells ``text`` takes (East Asian wide characters take two)."""
+    return len(text) if text.isascii() else sum(_char_width(char) for char in text)
+
+
+def _head(text: str, width: int) -> str:
+    """The longest start of ``text`` that fits in ``width`` cells."""
+    used = 0
+    for index, char in enumerate(text):
+        used += _char_width(char)
+        if used > width:
+            return text[:index]
+    return text
+
+
+def _tail(text: str, width: int) -> str:
+    return _head(text[::-1], width)[::-1]
+
+
+def shorten(text: str, width: int, how: str = "end") -> str:
+    """``text`` in at most ``width`` cells, with an ellipsis where it was cut: at the end,
+    in the middle (run ids: both ends stay recognisable), or before the last part of a
+    path or URI (the file name stays whole when it fits)."""
+    if text_width(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    room = width - 1
+    if how == "end":
+        return _head(text, room) + "…"
+    tail_room = room - room // 2
+    if how == "path":
+        base = text.rstrip("/").rpartition("/")[2]
+        tail_room = max(room - room // 4, min(text_width(base) + 1, room))
+    head = _head(text, room - tail_room)
+    return head + "…" + _tail(text, room - text_width(head))
+
+
+def _fold(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` cells, broken at spaces where possible."""
+    lines: list[str] = []
+    while text_width(text) > width:
+        head = _head(text, width) or text[0]
+        space = head.rfind(" ")
+        if space > len(head) // 2:
+            head, text = head[:space], text[space + 1 :]
+        else:
+            text = text[len(head) :]
+        lines.append(head.rstrip())
+    lines.append(text)
+    return lines
+
+
+def _fit(
+    natural: list[int], minimum: list[int], first: list[bool], width: int | None, gap: int
+) -> list[int] | None:
+    """Column widths that fit ``width``: one cap on the width of every column, half of it
+    on the ``first`` columns (they give way twice as fast), none below its minimum; what
+    the cap leaves goes to the columns closest to whole. None when even the minimums do
+    not fit."""
+    room = None if width is None else width - gap * (len(natural) - 1)
+    if room is None or sum(natural) <= room:
+        return natural
+    if sum(minimum) > room:
+        return None
+    shares = [2 if yes else 1 for yes in first]
+
+    def capped(level: int) -> list[int]:
+        return [
+            max(least, min(most, level // share))
+            for least, most, share in zip(minimum, natural, shares, strict=True)
+        ]
+
+    low, high = 0, 2 * max(natural)  # the highest cap that still fits
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if sum(capped(middle)) <= room else (low, middle - 1)
+    widths = capped(low)
+    spare = room - sum(widths)
+    for index in sorted(range(len(widths)), key=lambda i: natural[i] - widths[i]):
+        grow = min(spare, natural[index] - widths[index])
+        widths[index] += grow
+        spare -= grow
+    return widths
+
+
+def _bold(text: str, on: bool) -> str:
+    return f"{_BOLD}{text}{_RESET}" if on and text else text
+
+
+def _table_lines(
+    records: list[Mapping[str, Any]], columns: Sequence[Column], width: int | None, bold: bool
+) -> list[str]:
+    """A header and one line per record; in a narrow terminal long values are shortened,
+    then optional columns are left out, then each record becomes a block of lines."""
+    rows = [
+        [cell(column.value(record), column.kind).translate(_ONE_LINE) for column in columns]
+        for record in records
+    ]
+    shown = list(range(len(columns)))
+    while True:
+        natural = [
+            max(text_width(columns[i].header), *(text_width(row[i]) for row in rows)) for i in shown
+        ]
+        minimum = [
+            size if columns[i].kind == "key" else min(size, columns[i].least_width())
+            for i, size in zip(shown, natural, strict=True)
+        ]
+        first = [columns[i].give_way_first for i in shown]
+        widths = _fit(natural, minimum, first, width, len(_GAP))
+        if widths is not None:
+            break
+        optional = [i for i in shown if columns[i].optional]
+        if not optional:
+            blocks = [[(column.header, row[i]) for i, column in enumerate(columns)] for row in rows]
+            return _blocks(blocks, width, bold)
+        shown.remove(optional[-1])
+
+    def line(cells: list[str], header: bool = False) -> str:
+        parts = []
+        for position, (i, size) in enumerate(zip(shown, widths, strict=True)):
+            text = shorten(cells[i], size, columns[i].shorten)
+            pad = "" if position == len(shown) - 1 else " " * (size - text_width(text))
+            parts.append(_bold(text, header and bold) + pad)
+        return _GAP.join(parts).rstrip()
+
+    return [line([column.header for column in columns], header=True)] + [line(row) for row in rows]
+
+
+def _blocks(blocks: list[list[tuple[str, str]]], width: int | None, bold: bool) -> list[str]:
+    """Records as field/value blocks separated by an empty line."""
+    lines: list[str] = []
+    for block in blocks:
+        if lines:
+            lines.append("")
+        lines.extend(_card_lines(block, width, bold))
+    return lines
+
+
+def _card_lines(fields: list[tuple[str, str]], width: int | None, bold: bool) -> list[str]:
+    """Field names in the first column, values folded to the width beside them (or below
+    them, indented, when the terminal is too narrow for both)."""
+    names = max((text_width(name) for name, _ in fields), default=0)
+    room = None if width is None else width - names - len(_GAP)
+    below = room is not None and room < 20
+    if below:
+        room, indent = max((width or 0) - 2, 1), "  "
+    else:
+        indent = " " * (names + len(_GAP))
+    lines: list[str] = []
+    for name, value in fields:
+        folded = [
+            piece
+            for part in value.translate(_MULTI_LINE).split("\n")
+            for piece in (_fold(part, room) if room else [part])
+        ]
+        if below:
+            lines.append(_bold(name, bold))
+            lines.extend((indent + piece).rstrip() for piece in folded if piece)
+            continue
+        first = _bold(name, bold) + " " * (names - text_width(name)) + _GAP + folded[0]
+        lines.append(first.rstrip())
+        lines.extend((indent + piece).rstrip() for piece in folded[1:])
+    return lines
+
+
+def _print_lines(lines: list[str]) -> None:
+    _write("".join(line + "\n" for line in lines))
 
 
 def _table(records: list[Mapping[str, Any]], columns: Sequence[Column]) -> None:
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in columns:
-        # Names, numbers and stages stay whole; long text (sources, descriptions) folds.
-        table.add_column(column.header, overflow="fold", no_wrap=column.kind in ("key", "time"))
-    for record in records:
-        table.add_row(*(cell(column.value(record), column.kind) for column in columns))
     if not records:
         message("(nothing to show)")
         return
-    _console().print(table)
+    _print_lines(_table_lines(records, columns, terminal_width(sys.stdout), colour(sys.stdout)))
 
 
 def _card(record: Mapping[str, Any], columns: Sequence[Column]) -> None:
-    """One record as a two-column table of every field."""
-    from rich.table import Table
-
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
+    """One record: every field, with its name."""
     kinds = {column.key: column.kind for column in columns}
+    fields = []
     for key, value in record.items():
         if key == "latest_versions":
             text = ", ".join(f"{item['version']} ({item['current_stage']})" for item in value)
@@ -210,8 +417,8 @@ def _card(record: Mapping[str, Any], columns: Sequence[Column]) -> None:
         else:
             kind = kinds.get(key, "time" if key.endswith("_timestamp") else "text")
             text = cell(value, kind)
-        table.add_row(key, text)
-    _console().print(table)
+        fields.append((key, text))
+    _print_lines(_card_lines(fields, terminal_width(sys.stdout), colour(sys.stdout)))
 
 
 # `modelreg hooks list` and `modelreg hooks log` / `hooks test`.
