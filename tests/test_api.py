@@ -8,6 +8,7 @@ import math
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,12 +50,12 @@ def now_ms() -> int:
 
 
 @pytest.fixture
-def ticking_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each write's time is one second after the previous one: order within a
-    millisecond is then never a question."""
+def ticking_clock() -> Callable[[], str]:
+    """A clock for ``Registry(..., clock=)``: each write's time is one second after the
+    previous one, so order within a millisecond is never a question."""
     ticks = itertools.count(1)
     start = 1_767_225_600_000  # 2026-01-01T00:00:00Z
-    monkeypatch.setattr("modelreg.registry.now_iso", lambda: ms_to_iso(start + next(ticks) * 1000))
+    return lambda: ms_to_iso(start + next(ticks) * 1000)
 
 
 @pytest.fixture
@@ -903,13 +904,14 @@ def test_outside_a_git_repository_lineage_has_no_commit(registry: Registry) -> N
 
 
 def test_history_records_stage_changes_alias_moves_and_descriptions(
-    registry: Registry, monkeypatch: pytest.MonkeyPatch, ticking_clock: None
+    registry: Registry, monkeypatch: pytest.MonkeyPatch, ticking_clock: Callable[[], str]
 ) -> None:
+    registry = Registry(registry.root, clock=ticking_clock)
     registry.create_registered_model(NAME)
     registry.create_model_version(NAME, "s3://a")
     registry.create_model_version(NAME, "s3://b")
     monkeypatch.setenv("MODELREG_USER", "bob@example.com")
-    bob = Registry(registry.root)
+    bob = Registry(registry.root, clock=ticking_clock)
     bob.transition_model_version_stage(NAME, 1, "Staging", comment="shadow traffic")
     bob.transition_model_version_stage(NAME, 1, "Production")
     bob.set_registered_model_alias(NAME, "champion", 1, comment="first champion")

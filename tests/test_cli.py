@@ -3,6 +3,7 @@ its exit code and its one error line on stderr."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -16,6 +17,7 @@ import typer.testing
 from typer.testing import CliRunner, Result
 
 from modelreg import Registry, yamlio
+from modelreg import cli as cli_module
 from modelreg.cli import app
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import CorruptFileError, RuleViolationError
@@ -57,8 +59,9 @@ def tree(root: Path) -> dict[str, bytes | None]:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The clock of every registry the commands open (and of ``known``)."""
     clock = Clock()
-    monkeypatch.setattr("modelreg.registry.now_iso", clock)
+    monkeypatch.setattr(cli_module, "registry_factory", functools.partial(Registry, clock=clock))
     return clock
 
 
@@ -88,8 +91,7 @@ def known_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         patch.chdir(base)  # no git repository: lineage is the user alone
         patch.setenv("MODELREG_USER", "tester@example.com")
         clock = Clock()
-        patch.setattr("modelreg.registry.now_iso", clock)
-        build_known(Registry.init(base / "registry"), clock)
+        build_known(Registry(Registry.init(base / "registry").root, clock=clock), clock)
     return base / "registry"
 
 
@@ -98,7 +100,7 @@ def known(registry: Registry, clock: Clock, known_template: Path) -> Registry:
     """A copy of the known registry at registry_path; the clock then reads 00:00:10."""
     shutil.copytree(known_template, registry.root, dirs_exist_ok=True)
     clock.now = at(10)
-    return Registry(registry.root)
+    return Registry(registry.root, clock=clock)
 
 
 V1_LINE = f"{NAME}\t1\tProduction\tchampion\trun1\ts3://models/churn/1\t{at(2)}"

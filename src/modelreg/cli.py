@@ -9,6 +9,7 @@ from __future__ import annotations
 import shlex
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -226,9 +227,14 @@ def _main(
     _State.hook_failures = []
 
 
+# How the commands open the registry they change: ``Registry``. A test puts a factory
+# here that passes the registry its own clock (``functools.partial(Registry, clock=...)``).
+registry_factory: Callable[..., Registry] = Registry
+
+
 def _open() -> Registry:
     """The registry, with its hooks subscribed to its events (unless --no-hooks)."""
-    return Registry(
+    return registry_factory(
         _State.registry_path,
         hooks=not _State.no_hooks,
         on_hook_result=_hook_result,
