@@ -296,19 +296,24 @@ class VersionWrites:
 
 
 def record_deleted(
-    model: RegisteredModel, number: int, entry: Callable[..., HistoryEntry]
+    model: RegisteredModel,
+    number: int,
+    entry: Callable[..., HistoryEntry],
+    *,
+    unless_recorded: bool = False,
 ) -> list[str]:
     """Record in ``model`` that its version ``number`` is gone: drop the aliases that
-    point at it, record the delete in its history (once) and keep the number handed
-    out. Returns the aliases dropped. ``entry(action, **fields)`` makes the entries.
+    point at it, record the delete in its history and keep the number handed out.
+    Returns the aliases dropped. ``entry(action, **fields)`` makes the entries.
 
-    The one way a delete is recorded, by ``delete_model_version`` and by ``check
-    --repair`` finishing a delete that was interrupted after the file went."""
+    The one way a delete is recorded: by ``delete_model_version``, and by ``check
+    --repair`` finishing a delete interrupted after the file went (``unless_recorded``:
+    the delete may have recorded itself before it was interrupted)."""
     dropped = [alias for alias, target in model.aliases.items() if target == number]
     for alias in dropped:
         del model.aliases[alias]
         model.history.append(entry(actions.ALIAS_DELETED, alias=alias, version=number))
-    recorded = any(
+    recorded = unless_recorded and any(
         item.get("action") == actions.VERSION_DELETED and item.get("version") == number
         for item in model.history
     )
