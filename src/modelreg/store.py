@@ -5,6 +5,8 @@ dictionaries and files safely. The layout::
 
     ROOT/registry.yaml
     ROOT/.modelreg.lock                 never deleted, git-ignored
+    ROOT/.cache/writes.seq              the write counter readers check (.cache/ is
+                                        git-ignored, in registries of every version)
     ROOT/models/NAME/model.yaml
     ROOT/models/NAME/versions/N.yaml
     ROOT/.trash/                        models being deleted (an interrupted delete is finished
@@ -18,21 +20,27 @@ import os
 import secrets
 import shutil
 import signal
-from collections.abc import Iterator
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from modelreg import yamlio
 from modelreg.errors import (
     BusyError,
     CorruptFileError,
     NotFoundError,
+    RegistryError,
     RegistryNotFoundError,
 )
 from modelreg.names import validate_model_name
 
 CONFIG_FILE = "registry.yaml"
 LOCK_FILE = ".modelreg.lock"
+CACHE_DIR = ".cache"
+SEQ_FILE = "writes.seq"
 MODELS_DIR = "models"
 TRASH_DIR = ".trash"
 MODEL_FILE = "model.yaml"
@@ -44,11 +52,26 @@ GITIGNORE = f"""\
 # modelreg: lock file, temporary files of interrupted writes, caches, deleted models
 {LOCK_FILE}
 *{TMP_SUFFIX}
-.cache/
+{CACHE_DIR}/
 {TRASH_DIR}/
 """
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_T = TypeVar("_T")
+# Reads tried without any lock before a reader that keeps meeting writes waits for the
+# lock (see Store.consistent).
+_OPTIMISTIC_READS = 3
+# Per thread: the lock files this thread holds (a read by any Store of the same registry
+# inside a write reads the writer's own state, and must not wait for its own lock).
+_holding = threading.local()
+
+
+def _held_locks() -> set[str]:
+    held: set[str] | None = getattr(_holding, "locks", None)
+    if held is None:
+        held = _holding.locks = set()
+    return held
+
 
 # Test hook (see _crash_point): read once, so a normal run pays one comparison per point.
 _CRASH_SPEC = os.environ.get("MODELREG_TEST_CRASH_AT") or None
@@ -102,6 +125,11 @@ class Store:
         self.lock_timeout = lock_timeout
         self.models_dir = root / MODELS_DIR
         self.lock_path = root / LOCK_FILE
+        self.seq_path = root / CACHE_DIR / SEQ_FILE
+        self._lock_key = os.path.abspath(self.lock_path)
+        # Per thread: whether it holds the lock, whether its write has begun changing
+        # files, and whether it is inside a consistent read (see below).
+        self._local = threading.local()
 
     # -- paths -------------------------------------------------------------------------
 
@@ -132,10 +160,136 @@ class Store:
             lock.acquire(poll_interval=0.005)
         except Timeout:
             raise BusyError(self.lock_path, self.lock_timeout) from None
+        local = self._local
+        local.held = True
+        local.changing = False
+        _held_locks().add(self._lock_key)
         try:
             yield
         finally:
-            lock.release()
+            _held_locks().discard(self._lock_key)
+            try:
+                # Even again (also after a failed write): readers may go on.
+                current = _seq_number(self._read_seq())
+                if local.changing or current % 2:
+                    self._write_seq(current + 1 if current % 2 else current + 2)
+            finally:
+                local.held = False
+                local.changing = False
+                lock.release()
+
+    # -- the write counter: multi-file writes look atomic to readers ---------------------
+    #
+    # A write may change several files (a transition that archives the previous version,
+    # a delete, a rename). The counter in .cache/writes.seq is made odd, under the lock,
+    # before the first file of a write changes, and even again after the last, before
+    # the lock is released. A reader notes the counter, reads, and notes it again: the
+    # same even value both times means no write changed a file in between, so what it
+    # read is one state of the registry. That costs two reads of a tiny file and takes
+    # no lock. Only when a write is under way (odd), or writes keep finishing during its
+    # reads, does a reader wait for the lock, shared, and read while holding it. A
+    # writer killed half-way leaves the counter odd but the lock free: readers then
+    # read what is there at once (`check --repair` finishes such a write), and the next
+    # write makes the counter even again.
+
+    def begin_change(self) -> None:
+        """Called, with the lock held, before a write changes its first file."""
+        local = self._local
+        if not getattr(local, "held", False) or local.changing:
+            return
+        self._mkdir(self.seq_path.parent)  # refuses a symlinked .cache
+        current = _seq_number(self._read_seq())
+        self._write_seq(current + 2 if current % 2 else current + 1)
+        local.changing = True
+        _crash_point("seq:odd")
+
+    def consistent(self, read: Callable[[], _T]) -> _T:
+        """``read()``, run so that it sees no write half-applied: again when a write
+        changed files while it read, and under the shared lock when a write is under
+        way. BusyError when writes go on for longer than the lock timeout."""
+        local = self._local
+        if getattr(local, "reading", False) or self._lock_key in _held_locks():
+            return read()  # a nested read is covered; a writer reads its own state
+        local.reading = True
+        try:
+            for _ in range(_OPTIMISTIC_READS):
+                before = self._read_seq()
+                if _is_odd(before):
+                    break  # a write is under way (or died): wait for the lock
+                try:
+                    result = read()
+                except (RegistryError, OSError):
+                    # Raised by what it read, or by a file that a write moved away.
+                    if self._read_seq() == before:
+                        raise
+                    continue
+                if self._read_seq() == before:
+                    return result
+            with self._shared_lock():
+                return read()
+        finally:
+            local.reading = False
+
+    @contextlib.contextmanager
+    def _shared_lock(self) -> Iterator[None]:
+        """Hold the write lock shared, so that no writer can start (the lock file is
+        opened for reading only: readers need no write access)."""
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY | _NOFOLLOW)
+        except FileNotFoundError:
+            yield  # no write has ever run here
+            return
+        except OSError:
+            fd = -1
+        try:
+            deadline = time.monotonic() + self.lock_timeout
+            pause = 0.0005
+            while True:
+                locked = _try_lock_shared(fd) if fd >= 0 else None
+                if locked:
+                    break
+                if locked is None and not _is_odd(self._read_seq()):
+                    break  # cannot lock here: at least wait for the write to end
+                if time.monotonic() > deadline:
+                    raise BusyError(self.lock_path, self.lock_timeout)
+                time.sleep(pause)
+                pause = min(pause * 2, 0.005)
+            yield
+        finally:
+            if fd >= 0:
+                os.close(fd)  # and with it the shared lock
+
+    def _read_seq(self) -> bytes:
+        try:
+            # Non-blocking and not through a symlink: a planted FIFO must not hang reads.
+            fd = os.open(self.seq_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW)
+        except FileNotFoundError:
+            return b""  # a registry no write has touched since counters came in
+        except OSError:
+            return b"?"
+        try:
+            return os.read(fd, 64)
+        except OSError:
+            return b"?"
+        finally:
+            os.close(fd)
+
+    def _write_seq(self, number: int) -> None:
+        # Replaced in one rename so a reader never sees a part; no fsync: the counter
+        # only orders a running writer and its readers, and means nothing after a reboot.
+        tmp = self.seq_path.with_name(f".{SEQ_FILE}.{secrets.token_hex(6)}{TMP_SUFFIX}")
+        self._refuse_symlink(self.seq_path.parent)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+            try:
+                os.write(fd, b"%d\n" % number)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.seq_path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
     # -- reading -----------------------------------------------------------------------
 
@@ -219,9 +373,12 @@ class Store:
     def write(self, path: Path, doc: Any) -> bool:
         """Write ``doc`` to ``path`` atomically; False when the file already held it."""
         self.refuse_symlinks(path.parent)
-        return atomic_write(path, yamlio.dumps(doc).encode("utf-8"))
+        data = yamlio.dumps(doc).encode("utf-8")
+        self.begin_change()
+        return atomic_write(path, data)
 
     def ensure_model_dirs(self, name: str) -> None:
+        self.begin_change()
         self._mkdir(self.models_dir)
         self._mkdir(self.model_dir(name))
         self._mkdir(self.versions_dir(name))
@@ -246,6 +403,7 @@ class Store:
         source = self.version_file(name, version)
         self.refuse_symlinks(source.parent)
         trash = self.root / TRASH_DIR
+        self.begin_change()
         self._mkdir(trash)
         target = trash / f"{name}{TRASH_VERSION_SEP}{int(version)}.{secrets.token_hex(4)}.yaml"
         os.rename(source, target)
@@ -269,6 +427,7 @@ class Store:
         """
         self.refuse_symlinks(self.model_dir(name))
         trash = self.root / TRASH_DIR
+        self.begin_change()
         self._mkdir(trash)
         target = trash / f"{name}.{secrets.token_hex(4)}"
         os.rename(self.model_dir(name), target)
@@ -279,6 +438,7 @@ class Store:
     def rename_model_dir(self, old: str, new: str) -> None:
         self.refuse_symlinks(self.model_dir(old))
         self._refuse_symlink(self.model_dir(new))
+        self.begin_change()
         # An interrupted create may have left the new name's folder behind, empty.
         for leftover in (self.versions_dir(new), self.model_dir(new)):
             with contextlib.suppress(OSError):  # missing, or not empty: rename decides
@@ -286,6 +446,30 @@ class Store:
         os.rename(self.model_dir(old), self.model_dir(new))
         fsync_dir(self.models_dir)
         _crash_point("rename:folder_renamed")
+
+
+def _try_lock_shared(fd: int) -> bool | None:
+    """Take a shared lock on ``fd`` without waiting; None where there are no such locks."""
+    if sys.platform == "win32":
+        return None  # readers only wait for the counter there
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _seq_number(seq: bytes) -> int:
+    try:
+        return int(seq)
+    except ValueError:
+        return 0  # missing or unreadable: counting starts again
+
+
+def _is_odd(seq: bytes) -> bool:
+    return _seq_number(seq) % 2 == 1
 
 
 def _is_valid_name(name: str) -> bool:
