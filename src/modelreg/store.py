@@ -31,6 +31,7 @@ from modelreg import yamlio
 from modelreg.errors import (
     BusyError,
     CorruptFileError,
+    InvalidInputError,
     NotFoundError,
     RegistryError,
     RegistryNotFoundError,
@@ -163,6 +164,7 @@ class Store:
         local = self._local
         local.held = True
         local.changing = False
+        local.undo = []
         _held_locks().add(self._lock_key)
         try:
             yield
@@ -176,6 +178,7 @@ class Store:
             finally:
                 local.held = False
                 local.changing = False
+                local.undo = []
                 lock.release()
 
     # -- the write counter: multi-file writes look atomic to readers ---------------------
@@ -371,26 +374,57 @@ class Store:
     # -- writing (callers hold the lock) -----------------------------------------------
 
     def write(self, path: Path, doc: Any) -> bool:
-        """Write ``doc`` to ``path`` atomically; False when the file already held it."""
+        """Write ``doc`` to ``path`` atomically; False when the file already held it.
+
+        A document that readers would refuse (larger than the file size limit, nested
+        too deep, too many values) is InvalidInputError, and then nothing of the write
+        in progress stays: the files it changed before are put back as they were."""
         self.refuse_symlinks(path.parent)
         data = yamlio.dumps(doc).encode("utf-8")
+        problem = yamlio.limit_problem(doc, data)
+        if problem is not None:
+            self._roll_back()
+            shown = os.path.relpath(path, self.root)
+            raise InvalidInputError(f"refused: {shown} would be {problem}; nothing was written")
         self.begin_change()
-        return atomic_write(path, data)
+        try:
+            with open(path, "rb") as handle:
+                before: bytes | None = handle.read()
+        except FileNotFoundError:
+            before = None
+        changed = atomic_write(path, data)
+        if changed:
+            self._on_undo(lambda: _restore(path, before))
+        return changed
+
+    def _on_undo(self, step: Callable[[], None]) -> None:
+        undo: list[Callable[[], None]] | None = getattr(self._local, "undo", None)
+        if undo is not None and getattr(self._local, "held", False):
+            undo.append(step)
+
+    def _roll_back(self) -> None:
+        """Undo the changes made so far by the write in progress, newest first (the lock
+        is held and the counter odd: no reader sees them come and go)."""
+        undo: list[Callable[[], None]] = getattr(self._local, "undo", None) or []
+        while undo:
+            undo.pop()()
 
     def ensure_model_dirs(self, name: str) -> None:
         self.begin_change()
-        self._mkdir(self.models_dir)
-        self._mkdir(self.model_dir(name))
-        self._mkdir(self.versions_dir(name))
+        for folder in (self.models_dir, self.model_dir(name), self.versions_dir(name)):
+            if self._mkdir(folder):
+                self._on_undo(lambda folder=folder: _remove_empty(folder))
         _crash_point("create:folders_made")
 
-    def _mkdir(self, path: Path) -> None:
+    def _mkdir(self, path: Path) -> bool:
+        """Make a folder; False when it was there."""
         self._refuse_symlink(path)
         try:
             os.mkdir(path)
         except FileExistsError:
-            return
+            return False
         fsync_dir(path.parent)
+        return True
 
     def trash_version_file(self, name: str, version: int) -> Path:
         """Move a version file into .trash in one atomic rename, and return its new path.
@@ -408,6 +442,7 @@ class Store:
         target = trash / f"{name}{TRASH_VERSION_SEP}{int(version)}.{secrets.token_hex(4)}.yaml"
         os.rename(source, target)
         fsync_dir(source.parent)
+        self._on_undo(lambda: os.rename(target, source))
         _crash_point("delete_version:trashed")
         return target
 
@@ -445,7 +480,23 @@ class Store:
                 os.rmdir(leftover)
         os.rename(self.model_dir(old), self.model_dir(new))
         fsync_dir(self.models_dir)
+        self._on_undo(lambda: os.rename(self.model_dir(new), self.model_dir(old)))
         _crash_point("rename:folder_renamed")
+
+
+def _restore(path: Path, before: bytes | None) -> None:
+    if before is None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            fsync_dir(path.parent)
+    else:
+        atomic_write(path, before)
+
+
+def _remove_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty: someone else's, left alone
+        os.rmdir(folder)
+        fsync_dir(folder.parent)
 
 
 def _try_lock_shared(fd: int) -> bool | None:
