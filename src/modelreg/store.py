@@ -16,6 +16,7 @@ dictionaries and files safely. The layout::
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import shutil
@@ -413,7 +414,7 @@ class Store:
         self.begin_change()
         for folder in (self.models_dir, self.model_dir(name), self.versions_dir(name)):
             if self._mkdir(folder):
-                self._on_undo(lambda folder=folder: _remove_empty(folder))
+                self._on_undo(functools.partial(_remove_empty, folder))
         _crash_point("create:folders_made")
 
     def _mkdir(self, path: Path) -> bool:
