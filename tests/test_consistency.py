@@ -169,7 +169,7 @@ def test_reads_never_miss_production_during_cli_promotions(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_thousands_of_reads_race_promotions(tmp_path: Path) -> None:
-    race(tmp_path, cli_writer=False, api=3000, cli=0, promotions=50)
+    race(tmp_path, cli_writer=False, api=1500, cli=0, promotions=50)
 
 
 @pytest.mark.slow

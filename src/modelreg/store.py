@@ -257,7 +257,7 @@ class Store:
                 if time.monotonic() > deadline:
                     raise BusyError(self.lock_path, self.lock_timeout)
                 time.sleep(pause)
-                pause = min(pause * 2, 0.005)
+                pause = min(pause * 2, 0.001)
             yield
         finally:
             if fd >= 0:
