@@ -1,7 +1,7 @@
 """Readers never see a write half-applied: a promotion with --archive-existing changes two
 version files and model.yaml, and a reader at any instant finds the old or the new
 Production version, never none (issue 12, item 2). The same holds for every write that
-changes several files, through the write counter in ``.cache/writes.seq``.
+changes several files, through the write counter in ``.modelreg.seq``.
 
 Writers and readers are real processes (the ``modelreg`` executable, or Python code using
 :class:`Registry`); a writer killed half-way never makes readers hang.
@@ -24,7 +24,7 @@ from conftest import modelreg_executable
 from modelreg import Registry
 from modelreg.errors import NotFoundError
 from modelreg.refs import parse_uri
-from modelreg.store import CACHE_DIR, SEQ_FILE
+from modelreg.store import SEQ_FILE
 
 # Promotes versions 1 and 2 to Production in turn, archiving the other, until told to stop.
 API_WRITER = textwrap.dedent(
@@ -178,7 +178,7 @@ def test_a_thousand_cli_reads_race_cli_promotions(tmp_path: Path) -> None:
 
 
 def test_the_counter_is_even_after_every_write(registry: Registry) -> None:
-    seq = registry.root / CACHE_DIR / SEQ_FILE
+    seq = registry.root / SEQ_FILE
     registry.register("m", "s3://a", create_model=True)
     first = int(seq.read_text())
     registry.register("m", "s3://b")
@@ -193,7 +193,7 @@ def test_the_counter_is_even_after_every_write(registry: Registry) -> None:
 
 def test_a_registry_without_counter_is_read(registry: Registry) -> None:
     registry.register("m", "s3://a", create_model=True)
-    (registry.root / CACHE_DIR / SEQ_FILE).unlink()  # as in a registry made before it
+    (registry.root / SEQ_FILE).unlink()  # as in a registry made before it
     assert Registry(registry.root).resolve_version(parse_uri("models:/m/1")).source == "s3://a"
 
 
@@ -217,7 +217,7 @@ def test_a_writer_killed_mid_write_does_not_stop_readers(
         check=False,
     )
     assert proc.returncode == -signal.SIGKILL
-    seq = registry.root / CACHE_DIR / SEQ_FILE
+    seq = registry.root / SEQ_FILE
     assert int(seq.read_text()) % 2 == 1  # killed between the two counter writes
     if cli:
         read = subprocess.run(
@@ -234,3 +234,9 @@ def test_a_writer_killed_mid_write_does_not_stop_readers(
         assert stages == {1: "Archived", 2: "None"}  # what the killed write left
     Registry(registry.root).set_registered_model_tag("m", "after", "crash")
     assert int(seq.read_text()) % 2 == 0
+
+
+def test_the_counter_is_git_ignored(registry: Registry) -> None:
+    registry.register("m", "s3://a", create_model=True)
+    assert (registry.root / SEQ_FILE).exists()
+    assert SEQ_FILE in (registry.root / ".gitignore").read_text().splitlines()

@@ -17,7 +17,7 @@ from conftest import modelreg_executable
 from modelreg import Registry, yamlio
 from modelreg.cli import app
 from modelreg.errors import InvalidInputError
-from modelreg.store import CACHE_DIR
+from modelreg.store import SEQ_FILE
 
 TAG_VALUE = "x" * 8000
 SIZE_LIMIT = "more than the 4 MB (4,194,304 bytes) a registry file may hold"
@@ -25,11 +25,11 @@ SIZE_LIMIT_RE = re.escape(SIZE_LIMIT)
 
 
 def files(root: Path) -> dict[str, bytes]:
-    """Every registry file's bytes (the git-ignored .cache/ holds no registry data)."""
+    """Every registry file's bytes but the write counter's (git-ignored, not data)."""
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and path.relative_to(root).parts[0] != CACHE_DIR
+        if path.is_file() and path.name != SEQ_FILE
     }
 
 

@@ -5,8 +5,7 @@ dictionaries and files safely. The layout::
 
     ROOT/registry.yaml
     ROOT/.modelreg.lock                 never deleted, git-ignored
-    ROOT/.cache/writes.seq              the write counter readers check (.cache/ is
-                                        git-ignored, in registries of every version)
+    ROOT/.modelreg.seq                  the write counter readers check, git-ignored
     ROOT/models/NAME/model.yaml
     ROOT/models/NAME/versions/N.yaml
     ROOT/.trash/                        models being deleted (an interrupted delete is finished
@@ -41,8 +40,7 @@ from modelreg.names import validate_model_name
 
 CONFIG_FILE = "registry.yaml"
 LOCK_FILE = ".modelreg.lock"
-CACHE_DIR = ".cache"
-SEQ_FILE = "writes.seq"
+SEQ_FILE = ".modelreg.seq"
 MODELS_DIR = "models"
 TRASH_DIR = ".trash"
 MODEL_FILE = "model.yaml"
@@ -51,10 +49,12 @@ TMP_SUFFIX = ".tmp"
 # Separates model name and version in the name of a trashed version file.
 TRASH_VERSION_SEP = "~"
 GITIGNORE = f"""\
-# modelreg: lock file, temporary files of interrupted writes, caches, deleted models
+# modelreg: lock file, write counter, temporary files of interrupted writes, caches,
+# deleted models
 {LOCK_FILE}
+{SEQ_FILE}
 *{TMP_SUFFIX}
-{CACHE_DIR}/
+.cache/
 {TRASH_DIR}/
 """
 
@@ -127,7 +127,7 @@ class Store:
         self.lock_timeout = lock_timeout
         self.models_dir = root / MODELS_DIR
         self.lock_path = root / LOCK_FILE
-        self.seq_path = root / CACHE_DIR / SEQ_FILE
+        self.seq_path = root / SEQ_FILE
         self._lock_key = os.path.abspath(self.lock_path)
         # Per thread: whether it holds the lock, whether its write has begun changing
         # files, and whether it is inside a consistent read (see below).
@@ -185,7 +185,7 @@ class Store:
     # -- the write counter: multi-file writes look atomic to readers ---------------------
     #
     # A write may change several files (a transition that archives the previous version,
-    # a delete, a rename). The counter in .cache/writes.seq is made odd, under the lock,
+    # a delete, a rename). The counter in .modelreg.seq is made odd, under the lock,
     # before the first file of a write changes, and even again after the last, before
     # the lock is released. A reader notes the counter, reads, and notes it again: the
     # same even value both times means no write changed a file in between, so what it
@@ -201,7 +201,6 @@ class Store:
         local = self._local
         if not getattr(local, "held", False) or local.changing:
             return
-        self._mkdir(self.seq_path.parent)  # refuses a symlinked .cache
         current = _seq_number(self._read_seq())
         self._write_seq(current + 2 if current % 2 else current + 1)
         local.changing = True
@@ -282,7 +281,6 @@ class Store:
         # Replaced in one rename so a reader never sees a part; no fsync: the counter
         # only orders a running writer and its readers, and means nothing after a reboot.
         tmp = self.seq_path.with_name(f".{SEQ_FILE}.{secrets.token_hex(6)}{TMP_SUFFIX}")
-        self._refuse_symlink(self.seq_path.parent)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
             try:
