@@ -63,6 +63,8 @@ _T = TypeVar("_T")
 # Reads tried without any lock before a reader that keeps meeting writes waits for the
 # lock (see Store.consistent).
 _OPTIMISTIC_READS = 3
+# The least a reader waits for a write under way (seconds), whatever the lock timeout.
+_READER_MIN_WAIT = 1.0
 # Per thread: the lock files this thread holds (a read by any Store of the same registry
 # inside a write reads the writer's own state, and must not wait for its own lock).
 _holding = threading.local()
@@ -245,7 +247,9 @@ class Store:
         except OSError:
             fd = -1
         try:
-            deadline = time.monotonic() + self.lock_timeout
+            # A lock timeout of 0 fails writers at once; a reader still lets a write end.
+            waited = max(self.lock_timeout, _READER_MIN_WAIT)
+            deadline = time.monotonic() + waited
             pause = 0.0005
             while True:
                 locked = _try_lock_shared(fd) if fd >= 0 else None
@@ -254,7 +258,7 @@ class Store:
                 if locked is None and not _is_odd(self._read_seq()):
                     break  # cannot lock here: at least wait for the write to end
                 if time.monotonic() > deadline:
-                    raise BusyError(self.lock_path, self.lock_timeout)
+                    raise BusyError(self.lock_path, waited)
                 time.sleep(pause)
                 pause = min(pause * 2, 0.001)
             yield
