@@ -48,10 +48,12 @@ def assert_readable(registry: Registry) -> None:
 
 @pytest.mark.slow
 def test_260_tags_of_8_kb_one_call_each(registry: Registry) -> None:
-    """The issue's case, call by call: the call that would cross 4 MB is refused."""
+    """The issue's case, call by call (about 260 fit under 4 MB, depending on the
+    lengths of the user name and such): the call that would cross 4 MB is refused, and
+    the version can still be described, updated and deleted."""
     registry.register("m", "s3://bucket/m", create_model=True)
     refused = None
-    for i in range(260):
+    for i in range(300):
         before = files(registry.root)
         try:
             registry.set_model_version_tag("m", 1, f"k{i}", TAG_VALUE)
@@ -59,9 +61,11 @@ def test_260_tags_of_8_kb_one_call_each(registry: Registry) -> None:
             refused = (i, str(exc))
             assert files(registry.root) == before
             break
-    assert refused is not None and refused[0] > 200, refused
+    assert refused is not None and refused[0] > 250, refused
     assert SIZE_LIMIT in refused[1]
     assert_readable(registry)
+    registry.update_model_version("m", 1, "still writable")
+    registry.delete_model_version("m", 1)
 
 
 def test_a_tag_that_would_cross_4_mb_is_refused(registry: Registry) -> None:
