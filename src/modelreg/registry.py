@@ -13,10 +13,11 @@ formatting happens here.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from modelreg import actions, workflow
 from modelreg import events as ev
@@ -44,6 +45,32 @@ from modelreg.versions import RegisterResult, VersionWrites
 if TYPE_CHECKING:
     from modelreg.hooks import DeliveryResult
     from modelreg.search import Page
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _consistent(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Make a read method see no write half-applied (see ``Store.consistent``): it runs
+    again when a write changed files while it read."""
+
+    @functools.wraps(method)
+    def read(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        registry = args[0]
+        assert isinstance(registry, Registry)
+        # A read run again must not report a corrupt file twice: the only lists a read
+        # adds to are the caller's ``errors``, so every list argument is cut back to
+        # what it held before each attempt.
+        lists = [(arg, len(arg)) for arg in (*args, *kwargs.values()) if isinstance(arg, list)]
+
+        def attempt() -> _T:
+            for arg, length in lists:
+                del arg[length:]
+            return method(*args, **kwargs)
+
+        return registry._store.consistent(attempt)
+
+    return read
 
 
 class Registry:
@@ -154,6 +181,7 @@ class Registry:
             change.create_model(model)
         return model
 
+    @_consistent
     def get_registered_model(self, name: str) -> RegisteredModel:
         model = self._catalog.load_model(name)
         model.latest_versions = self._catalog.latest_per_stage(self._catalog.versions(model))
@@ -232,6 +260,7 @@ class Registry:
             change.tag(model, {}, [key], owner=name)
             self._catalog.save_model(model)
 
+    @_consistent
     def list_registered_models(
         self, errors: list[CorruptFileError] | None = None
     ) -> list[RegisteredModel]:
@@ -258,6 +287,7 @@ class Registry:
             models.append(model)
         return models
 
+    @_consistent
     def search_registered_models(
         self,
         filter_string: str | None = None,
@@ -369,6 +399,7 @@ class Registry:
             create_model=True,
         ).version
 
+    @_consistent
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         model = self._catalog.load_model(name)
         return self._catalog.load_version(model, version_number(version))
@@ -410,6 +441,7 @@ class Registry:
     def delete_model_version(self, name: str, version: int | str) -> None:
         self._versions.delete(name, version)
 
+    @_consistent
     def search_model_versions(
         self,
         filter_string: str | None = None,
@@ -436,6 +468,7 @@ class Registry:
             mv.history = histories[mv.name].get(mv.version, [])
         return search.Page(versions, page.token)
 
+    @_consistent
     def search_version_records(
         self,
         filter_string: str | None = None,
@@ -462,6 +495,7 @@ class Registry:
             kind="version",
         )
 
+    @_consistent
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
@@ -547,6 +581,7 @@ class Registry:
                 target = catalog.load_version(model, number)
             change.emit(ev.MODEL_VERSION_ALIAS_DELETED, target, alias=alias, version=number)
 
+    @_consistent
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         model = self._catalog.load_model(name)
         if alias not in model.aliases:
@@ -561,6 +596,7 @@ class Registry:
                 "which does not exist"
             ) from None
 
+    @_consistent
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         return self.artifact_location(self.get_model_version(name, version))
 
@@ -631,6 +667,7 @@ class Registry:
 
     # -- references, listing, history (beyond MLflow) ----------------------------------
 
+    @_consistent
     def resolve(self, ref: Ref | str) -> RegisteredModel | ModelVersion:
         """The model or version a reference names: a :class:`Ref` or a string as the
         command line takes it (``NAME``, ``NAME@ALIAS``, ``models:/NAME/VERSION``,
@@ -655,6 +692,7 @@ class Registry:
             raise NotFoundError(f"model '{ref.name}' has no version in stage {stage}")
         return max(in_stage, key=lambda mv: mv.version)
 
+    @_consistent
     def resolve_version(self, ref: Ref | str) -> ModelVersion:
         """Like :meth:`resolve`, but a bare model name means its newest version."""
         ref = as_ref(ref)
@@ -671,6 +709,7 @@ class Registry:
         mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
         return artifact_location(mv.source, self.root)
 
+    @_consistent
     def list_versions(
         self, name: str, errors: list[CorruptFileError] | None = None
     ) -> list[ModelVersion]:
@@ -681,6 +720,7 @@ class Registry:
         """
         return self._catalog.versions(self._catalog.load_model(name), errors)
 
+    @_consistent
     def all_versions(self, errors: list[CorruptFileError] | None = None) -> list[ModelVersion]:
         """Every version of every model; ``errors`` as in :meth:`list_registered_models`."""
         versions: list[ModelVersion] = []
@@ -698,6 +738,7 @@ class Registry:
                 errors.append(exc)
         return versions
 
+    @_consistent
     def history(self, ref: Ref | str) -> list[HistoryEntry]:
         """Everything recorded about a model or a version, oldest first; ``ref`` as
         :meth:`resolve` takes it."""
