@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from modelreg.config import Config
-from modelreg.entities import ModelVersion, RegisteredModel
-from modelreg.errors import ConflictError, CorruptFileError, InvalidInputError
+from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
+from modelreg.errors import ConflictError, CorruptFileError, InvalidInputError, NotFoundError
 from modelreg.index import VersionIndex
 from modelreg.names import validate_model_name
+from modelreg.refs import Ref
 from modelreg.store import Store
 
 
@@ -77,6 +78,90 @@ class Catalog:
                 fields["aliases"] = aliases.get(fields["version"], [])
                 yield fields
 
+    def model(self, name: str) -> RegisteredModel:
+        """A model with its latest version per stage."""
+        model = self.load_model(name)
+        model.latest_versions = self.latest_per_stage(self.versions(model))
+        return model
+
+    def models(self, errors: list[CorruptFileError] | None = None) -> list[RegisteredModel]:
+        """Every model (see ``Registry.list_registered_models``)."""
+        if errors is None:
+            return [self.model(name) for name in self.store.model_names()]
+        errors.extend(self._symlinked_folders())
+        models = []
+        for name in self.store.model_names():
+            try:
+                model = self.load_model(name)
+            except CorruptFileError as exc:
+                errors.append(exc)
+                continue
+            model.latest_versions = self.latest_per_stage(self.versions(model, errors))
+            models.append(model)
+        return models
+
+    def all_versions(self, errors: list[CorruptFileError] | None = None) -> list[ModelVersion]:
+        """Every version of every model (see ``Registry.all_versions``)."""
+        versions: list[ModelVersion] = []
+        if errors is not None:
+            errors.extend(self._symlinked_folders())
+        for name in self.store.model_names():
+            try:
+                versions.extend(self.versions(self.load_model(name), errors))
+            except CorruptFileError as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
+        return versions
+
+    def version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        model = self.load_model(name)
+        if alias not in model.aliases:
+            raise NotFoundError(f"model '{name}' has no alias {alias!r}")
+        number = model.aliases[alias]
+        try:
+            return self.load_version(model, number)
+        except NotFoundError:
+            # A dangling alias (a hand edit, an interrupted delete): say which alias.
+            raise NotFoundError(
+                f"alias '{alias}' of model '{name}' points to version {number}, "
+                "which does not exist"
+            ) from None
+
+    def resolve(self, ref: Ref) -> RegisteredModel | ModelVersion:
+        """The model or version ``ref`` names (see ``Registry.resolve``)."""
+        if ref.selector is None:
+            return self.model(ref.name)
+        model = self.load_model(ref.name)
+        selector = ref.selector
+        if isinstance(selector, int):
+            return self.load_version(model, selector)
+        if selector.startswith("@"):
+            return self.version_by_alias(ref.name, selector[1:])
+        if selector == "latest":
+            newest = self.newest_version(model)
+            if newest is None:
+                raise NotFoundError(f"model '{ref.name}' has no versions")
+            return newest
+        stage = self.config.canonical_stage(selector)
+        in_stage = [mv for mv in self.versions(model) if mv.current_stage == stage]
+        if not in_stage:
+            raise NotFoundError(f"model '{ref.name}' has no version in stage {stage}")
+        return max(in_stage, key=lambda mv: mv.version)
+
+    def history(self, name: str, mv: ModelVersion | None = None) -> list[HistoryEntry]:
+        """Everything recorded about model ``name`` (or only about its version ``mv``),
+        oldest first."""
+        model = self.load_model(name)
+        if mv is None:
+            entries = list(model.history)
+            for each in self.versions(model):
+                entries.extend({**entry, "version": each.version} for entry in each.history)
+        else:
+            entries = [entry for entry in model.history if entry.get("version") == mv.version]
+            entries.extend({**entry, "version": mv.version} for entry in mv.history)
+        return sorted(entries, key=lambda entry: str(entry.get("timestamp", "")))
+
     def newest_version(self, model: RegisteredModel) -> ModelVersion | None:
         numbers = self.store.version_numbers(model.name)
         return self.load_version(model, numbers[-1]) if numbers else None
@@ -116,6 +201,12 @@ class Catalog:
                 f"the folder of model '{name}' holds versions but no model.yaml; restore "
                 f"{self.store.model_file(name)} (e.g. from git) or run `modelreg check`"
             )
+
+    def _symlinked_folders(self) -> list[CorruptFileError]:
+        return [
+            CorruptFileError(path, "is a symlink; refusing to follow it")
+            for path in self.store.symlinked_model_folders()
+        ]
 
     # -- writing (under the lock) -------------------------------------------------------
 

@@ -12,7 +12,6 @@ formatting happens here.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from modelreg import actions, workflow
-from modelreg import events as ev
 from modelreg.catalog import Catalog
 from modelreg.config import Config, effective_lock_timeout, parse_config
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, now_iso
@@ -28,13 +26,11 @@ from modelreg.errors import (
     ConflictError,
     CorruptFileError,
     InvalidInputError,
-    NotFoundError,
     RegistryError,
-    RuleViolationError,
 )
 from modelreg.importing import Importer, ImportResult
 from modelreg.index import VersionFields
-from modelreg.names import validate_alias, validate_model_name, validate_tag
+from modelreg.models import ModelWrites
 from modelreg.promotion import Promotion
 from modelreg.refs import Ref, artifact_location, as_ref, parse_uri
 from modelreg.session import Clock, Subscriber, Writer
@@ -109,6 +105,7 @@ class Registry:
         self._writer = Writer(
             self._catalog, user=lambda: self.user, clock=clock, subscribers=self.subscribers
         )
+        self._models = ModelWrites(self._writer, lambda: self.rules)
         self._versions = VersionWrites(self._writer, self.config, lambda: self.rules, self.root)
         self._promotion = Promotion(
             self._writer, self._versions, self.config, lambda: self.rules, self.root
@@ -172,70 +169,22 @@ class Registry:
         description: str | None = None,
     ) -> RegisteredModel:
         """Create a registered model; ConflictError if it exists."""
-        validate_model_name(name)
-        clean_tags = dict(validate_tag(key, value) for key, value in (tags or {}).items())
-        with self._writer.change() as change:
-            self._catalog.check_name_free(name)
-            model = change.new_model(name, description)
-            model.tags = clean_tags
-            change.create_model(model)
-        return model
+        return self._models.create(name, tags, description)
 
     @_consistent
     def get_registered_model(self, name: str) -> RegisteredModel:
-        model = self._catalog.load_model(name)
-        model.latest_versions = self._catalog.latest_per_stage(self._catalog.versions(model))
-        return model
+        return self._catalog.model(name)
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        validate_model_name(new_name)
-        catalog = self._catalog
-        with self._writer.change() as change:
-            model = catalog.load_model(name)
-            if new_name == name:
-                return self.get_registered_model(name)
-            catalog.check_name_free(new_name, renaming=name)
-            versions = catalog.versions(model)
-            self._store.rename_model_dir(name, new_name)
-            model.name = new_name
-            change.touch(model)
-            model.history.append(
-                change.entry(actions.MODEL_RENAMED, **{"from": name, "to": new_name})
-            )
-            catalog.save_model(model)
-            for version in versions:
-                version.name = new_name
-                catalog.save_version(version)
-            change.emit(ev.REGISTERED_MODEL_RENAMED, model, old_name=name)
+        self._models.rename(name, new_name)
         return self.get_registered_model(new_name)
 
     def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
-        with self._writer.change() as change:
-            model = self._catalog.load_model(name)
-            if description is not None and description != model.description:
-                model.description = description
-                change.touch(model)
-                model.history.append(change.entry(actions.DESCRIPTION_CHANGED))
-                self._catalog.save_model(model)
-                change.emit(ev.REGISTERED_MODEL_DESCRIPTION_CHANGED, model)
+        self._models.describe(name, description)
         return self.get_registered_model(name)
 
     def delete_registered_model(self, name: str) -> None:
-        with self._writer.change() as change:
-            model = self._catalog.load_model(name)
-            protected = [
-                mv
-                for mv in self._catalog.versions(model)
-                if self.rules.is_protected(mv.current_stage, name)
-            ]
-            if protected:
-                raise RuleViolationError(
-                    f"model '{name}' has versions in protected stages ("
-                    + ", ".join(f"version {mv.version} in {mv.current_stage}" for mv in protected)
-                    + "); move them to another stage first"
-                )
-            self._store.remove_model_dir(name)
-            change.emit(ev.REGISTERED_MODEL_DELETED, model)
+        self._models.delete(name)
 
     def set_registered_model_tag(self, name: str, key: str, value: object) -> None:
         """Set one tag; the value is stored as text (``str(value)``), as MLflow does."""
@@ -245,20 +194,10 @@ class Registry:
         self, name: str, tags: Mapping[str, object], remove: Iterable[str] = ()
     ) -> RegisteredModel:
         """Set and remove several tags of a model in one write."""
-        clean = dict(validate_tag(key, value) for key, value in tags.items())
-        with self._writer.change() as change:
-            model = self._catalog.load_model(name)
-            if change.tag(model, clean, remove, owner=name):
-                self._catalog.save_model(model)
-        return model
+        return self._models.tag(name, tags, remove)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
-        with self._writer.change() as change:
-            model = self._catalog.load_model(name)
-            if key not in model.tags:
-                raise NotFoundError(f"model '{name}' has no tag {key!r}")
-            change.tag(model, {}, [key], owner=name)
-            self._catalog.save_model(model)
+        self._models.untag(name, key)
 
     @_consistent
     def list_registered_models(
@@ -269,23 +208,7 @@ class Registry:
         With ``errors``, a corrupt model or version file (or a symlinked model folder) is
         appended there and skipped instead of raised, so everything healthy is listed.
         """
-        if errors is None:
-            return [self.get_registered_model(name) for name in self._store.model_names()]
-        errors.extend(
-            CorruptFileError(path, "is a symlink; refusing to follow it")
-            for path in self._store.symlinked_model_folders()
-        )
-        models = []
-        for name in self._store.model_names():
-            try:
-                model = self._catalog.load_model(name)
-            except CorruptFileError as exc:
-                errors.append(exc)
-                continue
-            versions = self._catalog.versions(model, errors)
-            model.latest_versions = self._catalog.latest_per_stage(versions)
-            models.append(model)
-        return models
+        return self._catalog.models(errors)
 
     @_consistent
     def search_registered_models(
@@ -407,16 +330,7 @@ class Registry:
     def update_model_version(
         self, name: str, version: int | str, description: str | None = None
     ) -> ModelVersion:
-        number = version_number(version)
-        with self._writer.change() as change:
-            mv = self._catalog.load_version(self._catalog.load_model(name), number)
-            if description is not None and description != mv.description:
-                mv.description = description
-                change.touch(mv)
-                mv.history.append(change.entry(actions.DESCRIPTION_CHANGED))
-                self._catalog.save_version(mv)
-                change.emit(ev.MODEL_VERSION_DESCRIPTION_CHANGED, mv)
-        return mv
+        return self._versions.describe(name, version, description)
 
     def transition_model_version_stage(
         self,
@@ -519,82 +433,24 @@ class Registry:
         remove: Iterable[str] = (),
     ) -> ModelVersion:
         """Set and remove several tags of a version in one write."""
-        clean = dict(validate_tag(key, value) for key, value in tags.items())
-        number = version_number(version)
-        with self._writer.change() as change:
-            mv = self._catalog.load_version(self._catalog.load_model(name), number)
-            if change.tag(mv, clean, remove, owner=f"{name} {number}"):
-                self._catalog.save_version(mv)
-        return mv
+        return self._versions.tag(name, version, tags, remove)
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
-        number = version_number(version)
-        with self._writer.change() as change:
-            mv = self._catalog.load_version(self._catalog.load_model(name), number)
-            if key not in mv.tags:
-                raise NotFoundError(f"version {number} of model '{name}' has no tag {key!r}")
-            change.tag(mv, {}, [key], owner=name)
-            self._catalog.save_version(mv)
+        self._versions.untag(name, version, key)
 
     # -- aliases -----------------------------------------------------------------------
 
     def set_registered_model_alias(
         self, name: str, alias: str, version: int | str, *, comment: str | None = None
     ) -> ModelVersion:
-        validate_alias(alias)
-        number = version_number(version)
-        catalog = self._catalog
-        with self._writer.change() as change:
-            model = catalog.load_model(name)
-            target = catalog.load_version(model, number)  # the version must exist
-            previous = model.aliases.get(alias)
-            if previous != number:
-                model.aliases[alias] = number
-                entry = change.entry(
-                    actions.ALIAS_SET, alias=alias, version=number, comment=comment
-                )
-                if previous is not None:
-                    entry["previous_version"] = previous
-                model.history.append(entry)
-                change.touch(model)
-                catalog.save_model(model)
-                target = catalog.load_version(model, number)
-                change.emit(
-                    ev.MODEL_VERSION_ALIAS_CREATED, target, alias=alias, previous_version=previous
-                )
-        return target
+        return self._models.set_alias(name, alias, version, comment)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        catalog = self._catalog
-        with self._writer.change() as change:
-            model = catalog.load_model(name)
-            if alias not in model.aliases:
-                raise NotFoundError(f"model '{name}' has no alias {alias!r}")
-            number = model.aliases.pop(alias)
-            model.history.append(change.entry(actions.ALIAS_DELETED, alias=alias, version=number))
-            change.touch(model)
-            catalog.save_model(model)
-            # An alias left pointing at a missing version (a hand edit, an interrupted
-            # delete) is still deleted; its event then carries the model.
-            target: RegisteredModel | ModelVersion = model
-            with contextlib.suppress(NotFoundError):
-                target = catalog.load_version(model, number)
-            change.emit(ev.MODEL_VERSION_ALIAS_DELETED, target, alias=alias, version=number)
+        self._models.delete_alias(name, alias)
 
     @_consistent
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        model = self._catalog.load_model(name)
-        if alias not in model.aliases:
-            raise NotFoundError(f"model '{name}' has no alias {alias!r}")
-        number = model.aliases[alias]
-        try:
-            return self._catalog.load_version(model, number)
-        except NotFoundError:
-            # A dangling alias (a hand edit, an interrupted delete): say which alias.
-            raise NotFoundError(
-                f"alias '{alias}' of model '{name}' points to version {number}, "
-                "which does not exist"
-            ) from None
+        return self._catalog.version_by_alias(name, alias)
 
     @_consistent
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
@@ -672,25 +528,7 @@ class Registry:
         """The model or version a reference names: a :class:`Ref` or a string as the
         command line takes it (``NAME``, ``NAME@ALIAS``, ``models:/NAME/VERSION``,
         ``models:/NAME/STAGE``, ``models:/NAME/latest``)."""
-        ref = as_ref(ref)
-        if ref.selector is None:
-            return self.get_registered_model(ref.name)
-        model = self._catalog.load_model(ref.name)
-        selector = ref.selector
-        if isinstance(selector, int):
-            return self._catalog.load_version(model, selector)
-        if selector.startswith("@"):
-            return self.get_model_version_by_alias(ref.name, selector[1:])
-        if selector == "latest":
-            newest = self._catalog.newest_version(model)
-            if newest is None:
-                raise NotFoundError(f"model '{ref.name}' has no versions")
-            return newest
-        stage = self.config.canonical_stage(selector)
-        in_stage = [mv for mv in self._catalog.versions(model) if mv.current_stage == stage]
-        if not in_stage:
-            raise NotFoundError(f"model '{ref.name}' has no version in stage {stage}")
-        return max(in_stage, key=lambda mv: mv.version)
+        return self._catalog.resolve(as_ref(ref))
 
     @_consistent
     def resolve_version(self, ref: Ref | str) -> ModelVersion:
@@ -723,36 +561,15 @@ class Registry:
     @_consistent
     def all_versions(self, errors: list[CorruptFileError] | None = None) -> list[ModelVersion]:
         """Every version of every model; ``errors`` as in :meth:`list_registered_models`."""
-        versions: list[ModelVersion] = []
-        if errors is not None:
-            errors.extend(
-                CorruptFileError(path, "is a symlink; refusing to follow it")
-                for path in self._store.symlinked_model_folders()
-            )
-        for name in self._store.model_names():
-            try:
-                versions.extend(self.list_versions(name, errors))
-            except CorruptFileError as exc:
-                if errors is None:
-                    raise
-                errors.append(exc)
-        return versions
+        return self._catalog.all_versions(errors)
 
     @_consistent
     def history(self, ref: Ref | str) -> list[HistoryEntry]:
         """Everything recorded about a model or a version, oldest first; ``ref`` as
         :meth:`resolve` takes it."""
         ref = as_ref(ref)
-        model = self._catalog.load_model(ref.name)
-        if ref.selector is None:
-            entries = list(model.history)
-            for mv in self._catalog.versions(model):
-                entries.extend({**entry, "version": mv.version} for entry in mv.history)
-        else:
-            mv = self.resolve_version(ref)
-            entries = [entry for entry in model.history if entry.get("version") == mv.version]
-            entries.extend({**entry, "version": mv.version} for entry in mv.history)
-        return sorted(entries, key=lambda entry: str(entry.get("timestamp", "")))
+        mv = None if ref.selector is None else self.resolve_version(ref)
+        return self._catalog.history(ref.name, mv)
 
     # -- import (modelreg import mlruns / mlflow) ---------------------------------------
 

@@ -1,4 +1,5 @@
-"""The writes of a version's life: register it, move it between stages, delete it.
+"""The writes of a version's life: register it, describe and tag it, move it between
+stages, delete it.
 
 Each is one change (:mod:`modelreg.session`): one lock, one time, one publication of
 its events. Registering with a stage or an alias (the command line's ``register
@@ -8,7 +9,7 @@ its events. Registering with a stage or an alias (the command line's ``register
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from modelreg import actions, workflow
 from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES, Config
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms
-from modelreg.errors import ConflictError, InvalidInputError, RuleViolationError
+from modelreg.errors import ConflictError, InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.names import validate_model_name, validate_tag
 from modelreg.refs import local_artifact_path
 from modelreg.session import Writer
@@ -231,6 +232,42 @@ class VersionWrites:
             for alias in dropped:
                 change.emit(ev.MODEL_VERSION_ALIAS_DELETED, deleted, alias=alias)
             change.emit(ev.MODEL_VERSION_DELETED, deleted)
+
+    def describe(self, name: str, version: int | str, description: str | None) -> ModelVersion:
+        number = version_number(version)
+        with self._writer.change() as change:
+            mv = self._catalog.load_version(self._catalog.load_model(name), number)
+            if description is not None and description != mv.description:
+                mv.description = description
+                change.touch(mv)
+                mv.history.append(change.entry(actions.DESCRIPTION_CHANGED))
+                self._catalog.save_version(mv)
+                change.emit(ev.MODEL_VERSION_DESCRIPTION_CHANGED, mv)
+        return mv
+
+    def tag(
+        self,
+        name: str,
+        version: int | str,
+        tags: Mapping[str, object],
+        remove: Iterable[str] = (),
+    ) -> ModelVersion:
+        clean = dict(validate_tag(key, value) for key, value in tags.items())
+        number = version_number(version)
+        with self._writer.change() as change:
+            mv = self._catalog.load_version(self._catalog.load_model(name), number)
+            if change.tag(mv, clean, remove, owner=f"{name} {number}"):
+                self._catalog.save_version(mv)
+        return mv
+
+    def untag(self, name: str, version: int | str, key: str) -> None:
+        number = version_number(version)
+        with self._writer.change() as change:
+            mv = self._catalog.load_version(self._catalog.load_model(name), number)
+            if key not in mv.tags:
+                raise NotFoundError(f"version {number} of model '{name}' has no tag {key!r}")
+            change.tag(mv, {}, [key], owner=name)
+            self._catalog.save_version(mv)
 
     def _enforce_rules(
         self, rule: workflow.StageRule, mv: ModelVersion, previous: str, force: bool
