@@ -19,24 +19,26 @@ wrong value is shown (``'version' must be an integer, not 'two'``) and a null st
 the field's default (``show_found``, ``null_is_default``). In the hand-written
 ``registry.yaml`` a null is a value like any other, refused where a value is needed.
 
-Importing this module costs nothing beyond ``errors``: every version read uses it.
+Every version read uses it, so it imports nothing the read path does not load anyway.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
 from modelreg.errors import CorruptFileError
 
 
-class _Required(enum.Enum):
+class Required(enum.Enum):
+    """The type of :data:`REQUIRED`."""
+
     REQUIRED = "required"
 
 
-REQUIRED: Final = _Required.REQUIRED
+REQUIRED: Final = Required.REQUIRED
 """The default of a field that must be present."""
 
 
@@ -125,9 +127,6 @@ class DocReader:
     def __contains__(self, key: str) -> bool:
         return key in self.doc
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.doc)
-
     def get(self, key: str) -> object:
         """The value of ``key`` as parsed, None when absent (no check)."""
         return self.doc.get(key)
@@ -156,7 +155,7 @@ class DocReader:
     def text(
         self,
         key: str,
-        default: str | _Required = REQUIRED,
+        default: str | Required = REQUIRED,
         *,
         nonblank: bool = False,
         problem: str | None = None,
@@ -184,7 +183,7 @@ class DocReader:
     def integer(
         self,
         key: str,
-        default: int | _Required = REQUIRED,
+        default: int | Required = REQUIRED,
         *,
         minimum: int | None = None,
         problem: str | None = None,
@@ -212,7 +211,7 @@ class DocReader:
     def number(
         self,
         key: str,
-        default: float | _Required = REQUIRED,
+        default: float | Required = REQUIRED,
         *,
         minimum: float | None = None,
         above: float | None = None,
@@ -236,7 +235,7 @@ class DocReader:
                 problem = "must be a number"
         raise self.wrong(key, value, problem)
 
-    def flag(self, key: str, default: bool | _Required = REQUIRED) -> bool:
+    def flag(self, key: str, default: bool | Required = REQUIRED) -> bool:
         value = self._get(key, default)
         if isinstance(value, bool):
             return value
@@ -292,7 +291,7 @@ class DocReader:
     def strings(
         self,
         key: str,
-        default: list[str] | _Required = REQUIRED,
+        default: list[str] | Required = REQUIRED,
         *,
         single: bool = False,
         nonblank: bool = False,
@@ -335,7 +334,7 @@ class DocReader:
 
     # -- stages ---------------------------------------------------------------------------
 
-    def stage_names(self, key: str, default: list[str] | _Required = REQUIRED) -> list[str]:
+    def stage_names(self, key: str, default: list[str] | Required = REQUIRED) -> list[str]:
         """A list of stage names: non-empty strings, none twice (in any case)."""
         value = self._get(key, default)
         if not isinstance(value, list) or not all(isinstance(each, str) and each for each in value):
