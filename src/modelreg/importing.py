@@ -14,11 +14,10 @@ from typing import TypeVar
 
 from modelreg import actions
 from modelreg import events as ev
-from modelreg.config import Config
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import ConflictError, InvalidInputError
 from modelreg.names import validate_alias, validate_model_name, validate_tag
-from modelreg.session import Writer
+from modelreg.session import Room
 from modelreg.values import checked_metrics, checked_params, shown, version_number
 
 _V = TypeVar("_V")
@@ -56,22 +55,16 @@ _IMPORTED_FIELDS = (
 )
 
 
-class Importer:
+class Importer(Room):
     """Imports models into one registry."""
-
-    def __init__(self, writer: Writer, config: Config) -> None:
-        self._writer = writer
-        self._catalog = writer.catalog
-        self._config = config
 
     def import_model(
         self,
         model: RegisteredModel,
         versions: Sequence[ModelVersion],
-        *,
-        origin: str | None = None,
-        source_name: str | None = None,
-        replace: bool = False,
+        origin: str | None,
+        source_name: str | None,
+        replace: bool,
     ) -> ImportResult:
         """Write a model and its versions as another registry recorded them: their own
         version numbers, stages, aliases, tags, descriptions, users and timestamps.

@@ -4,24 +4,19 @@ its aliases at versions. Each is one change (:mod:`modelreg.session`)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
-from modelreg import actions, workflow
+from modelreg import actions
 from modelreg import events as ev
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import NotFoundError, RuleViolationError
 from modelreg.names import validate_alias, validate_model_name, validate_tag
-from modelreg.session import Writer
+from modelreg.session import Room
 from modelreg.values import version_number
 
 
-class ModelWrites:
+class ModelWrites(Room):
     """The model-level writes of one registry."""
-
-    def __init__(self, writer: Writer, rules: Callable[[], workflow.Rules]) -> None:
-        self._writer = writer
-        self._catalog = writer.catalog
-        self._rules = rules
 
     def create(
         self, name: str, tags: Mapping[str, object] | None, description: str | None
@@ -59,10 +54,7 @@ class ModelWrites:
     def describe(self, name: str, description: str | None) -> None:
         with self._writer.change() as change:
             model = self._catalog.load_model(name)
-            if description is not None and description != model.description:
-                model.description = description
-                change.touch(model)
-                model.history.append(change.entry(actions.DESCRIPTION_CHANGED))
+            if change.describe(model, description):
                 self._catalog.save_model(model)
                 change.emit(ev.REGISTERED_MODEL_DESCRIPTION_CHANGED, model)
 

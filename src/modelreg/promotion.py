@@ -9,17 +9,22 @@ The decisions of a rule are pure functions in :mod:`modelreg.workflow`, shared w
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
+from typing import TypeAlias
 
 from modelreg import actions, workflow
 from modelreg import events as ev
-from modelreg.config import Config
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidInputError, RuleViolationError
 from modelreg.refs import artifact_location
-from modelreg.session import Change, Writer
+from modelreg.session import Change, Room
 from modelreg.values import version_number
 from modelreg.versions import VersionWrites
+
+Output: TypeAlias = Callable[[str], None] | None
+"""Where a check's output goes, line by line (None: nowhere)."""
+
+Promoted: TypeAlias = tuple[ModelVersion, list[workflow.CheckResult]]
+"""A promoted version and the results of the checks that let it in."""
 
 # The decisions an approver or a requester records, and the event each one makes.
 _DECISION_EVENTS = {
@@ -29,33 +34,16 @@ _DECISION_EVENTS = {
 }
 
 
-class Promotion:
+class Promotion(Room):
     """Promotions and approval decisions on one registry."""
 
-    def __init__(
-        self,
-        writer: Writer,
-        versions: VersionWrites,
-        config: Config,
-        rules: Callable[[], workflow.Rules],
-        root: Path,
-    ) -> None:
-        self._writer = writer
-        self._catalog = writer.catalog
-        self._versions = versions
-        self._config = config
-        self._rules = rules
-        self._root = root
+    @property
+    def _versions(self) -> VersionWrites:
+        return VersionWrites(self._writer, self._config, self._rules, self._root)
 
     def promote(
-        self,
-        name: str,
-        version: int | str,
-        stage: str,
-        *,
-        comment: str | None = None,
-        on_output: Callable[[str], None] | None = None,
-    ) -> tuple[ModelVersion, list[workflow.CheckResult]]:
+        self, name: str, version: int | str, stage: str, comment: str | None, on_output: Output
+    ) -> Promoted:
         """See :meth:`modelreg.registry.Registry.promote`.
 
         Two changes, not one, and no lock while the checks run: a check may take
@@ -73,7 +61,7 @@ class Promotion:
         rules = self._rules()
         rule = rules.for_stage(target, mv.name)
         if rule is None:
-            return self._versions.transition(name, mv.version, target, comment=comment), []
+            return self._versions.transition(name, mv.version, target, False, comment, False), []
         results = [
             workflow.run_check(check, self._check_env(mv, target), self._root, on_output)
             for check in rule.checks
@@ -103,7 +91,7 @@ class Promotion:
                 + f"\n(tagged {key}={value})",
                 failures,
             )
-        moved = self._versions.transition(name, mv.version, target, comment=comment)
+        moved = self._versions.transition(name, mv.version, target, False, comment, False)
         return moved, results
 
     def decide(

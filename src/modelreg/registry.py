@@ -36,7 +36,7 @@ from modelreg.refs import Ref, artifact_location, as_ref, parse_uri
 from modelreg.session import Clock, Subscriber, Writer
 from modelreg.store import CONFIG_FILE, GITIGNORE, Store, atomic_write, find_root
 from modelreg.values import version_number
-from modelreg.versions import RegisterResult, VersionWrites
+from modelreg.versions import Details, RegisterResult, VersionWrites
 
 if TYPE_CHECKING:
     from modelreg.hooks import DeliveryResult
@@ -105,11 +105,11 @@ class Registry:
         self._writer = Writer(
             self._catalog, user=lambda: self.user, clock=clock, subscribers=self.subscribers
         )
-        self._models = ModelWrites(self._writer, lambda: self.rules)
-        self._versions = VersionWrites(self._writer, self.config, lambda: self.rules, self.root)
-        self._promotion = Promotion(
-            self._writer, self._versions, self.config, lambda: self.rules, self.root
-        )
+        parts = (self._writer, self.config, lambda: self.rules, self.root)
+        self._models = ModelWrites(*parts)
+        self._versions = VersionWrites(*parts)
+        self._promotion = Promotion(*parts)
+        self._importer = Importer(*parts)
         if hooks and self.config.raw.get("hooks"):
             from modelreg import hooks as hooks_module  # one direction: hooks never imports us
 
@@ -252,17 +252,9 @@ class Registry:
         lineage: Mapping[str, object] | None = None,
     ) -> ModelVersion:
         """Register a new version of an existing model (MLflow's semantics: never deduplicated)."""
+        details = Details(run_id, tags, run_link, description, metrics, params, lineage)
         return self._versions.register(
-            name,
-            source,
-            run_id=run_id,
-            tags=tags,
-            run_link=run_link,
-            description=description,
-            metrics=metrics,
-            params=params,
-            lineage=lineage,
-            allow_duplicate=True,
+            name, source, details, allow_duplicate=True, create_model=False
         ).version
 
     def register(
@@ -292,18 +284,9 @@ class Registry:
         nothing: it is never applied in part. ``create_model`` creates the model in the
         same change when it does not exist.
         """
+        details = Details(run_id, tags, run_link, description, metrics, params, lineage)
         return self._versions.register(
-            name,
-            source,
-            run_id=run_id,
-            tags=tags,
-            run_link=run_link,
-            description=description,
-            metrics=metrics,
-            params=params,
-            lineage=lineage,
-            allow_duplicate=allow_duplicate,
-            create_model=create_model,
+            name, source, details, allow_duplicate=allow_duplicate, create_model=create_model
         )
 
     def register_model(
@@ -349,7 +332,7 @@ class Registry:
         every unmet condition); ``force`` bypasses them when the rules allow forcing,
         and is recorded in the history with ``comment`` as the reason."""
         return self._versions.transition(
-            name, version, stage, archive_existing_versions, comment=comment, force=force
+            name, version, stage, archive_existing_versions, comment, force
         )
 
     def delete_model_version(self, name: str, version: int | str) -> None:
@@ -462,18 +445,12 @@ class Registry:
         if not isinstance(src_model_uri, str):
             raise InvalidInputError(f"expected a models:/ URI, not {src_model_uri!r}")
         src = self.resolve_version(parse_uri(src_model_uri))
-        return self.register(
-            dst_name,
-            src.source,
-            run_id=src.run_id,
-            tags=src.tags,
-            run_link=src.run_link,
-            description=src.description,
-            metrics=src.metrics,
-            params=src.params,
-            lineage={**src.lineage, "copied_from": f"models:/{src.name}/{src.version}"},
-            allow_duplicate=True,
-            create_model=True,
+        lineage = {**src.lineage, "copied_from": f"models:/{src.name}/{src.version}"}
+        details = Details(
+            src.run_id, src.tags, src.run_link, src.description, src.metrics, src.params, lineage
+        )
+        return self._versions.register(
+            dst_name, src.source, details, allow_duplicate=True, create_model=True
         ).version
 
     # -- approval workflow (beyond MLflow) ---------------------------------------------
@@ -519,7 +496,7 @@ class Registry:
         and the transition follows, which still needs the approvals the rules ask for.
         A version already in ``stage`` is left as it is, and no check runs. (Checks run
         outside the lock; see :meth:`modelreg.promotion.Promotion.promote`.)"""
-        return self._promotion.promote(name, version, stage, comment=comment, on_output=on_output)
+        return self._promotion.promote(name, version, stage, comment, on_output)
 
     # -- references, listing, history (beyond MLflow) ----------------------------------
 
@@ -584,9 +561,7 @@ class Registry:
     ) -> ImportResult:
         """Write a model and its versions as another registry recorded them; see
         :meth:`modelreg.importing.Importer.import_model`."""
-        return Importer(self._writer, self.config).import_model(
-            model, versions, origin=origin, source_name=source_name, replace=replace
-        )
+        return self._importer.import_model(model, versions, origin, source_name, replace)
 
 
 def run_id_of(model_uri: str) -> str | None:

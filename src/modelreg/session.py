@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import TypeAlias
 
-from modelreg import actions
+from modelreg import actions, workflow
 from modelreg import events as ev
 from modelreg.catalog import Catalog
+from modelreg.config import Config
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms
 from modelreg.errors import NotFoundError
 
@@ -101,6 +103,15 @@ class Change:
     def touch(self, entity: RegisteredModel | ModelVersion) -> None:
         entity.last_updated_timestamp = iso_to_ms(self.stamp)
 
+    def describe(self, entity: RegisteredModel | ModelVersion, description: str | None) -> bool:
+        """Give ``entity`` a new description (None: keep it); whether it changed."""
+        if description is None or description == entity.description:
+            return False
+        entity.description = description
+        self.touch(entity)
+        entity.history.append(self.entry(actions.DESCRIPTION_CHANGED))
+        return True
+
     def new_model(self, name: str, description: str | None = None) -> RegisteredModel:
         """A model created now by this change's user, with its ``model_created`` entry."""
         ms = iso_to_ms(self.stamp)
@@ -169,3 +180,18 @@ class Change:
                 set_ = ev.REGISTERED_MODEL_TAG_SET if model_level else ev.MODEL_VERSION_TAG_SET
                 self.emit(set_, entity, key=key, value=new)
         return True
+
+
+class Room:
+    """One part of a registry's work (its models, its versions, promotion, import), with
+    what every part uses: the writer (and its catalog), the registry's config, its
+    rules (parsed when first needed) and its folder."""
+
+    def __init__(
+        self, writer: Writer, config: Config, rules: Callable[[], workflow.Rules], root: Path
+    ) -> None:
+        self._writer = writer
+        self._catalog = writer.catalog
+        self._config = config
+        self._rules = rules
+        self._root = root

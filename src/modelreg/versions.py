@@ -15,14 +15,28 @@ from pathlib import Path
 
 from modelreg import actions, workflow
 from modelreg import events as ev
-from modelreg.config import ARCHIVING_STAGES, Config
+from modelreg.config import ARCHIVING_STAGES
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms
 from modelreg.errors import ConflictError, InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.names import validate_model_name, validate_tag
 from modelreg.refs import local_artifact_path
-from modelreg.session import Writer
+from modelreg.session import Room
 from modelreg.store import _crash_point
 from modelreg.values import checked_metrics, checked_params, shown, version_number
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a registration records besides its artifact, as the caller gave it (checked
+    by ``register``)."""
+
+    run_id: str | None
+    tags: Mapping[str, object] | None
+    run_link: str | None
+    description: str | None
+    metrics: Mapping[str, int | float] | None
+    params: Mapping[str, object] | None
+    lineage: Mapping[str, object] | None
 
 
 @dataclass(frozen=True)
@@ -33,47 +47,26 @@ class RegisterResult:
     created: bool
 
 
-class VersionWrites:
-    """Register, transition and delete the versions of one registry."""
-
-    def __init__(
-        self, writer: Writer, config: Config, rules: Callable[[], workflow.Rules], root: Path
-    ) -> None:
-        self._writer = writer
-        self._catalog = writer.catalog
-        self._config = config
-        self._rules = rules
-        self._root = root
+class VersionWrites(Room):
+    """Register, describe, tag, transition and delete the versions of one registry."""
 
     def register(
-        self,
-        name: str,
-        source: str,
-        *,
-        run_id: str | None = None,
-        tags: Mapping[str, object] | None = None,
-        run_link: str | None = None,
-        description: str | None = None,
-        metrics: Mapping[str, int | float] | None = None,
-        params: Mapping[str, object] | None = None,
-        lineage: Mapping[str, object] | None = None,
-        allow_duplicate: bool = False,
-        create_model: bool = False,
+        self, name: str, source: str, details: Details, *, allow_duplicate: bool, create_model: bool
     ) -> RegisterResult:
         """See :meth:`modelreg.registry.Registry.register`."""
         validate_model_name(name)
         if not isinstance(source, str) or not source:
             raise InvalidInputError("a version needs a source: the path or URI of its artifact")
-        clean_tags = dict(validate_tag(key, value) for key, value in (tags or {}).items())
-        clean_metrics = checked_metrics(metrics or {})
-        clean_params = checked_params(params or {})
+        clean_tags = dict(validate_tag(key, value) for key, value in (details.tags or {}).items())
+        clean_metrics = checked_metrics(details.metrics or {})
+        clean_params = checked_params(details.params or {})
         # Work that needs no lock (hashing, git) is done before taking it.
         stored_source, artifact = self._artifact(source)
         from modelreg.lineage import git_lineage
 
         # Looked up on every registration: a script may edit or commit code between two.
         recorded = {"user": self._writer.user, **git_lineage(Path.cwd(), self._root)}
-        recorded.update(lineage or {})
+        recorded.update(details.lineage or {})
         catalog = self._catalog
         with self._writer.change() as change:
             if create_model and not catalog.store.model_exists(name):
@@ -81,10 +74,16 @@ class VersionWrites:
                 change.create_model(change.new_model(name))
             model = catalog.load_model(name)
             newest = None if allow_duplicate else catalog.newest_version(model)
-            if newest is not None and _same_registration(newest, stored_source, artifact, run_id):
+            if newest is not None and _same_registration(
+                newest, stored_source, artifact, details.run_id
+            ):
                 differences = _unapplied_details(
                     newest,
-                    {"run id": run_id, "run link": run_link, "description": description},
+                    {
+                        "run id": details.run_id,
+                        "run link": details.run_link,
+                        "description": details.description,
+                    },
                     {"tag": clean_tags, "metric": clean_metrics, "param": clean_params},
                 )
                 if differences:
@@ -104,11 +103,11 @@ class VersionWrites:
                 version=number,
                 creation_timestamp=iso_to_ms(change.stamp),
                 last_updated_timestamp=iso_to_ms(change.stamp),
-                description=description,
+                description=details.description,
                 user_id=change.user,
                 source=stored_source,
-                run_id=run_id,
-                run_link=run_link,
+                run_id=details.run_id,
+                run_link=details.run_link,
                 tags=clean_tags,
                 metrics=clean_metrics,
                 params=clean_params,
@@ -133,16 +132,15 @@ class VersionWrites:
         name: str,
         version: int | str,
         stage: str,
-        archive_existing_versions: bool = False,
-        *,
-        comment: str | None = None,
-        force: bool = False,
+        archive: bool,
+        comment: str | None,
+        force: bool,
     ) -> ModelVersion:
         """See :meth:`modelreg.registry.Registry.transition_model_version_stage`."""
         target = self._config.canonical_stage(stage)
         if force and not comment:
             raise InvalidInputError("a forced transition needs a reason: give a comment")
-        if archive_existing_versions and target not in ARCHIVING_STAGES:
+        if archive and target not in ARCHIVING_STAGES:
             raise InvalidInputError(
                 f"archive_existing_versions can only be used when moving to "
                 f"{' or '.join(ARCHIVING_STAGES)}, not {target}"
@@ -157,14 +155,14 @@ class VersionWrites:
             rule = self._rules().for_stage(target, mv.name)
             if rule is not None and previous != target:
                 forced = self._enforce_rules(rule, mv, previous, force)
-                archive_existing_versions = archive_existing_versions or rule.archive_existing
-            if previous != target and not archive_existing_versions:
+                archive = archive or rule.archive_existing
+            if previous != target and not archive:
                 self._refuse_second_in_exclusive_stage(model, mv, target)
             # The others leave the stage before this version enters it: at no instant
             # (for a reader, or after a crash half-way) does the stage hold two versions
             # the caller wanted alone there.
             archived: list[ModelVersion] = []
-            if archive_existing_versions:
+            if archive:
                 for other in catalog.versions(model):
                     if other.version != number and other.current_stage == target:
                         change.set_stage(
@@ -237,20 +235,13 @@ class VersionWrites:
         number = version_number(version)
         with self._writer.change() as change:
             mv = self._catalog.load_version(self._catalog.load_model(name), number)
-            if description is not None and description != mv.description:
-                mv.description = description
-                change.touch(mv)
-                mv.history.append(change.entry(actions.DESCRIPTION_CHANGED))
+            if change.describe(mv, description):
                 self._catalog.save_version(mv)
                 change.emit(ev.MODEL_VERSION_DESCRIPTION_CHANGED, mv)
         return mv
 
     def tag(
-        self,
-        name: str,
-        version: int | str,
-        tags: Mapping[str, object],
-        remove: Iterable[str] = (),
+        self, name: str, version: int | str, tags: Mapping[str, object], remove: Iterable[str]
     ) -> ModelVersion:
         clean = dict(validate_tag(key, value) for key, value in tags.items())
         number = version_number(version)
