@@ -903,6 +903,34 @@ def test_outside_a_git_repository_lineage_has_no_commit(registry: Registry) -> N
 # -- history -------------------------------------------------------------------------------
 
 
+def test_every_write_records_the_time_of_the_registry_clock(registry: Registry) -> None:
+    stamp = "2030-01-02T03:04:05.678Z"
+    clocked = Registry(registry.root, clock=lambda: stamp)
+    heard: list[str] = []
+    clocked.subscribers.append(lambda event: heard.append(event.timestamp))
+    clocked.create_registered_model(NAME, tags={"team": "growth"})
+    clocked.create_model_version(NAME, "s3://a")
+    clocked.register("other", "s3://b", create_model=True)
+    clocked.set_model_version_tag(NAME, 1, "k", "v")
+    clocked.update_model_version(NAME, 1, "described")
+    clocked.transition_model_version_stage(NAME, 1, "Staging")
+    clocked.set_registered_model_alias(NAME, "champion", 1)
+    clocked.comment_model_version(NAME, 1, "looks good")
+    clocked.update_registered_model(NAME, "the model")
+    clocked.rename_registered_model("other", "renamed")
+
+    entries = clocked.history(Ref(NAME)) + clocked.history(Ref("renamed"))
+    assert len(entries) >= 10
+    assert {entry["timestamp"] for entry in entries} == {stamp}
+    assert set(heard) == {stamp} and len(heard) >= 10
+    mv = clocked.get_model_version(NAME, 1)
+    model = clocked.get_registered_model(NAME)
+    millis = 1_893_553_445_678  # 2030-01-02T03:04:05.678Z
+    assert ms_to_iso(millis) == stamp
+    assert (mv.creation_timestamp, mv.last_updated_timestamp) == (millis, millis)
+    assert (model.creation_timestamp, model.last_updated_timestamp) == (millis, millis)
+
+
 def test_history_records_stage_changes_alias_moves_and_descriptions(
     registry: Registry, monkeypatch: pytest.MonkeyPatch, ticking_clock: Callable[[], str]
 ) -> None:

@@ -103,7 +103,7 @@ class Registry:
         # skipped hooks are a UserWarning unless ``on_hooks_untrusted`` says otherwise.
         self.subscribers: list[Subscriber] = []
         self._writer = Writer(
-            self._catalog, user=lambda: self.user, clock=clock, subscribers=self.subscribers
+            self._catalog, user=lambda: self.user, clock=clock, subscribers=lambda: self.subscribers
         )
         parts = (self._writer, self.config, lambda: self.rules, self.root)
         self._models = ModelWrites(*parts)

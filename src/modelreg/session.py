@@ -40,12 +40,12 @@ class Writer:
         *,
         user: Callable[[], str],
         clock: Clock,
-        subscribers: list[Subscriber],
+        subscribers: Callable[[], list[Subscriber]],
     ) -> None:
         self.catalog = catalog
         self._user = user
         self.clock = clock
-        self.subscribers = subscribers
+        self._subscribers = subscribers
 
     @property
     def user(self) -> str:
@@ -58,7 +58,7 @@ class Writer:
         with self.catalog.store.lock():
             yield change
         for event in change.events:
-            for subscriber in self.subscribers:
+            for subscriber in self._subscribers():
                 subscriber(event)
 
 
