@@ -3,7 +3,9 @@ stages, delete it.
 
 Each is one change (:mod:`modelreg.session`): one lock, one time, one publication of
 its events. Registering with a stage or an alias (the command line's ``register
---stage/--alias``) is deliberately several changes: see ``cli.register``.
+--stage/--alias``) is deliberately successive changes, not one: the version stays
+registered when the rules then refuse the stage (exit 5), and a re-run applies the rest;
+a reader may see the new version before its alias, never a change half-made.
 """
 
 from __future__ import annotations
