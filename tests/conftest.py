@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +48,32 @@ def registry(tmp_path: Path) -> Registry:
 @pytest.fixture
 def registry_path(registry: Registry) -> Path:
     return registry.root
+
+
+def cli_commands(group: Any = None, path: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every command of the Typer app by its words ("list", "hooks", "hooks list"...),
+    the sub-apps' too: lists of "every command" are derived from this, never kept by hand."""
+    if group is None:
+        import typer.main
+
+        from modelreg.cli import app
+
+        group = typer.main.get_command(app)
+    found: dict[str, Any] = {}
+    for name, command in sorted(group.commands.items()):
+        found[" ".join((*path, name))] = command
+        if getattr(command, "commands", None) is not None:
+            found.update(cli_commands(command, (*path, name)))
+    return found
+
+
+def leaf_commands() -> list[str]:
+    """The runnable commands of :func:`cli_commands` (not the groups)."""
+    return [
+        name
+        for name, command in cli_commands().items()
+        if getattr(command, "commands", None) is None
+    ]
 
 
 def modelreg_executable() -> str:

@@ -15,6 +15,7 @@ import pytest
 import typer.testing
 from typer.testing import CliRunner, Result
 
+from conftest import leaf_commands
 from modelreg import Registry, yamlio
 from modelreg.cli import app
 from modelreg.entities import ModelVersion, RegisteredModel
@@ -777,6 +778,52 @@ def test_yaml_output_means_the_same_as_json(
     # yamlio keeps ISO times as text, as they are in the JSON.
     assert load_yaml(ok(as_yaml).stdout) == json.loads(ok(as_json_).stdout)
     assert tree(registry_path) == tree(twin)
+
+
+# The approval commands, beyond the foundation: their output in each format means the same.
+APPROVAL_COMMANDS = [
+    ["request", NAME, "2", "Production"],
+    ["approve", NAME, "2", "Production"],
+    ["reject", NAME, "2", "Production"],
+    ["comment", NAME, "2", "looks good"],
+    ["promote", NAME, "2", "Production"],
+]
+# Commands whose formats are tested where what they need is built (the key words of each).
+FORMATS_TESTED_ELSEWHERE = {
+    "init": "test_init_* in this file (a new folder)",
+    "check": "test_check.py",
+    "search": "test_search_cli.py, test_quick.py",
+    "hooks list": "test_hooks.py (a hooks: section)",
+    "hooks log": "test_hooks.py",
+    "hooks test": "test_hooks.py",
+    "hooks trust": "test_hooks.py",
+    "import mlruns": "test_mlflow_io.py (an mlruns folder)",
+    "import mlflow": "test_mlflow_io.py (MLflow)",
+    "export mlflow": "test_mlflow_io.py (MLflow)",
+}
+
+
+def test_every_command_of_the_app_has_its_formats_tested() -> None:
+    here = {args[0] for args in WRITE_AND_READ_COMMANDS + APPROVAL_COMMANDS}
+    assert not here & set(FORMATS_TESTED_ELSEWHERE)
+    assert here | set(FORMATS_TESTED_ELSEWHERE) == set(leaf_commands())
+
+
+@pytest.mark.parametrize("args", APPROVAL_COMMANDS, ids=" ".join)
+def test_approval_commands_print_json_and_yaml_that_mean_the_same(
+    known: Registry, clock: Clock, registry_path: Path, tmp_path: Path, args: list[str]
+) -> None:
+    twin = tmp_path / "twin"
+    shutil.copytree(registry_path, twin)
+    runner = CliRunner()
+    as_yaml = runner.invoke(app, ["--registry", str(registry_path), *args, "--format", "yaml"])
+    as_json_ = runner.invoke(app, ["--registry", str(twin), *args, "--format", "json"])
+    data = json.loads(ok(as_json_).stdout)
+    assert isinstance(data, dict)
+    assert load_yaml(ok(as_yaml).stdout) == data
+    assert tree(registry_path) == tree(twin)
+    plain = runner.invoke(app, ["--registry", str(twin), *args, "--format", "plain"])
+    assert ok(plain).stdout.startswith(f"{NAME}\t2\t")
 
 
 # -- errors: exit code and the one line on stderr ------------------------------------------
