@@ -19,7 +19,6 @@ from conftest import leaf_commands
 from modelreg import Registry, yamlio
 from modelreg.cli import app
 from modelreg.entities import ModelVersion, RegisteredModel
-from modelreg.errors import CorruptFileError, RuleViolationError
 
 NAME = "churn-predictor"
 Invoke = Callable[..., Result]
@@ -1045,16 +1044,17 @@ def test_an_unexpected_error_is_exit_1_in_one_line(
     assert 'raise RuntimeError("boom")' in shown.stderr
 
 
-def test_a_rule_refusal_is_exit_5(
-    cli: Invoke, known: Registry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise RuleViolationError("Production needs an approval", unmet=["approval"])
-
-    monkeypatch.setattr(Registry, "transition_model_version_stage", refuse)
+def test_a_rule_refusal_is_exit_5(cli: Invoke, known: Registry, registry_path: Path) -> None:
+    config = registry_path / "registry.yaml"
+    config.write_text(
+        config.read_text() + "rules:\n  stages:\n    Production:\n      approvals: 1\n"
+    )
     result = cli("transition", NAME, "2", "Production")
     assert result.exit_code == 5
-    assert result.stderr == "error: Production needs an approval\n"
+    assert result.stderr == (
+        f"error: cannot move {NAME} version 2 from Staging to Production:\n"
+        "  - needs 1 approval(s) for Production, 1 missing\n"
+    )
 
 
 def test_ctrl_c_is_exit_130(cli: Invoke, known: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1068,15 +1068,15 @@ def test_ctrl_c_is_exit_130(cli: Invoke, known: Registry, monkeypatch: pytest.Mo
 
 
 def test_corrupt_error_from_a_write_is_exit_7(
-    cli: Invoke, known: Registry, monkeypatch: pytest.MonkeyPatch, registry_path: Path
+    cli: Invoke, known: Registry, registry_path: Path
 ) -> None:
-    def corrupt(*args: object, **kwargs: object) -> None:
-        raise CorruptFileError(registry_path / "registry.yaml", "unknown key 'x'")
-
-    monkeypatch.setattr(Registry, "set_registered_model_tags", corrupt)
+    model_file = registry_path / "models" / NAME / "model.yaml"
+    model_file.write_text(model_file.read_text().replace("last_version: 2", "last_version: two"))
+    before = tree(registry_path)
     result = cli("tag", NAME, "a=b")
     assert result.exit_code == 7
-    assert result.stderr == f"error: {registry_path / 'registry.yaml'}: unknown key 'x'\n"
+    assert result.stderr == f"error: {model_file}: 'last_version' must be an integer, not 'two'\n"
+    assert tree(registry_path) == before
 
 
 def test_version_option() -> None:
