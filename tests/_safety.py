@@ -11,6 +11,7 @@
   the concurrent writers of test_concurrency.py.
 - For the API and lineage tests: :func:`lock_held` (the lock taken by another process)
   and :func:`git` (git with a fixed identity, whatever the developer's configuration).
+- :func:`tree`: every file and folder under a folder, to show that nothing changed.
 """
 
 from __future__ import annotations
@@ -417,6 +418,14 @@ def lock_held(lock_file: Path) -> Iterator[None]:
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=10)
+
+
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every file (with its bytes) and folder (None) under ``root``."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes() if path.is_file() else None
+        for path in sorted(root.rglob("*"))
+    }
 
 
 def git(repo: Path, *args: str) -> str:

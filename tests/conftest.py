@@ -50,6 +50,29 @@ def registry_path(registry: Registry) -> Path:
     return registry.root
 
 
+@pytest.fixture
+def settle_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trust (and cache) files' stat data as soon as it is read (the default waits until
+    it is 2 s old): the cache's and git lineage's settle time, shortened to nothing."""
+    from modelreg import index
+
+    monkeypatch.setattr(index, "SETTLE_SECONDS", 0.0)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository on branch main with one committed file, train.py."""
+    from _safety import git
+
+    root = tmp_path / "project"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "train.py").write_text("print('train')\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "one")
+    return root
+
+
 def cli_commands(group: Any = None, path: tuple[str, ...] = ()) -> dict[str, Any]:
     """Every command of the Typer app by its words ("list", "hooks", "hooks list"...),
     the sub-apps' too: lists of "every command" are derived from this, never kept by hand."""

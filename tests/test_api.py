@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import modelreg
-from _safety import git, lock_held
+from _safety import git, lock_held, tree
 from modelreg import (
     BusyError,
     ConflictError,
@@ -40,14 +40,6 @@ from modelreg.errors import (
 from modelreg.refs import Ref
 
 NAME = "churn-predictor"
-
-
-def tree(root: Path) -> dict[str, bytes | None]:
-    """Every file (with its bytes) and folder (None) under ``root``."""
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes() if path.is_file() else None
-        for path in sorted(root.rglob("*"))
-    }
 
 
 def stat_key(path: Path) -> tuple[int, int]:
@@ -872,60 +864,56 @@ def test_register_records_the_user_from_modelreg_user(
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A git repository with one committed file and a committed registry inside it."""
-    project = tmp_path / "project"
-    project.mkdir()
-    git(project, "init", "-q")
-    (project / "train.py").write_text("print('train')\n")
-    Registry.init(project / "registry")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "start")
-    monkeypatch.chdir(project)
-    return project
+def project(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The git repository with a committed registry inside it, as the working directory."""
+    Registry.init(repo / "registry")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "start")
+    monkeypatch.chdir(repo)
+    return repo
 
 
-def test_lineage_records_the_git_commit_and_dirty_flag(repo: Path) -> None:
-    registry = Registry(repo / "registry")
+def test_lineage_records_the_git_commit_and_dirty_flag(project: Path) -> None:
+    registry = Registry(project / "registry")
     clean = registry.register(NAME, "s3://a", create_model=True).version
-    assert clean.lineage["git_commit"] == git(repo, "rev-parse", "HEAD")
+    assert clean.lineage["git_commit"] == git(project, "rev-parse", "HEAD")
     assert clean.lineage["git_dirty"] is False
-    (repo / "train.py").write_text("print('changed')\n")
+    (project / "train.py").write_text("print('changed')\n")
     dirty = registry.register(NAME, "s3://b").version
-    assert dirty.lineage["git_commit"] == git(repo, "rev-parse", "HEAD")
+    assert dirty.lineage["git_commit"] == git(project, "rev-parse", "HEAD")
     assert dirty.lineage["git_dirty"] is True
 
 
-def test_changes_inside_the_registry_folder_do_not_make_the_tree_dirty(repo: Path) -> None:
-    registry = Registry(repo / "registry")
+def test_changes_inside_the_registry_folder_do_not_make_the_tree_dirty(project: Path) -> None:
+    registry = Registry(project / "registry")
     registry.register(NAME, "s3://a", create_model=True)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "v1")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "v1")
     registry.set_registered_model_tag(NAME, "k", "v")  # a tracked registry file changes
-    assert git(repo, "status", "--porcelain", "--untracked-files=no") != ""
+    assert git(project, "status", "--porcelain", "--untracked-files=no") != ""
     mv = registry.register(NAME, "s3://b").version
-    assert mv.lineage["git_commit"] == git(repo, "rev-parse", "HEAD")
+    assert mv.lineage["git_commit"] == git(project, "rev-parse", "HEAD")
     assert mv.lineage["git_dirty"] is False
 
 
-def test_lineage_is_dirty_when_a_file_outside_the_working_subfolder_changed(repo: Path) -> None:
-    (repo / "src").mkdir()
-    (repo / "src" / "keep.py").write_text("x = 1\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "src")
-    (repo / "train.py").write_text("print('changed')\n")
-    os.chdir(repo / "src")
-    mv = Registry(repo / "registry").register(NAME, "s3://a", create_model=True).version
+def test_lineage_is_dirty_when_a_file_outside_the_working_subfolder_changed(project: Path) -> None:
+    (project / "src").mkdir()
+    (project / "src" / "keep.py").write_text("x = 1\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "src")
+    (project / "train.py").write_text("print('changed')\n")
+    os.chdir(project / "src")
+    mv = Registry(project / "registry").register(NAME, "s3://a", create_model=True).version
     assert mv.lineage["git_dirty"] is True
 
 
 def test_lineage_is_dirty_when_the_registry_lives_outside_the_repository(
-    repo: Path, tmp_path: Path
+    project: Path, tmp_path: Path
 ) -> None:
     outside = Registry.init(tmp_path / "elsewhere")
-    (repo / "train.py").write_text("print('changed')\n")
+    (project / "train.py").write_text("print('changed')\n")
     mv = outside.register(NAME, "s3://a", create_model=True).version
-    assert mv.lineage["git_commit"] == git(repo, "rev-parse", "HEAD")
+    assert mv.lineage["git_commit"] == git(project, "rev-parse", "HEAD")
     assert mv.lineage["git_dirty"] is True
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 import typer.testing
 from typer.testing import CliRunner, Result
 
+from _safety import git, tree
 from conftest import leaf_commands
 from modelreg import Registry, yamlio
 from modelreg.cli import app
@@ -46,13 +46,6 @@ class Clock:
 
 def load_yaml(text: str) -> Any:
     return yamlio.loads(text.encode(), Path("<stdout>"))
-
-
-def tree(root: Path) -> dict[str, bytes | None]:
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes() if path.is_file() else None
-        for path in sorted(root.rglob("*"))
-    }
 
 
 @pytest.fixture
@@ -317,36 +310,29 @@ def test_register_records_checksum_and_returns_the_existing_version_for_the_same
 def test_register_records_git_lineage_of_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-
-    git("init", "-q")
+    git(tmp_path, "init", "-q")
     (tmp_path / "train.py").write_text("print(1)\n")
     Registry.init(tmp_path / "registry")
-    git("add", "-A")
-    git("commit", "-q", "-m", "start")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "start")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MODELREG_USER", "ci-bot")
     runner = CliRunner()
     args = ["--registry", "registry", "register", NAME, "s3://a", "--format", "json"]
     clean = as_json(runner.invoke(app, args))
-    assert clean["lineage"]["git_commit"] == git("rev-parse", "HEAD")
+    assert clean["lineage"]["git_commit"] == git(tmp_path, "rev-parse", "HEAD")
     assert clean["lineage"]["git_dirty"] is False
     assert clean["lineage"]["user"] == clean["user_id"] == "ci-bot"
-    git("add", "-A")
-    git("commit", "-q", "-m", "v1")  # the registry's files are tracked from here on
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "v1")  # the registry's files are tracked from here on
     (tmp_path / "train.py").write_text("print(2)\n")
     dirty = as_json(runner.invoke(app, [*args[:4], "s3://b", "--format", "json"]))
-    assert dirty["lineage"]["git_commit"] == git("rev-parse", "HEAD")
+    assert dirty["lineage"]["git_commit"] == git(tmp_path, "rev-parse", "HEAD")
     assert dirty["lineage"]["git_dirty"] is True
-    git("checkout", "-q", "train.py")
-    assert git("status", "--porcelain", "--untracked-files=no") != ""  # model.yaml changed
+    git(tmp_path, "checkout", "-q", "train.py")
+    assert (
+        git(tmp_path, "status", "--porcelain", "--untracked-files=no") != ""
+    )  # model.yaml changed
     registry_only = as_json(runner.invoke(app, [*args[:4], "s3://c", "--format", "json"]))
     assert registry_only["lineage"]["git_dirty"] is False
 

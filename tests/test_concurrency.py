@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from filelock import FileLock
 
+from _safety import tree
 from conftest import modelreg_executable
 from modelreg import Registry
 from modelreg.check import check_registry
@@ -265,7 +266,7 @@ def test_a_worker_whose_own_alias_moves_were_all_refused_is_verified(
 
 def test_busy_cli_exits_6_with_one_line(registry: Registry, run_cli: Any) -> None:
     with FileLock(str(registry.lock_path)):
-        before = snapshot_files(registry.root)
+        before = tree(registry.root)
         started = time.monotonic()
         result = run_cli(
             "--registry",
@@ -282,7 +283,7 @@ def test_busy_cli_exits_6_with_one_line(registry: Registry, run_cli: Any) -> Non
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
     assert waited < 5
-    assert snapshot_files(registry.root) == before
+    assert tree(registry.root) == before
 
 
 @pytest.mark.slow
@@ -305,11 +306,3 @@ def test_eight_cli_processes_register_at_once(registry: Registry, tmp_path: Path
     stored = {mv.version: mv.source for mv in Registry(registry.root).list_versions("m")}
     assert stored == printed
     assert check_registry(registry.root).clean
-
-
-def snapshot_files(root: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }

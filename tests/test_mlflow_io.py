@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from _safety import tree
 from modelreg import ConflictError, InvalidInputError, NotFoundError, Registry
 from modelreg import mlflow_io as mio
 from modelreg.cli import app
@@ -201,14 +202,6 @@ def assert_same_as_mlflow(registry: Registry, truth: dict[str, Any]) -> None:
 
 def fresh_registry(tmp_path: Path, name: str = "registry") -> Registry:
     return Registry.init(tmp_path / name)
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and ".modelreg.lock" not in path.name
-    }
 
 
 # -- names (no MLflow needed) --------------------------------------------------------------
