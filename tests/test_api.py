@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import modelreg
-from _safety import git, lock_held, tree
+from _safety import finishes_within, git, lock_held, tree
 from modelreg import (
     BusyError,
     ConflictError,
@@ -389,10 +389,9 @@ def test_to_dict_keys_are_the_attribute_names(registry: Registry) -> None:
     assert model.to_dict()["latest_versions"] == [mv.to_dict()]
 
 
-def test_last_updated_timestamp_moves_on_a_change(registry: Registry) -> None:
+def test_last_updated_timestamp_moves_on_a_change(registry: Registry, ticking_clock: None) -> None:
     registry.create_registered_model(NAME)
     created = registry.create_model_version(NAME, "s3://a")
-    time.sleep(0.005)
     updated = registry.update_model_version(NAME, 1, "new description")
     assert updated.creation_timestamp == created.creation_timestamp
     assert updated.last_updated_timestamp > created.last_updated_timestamp
@@ -1263,15 +1262,20 @@ def test_the_lock_file_is_never_deleted(registry: Registry, registry_path: Path)
 def test_modelreg_lock_timeout_sets_the_timeout(
     registry_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # registry.yaml asks for 600 s: were the variable ignored, the write would wait that
+    # long, far beyond finishes_within's bound; honoured, it gives up after 0.2 s.
+    config = registry_path / "registry.yaml"
+    config.write_text(config.read_text().replace("lock_timeout: 10.0", "lock_timeout: 600"))
+    assert "lock_timeout: 600\n" in config.read_text()
     monkeypatch.setenv("MODELREG_LOCK_TIMEOUT", "0.2")
     registry = Registry(registry_path)
     with lock_held(registry_path / ".modelreg.lock"):
         started = time.monotonic()
         with pytest.raises(BusyError) as caught:
-            registry.create_registered_model(NAME)
+            finishes_within(60, lambda: registry.create_registered_model(NAME))
         waited = time.monotonic() - started
     assert caught.value.timeout == 0.2
-    assert 0.2 <= waited < 5
+    assert waited >= 0.2  # it did wait for the lock first
     assert "within 0.2 s" in str(caught.value)
 
 
