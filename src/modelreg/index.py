@@ -135,7 +135,7 @@ class VersionIndex:
         except FileNotFoundError:
             raise NotFoundError(f"registered model '{name}' not found") from None
         model = RegisteredModel.from_doc(doc, path)
-        # The folder is the name (see Registry._load_model).
+        # The folder is the name (see Catalog.load_model).
         model.name = name
         fields = vars(model).copy()
         del fields["latest_versions"]
