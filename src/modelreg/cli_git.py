@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from modelreg import merge_driver, render
+from modelreg import merge_driver, merging, render
 from modelreg.store import find_root
 
 
@@ -53,10 +53,22 @@ def _what_to_do(done: merge_driver.FileMerge) -> list[str]:
         ]
     published = "--ours" if done.rebasing else "--theirs"
     other = ":3" if done.rebasing else ":2"
+    both = (
+        "Both sides are kept by git until you resolve: `git show :2:PATH` is ours, "
+        "`git show :3:PATH` theirs (PATH: " + path + ")."
+    )
+    if merging.document_kind(path) == "model":
+        return [
+            sides,
+            both,
+            "Keep the model that is already published (`git checkout "
+            f"{published} -- {path}`), then redo the other one's description, tags and "
+            f"aliases with modelreg (`git show {other}:{path}`); then `modelreg check` and "
+            f"`git add {path}`.",
+        ]
     return [
         sides,
-        "Both sides are kept by git until you resolve: `git show :2:PATH` is ours, "
-        "`git show :3:PATH` theirs (PATH: " + path + ").",
+        both,
         "modelreg does not renumber a version in a merge yet. Keep the version that is "
         f"already published (`git checkout {published} -- {path}`), then register the other "
         f"one's artifact again (its source, run id, tags, metrics, params: "
