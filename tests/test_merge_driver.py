@@ -103,12 +103,25 @@ def assert_nothing_lost(clone: Clone, *revs: str) -> None:
     union: dict[str, Counter[str]] = {}
     for rev in revs:
         for path, entries in histories(clone, rev).items():
-            assert path in merged, f"{path} of {rev} is gone"
+            if path not in merged:
+                assert _deleted(merged, path), f"{path} of {rev} is gone"
+                continue
             missing = _keys(entries) - _keys(merged[path])
             assert not missing, f"{path}: entries of {rev} lost: {list(missing)}"
             union[path] = union.get(path, Counter()) | _keys(entries)
     for path, entries in merged.items():
-        assert not _keys(entries) - union.get(path, Counter()), f"{path}: invented entries"
+        # The one entry a merge writes itself: an alias dropped with its deleted version.
+        own = [e for e in entries if not str(e.get("comment", "")).startswith("merge: ")]
+        assert not _keys(own) - union.get(path, Counter()), f"{path}: invented entries"
+
+
+def _deleted(merged: dict[str, list[dict[str, Any]]], path: str) -> bool:
+    """Whether ``path``, a version file, is gone because its model recorded the delete."""
+    folder, _, name = path.partition("/versions/")
+    return any(
+        entry["action"] == "version_deleted" and f"{entry['version']}.yaml" == name
+        for entry in merged.get(f"{folder}/model.yaml", [])
+    )
 
 
 def document(clone: Clone, path: str) -> dict[str, Any]:
@@ -284,6 +297,29 @@ def test_description_changes(team: tuple[Clone, Clone], mode: str) -> None:
     assert document(team[1], "registry/models/m/versions/1.yaml")["description"] == "the first one"
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_an_alias_moved_onto_a_version_deleted_on_the_other_branch(
+    team: tuple[Clone, Clone], mode: str
+) -> None:
+    publish_then_integrate(
+        team,
+        mode,
+        lambda alice: alice.modelreg("delete", "m", "2", "--yes"),
+        lambda bob: bob.modelreg("alias", "m", "champion", "2"),
+    )
+    model = document(team[1], "registry/models/m/model.yaml")
+    assert model["aliases"] == {}
+    assert model["last_version"] == 3
+    note = model["history"][-1]
+    assert (note["action"], note["alias"], note["version"], note["user_id"]) == (
+        "alias_deleted",
+        "champion",
+        2,
+        "alice@example.com",
+    )
+    assert not (team[1].path / "registry/models/m/versions/2.yaml").exists()
+
+
 # -- what must still stop -----------------------------------------------------------------
 
 
@@ -351,6 +387,24 @@ def test_a_rebase_of_register_then_promote_onto_another_version_4_stops(
     assert (replayed["source"], replayed["current_stage"]) == ("s3://bob/model", "Staging")
     kept = yamlio.loads(bob.git("show", f":2:{VERSION_4}").stdout.encode(), Path())
     assert (kept["source"], kept["current_stage"]) == ("s3://alice/model", "None")
+
+
+def test_two_clones_creating_one_model_name_stop(team: tuple[Clone, Clone]) -> None:
+    alice, bob = team
+    alice.modelreg("create", "x", "--description", "alice's")
+    alice.commit("alice creates x")
+    alice.git("push", "-q", "origin", "main")
+    bob.modelreg("create", "x", "--tag", "owner=bob")
+    bob.commit("bob creates x")
+    pulled = bob.pull("merge", ok=False)
+    assert pulled.returncode != 0
+    said = pulled.stdout + pulled.stderr
+    assert "ours and theirs are two different models named 'x'" in said
+    assert "git checkout --theirs -- registry/models/x/model.yaml" in said
+    assert "redo the other one's description, tags and aliases" in said
+    assert bob.git("diff", "--name-only", "--diff-filter=U").stdout.split() == [
+        "registry/models/x/model.yaml"
+    ]
 
 
 def test_without_the_driver_the_same_changes_conflict(team: tuple[Clone, Clone]) -> None:

@@ -455,3 +455,30 @@ def test_an_entry_on_both_sides_at_different_places_appears_once() -> None:
     theirs = [shared, early]
     assert merge_histories([shared], ours, theirs) == [shared, early, late]
     assert merge_histories([shared], theirs, ours) == [shared, early, late]
+
+
+def test_an_alias_moved_onto_a_version_the_other_side_deleted_is_dropped() -> None:
+    base = model_doc()
+    deleted = entry(5, "version_deleted", version=3)
+    dropped = entry(5, "alias_deleted", alias="champion", version=3)
+    moved = entry(6, "alias_set", "bob", alias="challenger", version=3, previous_version=4)
+    ours = changed(base, dropped, deleted, aliases={"challenger": 4})
+    theirs = changed(base, moved, aliases={"champion": 3, "challenger": 3})
+    doc = merged("model", base, ours, theirs)
+    assert doc["aliases"] == {}
+    assert doc["history"][-1] == {
+        "timestamp": at(6),
+        "user_id": "alice",
+        "action": "alias_deleted",
+        "alias": "challenger",
+        "version": 3,
+        "comment": "merge: version 3 was deleted on the other branch",
+    }
+    assert doc["history"][:-1] == [*base["history"], dropped, deleted, moved]
+
+
+def test_an_alias_on_a_deleted_version_in_one_side_alone_is_left_for_check() -> None:
+    base = model_doc()
+    edited = changed(base, entry(5, "version_deleted", version=4))  # challenger still on 4
+    assert merged("model", base, edited, base) == edited
+    assert merged("model", base, edited, edited) == edited

@@ -19,6 +19,8 @@ merged document or the reasons it cannot merge. It is pure: no git, no files. Th
   registered "the next version", or a rebase replaying a change of one clone's version 4
   onto another clone's version 4) is never merged: it is a conflict that says so. Two
   different models under one name (created apart) likewise.
+- An alias that one side pointed at a version that the other side deleted is dropped, as
+  the delete drops it, with an ``alias_deleted`` entry saying so.
 - Any other key changed on both sides to different values is a conflict.
 
 The rules are symmetric: swapping ``ours`` and ``theirs`` (as a rebase does) gives the same
@@ -165,7 +167,61 @@ def merge_documents(kind: Kind, base: Doc | None, ours: Doc, theirs: Doc) -> Mer
             merged[key] = value
     if merge.conflicts:
         return MergeResult(None, tuple(merge.conflicts))
+    if kind == "model":
+        _drop_aliases_of_deleted_versions(merged, ours, theirs)
     return MergeResult(merged)
+
+
+def _drop_aliases_of_deleted_versions(merged: Doc, ours: Doc, theirs: Doc) -> None:
+    """An alias one side pointed at a version the other side deleted is dropped, as the
+    delete would have dropped it, with an ``alias_deleted`` entry saying why: a deleted
+    number is never used again, so the alias could never be right."""
+    aliases, history = merged.get("aliases"), merged.get("history")
+    if not isinstance(aliases, dict) or not isinstance(history, list):
+        return
+    deletes = {
+        entry["version"]: entry
+        for entry in history
+        if entry.get("action") == "version_deleted" and isinstance(entry.get("version"), int)
+    }
+    for alias, number in sorted(aliases.items()):
+        delete = deletes.get(number)
+        if delete is None or any(_says(side, alias, number) for side in (ours, theirs)):
+            continue
+        moves = [
+            entry
+            for entry in history
+            if entry.get("action") == "alias_set"
+            and entry.get("alias") == alias
+            and entry.get("version") == number
+        ]
+        stamps = [delete, *moves]
+        latest = max(stamps, key=lambda entry: _time(entry.get("timestamp")) or 0)
+        del aliases[alias]
+        history.append(
+            {
+                "timestamp": latest.get("timestamp"),
+                "user_id": delete.get("user_id"),
+                "action": "alias_deleted",
+                "alias": alias,
+                "version": number,
+                "comment": f"merge: version {number} was deleted on the other branch",
+            }
+        )
+
+
+def _says(side: Doc, alias: str, number: int) -> bool:
+    """Whether ``side`` itself has ``alias`` on ``number`` and the number's delete (a hand
+    edit, left for `check` to report rather than changed by a merge)."""
+    aliases = side.get("aliases")
+    return (
+        isinstance(aliases, dict)
+        and aliases.get(alias) == number
+        and any(
+            entry.get("action") == "version_deleted" and entry.get("version") == number
+            for entry in _history(side)
+        )
+    )
 
 
 def merge_histories(
