@@ -482,3 +482,85 @@ def test_an_alias_on_a_deleted_version_in_one_side_alone_is_left_for_check() -> 
     edited = changed(base, entry(5, "version_deleted", version=4))  # challenger still on 4
     assert merged("model", base, edited, base) == edited
     assert merged("model", base, edited, edited) == edited
+
+
+_MODEL_OPERATION = st.one_of(
+    st.tuples(
+        st.just("alias"),
+        st.sampled_from(["champion", "challenger", "shadow"]),
+        st.one_of(st.none(), st.integers(1, 4)),
+    ),
+    st.tuples(st.just("tag"), _KEYS, st.one_of(st.none(), _VALUES)),
+    st.tuples(st.just("describe"), _VALUES),
+)
+
+
+def apply_model_operations(
+    doc: dict[str, Any], operations: list[tuple[Any, ...]], user: str, offset: int
+) -> dict[str, Any]:
+    new = copy.deepcopy(doc)
+    for number, (kind, *args) in enumerate(operations):
+        stamp = ms_to_iso(T0 + 10_000 + number * 20 + offset * 7)
+        recorded: dict[str, Any] | None = None
+        if kind == "alias":
+            alias, version = args
+            if version is None and alias in new["aliases"]:
+                recorded = {
+                    "action": "alias_deleted",
+                    "alias": alias,
+                    "version": new["aliases"].pop(alias),
+                }
+            elif version is not None and new["aliases"].get(alias) != version:
+                new["aliases"][alias] = version
+                recorded = {"action": "alias_set", "alias": alias, "version": version}
+        elif kind == "tag":
+            key, value = args
+            if value is None and key in new["tags"]:
+                del new["tags"][key]
+                recorded = {"action": "tag_deleted", "key": key}
+            elif value is not None and new["tags"].get(key) != value:
+                new["tags"][key] = value
+                recorded = {"action": "tag_set", "key": key, "value": value}
+        elif new["description"] != args[0]:
+            new["description"] = args[0]
+            recorded = {"action": "description_changed"}
+        if recorded is not None:
+            new["history"].append({"timestamp": stamp, "user_id": user, **recorded})
+            new["updated_at"] = stamp
+    return new
+
+
+def _latest_change(doc: dict[str, Any], action_key: str, key: str) -> dict[str, Any] | None:
+    changes = [
+        e
+        for e in doc["history"]
+        if e["action"].startswith(("alias_", "tag_")) and e.get(action_key) == key
+    ]
+    return changes[-1] if changes else None
+
+
+@settings(max_examples=150, deadline=None)
+@given(mine=st.lists(_MODEL_OPERATION, max_size=6), other=st.lists(_MODEL_OPERATION, max_size=6))
+def test_merging_random_model_changes_replays_them_in_time_order(
+    mine: list[tuple[Any, ...]], other: list[tuple[Any, ...]]
+) -> None:
+    """Aliases and tags merged are what the latest change of each key (on either side)
+    made them, as if both sides' changes had been made one after another in time order."""
+    base = model_doc()
+    ours = apply_model_operations(base, mine, "alice", 0)
+    theirs = apply_model_operations(base, other, "bob", 1)
+    assert merge_documents("model", base, ours, ours).document == ours
+    assert merge_documents("model", base, base, theirs).document == theirs
+    doc = merged("model", base, ours, theirs)
+    for field, action_key, shown in (("aliases", "alias", "version"), ("tags", "key", "value")):
+        for key in {*base[field], *ours[field], *theirs[field]}:
+            mine_changed = ours[field].get(key) != base[field].get(key)
+            theirs_changed = theirs[field].get(key) != base[field].get(key)
+            if mine_changed and theirs_changed:
+                latest = _latest_change(doc, action_key, key)
+                assert latest is not None
+                expected = None if latest["action"].endswith("_deleted") else latest[shown]
+                assert doc[field].get(key) == expected
+            else:
+                side = ours if mine_changed else theirs
+                assert doc[field].get(key) == side[field].get(key)
