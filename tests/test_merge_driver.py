@@ -357,6 +357,33 @@ def test_two_clones_registering_version_4_still_conflict(
     assert bob.modelreg("check", ok=False).returncode == 7
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_number_deleted_on_one_clone_and_registered_on_the_other_stops(
+    team: tuple[Clone, Clone], mode: str
+) -> None:
+    """Alice registers and deletes version 4; bob registers his version 4. git merges the
+    file 4.yaml (only bob has it) without asking; model.yaml is where the driver stops."""
+    alice, bob = team
+    alice.modelreg("register", "m", "s3://alice/model")
+    alice.modelreg("delete", "m", "4", "--yes")
+    alice.commit("alice registers and deletes 4")
+    alice.git("push", "-q", "origin", "main")
+    bob.modelreg("register", "m", "s3://bob/model")
+    bob.commit("bob registers 4")
+    pulled = bob.pull(mode, ok=False)
+    assert pulled.returncode != 0
+    said = pulled.stdout + pulled.stderr
+    model = "registry/models/m/model.yaml"
+    assert f"error: cannot merge {model} by meaning:" in said
+    assert "and deleted on" in said and "a deleted number would be used again" in said
+    published = "--ours" if mode == "rebase" else "--theirs"
+    assert f"git checkout {published} -- {model}" in said
+    assert "(registry/models/m/versions/4.yaml), `git rm` it and register" in said
+    assert bob.git("diff", "--name-only", "--diff-filter=U").stdout.split() == [model]
+    kept = yamlio.load(bob.path / VERSION_4)
+    assert kept["source"] == "s3://bob/model"  # bob's version is still there to register
+
+
 def test_a_rebase_of_register_then_promote_onto_another_version_4_stops(
     team: tuple[Clone, Clone],
 ) -> None:

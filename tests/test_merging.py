@@ -564,3 +564,22 @@ def test_merging_random_model_changes_replays_them_in_time_order(
             else:
                 side = ours if mine_changed else theirs
                 assert doc[field].get(key) == side[field].get(key)
+
+
+def test_a_number_deleted_on_one_side_and_registered_on_the_other_is_a_collision() -> None:
+    """Alice registered and deleted version 5; bob registered his own version 5."""
+    base = model_doc()
+    alices = changed(base, entry(6, "version_deleted", version=5), last_version=5)
+    bobs = changed(base, last_version=5, updated_at=at(7))
+    for ours, theirs, side in ((alices, bobs, "ours"), (bobs, alices, "theirs")):
+        result = merge_documents("model", base, ours, theirs)
+        assert result.collision and result.reused == (5,)
+        other = "theirs" if side == "ours" else "ours"
+        assert result.conflicts == (
+            f"version 5 of 'churn' was registered and deleted on {side}'s side ({at(6)} by "
+            f"alice), and {other} registered another version 5: merged, a deleted number "
+            "would be used again",
+        )
+    # Deleting a number both sides already had (from the base) is an ordinary merge.
+    old_delete = changed(base, entry(6, "version_deleted", version=4))
+    assert merged("model", base, old_delete, bobs)["last_version"] == 5

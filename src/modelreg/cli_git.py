@@ -57,6 +57,18 @@ def _what_to_do(done: merge_driver.FileMerge) -> list[str]:
         "Both sides are kept by git until you resolve: `git show :2:PATH` is ours, "
         "`git show :3:PATH` theirs (PATH: " + path + ")."
     )
+    if done.result.reused:
+        folder = path.rpartition("/")[0] + "/versions" if "/" in path else "versions"
+        files = ", ".join(f"{folder}/{number}.yaml" for number in done.result.reused)
+        return [
+            sides,
+            "A deleted number is never used again, so the other version under it needs a "
+            f"new number. Keep the published model.yaml (`git checkout {published} -- "
+            f"{path}`); save the unpublished version file in the work tree ({files}), "
+            "`git rm` it and register its artifact again (with its run id, tags, metrics and "
+            "params) so that it gets the next free number; then `modelreg check` and "
+            f"`git add {path}`.",
+        ]
     if merging.document_kind(path) == "model":
         return [
             sides,

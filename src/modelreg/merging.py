@@ -19,6 +19,9 @@ merged document or the reasons it cannot merge. It is pure: no git, no files. Th
   registered "the next version", or a rebase replaying a change of one clone's version 4
   onto another clone's version 4) is never merged: it is a conflict that says so. Two
   different models under one name (created apart) likewise.
+- A number that one side registered and deleted while the other side registered its own
+  version under it (both count up from the base's ``last_version``) is a collision too:
+  merged, the deleted number would be used again.
 - An alias that one side pointed at a version that the other side deleted is dropped, as
   the delete drops it, with an ``alias_deleted`` entry saying so.
 - Any other key changed on both sides to different values is a conflict.
@@ -79,6 +82,8 @@ class MergeResult:
     document: Doc | None
     conflicts: tuple[str, ...] = ()
     collision: bool = False
+    # Numbers one side deleted and the other registered again (model.yaml only).
+    reused: tuple[int, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -146,6 +151,12 @@ def merge_documents(kind: Kind, base: Doc | None, ours: Doc, theirs: Doc) -> Mer
     collision = _identity_conflicts(kind, base, ours, theirs)
     if collision:
         return MergeResult(None, tuple(collision), collision=True)
+    if kind == "model":
+        reused = _reused_numbers(base, ours, theirs)
+        if reused:
+            reasons = tuple(reason for _, reason in reused)
+            numbers = tuple(sorted({number for number, _ in reused}))
+            return MergeResult(None, reasons, collision=True, reused=numbers)
     old = base or {}
     history = merge_histories(_history(old), _history(ours), _history(theirs))
     merge = _Merge(old, ours, theirs)
@@ -430,6 +441,43 @@ def _identity_conflicts(kind: Kind, base: Doc | None, ours: Doc, theirs: Doc) ->
             if differences:
                 return [_collision_reason(kind, first, one, second, other, differences)]
     return []
+
+
+def _reused_numbers(base: Doc | None, ours: Doc, theirs: Doc) -> list[tuple[int, str]]:
+    """A number one side handed out and deleted, that the other side handed out too (to
+    its own version: both count up from the base's ``last_version``): merged, the other
+    side's file would silently reuse a deleted number. git merges that file without the
+    driver (only one side has it), so model.yaml is where it is seen."""
+    start = _last_version(base) if base is not None else 0
+    reasons: list[tuple[int, str]] = []
+    for name, side, other_name, other in (
+        ("ours", ours, "theirs", theirs),
+        ("theirs", theirs, "ours", ours),
+    ):
+        known = {_entry_key(entry) for entry in _history(other)}
+        for entry in _new_entries(_history(base or {}), _history(side)):
+            number = entry.get("version")
+            if (
+                entry.get("action") == "version_deleted"
+                and isinstance(number, int)
+                and start < number <= _last_version(other)
+                and _entry_key(entry) not in known
+            ):
+                reasons.append(
+                    (
+                        number,
+                        f"version {number} of {side.get('name')!r} was registered and deleted on "
+                        f"{name}'s side ({entry.get('timestamp')} by {entry.get('user_id')}), and "
+                        f"{other_name} registered another version {number}: merged, a deleted "
+                        "number would be used again",
+                    ),
+                )
+    return reasons
+
+
+def _last_version(doc: Doc) -> int:
+    value = doc.get("last_version")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _collision_reason(
