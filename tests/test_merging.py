@@ -413,7 +413,7 @@ def apply_operations(
 _SIDES = st.lists(_OPERATION, max_size=6)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(before=_SIDES, mine=_SIDES, other=_SIDES)
 def test_merging_random_changes_keeps_everything(
     before: list[tuple[Any, ...]], mine: list[tuple[Any, ...]], other: list[tuple[Any, ...]]
@@ -539,7 +539,7 @@ def _latest_change(doc: dict[str, Any], action_key: str, key: str) -> dict[str, 
     return changes[-1] if changes else None
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(mine=st.lists(_MODEL_OPERATION, max_size=6), other=st.lists(_MODEL_OPERATION, max_size=6))
 def test_merging_random_model_changes_replays_them_in_time_order(
     mine: list[tuple[Any, ...]], other: list[tuple[Any, ...]]
