@@ -5,6 +5,7 @@ versions under one number still stop the merge or the rebase, with a message."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -521,3 +522,25 @@ def test_merge_file_on_a_conflict_leaves_markers_and_exits_1(tmp_path: Path, run
         ours.read_text()
         == "<<<<<<< ours\nname: m\n||||||| base\n=======\nname: n\n>>>>>>> theirs\n"
     )
+
+
+def test_merge_file_and_git_setup_print_their_record_when_asked(
+    team: tuple[Clone, Clone], tmp_path: Path, run_cli: Any
+) -> None:
+    _, bob = team
+    setup = bob.modelreg("git-setup", "--format", "plain")
+    attributes = (bob.path / "registry" / ".gitattributes").resolve()
+    assert setup.stdout == f"{attributes}\t{driver_command(modelreg_executable())}\n"
+    for name, text in (("base", ""), ("ours", "name: m\n"), ("theirs", "name: n\n")):
+        (tmp_path / name).write_text(text)
+    done = run_cli(
+        "merge-file",
+        *(str(tmp_path / name) for name in ("base", "ours", "theirs")),
+        "registry/models/m/model.yaml",
+        "--format",
+        "json",
+    )
+    assert done.returncode == 1
+    record = json.loads(done.stdout)
+    assert (record["path"], record["merged"]) == ("registry/models/m/model.yaml", False)
+    assert record["conflicts"][0] == "ours: missing required key 'created_at'"

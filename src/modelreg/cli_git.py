@@ -9,7 +9,29 @@ from typing import Annotated
 import typer
 
 from modelreg import merge_driver, merging, render
+from modelreg.render import Format
 from modelreg.store import find_root
+
+# As every write's --format (cli.py): the record on stdout only when asked for.
+WriteFormatOption = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Also print the record on stdout: table, json, yaml or plain "
+        "(default: only lines on stderr saying what was done).",
+        show_default=False,
+    ),
+]
+_MERGE_COLUMNS = [
+    render.Column("path", "path"),
+    render.Column("merged", "merged"),
+    render.Column("conflicts", "conflicts", "list"),
+]
+_SETUP_COLUMNS = [
+    render.Column("attributes", "attributes"),
+    render.Column("driver", "driver"),
+]
 
 
 def merge_file(
@@ -19,12 +41,16 @@ def merge_file(
     ],
     theirs: Annotated[Path, typer.Argument(help="Their file (git's %B).")],
     path: Annotated[str, typer.Argument(help="The file's path in the repository (git's %P).")],
+    fmt: WriteFormatOption = None,
 ) -> None:
     """Merge one registry file by meaning: git's merge driver (installed by git-setup).
 
     Exit 0 with the merged file in OURS; exit 1 with OURS holding conflict markers, and on
     stderr what collided and what to do."""
     done = merge_driver.merge_file(base, ours, theirs, path)
+    if fmt is not None:
+        record = {"path": path, "merged": done.result.ok, "conflicts": list(done.result.conflicts)}
+        render.emit(record, fmt, _MERGE_COLUMNS)
     if done.result.ok:
         return
     render.error(f"cannot merge {path} by meaning:")
@@ -92,7 +118,7 @@ def _what_to_do(done: merge_driver.FileMerge) -> list[str]:
     ]
 
 
-def git_setup(ctx: typer.Context) -> None:
+def git_setup(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
     """Install the merge driver for the registry's files: .gitattributes in the registry
     and merge.modelreg.* in the repository's git config (run once in every clone)."""
     registry = ctx.find_root().params.get("registry")
@@ -108,3 +134,9 @@ def git_setup(ctx: typer.Context) -> None:
         render.message(f"{changed} git config {key} = {value}")
     if setup.attributes_written:
         render.message(f"Commit {where.name} so that every clone uses it; git config is per clone.")
+    if fmt is not None:
+        record = {
+            "attributes": str(where.resolve()),
+            "driver": setup.config[f"merge.{merge_driver.DRIVER_NAME}.driver"],
+        }
+        render.emit(record, fmt, _SETUP_COLUMNS)
