@@ -1194,6 +1194,11 @@ def export_mlflow(
     _moving(run_it, summary, fmt)
 
 
+from modelreg import cli_git  # noqa: E402  # the git commands, in their own module
+
+app.command("merge-file")(cli_git.merge_file)
+app.command("git-setup")(cli_git.git_setup)
+
 # Every command, also those of the sub-apps, is a _Command (uppercase metavars, the hint
 # for values that start with '-').
 for _typer in [app, hooks_app, import_app, export_app]:
