@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shlex
 import sys
-import traceback
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -18,14 +17,12 @@ import typer
 from typer._click.exceptions import MissingParameter, NoSuchOption
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
-from modelreg import quick, render
+from modelreg import funnel, quick, render
 from modelreg._version import __version__
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import (
     HookDeliveryError,
-    InterruptedByUserError,
     InvalidInputError,
-    RegistryError,
 )
 from modelreg.names import validate_alias
 from modelreg.refs import Ref, parse_ref, parse_ref_args
@@ -50,25 +47,15 @@ class _Funnel(TyperGroup):
             result = super().invoke(ctx)
             _finish_hooks()
             return result
-        except RegistryError as exc:
-            _fail(exc.message, exc.exit_code)
-        except KeyboardInterrupt:
-            _fail(InterruptedByUserError("interrupted").message, 130)
-        except BrokenPipeError:
-            # `modelreg list | head` closed the pipe: not an error of ours.
-            sys.stderr.close()
-            raise typer.Exit(0) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:
             if type(exc).__module__.startswith(("typer", "click")):
                 raise  # usage errors: Typer prints them and exits 2
-            if _State.show_traceback:
-                traceback.print_exc()
-            _fail(
-                f"internal error: {type(exc).__name__}: {exc} (run with --traceback to see where)",
-                1,
-            )
+            code = funnel.report(exc, show_traceback=_State.show_traceback)
+        except KeyboardInterrupt as exc:
+            code = funnel.report(exc)
+        raise typer.Exit(code) from None
 
 
 class _Command(TyperCommand):

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelreg import render
-from modelreg.errors import CorruptFileError, RegistryError
+from modelreg import funnel, render
+from modelreg.errors import CorruptFileError
 from modelreg.refs import parse_ref_args
 from modelreg.render import MODEL_COLUMNS, VERSION_COLUMNS, Format
 
@@ -165,12 +165,8 @@ def try_run(argv: list[str]) -> int | None:
     registry_path, command, args, options = parsed
     try:
         return command.run(registry_path, args, options)
-    except RegistryError as exc:
-        render.error(exc.message)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        render.error("interrupted")
-        return 130
+    except (Exception, KeyboardInterrupt) as exc:  # the same funnel as the Typer app's
+        return funnel.report(exc)
 
 
 def _parse(argv: list[str]) -> tuple[str | None, _Command, list[str], dict[str, Any]] | None:
