@@ -8,9 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from typer.core import TyperCommand, TyperGroup
+from typer.main import get_command
 
 from conftest import modelreg_executable
 from modelreg import Registry, quick
+from modelreg.cli import app
 
 # Fast-path commands (quick.py answers them) and Typer-path ones (the same data, through
 # the full command line).
@@ -111,3 +114,65 @@ def test_an_internal_error_on_the_fast_path_is_one_line_like_typers(
     assert capsys.readouterr().err == (
         "error: internal error: RuntimeError: boom (run with --traceback to see where)\n"
     )
+
+
+# -- the fast path's options are the Typer app's -----------------------------------------
+
+Kind = tuple[str, str]  # (parameter name, "flag" | "value" | "many")
+
+
+def typer_options(command: TyperCommand | TyperGroup) -> dict[str, Kind]:
+    """Every spelling of the command's options (but --help) -> its parameter and kind."""
+    options: dict[str, Kind] = {}
+    for param in command.params:
+        if param.param_type_name != "option" or param.name == "help":
+            continue
+        kind = "flag" if getattr(param, "is_flag", False) else "value"
+        kind = "many" if param.multiple else kind
+        for spelling in [*param.opts, *param.secondary_opts]:
+            options[spelling] = (param.name or "", kind)
+    return options
+
+
+def typer_arity(command: TyperCommand) -> tuple[int, float]:
+    """How many positional arguments the command takes, at least and at most."""
+    low, high = 0, 0.0
+    for param in command.params:
+        if param.param_type_name == "argument":
+            low += param.nargs if param.required and param.nargs > 0 else int(param.required)
+            high += float("inf") if param.nargs == -1 else param.nargs
+    return low, high
+
+
+def test_the_fast_commands_take_exactly_the_options_of_typers() -> None:
+    root = get_command(app)
+    assert isinstance(root, TyperGroup)
+    assert sorted(quick._COMMANDS) == ["describe", "list", "resolve", "search"]
+    for name, fast in quick._COMMANDS.items():
+        command = root.commands[name]
+        assert isinstance(command, TyperCommand)
+        assert dict(fast.options) == typer_options(command), name
+        low, high = fast.positional
+        typer_low, typer_high = typer_arity(command)
+        assert typer_low <= low <= high <= typer_high, name
+
+
+def test_the_fast_path_takes_typers_global_options_or_leaves_them_to_typer() -> None:
+    root = get_command(app)
+    assert isinstance(root, TyperGroup)
+    everything = typer_options(root)
+    taken = {spelling: everything.get(spelling) for spelling in quick._GLOBAL}
+    assert taken == dict(quick._GLOBAL)
+    # These change what a read prints or how it exits: Typer answers them.
+    assert set(everything) - set(quick._GLOBAL) == {"--traceback", "--strict-hooks", "--version"}
+    for spelling in ("--traceback", "--strict-hooks", "--version", "-r=x"):
+        assert quick._parse([spelling, "list"]) is None, spelling
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["list", "-f=json"], ["search", "-n=3"], ["resolve", "m", "--format"], ["list", "--"]],
+    ids=" ".join,
+)
+def test_what_typer_reads_differently_goes_to_typer(args: list[str]) -> None:
+    assert quick._parse(args) is None
