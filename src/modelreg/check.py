@@ -139,6 +139,9 @@ def _holding_lock(store: Store, required: bool) -> Iterator[None]:
         except OSError:
             if required:
                 raise
+        else:
+            if required:
+                store.begin_change()  # repairs change files: readers wait for the end
         yield
 
 

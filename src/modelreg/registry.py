@@ -8,11 +8,12 @@ atomically; reads take no lock. No printing and no formatting happens here.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from modelreg import events as ev
 from modelreg import workflow
@@ -39,6 +40,32 @@ from modelreg.store import CONFIG_FILE, GITIGNORE, Store, _crash_point, atomic_w
 
 if TYPE_CHECKING:
     from modelreg.hooks import DeliveryResult
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _consistent(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Make a read method see no write half-applied (see ``Store.consistent``): it runs
+    again when a write changed files while it read."""
+
+    @functools.wraps(method)
+    def read(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        registry = args[0]
+        assert isinstance(registry, Registry)
+        # A read run again must not report a corrupt file twice: the only lists a read
+        # adds to are the caller's ``errors``, so every list argument is cut back to
+        # what it held before each attempt.
+        lists = [(arg, len(arg)) for arg in (*args, *kwargs.values()) if isinstance(arg, list)]
+
+        def attempt() -> _T:
+            for arg, length in lists:
+                del arg[length:]
+            return method(*args, **kwargs)
+
+        return registry._store.consistent(attempt)
+
+    return read
 
 
 @dataclass(frozen=True)
@@ -157,6 +184,7 @@ class Registry:
             events.append(self._event(ev.REGISTERED_MODEL_CREATED, model, stamp))
         return model
 
+    @_consistent
     def get_registered_model(self, name: str) -> RegisteredModel:
         model = self._load_model(name)
         model.latest_versions = self._latest_per_stage(name, self._versions(model))
@@ -242,6 +270,7 @@ class Registry:
             self._save_model(model)
             events.extend(self._tag_events(model, stamp, changes, model_level=True))
 
+    @_consistent
     def list_registered_models(
         self, errors: list[CorruptFileError] | None = None
     ) -> list[RegisteredModel]:
@@ -267,6 +296,7 @@ class Registry:
             models.append(model)
         return models
 
+    @_consistent
     def search_registered_models(
         self,
         filter_string: str | None = None,
@@ -430,6 +460,7 @@ class Registry:
             create_model=True,
         ).version
 
+    @_consistent
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         model = self._load_model(name)
         return self._load_version(model, _version_number(version))
@@ -573,6 +604,7 @@ class Registry:
             )
             events.append(self._event(ev.MODEL_VERSION_DELETED, deleted, stamp))
 
+    @_consistent
     def search_model_versions(
         self,
         filter_string: str | None = None,
@@ -599,6 +631,7 @@ class Registry:
             mv.history = histories[mv.name].get(mv.version, [])
         return search.Page(versions, page.token)
 
+    @_consistent
     def search_version_records(
         self,
         filter_string: str | None = None,
@@ -625,6 +658,7 @@ class Registry:
             kind="version",
         )
 
+    @_consistent
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
@@ -730,6 +764,7 @@ class Registry:
                 )
             )
 
+    @_consistent
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         model = self._load_model(name)
         if alias not in model.aliases:
@@ -744,6 +779,7 @@ class Registry:
                 "which does not exist"
             ) from None
 
+    @_consistent
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         return self.artifact_location(self.get_model_version(name, version))
 
@@ -1014,6 +1050,7 @@ class Registry:
 
     # -- references, listing, history (beyond MLflow) ----------------------------------
 
+    @_consistent
     def resolve(self, ref: Ref | str) -> RegisteredModel | ModelVersion:
         """The model or version a reference names: a :class:`Ref` or a string as the
         command line takes it (``NAME``, ``NAME@ALIAS``, ``models:/NAME/VERSION``,
@@ -1038,6 +1075,7 @@ class Registry:
             raise NotFoundError(f"model '{ref.name}' has no version in stage {stage}")
         return max(in_stage, key=lambda mv: mv.version)
 
+    @_consistent
     def resolve_version(self, ref: Ref | str) -> ModelVersion:
         """Like :meth:`resolve`, but a bare model name means its newest version."""
         ref = as_ref(ref)
@@ -1054,6 +1092,7 @@ class Registry:
         mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
         return artifact_location(mv.source, self.root)
 
+    @_consistent
     def list_versions(
         self, name: str, errors: list[CorruptFileError] | None = None
     ) -> list[ModelVersion]:
@@ -1064,6 +1103,7 @@ class Registry:
         """
         return self._versions(self._load_model(name), errors)
 
+    @_consistent
     def all_versions(self, errors: list[CorruptFileError] | None = None) -> list[ModelVersion]:
         """Every version of every model; ``errors`` as in :meth:`list_registered_models`."""
         versions: list[ModelVersion] = []
@@ -1081,6 +1121,7 @@ class Registry:
                 errors.append(exc)
         return versions
 
+    @_consistent
     def history(self, ref: Ref | str) -> list[HistoryEntry]:
         """Everything recorded about a model or a version, oldest first; ``ref`` as
         :meth:`resolve` takes it."""

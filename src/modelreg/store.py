@@ -5,6 +5,7 @@ dictionaries and files safely. The layout::
 
     ROOT/registry.yaml
     ROOT/.modelreg.lock                 never deleted, git-ignored
+    ROOT/.modelreg.seq                  the write counter readers check, git-ignored
     ROOT/models/NAME/model.yaml
     ROOT/models/NAME/versions/N.yaml
     ROOT/.trash/                        models being deleted (an interrupted delete is finished
@@ -14,25 +15,32 @@ dictionaries and files safely. The layout::
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import shutil
 import signal
-from collections.abc import Iterator
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from modelreg import yamlio
 from modelreg.errors import (
     BusyError,
     CorruptFileError,
+    InvalidInputError,
     NotFoundError,
+    RegistryError,
     RegistryNotFoundError,
 )
 from modelreg.names import validate_model_name
 
 CONFIG_FILE = "registry.yaml"
 LOCK_FILE = ".modelreg.lock"
+SEQ_FILE = ".modelreg.seq"
 MODELS_DIR = "models"
 TRASH_DIR = ".trash"
 MODEL_FILE = "model.yaml"
@@ -41,14 +49,33 @@ TMP_SUFFIX = ".tmp"
 # Separates model name and version in the name of a trashed version file.
 TRASH_VERSION_SEP = "~"
 GITIGNORE = f"""\
-# modelreg: lock file, temporary files of interrupted writes, caches, deleted models
+# modelreg: lock file, write counter, temporary files of interrupted writes, caches,
+# deleted models
 {LOCK_FILE}
+{SEQ_FILE}
 *{TMP_SUFFIX}
 .cache/
 {TRASH_DIR}/
 """
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_T = TypeVar("_T")
+# Reads tried without any lock before a reader that keeps meeting writes waits for the
+# lock (see Store.consistent).
+_OPTIMISTIC_READS = 3
+# The least a reader waits for a write under way (seconds), whatever the lock timeout.
+_READER_MIN_WAIT = 1.0
+# Per thread: the lock files this thread holds (a read by any Store of the same registry
+# inside a write reads the writer's own state, and must not wait for its own lock).
+_holding = threading.local()
+
+
+def _held_locks() -> set[str]:
+    held: set[str] | None = getattr(_holding, "locks", None)
+    if held is None:
+        held = _holding.locks = set()
+    return held
+
 
 # Test hook (see _crash_point): read once, so a normal run pays one comparison per point.
 _CRASH_SPEC = os.environ.get("MODELREG_TEST_CRASH_AT") or None
@@ -102,6 +129,11 @@ class Store:
         self.lock_timeout = lock_timeout
         self.models_dir = root / MODELS_DIR
         self.lock_path = root / LOCK_FILE
+        self.seq_path = root / SEQ_FILE
+        self._lock_key = os.path.abspath(self.lock_path)
+        # Per thread: whether it holds the lock, whether its write has begun changing
+        # files, and whether it is inside a consistent read (see below).
+        self._local = threading.local()
 
     # -- paths -------------------------------------------------------------------------
 
@@ -132,10 +164,138 @@ class Store:
             lock.acquire(poll_interval=0.005)
         except Timeout:
             raise BusyError(self.lock_path, self.lock_timeout) from None
+        local = self._local
+        local.held = True
+        local.changing = False
+        local.undo = []
+        _held_locks().add(self._lock_key)
         try:
             yield
         finally:
-            lock.release()
+            _held_locks().discard(self._lock_key)
+            try:
+                # Even again (also after a failed write): readers may go on.
+                current = _seq_number(self._read_seq())
+                if local.changing or current % 2:
+                    self._write_seq(current + 1 if current % 2 else current + 2)
+            finally:
+                local.held = False
+                local.changing = False
+                local.undo = []
+                lock.release()
+
+    # -- the write counter: multi-file writes look atomic to readers ---------------------
+    #
+    # A write may change several files (a transition that archives the previous version,
+    # a delete, a rename). The counter in .modelreg.seq is made odd, under the lock,
+    # before the first file of a write changes, and even again after the last, before
+    # the lock is released. A reader notes the counter, reads, and notes it again: the
+    # same even value both times means no write changed a file in between, so what it
+    # read is one state of the registry. That costs two reads of a tiny file and takes
+    # no lock. Only when a write is under way (odd), or writes keep finishing during its
+    # reads, does a reader wait for the lock, shared, and read while holding it. A
+    # writer killed half-way leaves the counter odd but the lock free: readers then
+    # read what is there at once (`check --repair` finishes such a write), and the next
+    # write makes the counter even again.
+
+    def begin_change(self) -> None:
+        """Called, with the lock held, before a write changes its first file."""
+        local = self._local
+        if not getattr(local, "held", False) or local.changing:
+            return
+        current = _seq_number(self._read_seq())
+        self._write_seq(current + 2 if current % 2 else current + 1)
+        local.changing = True
+        _crash_point("seq:odd")
+
+    def consistent(self, read: Callable[[], _T]) -> _T:
+        """``read()``, run so that it sees no write half-applied: again when a write
+        changed files while it read, and under the shared lock when a write is under
+        way. BusyError when writes go on for longer than the lock timeout."""
+        local = self._local
+        if getattr(local, "reading", False) or self._lock_key in _held_locks():
+            return read()  # a nested read is covered; a writer reads its own state
+        local.reading = True
+        try:
+            for _ in range(_OPTIMISTIC_READS):
+                before = self._read_seq()
+                if _is_odd(before):
+                    break  # a write is under way (or died): wait for the lock
+                try:
+                    result = read()
+                except (RegistryError, OSError):
+                    # Raised by what it read, or by a file that a write moved away.
+                    if self._read_seq() == before:
+                        raise
+                    continue
+                if self._read_seq() == before:
+                    return result
+            with self._shared_lock():
+                return read()
+        finally:
+            local.reading = False
+
+    @contextlib.contextmanager
+    def _shared_lock(self) -> Iterator[None]:
+        """Hold the write lock shared, so that no writer can start (the lock file is
+        opened for reading only: readers need no write access)."""
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY | _NOFOLLOW)
+        except FileNotFoundError:
+            yield  # no write has ever run here
+            return
+        except OSError:
+            fd = -1
+        try:
+            # A lock timeout of 0 fails writers at once; a reader still lets a write end.
+            waited = max(self.lock_timeout, _READER_MIN_WAIT)
+            deadline = time.monotonic() + waited
+            pause = 0.0005
+            while True:
+                locked = _try_lock_shared(fd) if fd >= 0 else None
+                if locked:
+                    break
+                if locked is None and not _is_odd(self._read_seq()):
+                    break  # cannot lock here: at least wait for the write to end
+                if time.monotonic() > deadline:
+                    raise BusyError(self.lock_path, waited)
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
+            yield
+        finally:
+            if fd >= 0:
+                os.close(fd)  # and with it the shared lock
+
+    def _read_seq(self) -> bytes:
+        try:
+            # Non-blocking and not through a symlink: a planted FIFO must not hang reads.
+            fd = os.open(self.seq_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW)
+        except FileNotFoundError:
+            return b""  # a registry no write has touched since counters came in
+        except OSError:
+            return b"?"
+        try:
+            return os.read(fd, 64)
+        except OSError:
+            return b"?"
+        finally:
+            os.close(fd)
+
+    def _write_seq(self, number: int) -> None:
+        # Replaced in one rename so a reader never sees a part; no fsync: the counter
+        # only orders a running writer and its readers, and means nothing after a reboot.
+        tmp = self.seq_path.with_name(f".{SEQ_FILE}.{secrets.token_hex(6)}{TMP_SUFFIX}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+            try:
+                os.write(fd, b"%d\n" % number)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.seq_path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
     # -- reading -----------------------------------------------------------------------
 
@@ -217,23 +377,57 @@ class Store:
     # -- writing (callers hold the lock) -----------------------------------------------
 
     def write(self, path: Path, doc: Any) -> bool:
-        """Write ``doc`` to ``path`` atomically; False when the file already held it."""
+        """Write ``doc`` to ``path`` atomically; False when the file already held it.
+
+        A document that readers would refuse (larger than the file size limit, nested
+        too deep, too many values) is InvalidInputError, and then nothing of the write
+        in progress stays: the files it changed before are put back as they were."""
         self.refuse_symlinks(path.parent)
-        return atomic_write(path, yamlio.dumps(doc).encode("utf-8"))
+        data = yamlio.dumps(doc).encode("utf-8")
+        problem = yamlio.limit_problem(doc, data)
+        if problem is not None:
+            self._roll_back()
+            shown = os.path.relpath(path, self.root)
+            raise InvalidInputError(f"refused: {shown} would be {problem}; nothing was written")
+        self.begin_change()
+        try:
+            with open(path, "rb") as handle:
+                before: bytes | None = handle.read()
+        except FileNotFoundError:
+            before = None
+        changed = atomic_write(path, data)
+        if changed:
+            self._on_undo(lambda: _restore(path, before))
+        return changed
+
+    def _on_undo(self, step: Callable[[], None]) -> None:
+        undo: list[Callable[[], None]] | None = getattr(self._local, "undo", None)
+        if undo is not None and getattr(self._local, "held", False):
+            undo.append(step)
+
+    def _roll_back(self) -> None:
+        """Undo the changes made so far by the write in progress, newest first (the lock
+        is held and the counter odd: no reader sees them come and go)."""
+        undo: list[Callable[[], None]] = getattr(self._local, "undo", None) or []
+        while undo:
+            undo.pop()()
 
     def ensure_model_dirs(self, name: str) -> None:
-        self._mkdir(self.models_dir)
-        self._mkdir(self.model_dir(name))
-        self._mkdir(self.versions_dir(name))
+        self.begin_change()
+        for folder in (self.models_dir, self.model_dir(name), self.versions_dir(name)):
+            if self._mkdir(folder):
+                self._on_undo(functools.partial(_remove_empty, folder))
         _crash_point("create:folders_made")
 
-    def _mkdir(self, path: Path) -> None:
+    def _mkdir(self, path: Path) -> bool:
+        """Make a folder; False when it was there."""
         self._refuse_symlink(path)
         try:
             os.mkdir(path)
         except FileExistsError:
-            return
+            return False
         fsync_dir(path.parent)
+        return True
 
     def trash_version_file(self, name: str, version: int) -> Path:
         """Move a version file into .trash in one atomic rename, and return its new path.
@@ -246,10 +440,12 @@ class Store:
         source = self.version_file(name, version)
         self.refuse_symlinks(source.parent)
         trash = self.root / TRASH_DIR
+        self.begin_change()
         self._mkdir(trash)
         target = trash / f"{name}{TRASH_VERSION_SEP}{int(version)}.{secrets.token_hex(4)}.yaml"
         os.rename(source, target)
         fsync_dir(source.parent)
+        self._on_undo(lambda: os.rename(target, source))
         _crash_point("delete_version:trashed")
         return target
 
@@ -269,6 +465,7 @@ class Store:
         """
         self.refuse_symlinks(self.model_dir(name))
         trash = self.root / TRASH_DIR
+        self.begin_change()
         self._mkdir(trash)
         target = trash / f"{name}.{secrets.token_hex(4)}"
         os.rename(self.model_dir(name), target)
@@ -279,13 +476,54 @@ class Store:
     def rename_model_dir(self, old: str, new: str) -> None:
         self.refuse_symlinks(self.model_dir(old))
         self._refuse_symlink(self.model_dir(new))
+        self.begin_change()
         # An interrupted create may have left the new name's folder behind, empty.
         for leftover in (self.versions_dir(new), self.model_dir(new)):
             with contextlib.suppress(OSError):  # missing, or not empty: rename decides
                 os.rmdir(leftover)
         os.rename(self.model_dir(old), self.model_dir(new))
         fsync_dir(self.models_dir)
+        self._on_undo(lambda: os.rename(self.model_dir(new), self.model_dir(old)))
         _crash_point("rename:folder_renamed")
+
+
+def _restore(path: Path, before: bytes | None) -> None:
+    if before is None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            fsync_dir(path.parent)
+    else:
+        atomic_write(path, before)
+
+
+def _remove_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty: someone else's, left alone
+        os.rmdir(folder)
+        fsync_dir(folder.parent)
+
+
+def _try_lock_shared(fd: int) -> bool | None:
+    """Take a shared lock on ``fd`` without waiting; None where there are no such locks."""
+    if sys.platform == "win32":
+        return None  # readers only wait for the counter there
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _seq_number(seq: bytes) -> int:
+    try:
+        return int(seq)
+    except ValueError:
+        return 0  # missing or unreadable: counting starts again
+
+
+def _is_odd(seq: bytes) -> bool:
+    return _seq_number(seq) % 2 == 1
 
 
 def _is_valid_name(name: str) -> bool:

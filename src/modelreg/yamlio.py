@@ -550,3 +550,36 @@ def _plain(text: str) -> Any:
         _plain_values.clear()
     _plain_values[text] = value
     return value
+
+
+def limit_problem(doc: Any, data: bytes) -> str | None:
+    """Why :func:`load` would refuse ``data``, the :func:`dumps` of ``doc``: which
+    limit it breaks (size, nesting, values), or None. Writers call it first, so that no
+    write makes a file that readers refuse."""
+    if len(data) > MAX_FILE_BYTES:
+        return (
+            f"{len(data):,} bytes, more than the {MAX_FILE_BYTES // (1024 * 1024)} MB "
+            f"({MAX_FILE_BYTES:,} bytes) a registry file may hold"
+        )
+    # Counted as _build counts parser events: stream and document start and end, a
+    # start and an end per collection, one per key and per scalar.
+    events = 4
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(doc, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            events += 2 + len(value)
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, (list, tuple)):
+            events += 2
+            pending.extend((item, depth + 1) for item in value)
+        else:
+            events += 1
+            continue
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        return f"nested {deepest} levels deep, more than the {MAX_DEPTH} a registry file may be"
+    if events > MAX_VALUES + 1:
+        return f"{events - 1:,} values, more than the {MAX_VALUES:,} a registry file may hold"
+    return None
