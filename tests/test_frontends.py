@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from typer.core import TyperCommand, TyperGroup
 from typer.main import get_command
+from typer.testing import CliRunner
 
 from conftest import modelreg_executable
 from modelreg import Registry, quick
 from modelreg.cli import app
+from modelreg.errors import BusyError, CorruptFileError, NotFoundError
 
 # Fast-path commands (quick.py answers them) and Typer-path ones (the same data, through
 # the full command line).
@@ -103,17 +105,41 @@ def test_modelreg_list_into_head_exits_quietly(
     assert errors.read_text() == ""
 
 
-def test_an_internal_error_on_the_fast_path_is_one_line_like_typers(
-    root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "raised",
+    [
+        NotFoundError("registered model 'x' not found"),
+        CorruptFileError(Path("models/x/model.yaml"), "not a mapping"),
+        BusyError(Path(".modelreg.lock"), 0.5),
+        KeyboardInterrupt(),
+        RuntimeError("boom"),
+    ],
+    ids=lambda raised: type(raised).__name__,
+)
+def test_both_paths_end_an_error_alike(
+    root: Path,
+    raised: BaseException,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def boom(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("boom")
+    """The same line on stderr and the same exit code, from the fast path and from Typer."""
 
-    monkeypatch.setattr(Registry, "list_registered_models", boom)
-    assert quick.try_run(["--registry", str(root), "list"]) == 1
-    assert capsys.readouterr().err == (
-        "error: internal error: RuntimeError: boom (run with --traceback to see where)\n"
+    def fail(*args: object, **kwargs: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(Registry, "list_registered_models", fail)
+    argv = ["--registry", str(root), "list"]
+    fast_code = quick.try_run(argv)
+    fast = capsys.readouterr()
+    typer_result = CliRunner().invoke(app, argv)
+    assert (fast_code, fast.out, fast.err) == (
+        typer_result.exit_code,
+        typer_result.stdout,
+        typer_result.stderr,
     )
+    expected = {KeyboardInterrupt: 130, RuntimeError: 1}.get(type(raised))
+    assert fast_code == (expected or getattr(raised, "exit_code", None))
+    assert fast.err.startswith("error: ") and fast.err.count("\n") == 1
 
 
 # -- the fast path's options are the Typer app's -----------------------------------------

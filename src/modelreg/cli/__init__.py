@@ -26,6 +26,9 @@ from modelreg.cli import hooks, interop  # noqa: F401
 # isort: on
 
 # -- commands defined outside this package are attached here -----------------------------
+# (after the package's own, before the line below), e.g.
+#     from modelreg import cli_git
+#     app.command("merge-file")(cli_git.merge_file)
 
 
 # Every command, also those of the groups, is a core.Command (uppercase metavars, the hint
