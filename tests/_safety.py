@@ -11,6 +11,8 @@
   the concurrent writers of test_concurrency.py.
 - For the API and lineage tests: :func:`lock_held` (the lock taken by another process)
   and :func:`git` (git with a fixed identity, whatever the developer's configuration).
+- :func:`tree`: every file and folder under a folder, to show that nothing changed;
+  :func:`finishes_within`: "does not hang" as a thread timeout, not a timed assertion.
 """
 
 from __future__ import annotations
@@ -22,16 +24,18 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from modelreg import Registry
 from modelreg.errors import BusyError
 
 Op = dict[str, Any]
+T = TypeVar("T")
 ABSENT = "<absent>"
 
 
@@ -417,6 +421,40 @@ def lock_held(lock_file: Path) -> Iterator[None]:
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=10)
+
+
+def finishes_within(seconds: float, call: Callable[[], T]) -> T:
+    """``call()``'s result (or its exception), asserting it returned within ``seconds``.
+
+    How a test says "this does not hang": the bound is far above any loaded machine's
+    time for it, and far below the time it would take if the thing under test hung (the
+    test arranges that to be long). Speed itself is measured by the benchmarks, never here.
+    """
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as exc:  # handed to the caller below
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"still running after {seconds} s: it hangs"
+    returned, value = outcome[0]
+    if not returned:
+        raise value
+    result: T = value
+    return result
+
+
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every file (with its bytes) and folder (None) under ``root``."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes() if path.is_file() else None
+        for path in sorted(root.rglob("*"))
+    }
 
 
 def git(repo: Path, *args: str) -> str:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +48,55 @@ def registry(tmp_path: Path) -> Registry:
 @pytest.fixture
 def registry_path(registry: Registry) -> Path:
     return registry.root
+
+
+@pytest.fixture
+def settle_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trust (and cache) files' stat data as soon as it is read (the default waits until
+    it is 2 s old): the cache's and git lineage's settle time, shortened to nothing."""
+    from modelreg import index
+
+    monkeypatch.setattr(index, "SETTLE_SECONDS", 0.0)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository on branch main with one committed file, train.py."""
+    from _safety import git
+
+    root = tmp_path / "project"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "train.py").write_text("print('train')\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "one")
+    return root
+
+
+def cli_commands(group: Any = None, path: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every command of the Typer app by its words ("list", "hooks", "hooks list"...),
+    the sub-apps' too: lists of "every command" are derived from this, never kept by hand."""
+    if group is None:
+        import typer.main
+
+        from modelreg.cli import app
+
+        group = typer.main.get_command(app)
+    found: dict[str, Any] = {}
+    for name, command in sorted(group.commands.items()):
+        found[" ".join((*path, name))] = command
+        if getattr(command, "commands", None) is not None:
+            found.update(cli_commands(command, (*path, name)))
+    return found
+
+
+def leaf_commands() -> list[str]:
+    """The runnable commands of :func:`cli_commands` (not the groups)."""
+    return [
+        name
+        for name, command in cli_commands().items()
+        if getattr(command, "commands", None) is None
+    ]
 
 
 def modelreg_executable() -> str:

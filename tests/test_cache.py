@@ -12,15 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from _safety import git
 from modelreg import Registry, index, yamlio
 
 NAME = "churn"
-
-
-@pytest.fixture
-def settle_now(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cache files as soon as they are read (the default waits until they are 2 s old)."""
-    monkeypatch.setattr(index, "SETTLE_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -148,31 +143,22 @@ def test_git_checkout_of_another_branch_is_seen(
 ) -> None:
     repo = registry.root.parent
 
-    def git(*args: str) -> None:
-        subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-            cwd=repo,
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-
-    git("init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", "main")
     build(registry, 3)
-    git("add", "-A")
-    git("commit", "-q", "-m", "three versions")
-    git("checkout", "-q", "-b", "tuned")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "three versions")
+    git(repo, "checkout", "-q", "-b", "tuned")
     registry.set_model_version_tag(NAME, 2, "n", "tuned")
     registry.update_model_version(NAME, 3, "retuned on the tuned branch")
-    git("commit", "-q", "-am", "tuned")
+    git(repo, "commit", "-q", "-am", "tuned")
     assert Registry(registry.root).get_model_version(NAME, 2).tags["n"] == "tuned"
     assert len(Registry(registry.root).search_model_versions("tags.n = 'tuned'")) == 1
     time.sleep(0.05)
-    git("checkout", "-q", "main")
+    git(repo, "checkout", "-q", "main")
     fresh = Registry(registry.root)
     assert fresh.search_model_versions("tags.n = 'tuned'") == []
     assert [mv.description for mv in fresh.list_versions(NAME)] == [None, None, None]
-    git("checkout", "-q", "tuned")
+    git(repo, "checkout", "-q", "tuned")
     assert len(Registry(registry.root).search_model_versions("tags.n = 'tuned'")) == 1
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,11 @@ import pytest
 import typer.testing
 from typer.testing import CliRunner, Result
 
+from _safety import git, tree
+from conftest import leaf_commands
 from modelreg import Registry, yamlio
 from modelreg.cli import app
 from modelreg.entities import ModelVersion, RegisteredModel
-from modelreg.errors import CorruptFileError, RuleViolationError
 
 NAME = "churn-predictor"
 Invoke = Callable[..., Result]
@@ -46,13 +46,6 @@ class Clock:
 
 def load_yaml(text: str) -> Any:
     return yamlio.loads(text.encode(), Path("<stdout>"))
-
-
-def tree(root: Path) -> dict[str, bytes | None]:
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes() if path.is_file() else None
-        for path in sorted(root.rglob("*"))
-    }
 
 
 @pytest.fixture
@@ -317,36 +310,29 @@ def test_register_records_checksum_and_returns_the_existing_version_for_the_same
 def test_register_records_git_lineage_of_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-
-    git("init", "-q")
+    git(tmp_path, "init", "-q")
     (tmp_path / "train.py").write_text("print(1)\n")
     Registry.init(tmp_path / "registry")
-    git("add", "-A")
-    git("commit", "-q", "-m", "start")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "start")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MODELREG_USER", "ci-bot")
     runner = CliRunner()
     args = ["--registry", "registry", "register", NAME, "s3://a", "--format", "json"]
     clean = as_json(runner.invoke(app, args))
-    assert clean["lineage"]["git_commit"] == git("rev-parse", "HEAD")
+    assert clean["lineage"]["git_commit"] == git(tmp_path, "rev-parse", "HEAD")
     assert clean["lineage"]["git_dirty"] is False
     assert clean["lineage"]["user"] == clean["user_id"] == "ci-bot"
-    git("add", "-A")
-    git("commit", "-q", "-m", "v1")  # the registry's files are tracked from here on
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "v1")  # the registry's files are tracked from here on
     (tmp_path / "train.py").write_text("print(2)\n")
     dirty = as_json(runner.invoke(app, [*args[:4], "s3://b", "--format", "json"]))
-    assert dirty["lineage"]["git_commit"] == git("rev-parse", "HEAD")
+    assert dirty["lineage"]["git_commit"] == git(tmp_path, "rev-parse", "HEAD")
     assert dirty["lineage"]["git_dirty"] is True
-    git("checkout", "-q", "train.py")
-    assert git("status", "--porcelain", "--untracked-files=no") != ""  # model.yaml changed
+    git(tmp_path, "checkout", "-q", "train.py")
+    assert (
+        git(tmp_path, "status", "--porcelain", "--untracked-files=no") != ""
+    )  # model.yaml changed
     registry_only = as_json(runner.invoke(app, [*args[:4], "s3://c", "--format", "json"]))
     assert registry_only["lineage"]["git_dirty"] is False
 
@@ -779,6 +765,52 @@ def test_yaml_output_means_the_same_as_json(
     assert tree(registry_path) == tree(twin)
 
 
+# The approval commands, beyond the foundation: their output in each format means the same.
+APPROVAL_COMMANDS = [
+    ["request", NAME, "2", "Production"],
+    ["approve", NAME, "2", "Production"],
+    ["reject", NAME, "2", "Production"],
+    ["comment", NAME, "2", "looks good"],
+    ["promote", NAME, "2", "Production"],
+]
+# Commands whose formats are tested where what they need is built (the key words of each).
+FORMATS_TESTED_ELSEWHERE = {
+    "init": "test_init_* in this file (a new folder)",
+    "check": "test_check.py",
+    "search": "test_search_cli.py, test_quick.py",
+    "hooks list": "test_hooks.py (a hooks: section)",
+    "hooks log": "test_hooks.py",
+    "hooks test": "test_hooks.py",
+    "hooks trust": "test_hooks.py",
+    "import mlruns": "test_mlflow_io.py (an mlruns folder)",
+    "import mlflow": "test_mlflow_io.py (MLflow)",
+    "export mlflow": "test_mlflow_io.py (MLflow)",
+}
+
+
+def test_every_command_of_the_app_has_its_formats_tested() -> None:
+    here = {args[0] for args in WRITE_AND_READ_COMMANDS + APPROVAL_COMMANDS}
+    assert not here & set(FORMATS_TESTED_ELSEWHERE)
+    assert here | set(FORMATS_TESTED_ELSEWHERE) == set(leaf_commands())
+
+
+@pytest.mark.parametrize("args", APPROVAL_COMMANDS, ids=" ".join)
+def test_approval_commands_print_json_and_yaml_that_mean_the_same(
+    known: Registry, clock: Clock, registry_path: Path, tmp_path: Path, args: list[str]
+) -> None:
+    twin = tmp_path / "twin"
+    shutil.copytree(registry_path, twin)
+    runner = CliRunner()
+    as_yaml = runner.invoke(app, ["--registry", str(registry_path), *args, "--format", "yaml"])
+    as_json_ = runner.invoke(app, ["--registry", str(twin), *args, "--format", "json"])
+    data = json.loads(ok(as_json_).stdout)
+    assert isinstance(data, dict)
+    assert load_yaml(ok(as_yaml).stdout) == data
+    assert tree(registry_path) == tree(twin)
+    plain = runner.invoke(app, ["--registry", str(twin), *args, "--format", "plain"])
+    assert ok(plain).stdout.startswith(f"{NAME}\t2\t")
+
+
 # -- errors: exit code and the one line on stderr ------------------------------------------
 
 ERRORS = [
@@ -998,16 +1030,17 @@ def test_an_unexpected_error_is_exit_1_in_one_line(
     assert 'raise RuntimeError("boom")' in shown.stderr
 
 
-def test_a_rule_refusal_is_exit_5(
-    cli: Invoke, known: Registry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise RuleViolationError("Production needs an approval", unmet=["approval"])
-
-    monkeypatch.setattr(Registry, "transition_model_version_stage", refuse)
+def test_a_rule_refusal_is_exit_5(cli: Invoke, known: Registry, registry_path: Path) -> None:
+    config = registry_path / "registry.yaml"
+    config.write_text(
+        config.read_text() + "rules:\n  stages:\n    Production:\n      approvals: 1\n"
+    )
     result = cli("transition", NAME, "2", "Production")
     assert result.exit_code == 5
-    assert result.stderr == "error: Production needs an approval\n"
+    assert result.stderr == (
+        f"error: cannot move {NAME} version 2 from Staging to Production:\n"
+        "  - needs 1 approval(s) for Production, 1 missing\n"
+    )
 
 
 def test_ctrl_c_is_exit_130(cli: Invoke, known: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1021,15 +1054,15 @@ def test_ctrl_c_is_exit_130(cli: Invoke, known: Registry, monkeypatch: pytest.Mo
 
 
 def test_corrupt_error_from_a_write_is_exit_7(
-    cli: Invoke, known: Registry, monkeypatch: pytest.MonkeyPatch, registry_path: Path
+    cli: Invoke, known: Registry, registry_path: Path
 ) -> None:
-    def corrupt(*args: object, **kwargs: object) -> None:
-        raise CorruptFileError(registry_path / "registry.yaml", "unknown key 'x'")
-
-    monkeypatch.setattr(Registry, "set_registered_model_tags", corrupt)
+    model_file = registry_path / "models" / NAME / "model.yaml"
+    model_file.write_text(model_file.read_text().replace("last_version: 2", "last_version: two"))
+    before = tree(registry_path)
     result = cli("tag", NAME, "a=b")
     assert result.exit_code == 7
-    assert result.stderr == f"error: {registry_path / 'registry.yaml'}: unknown key 'x'\n"
+    assert result.stderr == f"error: {model_file}: 'last_version' must be an integer, not 'two'\n"
+    assert tree(registry_path) == before
 
 
 def test_version_option() -> None:

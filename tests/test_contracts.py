@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from _safety import lock_held
+from _safety import lock_held, tree
 from modelreg import Registry, __version__
 from modelreg.entities import ModelVersion, RegisteredModel
 
@@ -28,13 +28,6 @@ VERSION_KEYS = set(
 MODEL_KEYS = set(
     RegisteredModel(name="m", creation_timestamp=0, last_updated_timestamp=0).to_dict()
 )
-
-
-def tree(root: Path) -> dict[str, bytes | None]:
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes() if path.is_file() else None
-        for path in sorted(root.rglob("*"))
-    }
 
 
 @pytest.fixture

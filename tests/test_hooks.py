@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from _safety import finishes_within
 from modelreg import CorruptFileError, Registry, hooks, yamlio
 from modelreg.cli import app
 from modelreg.delivery import sign, verify
@@ -511,9 +512,8 @@ def test_times_out_on_a_server_that_never_answers_and_does_not_resend(
     server = receiver(hang=True)
     set_hooks(registry.root, [webhook(server.url, timeout=0.3, backoff=0.01)])
     watched = open_trusted(registry.root)
-    started = time.monotonic()
-    watched.registry.create_registered_model(NAME)
-    assert time.monotonic() - started < 3
+    # The server never answers: without the 0.3 s timeout the write would never return.
+    finishes_within(60, lambda: watched.registry.create_registered_model(NAME))
     assert len(server.received) == 1
     (result,) = watched.results
     assert result.status == "failed"
@@ -780,11 +780,10 @@ def test_a_failing_command_is_reported_and_the_change_is_kept(registry: Registry
 
 
 def test_a_command_that_runs_too_long_is_stopped(registry: Registry) -> None:
-    set_hooks(registry.root, [python_command("import time; time.sleep(30)", timeout=0.5)])
+    # Ten minutes of sleep: were the 0.5 s timeout not enforced, finishes_within would fail.
+    set_hooks(registry.root, [python_command("import time; time.sleep(600)", timeout=0.5)])
     watched = open_trusted(registry.root)
-    started = time.monotonic()
-    watched.registry.create_registered_model(NAME)
-    assert time.monotonic() - started < 10
+    finishes_within(60, lambda: watched.registry.create_registered_model(NAME))
     assert watched.results[0].detail == "did not finish within 0.5 s and was stopped"
 
 

@@ -15,17 +15,6 @@ from modelreg import Registry, index, lineage
 from modelreg.lineage import git_lineage
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    (root / "train.py").write_text("print('train')\n")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "one")
-    return root
-
-
 def test_a_plain_repository(repo: Path) -> None:
     assert git_lineage(repo) == {
         "git_commit": git(repo, "rev-parse", "HEAD"),
@@ -105,12 +94,6 @@ def test_staged_and_unstaged_changes_are_dirty_untracked_files_are_not(repo: Pat
 # git diff's answer is remembered while the commit, the index, git's config and every
 # tracked file's stat data are unchanged. These tests count the git processes: each
 # change git would see must start git again and get git's answer.
-
-
-@pytest.fixture
-def settle_now(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Trust stat data as soon as it is read (the default waits until it is 2 s old)."""
-    monkeypatch.setattr(index, "SETTLE_SECONDS", 0.0)
 
 
 @pytest.fixture

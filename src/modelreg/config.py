@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelreg.docread import DocReader
 from modelreg.errors import CorruptFileError, InvalidInputError
 
 FORMAT_VERSION = 1
@@ -49,22 +50,19 @@ def parse_config(doc: dict[str, Any], path: Path) -> Config:
         raise CorruptFileError(
             path, f"'modelreg' is format version {version!r}; this modelreg reads version 1"
         )
-    for key in doc:
-        if key not in KNOWN_KEYS:
-            raise CorruptFileError(
-                path, f"unknown key '{key}'; known keys are: {', '.join(KNOWN_KEYS)}"
-            )
-    stages = _stage_list(doc.get("stages", list(DEFAULT_STAGES)), path, "stages")
+    read = DocReader(doc, path)
+    read.known_keys(KNOWN_KEYS)
+    stages = read.stage_names("stages", list(DEFAULT_STAGES))
     if "None" not in stages:
-        raise CorruptFileError(path, "'stages' must include 'None', the stage of new versions")
-    exclusive = _stage_list(doc.get("exclusive_stages", []), path, "exclusive_stages")
+        raise read.error("stages", "must include 'None', the stage of new versions")
+    exclusive = read.stage_names("exclusive_stages", [])
     for stage in exclusive:
         if stage not in stages:
-            raise CorruptFileError(path, f"'exclusive_stages' names unknown stage {stage!r}")
-    timeout = doc.get("lock_timeout", DEFAULT_LOCK_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
-        raise CorruptFileError(path, "'lock_timeout' must be a number of seconds >= 0")
-    return Config(tuple(stages), tuple(exclusive), float(timeout), raw=doc)
+            raise read.error("exclusive_stages", f"names unknown stage {stage!r}")
+    timeout = read.number(
+        "lock_timeout", DEFAULT_LOCK_TIMEOUT, minimum=0, problem="must be a number of seconds >= 0"
+    )
+    return Config(tuple(stages), tuple(exclusive), timeout, raw=doc)
 
 
 def effective_lock_timeout(config: Config) -> float:
@@ -81,12 +79,3 @@ def effective_lock_timeout(config: Config) -> float:
     if value < 0:
         raise InvalidInputError("MODELREG_LOCK_TIMEOUT must be >= 0")
     return value
-
-
-def _stage_list(value: Any, path: Path, key: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise CorruptFileError(path, f"'{key}' must be a list of stage names")
-    lowered = [item.lower() for item in value]
-    if len(set(lowered)) != len(lowered):
-        raise CorruptFileError(path, f"'{key}' lists a stage twice")
-    return list(value)

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from modelreg.docread import DocReader
 from modelreg.errors import CorruptFileError
 
 HistoryEntry = dict[str, Any]
@@ -110,13 +111,13 @@ class ModelVersion:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any], path: Path, aliases: list[str]) -> ModelVersion:
-        read = _Reader(doc, path)
-        artifact = read.mapping("artifact")
+        read = _reader(doc, path)
+        artifact = read.section("artifact")
         return cls(
             name=read.text("name"),
             version=read.integer("version"),
-            creation_timestamp=read.timestamp("created_at"),
-            last_updated_timestamp=read.timestamp("updated_at"),
+            creation_timestamp=_timestamp(read, "created_at"),
+            last_updated_timestamp=_timestamp(read, "updated_at"),
             current_stage=read.text("current_stage", "None"),
             description=read.optional_text("description"),
             user_id=read.optional_text("user_id"),
@@ -128,10 +129,10 @@ class ModelVersion:
             aliases=aliases,
             metrics=read.number_mapping("metrics"),
             params=read.mapping("params"),
-            artifact_sha256=_optional(artifact.get("sha256"), str, path, "artifact.sha256"),
-            artifact_size=_optional(artifact.get("size"), int, path, "artifact.size"),
+            artifact_sha256=artifact.optional_text("sha256"),
+            artifact_size=artifact.optional_integer("size"),
             lineage=read.mapping("lineage"),
-            history=read.history(),
+            history=_history(read),
         )
 
 
@@ -179,99 +180,44 @@ class RegisteredModel:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any], path: Path) -> RegisteredModel:
-        read = _Reader(doc, path)
-        aliases = read.mapping("aliases")
-        for alias, version in aliases.items():
+        read = _reader(doc, path)
+        aliases: dict[str, int] = {}
+        for alias, version in read.mapping("aliases").items():
             if not isinstance(version, int) or isinstance(version, bool):
                 raise CorruptFileError(path, f"alias {alias!r} must point at a version number")
+            aliases[str(alias)] = version
         return cls(
             name=read.text("name"),
-            creation_timestamp=read.timestamp("created_at"),
-            last_updated_timestamp=read.timestamp("updated_at"),
+            creation_timestamp=_timestamp(read, "created_at"),
+            last_updated_timestamp=_timestamp(read, "updated_at"),
             description=read.optional_text("description"),
             user_id=read.optional_text("user_id"),
             tags=read.text_mapping("tags"),
-            aliases={str(key): value for key, value in aliases.items()},
+            aliases=aliases,
             last_version=read.integer("last_version", 0),
-            history=read.history(),
+            history=_history(read),
         )
 
 
-def _optional(value: Any, kind: type, path: Path, key: str) -> Any:
-    if value is None or (isinstance(value, kind) and not isinstance(value, bool)):
-        return value
-    raise CorruptFileError(path, f"'{key}' must be {_KIND_NAMES[kind]}, not {value!r}")
+def _reader(doc: dict[str, Any], path: Path) -> DocReader:
+    # modelreg writes these files: a wrong value is shown, a null is the field's default.
+    return DocReader(doc, path, show_found=True, null_is_default=True)
 
 
-_KIND_NAMES = {str: "text", int: "an integer", dict: "a mapping", list: "a list"}
-_MISSING = object()
+def _timestamp(read: DocReader, key: str) -> int:
+    text = read.text(key)
+    try:
+        return iso_to_ms(text)
+    except ValueError:
+        raise read.error(key, f"is not an ISO-8601 time: {text!r}") from None
 
 
-class _Reader:
-    """Typed access to a document's keys; any mismatch names the file and the key."""
-
-    def __init__(self, doc: dict[str, Any], path: Path) -> None:
-        self.doc = doc
-        self.path = path
-
-    def _get(self, key: str, kind: type, default: Any) -> Any:
-        value = self.doc.get(key, default)
-        if value is _MISSING:
-            raise CorruptFileError(self.path, f"missing required key '{key}'")
-        return _optional(value, kind, self.path, key) if value is not None else default
-
-    def text(self, key: str, default: Any = _MISSING) -> str:
-        value = self._get(key, str, default)
-        if value is None or value is _MISSING:
-            raise CorruptFileError(self.path, f"'{key}' must be text, not null")
-        return str(value)
-
-    def optional_text(self, key: str) -> str | None:
-        value: str | None = self._get(key, str, None)
-        return value
-
-    def integer(self, key: str, default: Any = _MISSING) -> int:
-        value = self._get(key, int, default)
-        if not isinstance(value, int):
-            raise CorruptFileError(self.path, f"'{key}' must be an integer")
-        return value
-
-    def timestamp(self, key: str) -> int:
-        text = self.text(key)
-        try:
-            return iso_to_ms(text)
-        except ValueError:
+def _history(read: DocReader) -> list[HistoryEntry]:
+    entries: list[HistoryEntry] = []
+    for index, entry in enumerate(read.sequence("history")):
+        if not isinstance(entry, dict) or not isinstance(entry.get("action"), str):
             raise CorruptFileError(
-                self.path, f"'{key}' is not an ISO-8601 time: {text!r}"
-            ) from None
-
-    def mapping(self, key: str) -> dict[str, Any]:
-        value: dict[str, Any] = self._get(key, dict, {}) or {}
-        return value
-
-    def text_mapping(self, key: str) -> dict[str, str]:
-        value = self.mapping(key)
-        for item_key, item in value.items():
-            if not isinstance(item, str):
-                raise CorruptFileError(
-                    self.path, f"'{key}.{item_key}' must be text (quote it), not {item!r}"
-                )
-        return {str(item_key): item for item_key, item in value.items()}
-
-    def number_mapping(self, key: str) -> dict[str, int | float]:
-        value = self.mapping(key)
-        for item_key, item in value.items():
-            if isinstance(item, bool) or not isinstance(item, (int, float)):
-                raise CorruptFileError(
-                    self.path, f"'{key}.{item_key}' must be a number, not {item!r}"
-                )
-        return {str(item_key): item for item_key, item in value.items()}
-
-    def history(self) -> list[HistoryEntry]:
-        value = self._get("history", list, []) or []
-        for index, entry in enumerate(value):
-            if not isinstance(entry, dict) or not isinstance(entry.get("action"), str):
-                raise CorruptFileError(
-                    self.path, f"history entry {index + 1} must be a mapping with an 'action'"
-                )
-        return list(value)
+                read.path, f"history entry {index + 1} must be a mapping with an 'action'"
+            )
+        entries.append(entry)
+    return entries

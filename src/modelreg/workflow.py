@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelreg.docread import DocReader
 from modelreg.entities import HistoryEntry, ModelVersion
-from modelreg.errors import CorruptFileError, FilterSyntaxError
+from modelreg.errors import FilterSyntaxError
 
 if TYPE_CHECKING:
     # The filter language is imported when a rule needs it: every registry imports this
@@ -114,146 +115,97 @@ NO_RULES = Rules()
 
 
 def parse_rules(raw: Any, stages: Sequence[str], path: Path) -> Rules:
-    """The ``rules`` section of registry.yaml; every problem names its key."""
+    """The ``rules`` section of registry.yaml; every problem names its key.
+
+    An empty value of any kind (``stages: []``, ``checks:``) reads as none."""
     if raw is None:
         return NO_RULES
-    section = _mapping(raw, "rules", path)
-    _known_keys(section, _TOP_KEYS, "rules", path)
+    section = DocReader.of(raw, path, "rules")
+    section.known_keys(_TOP_KEYS)
+    models = section.section("models", falsy_is_empty=True)
     per_model = {
-        str(model): _parse_stage_rules(body, stages, f"rules.models.{model}", path)
-        for model, body in _mapping(section.get("models") or {}, "rules.models", path).items()
+        str(model): _parse_stage_rules(models.nested(str(model), body, falsy_is_empty=True), stages)
+        for model, body in models.doc.items()
     }
     return Rules(
-        stages=_parse_stage_rules(section.get("stages"), stages, "rules.stages", path),
+        stages=_parse_stage_rules(section.section("stages", falsy_is_empty=True), stages),
         models=per_model,
-        allow_force=_boolean(section.get("allow_force", False), "rules.allow_force", path),
-        allow_self_approval=_boolean(
-            section.get("allow_self_approval", True), "rules.allow_self_approval", path
-        ),
-        failure_tag=_failure_tag(section.get("failure_tag"), path),
+        allow_force=section.flag("allow_force", False),
+        allow_self_approval=section.flag("allow_self_approval", True),
+        failure_tag=_failure_tag(section),
     )
 
 
-def _parse_stage_rules(
-    raw: Any, stages: Sequence[str], key: str, path: Path
-) -> dict[str, StageRule]:
+def _parse_stage_rules(section: DocReader, stages: Sequence[str]) -> dict[str, StageRule]:
     parsed: dict[str, StageRule] = {}
-    for stage_name, body in _mapping(raw or {}, key, path).items():
-        stage_key = f"{key}.{stage_name}"
-        stage = _known_stage(stage_name, stages, stage_key, path)
-        body_map = _mapping(body or {}, stage_key, path)
-        parsed[stage] = _parse_stage_rule(stage, body_map, stages, stage_key, path)
+    for stage_name, body in section.doc.items():
+        stage = section.known_stage(str(stage_name), stage_name, stages)
+        parsed[stage] = _parse_stage_rule(
+            stage, section.nested(str(stage_name), body, falsy_is_empty=True), stages
+        )
     return parsed
 
 
-def _parse_stage_rule(
-    stage: str, body: Mapping[str, Any], stages: Sequence[str], key: str, path: Path
-) -> StageRule:
-    _known_keys(body, _RULE_KEYS, key, path)
+def _parse_stage_rule(stage: str, body: DocReader, stages: Sequence[str]) -> StageRule:
+    body.known_keys(_RULE_KEYS)
     from_stages = None
     if "from" in body:
-        items = _string_list(body["from"], f"{key}.from", path)
-        from_stages = tuple(_known_stage(item, stages, f"{key}.from", path) for item in items)
+        items = body.strings("from", problem="must be a list of names")
+        from_stages = tuple(body.known_stage("from", item, stages) for item in items)
     require = None
-    if body.get("require") is not None:
-        text = body["require"]
-        if not isinstance(text, str):
-            raise CorruptFileError(path, f"'{key}.require' must be a filter expression (text)")
+    text = body.optional_text("require", problem="must be a filter expression (text)")
+    if text is not None:
         from modelreg import filters
 
         try:
             require = filters.parse(text)
         except FilterSyntaxError as exc:
-            raise CorruptFileError(path, f"'{key}.require' is not a valid filter: {exc}") from None
-    approvals = body.get("approvals", 0)
-    if isinstance(approvals, bool) or not isinstance(approvals, int) or approvals < 0:
-        raise CorruptFileError(path, f"'{key}.approvals' must be a whole number >= 0")
+            raise body.error("require", f"is not a valid filter: {exc}") from None
+    approvals = body.integer("approvals", 0, minimum=0)
     approvers = None
     if body.get("approvers") is not None:
-        approvers = tuple(_string_list(body["approvers"], f"{key}.approvers", path))
+        approvers = tuple(body.strings("approvers", problem="must be a list of names"))
     return StageRule(
         stage=stage,
         from_stages=from_stages,
         require=require,
         approvals=approvals,
         approvers=approvers,
-        checks=_parse_checks(body.get("checks") or [], f"{key}.checks", path),
-        archive_existing=_boolean(
-            body.get("archive_existing", False), f"{key}.archive_existing", path
-        ),
-        protected=_boolean(body.get("protected", False), f"{key}.protected", path),
+        checks=_parse_checks(body),
+        archive_existing=body.flag("archive_existing", False),
+        protected=body.flag("protected", False),
     )
 
 
-def _parse_checks(raw: Any, key: str, path: Path) -> tuple[Check, ...]:
-    if not isinstance(raw, list):
-        raise CorruptFileError(path, f"'{key}' must be a list of checks")
+def _parse_checks(body: DocReader) -> tuple[Check, ...]:
     checks = []
-    for index, item in enumerate(raw, start=1):
-        item_key = f"{key}[{index}]"
-        body = _mapping(item, item_key, path)
-        _known_keys(body, ("name", "run", "timeout"), item_key, path)
-        run = body.get("run")
-        if not isinstance(run, str) or not run.strip():
-            raise CorruptFileError(path, f"'{item_key}.run' must be a command line")
-        name = body.get("name", f"check-{index}")
-        if not isinstance(name, str) or not name:
-            raise CorruptFileError(path, f"'{item_key}.name' must be text")
-        timeout = body.get("timeout", DEFAULT_CHECK_TIMEOUT)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise CorruptFileError(path, f"'{item_key}.timeout' must be a number of seconds > 0")
-        checks.append(Check(name=name, run=run, timeout=float(timeout)))
+    for index, item in enumerate(
+        body.sequence("checks", falsy_is_empty=True, problem="must be a list of checks"), start=1
+    ):
+        check = DocReader.of(item, body.path, body.at(f"checks[{index}]"))
+        check.known_keys(("name", "run", "timeout"))
+        run = check.text("run", "", nonblank=True, problem="must be a command line")
+        name = check.text("name", f"check-{index}")
+        if not name:
+            raise check.error("name", "must be text")
+        timeout = check.number(
+            "timeout", DEFAULT_CHECK_TIMEOUT, above=0, problem="must be a number of seconds > 0"
+        )
+        checks.append(Check(name=name, run=run, timeout=timeout))
     names = [check.name for check in checks]
     if len(set(names)) != len(names):
-        raise CorruptFileError(path, f"'{key}' has two checks with the same name")
+        raise body.error("checks", "has two checks with the same name")
     return tuple(checks)
 
 
-def _failure_tag(raw: Any, path: Path) -> tuple[str, str]:
-    if raw is None:
+def _failure_tag(section: DocReader) -> tuple[str, str]:
+    if section.get("failure_tag") is None:
         return DEFAULT_FAILURE_TAG
-    body = _mapping(raw, "rules.failure_tag", path)
+    body = section.mapping("failure_tag")
     if len(body) != 1 or not all(isinstance(v, str) for v in body.values()):
-        raise CorruptFileError(
-            path, "'rules.failure_tag' must be one KEY: VALUE pair, e.g. {validation: failed}"
-        )
+        raise section.error("failure_tag", "must be one KEY: VALUE pair, e.g. {validation: failed}")
     key, value = next(iter(body.items()))
-    return str(key), value
-
-
-def _mapping(value: Any, key: str, path: Path) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise CorruptFileError(path, f"'{key}' must be a mapping")
-    return value
-
-
-def _known_keys(body: Mapping[str, Any], known: Sequence[str], key: str, path: Path) -> None:
-    for item in body:
-        if item not in known:
-            raise CorruptFileError(
-                path, f"unknown key '{key}.{item}'; known keys are: {', '.join(known)}"
-            )
-
-
-def _known_stage(name: Any, stages: Sequence[str], key: str, path: Path) -> str:
-    for stage in stages:
-        if isinstance(name, str) and stage.lower() == name.lower():
-            return stage
-    raise CorruptFileError(
-        path, f"'{key}' names unknown stage {name!r}; the stages are: {', '.join(stages)}"
-    )
-
-
-def _boolean(value: Any, key: str, path: Path) -> bool:
-    if not isinstance(value, bool):
-        raise CorruptFileError(path, f"'{key}' must be true or false")
-    return value
-
-
-def _string_list(value: Any, key: str, path: Path) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise CorruptFileError(path, f"'{key}' must be a list of names")
-    return list(value)
+    return str(key), str(value)
 
 
 # -- deciding ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from modelreg import delivery, jsonio
 from modelreg import events as ev
 from modelreg.delivery import CommandTarget, EmailTarget, Target, WebhookTarget
+from modelreg.docread import DocReader
 from modelreg.errors import CorruptFileError, InvalidInputError, NotFoundError
 from modelreg.store import CONFIG_FILE
 
@@ -116,7 +117,7 @@ def load(raw_config: Mapping[str, Any], root: Path) -> HookConfig:
         raise CorruptFileError(path, "'hooks' must be a list of hooks (each a mapping)")
     hooks: list[Hook] = []
     for index, item in enumerate(raw):
-        hook = _parse_hook(_Reader(item, path, index))
+        hook = _parse_hook(_hook_reader(item, path, index))
         if any(other.name == hook.name for other in hooks):
             raise CorruptFileError(path, f"hooks[{index}]: a second hook named {hook.name!r}")
         hooks.append(hook)
@@ -132,95 +133,70 @@ def digest(raw_hooks: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class _Reader:
-    """Typed access to one hook mapping; every error names ``hooks[i] (name).key``."""
-
-    def __init__(self, item: Any, path: Path, index: int) -> None:
-        self.path = path
-        self.label = f"hooks[{index}]"
-        if not isinstance(item, dict):
-            raise self.error("", "must be a mapping with name, kind, events, ...")
-        self.item: dict[str, Any] = item
-        if isinstance(item.get("name"), str):
-            self.label += f" ({item['name']!r})"
-
-    def error(self, key: str, problem: str) -> CorruptFileError:
-        return CorruptFileError(self.path, f"{self.label}{'.' + key if key else ''}: {problem}")
-
-    def text(self, key: str, default: str | None = None) -> str | None:
-        value = self.item.get(key, default)
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise self.error(key, "must be a non-empty string")
-        return value
-
-    def required(self, key: str) -> str:
-        value = self.text(key)
-        if value is None:
-            raise self.error(key, "is required")
-        return value
-
-    def env_name(self, key: str) -> str | None:
-        value = self.text(key)
-        if value is not None and not _ENV_NAME.fullmatch(value):
-            raise self.error(key, f"must name an environment variable, not {value!r}")
-        return value
-
-    def number(self, key: str, default: float, *, minimum: float = 0.0) -> float:
-        value = self.item.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-            raise self.error(key, f"must be a number >= {minimum:g}")
-        return float(value)
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.item.get(key, default)
-        if not isinstance(value, bool):
-            raise self.error(key, "must be true or false")
-        return value
-
-    def template(self, key: str) -> str | None:
-        """A ``${field}`` text: a placeholder no event fills is refused here, when the
-        configuration is read, rather than sent as written."""
-        value = self.text(key)
-        unknown = delivery.unknown_placeholders(value) if value else []
-        if unknown:
-            names = ", ".join(f"${{{name}}}" for name in unknown)
-            raise self.error(
-                key,
-                f"unknown placeholder{'s' if len(unknown) > 1 else ''} {names}; known: "
-                f"{', '.join(delivery.TEMPLATE_FIELDS)} (write $$ for a dollar sign)",
-            )
-        return value
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.item.get(key)
-        if isinstance(value, str):
-            value = [value]
-        if (
-            not isinstance(value, list)
-            or not value
-            or not all(isinstance(each, str) and each.strip() for each in value)
-        ):
-            raise self.error(key, "must be a non-empty list of strings")
-        return tuple(value)
+def _hook_reader(item: object, path: Path, index: int) -> DocReader:
+    """A reader of one hook mapping; every error names ``hooks[i] (name).key``."""
+    where = f"hooks[{index}]"
+    if isinstance(item, dict) and isinstance(item.get("name"), str):
+        where += f" ({item['name']!r})"
+    return DocReader.of(
+        item, path, where, problem="must be a mapping with name, kind, events, ...", labelled=True
+    )
 
 
-def _parse_hook(read: _Reader) -> Hook:
-    name = read.required("name")
+def _text(read: DocReader, key: str, default: str | None = None) -> str | None:
+    return read.optional_text(key, default, nonblank=True)
+
+
+def _required(read: DocReader, key: str) -> str:
+    value = _text(read, key)
+    if value is None:
+        raise read.missing(key)
+    return value
+
+
+def _env_name(read: DocReader, key: str) -> str | None:
+    value = _text(read, key)
+    if value is not None and not _ENV_NAME.fullmatch(value):
+        raise read.error(key, f"must name an environment variable, not {value!r}")
+    return value
+
+
+def _template(read: DocReader, key: str) -> str | None:
+    """A ``${field}`` text: a placeholder no event fills is refused here, when the
+    configuration is read, rather than sent as written."""
+    value = _text(read, key)
+    unknown = delivery.unknown_placeholders(value) if value else []
+    if unknown:
+        names = ", ".join(f"${{{name}}}" for name in unknown)
+        raise read.error(
+            key,
+            f"unknown placeholder{'s' if len(unknown) > 1 else ''} {names}; known: "
+            f"{', '.join(delivery.TEMPLATE_FIELDS)} (write $$ for a dollar sign)",
+        )
+    return value
+
+
+def _strings(read: DocReader, key: str) -> tuple[str, ...]:
+    return tuple(read.strings(key, [], single=True, nonblank=True))
+
+
+def _parse_hook(read: DocReader) -> Hook:
+    name = _required(read, "name")
     if not _NAME.fullmatch(name):
         raise read.error(
             "name", "letters, digits, '.', '_' and '-', starting with a letter or digit"
         )
-    kind = read.required("kind")
+    kind = _required(read, "kind")
     if kind not in KINDS:
         raise read.error("kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
-    if "secret" in read.item or "password" in read.item:
+    if "secret" in read.doc or "password" in read.doc:
         raise read.error(
-            "secret" if "secret" in read.item else "password",
+            "secret" if "secret" in read.doc else "password",
             "secrets are never stored in the registry folder; name the environment variable "
             "that holds it (secret_env, password_env)",
         )
     known = _COMMON_KEYS + _KIND_KEYS[kind]
-    for key in read.item:
+    for key in read.doc:
         if key not in known:
             raise read.error(str(key), f"unknown key; a {kind} hook takes: {', '.join(known)}")
     events = _parse_events(read)
@@ -229,17 +205,17 @@ def _parse_hook(read: _Reader) -> Hook:
         kind=kind,
         events=events,
         target=_TARGET_PARSERS[kind](read),
-        filter=read.text("filter"),
-        description=read.text("description"),
+        filter=_text(read, "filter"),
+        description=_text(read, "description"),
         enabled=read.flag("enabled", True),
     )
     return replace(hook, compiled=_compile_filter(hook, read))
 
 
-def _parse_events(read: _Reader) -> tuple[str, ...]:
-    if "events" not in read.item:
+def _parse_events(read: DocReader) -> tuple[str, ...]:
+    if "events" not in read.doc:
         raise read.error("events", "is required: the event types to deliver, e.g. ['*']")
-    patterns = read.strings("events")
+    patterns = _strings(read, "events")
     for pattern in patterns:
         if not any(fnmatch.fnmatchcase(kind, pattern) for kind in ev.EVENT_TYPES):
             raise read.error(
@@ -249,7 +225,7 @@ def _parse_events(read: _Reader) -> tuple[str, ...]:
     return patterns
 
 
-def _compile_filter(hook: Hook, read: _Reader) -> dict[str, Expr]:
+def _compile_filter(hook: Hook, read: DocReader) -> dict[str, Expr]:
     """Parse the filter for each kind of record the hook's events carry.
 
     It must parse for at least one of them; where it names fields the other kind lacks,
@@ -275,67 +251,67 @@ def _record_kind(event_type: str) -> str:
     return "version" if delivery.is_version_event(event_type) else "model"
 
 
-def _command_target(read: _Reader) -> CommandTarget:
-    value = read.item.get("command")
+def _command_target(read: DocReader) -> CommandTarget:
+    value = read.doc.get("command")
     if isinstance(value, list):
-        command: str | tuple[str, ...] = read.strings("command")
+        command: str | tuple[str, ...] = _strings(read, "command")
     else:
-        command = read.required("command")
-    cwd = read.text("cwd")
+        command = _required(read, "command")
+    cwd = _text(read, "cwd")
     return CommandTarget(command, cwd, read.number("timeout", 300.0, minimum=0.001))
 
 
-def _webhook_target(read: _Reader) -> WebhookTarget:
-    url, url_env = read.text("url"), read.env_name("url_env")
+def _webhook_target(read: DocReader) -> WebhookTarget:
+    url, url_env = _text(read, "url"), _env_name(read, "url_env")
     if (url is None) == (url_env is None):
         raise read.error("url", "give exactly one of url and url_env")
     if url is not None and not url.startswith(("http://", "https://")):
         raise read.error("url", "must start with http:// or https://")
-    payload = read.text("payload", "json")
+    payload = _text(read, "payload", "json")
     if payload not in ("json", "slack"):
         raise read.error("payload", f"must be json or slack, not {payload!r}")
-    retries = read.number("retries", 3)
+    retries = read.number("retries", 3, minimum=0)
     if retries != int(retries) or retries > 10:
         raise read.error("retries", "must be a whole number from 0 to 10")
     return WebhookTarget(
         url=url,
         url_env=url_env,
-        secret_env=read.env_name("secret_env"),
+        secret_env=_env_name(read, "secret_env"),
         payload=payload or "json",
-        message=read.template("message"),
+        message=_template(read, "message"),
         timeout=read.number("timeout", 10.0, minimum=0.001),
         retries=int(retries),
-        backoff=read.number("backoff", 1.0),
+        backoff=read.number("backoff", 1.0, minimum=0),
     )
 
 
-def _email_target(read: _Reader) -> EmailTarget:
+def _email_target(read: DocReader) -> EmailTarget:
     implicit_tls = read.flag("ssl", False)
     starttls = read.flag("starttls", not implicit_tls)
     if implicit_tls and starttls:
         raise read.error("starttls", "ssl (implicit TLS) and starttls exclude each other")
-    username_env = read.env_name("username_env")
-    password_env = read.env_name("password_env")
+    username_env = _env_name(read, "username_env")
+    password_env = _env_name(read, "password_env")
     if (username_env is None) != (password_env is None):
         raise read.error("password_env", "username_env and password_env go together")
     if username_env and not (starttls or implicit_tls):
         raise read.error("starttls", "credentials would cross the network in clear text")
     port = read.number("smtp_port", 465 if implicit_tls else (587 if starttls else 25), minimum=1)
     return EmailTarget(
-        smtp_host=read.required("smtp_host"),
-        sender=read.required("from"),
-        to=read.strings("to"),
+        smtp_host=_required(read, "smtp_host"),
+        sender=_required(read, "from"),
+        to=_strings(read, "to"),
         smtp_port=int(port),
         starttls=starttls,
         implicit_tls=implicit_tls,
         username_env=username_env,
         password_env=password_env,
-        subject=read.template("subject"),
+        subject=_template(read, "subject"),
         timeout=read.number("timeout", 30.0, minimum=0.001),
     )
 
 
-_TARGET_PARSERS: dict[str, Callable[[_Reader], Target]] = {
+_TARGET_PARSERS: dict[str, Callable[[DocReader], Target]] = {
     "command": _command_target,
     "webhook": _webhook_target,
     "email": _email_target,
