@@ -785,6 +785,8 @@ FORMATS_TESTED_ELSEWHERE = {
     "import mlruns": "test_mlflow_io.py (an mlruns folder)",
     "import mlflow": "test_mlflow_io.py (MLflow)",
     "export mlflow": "test_mlflow_io.py (MLflow)",
+    "merge-file": "test_merge_driver.py (three files git hands over)",
+    "git-setup": "test_merge_driver.py (a git repository)",
 }
 
 

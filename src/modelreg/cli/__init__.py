@@ -26,9 +26,12 @@ from modelreg.cli import hooks, interop  # noqa: F401
 # isort: on
 
 # -- commands defined outside this package are attached here -----------------------------
-# (after the package's own, before the line below), e.g.
-#     from modelreg import cli_git
-#     app.command("merge-file")(cli_git.merge_file)
+# (after the package's own, before the line below).
+
+from modelreg import cli_git  # the git commands, in their own module
+
+app.command("merge-file")(cli_git.merge_file)
+app.command("git-setup")(cli_git.git_setup)
 
 
 # Every command, also those of the groups, is a core.Command (uppercase metavars, the hint

@@ -1,0 +1,142 @@
+"""The git commands: ``merge-file`` (the merge driver git runs) and ``git-setup`` (which
+installs it). ``cli/__init__.py`` attaches them to the app; the work is in ``merge_driver.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelreg import merge_driver, merging, render
+from modelreg.render import Format
+from modelreg.store import find_root
+
+# As every write's --format (cli/common.py): the record on stdout only when asked for.
+WriteFormatOption = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Also print the record on stdout: table, json, yaml or plain "
+        "(default: only lines on stderr saying what was done).",
+        show_default=False,
+    ),
+]
+_MERGE_COLUMNS = [
+    render.Column("path", "path"),
+    render.Column("merged", "merged"),
+    render.Column("conflicts", "conflicts", "list"),
+]
+_SETUP_COLUMNS = [
+    render.Column("attributes", "attributes"),
+    render.Column("driver", "driver"),
+]
+
+
+def merge_file(
+    base: Annotated[Path, typer.Argument(help="The common ancestor's file (git's %O).")],
+    ours: Annotated[
+        Path, typer.Argument(help="Our file (git's %A); the merged file is written here.")
+    ],
+    theirs: Annotated[Path, typer.Argument(help="Their file (git's %B).")],
+    path: Annotated[str, typer.Argument(help="The file's path in the repository (git's %P).")],
+    fmt: WriteFormatOption = None,
+) -> None:
+    """Merge one registry file by meaning: git's merge driver (installed by git-setup).
+
+    Exit 0 with the merged file in OURS; exit 1 with OURS holding conflict markers, and on
+    stderr what collided and what to do."""
+    done = merge_driver.merge_file(base, ours, theirs, path)
+    if fmt is not None:
+        record = {"path": path, "merged": done.result.ok, "conflicts": list(done.result.conflicts)}
+        render.emit(record, fmt, _MERGE_COLUMNS)
+    if done.result.ok:
+        return
+    render.error(f"cannot merge {path} by meaning:")
+    for reason in done.result.conflicts:
+        render.message(f"  - {reason}")
+    for line in _what_to_do(done):
+        render.message(line)
+    raise typer.Exit(1)
+
+
+def _what_to_do(done: merge_driver.FileMerge) -> list[str]:
+    path = done.path
+    sides = (
+        "In this rebase, 'ours' is the branch you rebase onto (already published, as a rule) "
+        "and 'theirs' is your commit being replayed."
+        if done.rebasing
+        else "In this merge, 'ours' is your branch and 'theirs' the one merged in (in "
+        "`git pull`, the published one)."
+    )
+    if not done.result.collision:
+        return [
+            sides,
+            f"The file holds git's conflict markers: edit {path} keeping what both sides "
+            "meant and every history entry of both, then `modelreg check` and "
+            f"`git add {path}`.",
+        ]
+    published = "--ours" if done.rebasing else "--theirs"
+    other = ":3" if done.rebasing else ":2"
+    both = (
+        "Both sides are kept by git until you resolve: `git show :2:PATH` is ours, "
+        "`git show :3:PATH` theirs (PATH: " + path + ")."
+    )
+    if done.result.reused:
+        folder = path.rpartition("/")[0] + "/versions" if "/" in path else "versions"
+        files = ", ".join(f"{folder}/{number}.yaml" for number in done.result.reused)
+        return [
+            sides,
+            "A deleted number is never used again, so the other version under it needs a "
+            f"new number. Keep the published model.yaml (`git checkout {published} -- "
+            f"{path}`); save the unpublished version file in the work tree ({files}), "
+            "`git rm` it and register its artifact again (with its run id, tags, metrics and "
+            "params) so that it gets the next free number; then `modelreg check` and "
+            f"`git add {path}`.",
+        ]
+    if merging.document_kind(path) == "model":
+        return [
+            sides,
+            both,
+            "Keep the model that is already published (`git checkout "
+            f"{published} -- {path}`), then redo the other one's description, tags and "
+            f"aliases with modelreg (`git show {other}:{path}`); then `modelreg check` and "
+            f"`git add {path}`.",
+        ]
+    return [
+        sides,
+        both,
+        "modelreg does not renumber a version in a merge yet. Keep the version that is "
+        f"already published (`git checkout {published} -- {path}`), then register the other "
+        f"one's artifact again (its source, run id, tags, metrics, params: "
+        f"`git show {other}:{path}`) so it gets the next free number, and tell whoever used "
+        "its old number.",
+        "Aliases and stages set on this number in model.yaml merged cleanly but may mean "
+        "the other version: review `git diff` of model.yaml. Then `modelreg check` and "
+        f"`git add {path}`.",
+    ]
+
+
+def git_setup(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
+    """Install the merge driver for the registry's files: .gitattributes in the registry
+    and merge.modelreg.* in the repository's git config (run once in every clone)."""
+    registry = ctx.find_root().params.get("registry")
+    root = find_root(registry)
+    setup = merge_driver.install(root)
+    where = setup.attributes
+    if setup.attributes_written:
+        render.message(f"Wrote {where}: the registry's YAML files merge with merge=modelreg")
+    else:
+        render.message(f"{where} already routes the registry's files to merge=modelreg")
+    for key, value in setup.config.items():
+        changed = "Set" if key in setup.config_changed else "Already set:"
+        render.message(f"{changed} git config {key} = {value}")
+    if setup.attributes_written:
+        render.message(f"Commit {where.name} so that every clone uses it; git config is per clone.")
+    if fmt is not None:
+        record = {
+            "attributes": str(where.resolve()),
+            "driver": setup.config[f"merge.{merge_driver.DRIVER_NAME}.driver"],
+        }
+        render.emit(record, fmt, _SETUP_COLUMNS)
