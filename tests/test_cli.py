@@ -18,8 +18,8 @@ from typer.testing import CliRunner, Result
 from _safety import git, tree
 from conftest import leaf_commands
 from modelreg import Registry, yamlio
-from modelreg import cli as cli_module
 from modelreg.cli import app
+from modelreg.cli import core as cli_core
 from modelreg.entities import ModelVersion, RegisteredModel
 
 NAME = "churn-predictor"
@@ -54,7 +54,7 @@ def load_yaml(text: str) -> Any:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """The clock of every registry the commands open (and of ``known``)."""
     clock = Clock()
-    monkeypatch.setattr(cli_module, "registry_factory", functools.partial(Registry, clock=clock))
+    monkeypatch.setattr(cli_core, "registry_factory", functools.partial(Registry, clock=clock))
     return clock
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from _safety import git
 from conftest import modelreg_executable
 from modelreg import Registry
 from modelreg.errors import NotFoundError
@@ -245,3 +246,39 @@ def test_the_counter_is_git_ignored(registry: Registry) -> None:
     registry.register("m", "s3://a", create_model=True)
     assert (registry.root / SEQ_FILE).exists()
     assert SEQ_FILE in (registry.root / ".gitignore").read_text().splitlines()
+
+
+OLD_GITIGNORE = """\
+# modelreg: lock file, temporary files of interrupted writes, caches, deleted models
+.modelreg.lock
+*.tmp
+.cache/
+.trash/
+"""
+
+
+def test_a_registry_made_before_the_counter_keeps_it_out_of_git(repo: Path) -> None:
+    """An existing registry's .gitignore lacks the counter: the first write adds it, so
+    `git status` never lists the counter as an untracked file."""
+    root = repo / "registry"
+    Registry.init(root)
+    (root / ".gitignore").write_text(OLD_GITIGNORE)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a registry from before the counter")
+    Registry(root).register("m", "s3://a", create_model=True)
+    assert (root / SEQ_FILE).exists()
+    lines = (root / ".gitignore").read_text().splitlines()
+    assert lines[lines.index(".modelreg.lock") + 1] == SEQ_FILE
+    assert git(repo, "check-ignore", f"registry/{SEQ_FILE}") == f"registry/{SEQ_FILE}"
+    untracked = git(repo, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert [line for line in untracked if line.startswith("??")] == [
+        "?? registry/models/m/model.yaml",
+        "?? registry/models/m/versions/1.yaml",
+    ]
+
+
+def test_a_gitignore_modelreg_did_not_write_is_left_alone(registry: Registry) -> None:
+    own = "# the team's own rules\n*.pkl\n"
+    (registry.root / ".gitignore").write_text(own)
+    registry.register("m", "s3://a", create_model=True)
+    assert (registry.root / ".gitignore").read_text() == own

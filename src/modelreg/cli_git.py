@@ -1,5 +1,5 @@
 """The git commands: ``merge-file`` (the merge driver git runs) and ``git-setup`` (which
-installs it). ``cli.py`` attaches them to the app; the work is in ``merge_driver.py``."""
+installs it). ``cli/__init__.py`` attaches them to the app; the work is in ``merge_driver.py``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from modelreg import merge_driver, merging, render
 from modelreg.render import Format
 from modelreg.store import find_root
 
-# As every write's --format (cli.py): the record on stdout only when asked for.
+# As every write's --format (cli/common.py): the record on stdout only when asked for.
 WriteFormatOption = Annotated[
     Format | None,
     typer.Option(

@@ -10,17 +10,20 @@ either way: ``cli`` calls them too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
-from modelreg import render
-from modelreg.errors import CorruptFileError, RegistryError
+from modelreg import funnel, render
+from modelreg.errors import CorruptFileError
 from modelreg.refs import parse_ref_args
 from modelreg.render import MODEL_COLUMNS, VERSION_COLUMNS, Format
 
+if TYPE_CHECKING:
+    from modelreg.registry import Registry
 
-def _open(registry_path: str | None) -> Any:
+
+def _open(registry_path: str | None) -> Registry:
     from modelreg.registry import Registry
 
     return Registry(registry_path, hooks=False)  # reads make no events
@@ -76,15 +79,15 @@ def search(
     errors: list[CorruptFileError] = []
     query = (filter_string or None, max_results, order_by or None, page_token)
     if models:
-        page = registry.search_registered_models(*query, errors=errors)
-        records = [model.to_dict() for model in page]
+        model_page = registry.search_registered_models(*query, errors=errors)
+        records, token = [model.to_dict() for model in model_page], model_page.token
     else:
         # Printing needs no history: the records are used without building full entities.
         page = registry.search_version_records(*query, errors=errors)
-        records = [ModelVersion(**record).to_dict() for record in page]
+        records, token = [ModelVersion(**record).to_dict() for record in page], page.token
     render.emit(records, fmt, MODEL_COLUMNS if models else VERSION_COLUMNS)
-    if page.token:
-        render.message(f"more results: continue with --page-token {page.token}")
+    if token:
+        render.message(f"more results: continue with --page-token {token}")
     return _report_corrupt(errors)
 
 
@@ -95,49 +98,69 @@ def _report_corrupt(errors: list[CorruptFileError]) -> int:
 
 
 # -- the hand-written parser ------------------------------------------------------------
+#
+# Its option tables use the spellings and parameter names of the Typer app's commands;
+# tests/test_frontends.py derives the Typer side from the app and proves they match.
+
+_Kind = Literal["flag", "value", "many"]  # no value; one value; one value, repeatable
 
 
 @dataclass
+class _Options:
+    """The options of a fast command, named as the Typer command's parameters."""
+
+    fmt: Format | None = None
+    models: bool = False
+    order_by: list[str] = field(default_factory=list)
+    max_results: int | None = None
+    page_token: str | None = None
+
+
+@dataclass(frozen=True)
 class _Command:
     """How one fast command reads its arguments."""
 
     positional: tuple[int, int]  # how many positional arguments, at least and at most
-    run: Callable[[str | None, list[str], dict[str, Any]], int]
-    # option spelling -> (name, kind): "value" takes the next argument, "flag" takes none,
-    # "many" takes the next argument and may repeat.
-    options: dict[str, tuple[str, str]] = field(default_factory=dict)
+    run: Callable[[str | None, list[str], _Options], int]
+    options: Mapping[str, tuple[str, _Kind]]  # spelling -> (parameter name, kind)
 
 
-_FORMAT = {"--format": ("format", "value"), "-f": ("format", "value")}
+# The global options the fast path takes; any other (--traceback, --strict-hooks,
+# --version, --help) goes to Typer. --no-hooks changes nothing for a read (reads make no
+# events).
+_GLOBAL: Mapping[str, tuple[str, _Kind]] = {
+    "--registry": ("registry", "value"),
+    "-r": ("registry", "value"),
+    "--no-hooks": ("no_hooks", "flag"),
+}
+_FORMAT: Mapping[str, tuple[str, _Kind]] = {"--format": ("fmt", "value"), "-f": ("fmt", "value")}
 
 
-def _run_resolve(root: str | None, args: list[str], opts: dict[str, Any]) -> int:
-    return resolve(root, args, opts.get("format"))
+def _run_resolve(root: str | None, args: list[str], opts: _Options) -> int:
+    return resolve(root, args, opts.fmt)
 
 
-def _run_describe(root: str | None, args: list[str], opts: dict[str, Any]) -> int:
-    return describe(root, args, opts.get("format", Format.table))
+def _run_describe(root: str | None, args: list[str], opts: _Options) -> int:
+    return describe(root, args, opts.fmt or Format.table)
 
 
-def _run_list(root: str | None, args: list[str], opts: dict[str, Any]) -> int:
-    return list_models_or_versions(
-        root, args[0] if args else None, opts.get("format", Format.table)
-    )
+def _run_list(root: str | None, args: list[str], opts: _Options) -> int:
+    return list_models_or_versions(root, args[0] if args else None, opts.fmt or Format.table)
 
 
-def _run_search(root: str | None, args: list[str], opts: dict[str, Any]) -> int:
+def _run_search(root: str | None, args: list[str], opts: _Options) -> int:
     return search(
         root,
         args[0] if args else None,
-        models=bool(opts.get("models")),
-        order_by=opts.get("order_by"),
-        max_results=opts.get("max_results"),
-        page_token=opts.get("page_token"),
-        fmt=opts.get("format", Format.table),
+        models=opts.models,
+        order_by=opts.order_by or None,
+        max_results=opts.max_results,
+        page_token=opts.page_token,
+        fmt=opts.fmt or Format.table,
     )
 
 
-_COMMANDS = {
+_COMMANDS: Mapping[str, _Command] = {
     "resolve": _Command((1, 2), _run_resolve, _FORMAT),
     "describe": _Command((1, 2), _run_describe, _FORMAT),
     "list": _Command((0, 1), _run_list, _FORMAT),
@@ -165,69 +188,76 @@ def try_run(argv: list[str]) -> int | None:
     registry_path, command, args, options = parsed
     try:
         return command.run(registry_path, args, options)
-    except RegistryError as exc:
-        render.error(exc.message)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        render.error("interrupted")
-        return 130
+    except (Exception, KeyboardInterrupt) as exc:  # the same funnel as the Typer app's
+        return funnel.report(exc)
 
 
-def _parse(argv: list[str]) -> tuple[str | None, _Command, list[str], dict[str, Any]] | None:
+def _parse(argv: list[str]) -> tuple[str | None, _Command, list[str], _Options] | None:
     registry_path: str | None = None
     rest = list(argv)
     while rest and rest[0].startswith("-"):
-        option = rest.pop(0)
-        if option in ("--registry", "-r") and rest:
-            registry_path = rest.pop(0)
-        elif option.startswith("--registry="):
-            registry_path = option.partition("=")[2]
-        elif option != "--no-hooks":  # reads make no events: the option changes nothing
+        read = _read_option(_GLOBAL, rest)
+        if read is None:
             return None
+        name, _kind, value = read
+        if name == "registry":
+            registry_path = value
     if not rest or rest[0] not in _COMMANDS:
         return None
     command = _COMMANDS[rest.pop(0)]
     args: list[str] = []
-    options: dict[str, Any] = {}
+    options = _Options()
     while rest:
-        item = rest.pop(0)
-        spelling, has_value, inline = item.partition("=")
-        if item.startswith("-") and item != "-":
-            known = command.options.get(spelling if has_value else item)
-            if known is None:
-                return None
-            name, kind = known
-            if kind == "flag":
-                if has_value:
-                    return None
-                options[name] = True
-                continue
-            if not has_value and not rest:
-                return None
-            value = _convert(name, inline if has_value else rest.pop(0))
-            if value is None:
-                return None  # let Typer explain the valid values
-            if kind == "many":
-                options.setdefault(name, []).append(value)
-            else:
-                options[name] = value
-        else:
-            args.append(item)
+        if not rest[0].startswith("-") or rest[0] == "-":
+            args.append(rest.pop(0))
+            continue
+        read = _read_option(command.options, rest)
+        if read is None:
+            return None
+        name, kind, value = read
+        if value is None:
+            setattr(options, name, True)
+        elif not _store(options, name, kind, value):
+            return None  # let Typer explain the valid values
     low, high = command.positional
     if not low <= len(args) <= high:
         return None
     return registry_path, command, args, options
 
 
-def _convert(name: str, text: str) -> Any:
-    if name == "format":
-        try:
-            return Format(text)
-        except ValueError:
-            return None
-    if name == "max_results":
-        try:
-            return int(text)
-        except ValueError:
-            return None
-    return text
+def _read_option(
+    table: Mapping[str, tuple[str, _Kind]], rest: list[str]
+) -> tuple[str, _Kind, str | None] | None:
+    """Take the option at the front of ``rest`` (and its value): its name, kind and value
+    (None for a flag); None when Typer should read it. As in Typer, ``--name=value`` gives
+    a value but a short option does not (``-f=json`` means the value ``=json``)."""
+    item = rest.pop(0)
+    spelling, has_value, inline = item.partition("=")
+    if has_value and not spelling.startswith("--"):
+        return None
+    known = table.get(spelling)
+    if known is None:
+        return None
+    name, kind = known
+    if kind == "flag":
+        return None if has_value else (name, kind, None)
+    if has_value:
+        return name, kind, inline
+    return (name, kind, rest.pop(0)) if rest else None
+
+
+def _store(options: _Options, name: str, kind: _Kind, text: str) -> bool:
+    """Keep one option's value; False when ``text`` is not a valid value for it."""
+    value: object = text
+    try:
+        if name == "fmt":
+            value = Format(text)
+        elif name == "max_results":
+            value = int(text)
+    except ValueError:
+        return False
+    if kind == "many":
+        getattr(options, name).append(value)
+    else:
+        setattr(options, name, value)
+    return True

@@ -203,10 +203,33 @@ class Store:
         local = self._local
         if not getattr(local, "held", False) or local.changing:
             return
-        current = _seq_number(self._read_seq())
+        seq = self._read_seq()
+        if not seq:
+            self._ignore_seq_file()
+        current = _seq_number(seq)
         self._write_seq(current + 2 if current % 2 else current + 1)
         local.changing = True
         _crash_point("seq:odd")
+
+    def _ignore_seq_file(self) -> None:
+        """A registry made before the write counter came in has a .gitignore without it:
+        add the line there once, beside the lock file's, so the counter never shows up in
+        `git status`. A .gitignore modelreg did not write (no lock file line) is left alone."""
+        path = self.root / ".gitignore"
+        if path.is_symlink():
+            return
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return
+        lines = text.splitlines(keepends=True)
+        names = [line.strip() for line in lines]
+        if LOCK_FILE not in names or SEQ_FILE in names:
+            return
+        at = names.index(LOCK_FILE) + 1
+        lines[at - 1] = lines[at - 1].rstrip("\r\n") + "\n"
+        lines.insert(at, SEQ_FILE + "\n")
+        atomic_write(path, "".join(lines).encode("utf-8"))
 
     def consistent(self, read: Callable[[], _T]) -> _T:
         """``read()``, run so that it sees no write half-applied: again when a write

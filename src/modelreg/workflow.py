@@ -113,7 +113,7 @@ NO_RULES = Rules()
 # -- parsing -------------------------------------------------------------------------------
 
 
-def parse_rules(raw: Any, stages: Sequence[str], path: Path) -> Rules:
+def parse_rules(raw: object, stages: Sequence[str], path: Path) -> Rules:
     """The ``rules`` section of registry.yaml; every problem names its key.
 
     An empty value of any kind (``stages: []``, ``checks:``) reads as none."""
@@ -316,7 +316,7 @@ def unmet_conditions(
     return unmet
 
 
-def explain_requirement(expr: filters.Expr, record: Mapping[str, Any]) -> list[str]:
+def explain_requirement(expr: filters.Expr, record: Mapping[str, object]) -> list[str]:
     """The failing parts of a requirement, each with the values it saw.
 
     A top-level AND is split so that every unmet comparison is listed, not only the first.
@@ -353,14 +353,14 @@ def _field_label(item: filters.Field) -> str:
     return item.name if item.key is None else f"{item.name}.{item.key}"
 
 
-def _field_value(item: filters.Field, record: Mapping[str, Any]) -> Any:
+def _field_value(item: filters.Field, record: Mapping[str, object]) -> object:
     value = record.get(item.name)
     if item.key is None:
         return value
     return value.get(item.key) if isinstance(value, Mapping) else None
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     return "missing" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 

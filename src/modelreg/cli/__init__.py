@@ -1,0 +1,46 @@
+"""The ``modelreg`` command: parse arguments, call one registry method, render the result.
+
+One module per group of commands, all attached to the one app of :mod:`modelreg.cli.core`
+(whose :class:`~modelreg.cli.core.Session`, Typer's ``ctx.obj``, holds what the global
+options said for this invocation):
+
+- ``models``: init, create, register, list, search, describe, tag, update
+- ``workflow``: transition, promote, request, approve, reject, comment, archive
+- ``versions``: alias, resolve, history, delete
+- ``maintenance``: check
+- ``hooks``: the ``hooks`` group; ``interop``: the ``import`` and ``export`` groups
+
+Every error a command lets out goes through :mod:`modelreg.funnel`, which the fast path
+(:mod:`modelreg.quick`) uses too.
+"""
+
+from __future__ import annotations
+
+from modelreg.cli.core import app, use_command_class
+
+# Importing a group's module attaches its commands to the app: `modelreg --help` lists
+# them in the order of these imports (and groups of subcommands after the commands).
+# isort: off
+from modelreg.cli import models, workflow, versions, maintenance  # noqa: F401
+from modelreg.cli import hooks, interop  # noqa: F401
+# isort: on
+
+# -- commands defined outside this package are attached here -----------------------------
+# (after the package's own, before the line below).
+
+from modelreg import cli_git  # the git commands, in their own module
+
+app.command("merge-file")(cli_git.merge_file)
+app.command("git-setup")(cli_git.git_setup)
+
+
+# Every command, also those of the groups, is a core.Command (uppercase metavars, the hint
+# for values that start with '-').
+use_command_class(app)
+
+__all__ = ["app", "run"]
+
+
+def run(args: list[str] | None = None) -> None:
+    """Entry point: run the app with ``args`` (default: the command line)."""
+    app(args=args, prog_name="modelreg")

@@ -1,0 +1,125 @@
+"""What the commands share: the options and arguments spelled alike everywhere, reading
+``KEY=VALUE`` arguments and references, and printing a write's record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated
+
+import typer
+
+from modelreg import render
+from modelreg.entities import ModelVersion, RegisteredModel
+from modelreg.errors import InvalidInputError
+from modelreg.refs import Ref, parse_ref_args
+from modelreg.render import Format
+
+FormatOption = Annotated[
+    Format,
+    typer.Option("--format", "-f", help="Output format: table, json, yaml or plain."),
+]
+# A write says what it did in one line on stderr; its record goes to stdout only when a
+# --format asks for it, so `$(modelreg register ... --format plain | cut -f2)` still works.
+WriteFormatOption = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Also print the record on stdout: table, json, yaml or plain "
+        "(default: only a line on stderr saying what was done).",
+        show_default=False,
+    ),
+]
+RefArgs = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="REF",
+        help="NAME, NAME VERSION (a number, 'latest', a stage or @ALIAS), NAME@ALIAS, "
+        "or a models:/ URI.",
+        show_default=False,
+    ),
+]
+TagOption = Annotated[
+    list[str] | None, typer.Option("--tag", "-t", help="A tag KEY=VALUE (repeatable).")
+]
+DescriptionOption = Annotated[
+    str | None, typer.Option("--description", "-d", help="A description.")
+]
+
+
+def key_values(items: list[str] | None, what: str) -> dict[str, str]:
+    """``KEY=VALUE`` arguments as a dict."""
+    result: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInputError(f"invalid {what} {item!r}: expected KEY=VALUE")
+        result[key] = value
+    return result
+
+
+def numbers(items: list[str] | None, what: str) -> dict[str, int | float | str]:
+    """``KEY=VALUE`` arguments as a dict, values that look numeric as numbers."""
+    return {key: _number(value) for key, value in key_values(items, what).items()}
+
+
+def _number(text: str) -> int | float | str:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def metrics(items: list[str] | None) -> dict[str, int | float]:
+    """``KEY=NUMBER`` arguments as a dict."""
+    values: dict[str, int | float] = {}
+    for key, value in numbers(items, "metric").items():
+        if isinstance(value, str):
+            raise InvalidInputError(f"metric {key!r} must be a number, not {value!r}")
+        values[key] = value
+    return values
+
+
+def ref(args: list[str], *, allow_model: bool = True) -> Ref:
+    """The model or version that ``args`` (``REF...``) name."""
+    return parse_ref_args(args, allow_model=allow_model)
+
+
+def ref_and_tags(args: list[str]) -> tuple[Ref, list[str]]:
+    """``NAME [VERSION] KEY=VALUE...``: the reference, then the tags."""
+    ref_args = [args[0]] if args else []
+    rest = args[1:]
+    if rest and "=" not in rest[0]:
+        ref_args.append(rest.pop(0))
+    return ref(ref_args), rest
+
+
+def show(entity: RegisteredModel | ModelVersion, fmt: Format | None) -> None:
+    """A write's record, when a --format asked for it."""
+    if fmt is not None:
+        render.emit_entity(entity, fmt)
+
+
+def show_record(
+    record: Mapping[str, object] | Sequence[Mapping[str, object]],
+    fmt: Format | None,
+    columns: Sequence[render.Column],
+) -> None:
+    """A write's record that is not an entity, when a --format asked for it."""
+    if fmt is not None:
+        render.emit(record, fmt, columns)
+
+
+def label(mv: ModelVersion) -> str:
+    """``NAME version N``, as messages name a version."""
+    return f"{mv.name} version {mv.version}"
+
+
+def exit_with(code: int) -> None:
+    """End a command that printed its output with ``code`` (when not 0)."""
+    if code:
+        raise typer.Exit(code)

@@ -1,0 +1,99 @@
+"""Pointing at, locating, tracing and removing versions: ``alias``, ``resolve``,
+``history``, ``delete``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from modelreg import quick, render
+from modelreg.cli import common
+from modelreg.cli.common import FormatOption, RefArgs, WriteFormatOption
+from modelreg.cli.core import app, session
+from modelreg.entities import ModelVersion, RegisteredModel
+from modelreg.errors import InvalidInputError
+from modelreg.refs import parse_ref
+from modelreg.render import HISTORY_COLUMNS, Format
+
+
+@app.command()
+def alias(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The model.")],
+    alias_name: Annotated[str, typer.Argument(metavar="ALIAS", help="The alias.")],
+    version: Annotated[str | None, typer.Argument(help="The version the alias points at.")] = None,
+    delete: Annotated[bool, typer.Option("--delete", help="Remove the alias.")] = False,
+    comment: Annotated[
+        str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
+    ] = None,
+    fmt: WriteFormatOption = None,
+) -> None:
+    """Point an alias at a version, or delete it."""
+    registry = session(ctx).open()
+    if delete:
+        if version is not None:
+            raise InvalidInputError("give either VERSION or --delete, not both")
+        target = registry.get_model_version_by_alias(name, alias_name)
+        registry.delete_registered_model_alias(name, alias_name)
+        render.message(f"Deleted alias {alias_name} of model {name} (was version {target.version})")
+        record = {"name": name, "alias": alias_name, "version": target.version}
+        common.show_record(record, fmt, [render.Column(key, key) for key in record])
+        return
+    if version is None:
+        raise InvalidInputError("expected NAME ALIAS VERSION, or NAME ALIAS --delete")
+    number = registry.resolve_version(parse_ref(name, version)).version
+    mv = registry.set_registered_model_alias(name, alias_name, number, comment=comment)
+    render.message(f"{name}@{alias_name} -> version {mv.version}")
+    common.show(mv, fmt)
+
+
+@app.command()
+def resolve(
+    ctx: typer.Context,
+    ref: RefArgs,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", "-f", help="Output format (default: the location alone)."),
+    ] = None,
+) -> None:
+    """Print where a version's artifact is (a model name means its newest version)."""
+    quick.resolve(session(ctx).registry_path, ref, fmt)
+
+
+@app.command()
+def history(ctx: typer.Context, ref: RefArgs, fmt: FormatOption = Format.table) -> None:
+    """Show stage changes, alias moves, tag and description changes, oldest first."""
+    render.emit(session(ctx).open().history(common.ref(ref)), fmt, HISTORY_COLUMNS)
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    ref: RefArgs,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    fmt: WriteFormatOption = None,
+) -> None:
+    """Delete a version, or a whole model with all its versions."""
+    registry = session(ctx).open()
+    target = common.ref(ref)
+    entity = registry.resolve(target)
+    what = (
+        f"model {entity.name} and all its versions"
+        if isinstance(entity, RegisteredModel)
+        else common.label(entity)
+    )
+    if not yes:
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            raise InvalidInputError(f"refusing to delete {what} without --yes (not at a terminal)")
+        if not typer.confirm(f"Delete {what}?", default=False, err=True):
+            render.message("Nothing deleted")
+            raise typer.Exit(0)
+    if isinstance(entity, ModelVersion):
+        registry.delete_model_version(entity.name, entity.version)
+    else:
+        registry.delete_registered_model(entity.name)
+    render.message(f"Deleted {what}")
+    # The deleted record as it was: the same fields and plain columns as `describe`.
+    common.show(entity, fmt)

@@ -1,0 +1,209 @@
+"""Moving versions between stages: ``transition``, ``promote``, the approvals (``request``,
+``approve``, ``reject``), ``comment`` and ``archive``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from modelreg import render
+from modelreg.cli import common
+from modelreg.cli.common import RefArgs, WriteFormatOption
+from modelreg.cli.core import Session, app, session
+from modelreg.entities import ModelVersion
+from modelreg.errors import InvalidInputError
+from modelreg.refs import Ref
+from modelreg.registry import Registry
+from modelreg.render import Format
+
+
+def _transition(
+    session: Session,
+    ref: Ref,
+    stage: str,
+    archive_existing: bool,
+    comment: str | None,
+    fmt: Format | None,
+    force: bool = False,
+) -> None:
+    registry = session.open()
+    mv = registry.resolve_version(ref)
+    before = mv.current_stage
+    moved = registry.transition_model_version_stage(
+        mv.name, mv.version, stage, archive_existing, comment=comment, force=force
+    )
+    forced = " (forced)" if force and moved.history[-1].get("forced") else ""
+    if moved.current_stage == before:
+        render.message(f"{common.label(moved)} is already in {before}")
+    else:
+        archived = _archived_by(registry, moved)
+        also = f" (archived {', '.join(map(str, archived))})" if archived else ""
+        render.message(f"{common.label(moved)}: {before} -> {moved.current_stage}{forced}{also}")
+    common.show(moved, fmt)
+
+
+def _archived_by(registry: Registry, moved: ModelVersion) -> list[int]:
+    """The versions this transition archived (they record it, with the same time)."""
+    entered = moved.history[-1]
+    return [
+        other.version
+        for other in registry.list_versions(moved.name)
+        if other.history
+        and other.history[-1].get("archived_by") == moved.version
+        and other.history[-1].get("timestamp") == entered.get("timestamp")
+    ]
+
+
+def _ref_and_last(args: list[str], last: str) -> tuple[Ref, str]:
+    """``NAME [VERSION] LAST``: a version reference followed by one more argument."""
+    if len(args) < 2:
+        raise InvalidInputError(f"expected NAME VERSION {last}")
+    return common.ref(args[:-1], allow_model=False), args[-1]
+
+
+StageArgs = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="REF STAGE",
+        help="NAME VERSION STAGE (or NAME@ALIAS STAGE, models:/NAME/N STAGE).",
+        show_default=False,
+    ),
+]
+CommentOption = Annotated[
+    str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
+]
+
+
+@app.command()
+def transition(
+    ctx: typer.Context,
+    args: StageArgs,
+    archive_existing: Annotated[
+        bool,
+        typer.Option("--archive-existing", help="Archive the other versions in the target stage."),
+    ] = False,
+    comment: CommentOption = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Bypass the registry's rules (only where rules.allow_force is true; "
+            "needs --comment, recorded as forced).",
+        ),
+    ] = False,
+    fmt: WriteFormatOption = None,
+) -> None:
+    """Move a version to another stage (the registry's rules must allow it)."""
+    ref, stage = _ref_and_last(args, "STAGE")
+    _transition(session(ctx), ref, stage, archive_existing, comment, fmt, force)
+
+
+@app.command()
+def promote(
+    ctx: typer.Context,
+    args: StageArgs,
+    comment: CommentOption = None,
+    fmt: WriteFormatOption = None,
+) -> None:
+    """Run the target stage's validation checks, then transition if the rules allow it.
+
+    On failure the version is tagged (validation=failed by default), the reasons are
+    recorded in its history, and the command exits 5."""
+    ref, stage = _ref_and_last(args, "STAGE")
+    registry = session(ctx).open()
+    mv = registry.resolve_version(ref)
+    before = mv.current_stage
+    moved, results = registry.promote(
+        mv.name, mv.version, stage, comment=comment, on_output=lambda line: render.message(line)
+    )
+    for result in results:
+        render.message(f"check {result.name}: passed in {result.seconds:.1f} s")
+    if moved.current_stage == before:
+        render.message(f"{common.label(moved)} is already in {before}; no check was run")
+    else:
+        render.message(f"{common.label(moved)}: {before} -> {moved.current_stage}")
+    common.show(moved, fmt)
+
+
+def _decision(
+    session: Session, args: list[str], comment: str | None, fmt: Format | None, action: str
+) -> None:
+    ref, stage = _ref_and_last(args, "STAGE")
+    registry = session.open()
+    mv = registry.resolve_version(ref)
+    record = {
+        "request": registry.request_transition,
+        "approve": registry.approve_transition,
+        "reject": registry.reject_transition,
+    }[action]
+    updated = record(mv.name, mv.version, stage, comment)
+    verb = {"request": "Requested", "approve": "Approved", "reject": "Rejected"}[action]
+    render.message(f"{verb}: {common.label(updated)} -> {registry.config.canonical_stage(stage)}")
+    common.show(updated, fmt)
+
+
+@app.command()
+def request(
+    ctx: typer.Context,
+    args: StageArgs,
+    comment: CommentOption = None,
+    fmt: WriteFormatOption = None,
+) -> None:
+    """Ask for a version to be moved to a stage."""
+    _decision(session(ctx), args, comment, fmt, "request")
+
+
+@app.command()
+def approve(
+    ctx: typer.Context,
+    args: StageArgs,
+    comment: CommentOption = None,
+    fmt: WriteFormatOption = None,
+) -> None:
+    """Approve moving a version to a stage."""
+    _decision(session(ctx), args, comment, fmt, "approve")
+
+
+@app.command()
+def reject(
+    ctx: typer.Context,
+    args: StageArgs,
+    comment: CommentOption = None,
+    fmt: WriteFormatOption = None,
+) -> None:
+    """Reject moving a version to a stage."""
+    _decision(session(ctx), args, comment, fmt, "reject")
+
+
+@app.command()
+def comment(
+    ctx: typer.Context,
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="REF TEXT", help="NAME VERSION TEXT (or NAME@ALIAS TEXT).", show_default=False
+        ),
+    ],
+    fmt: WriteFormatOption = None,
+) -> None:
+    """Add a comment to a version's history."""
+    ref, text = _ref_and_last(args, "TEXT")
+    registry = session(ctx).open()
+    mv = registry.resolve_version(ref)
+    updated = registry.comment_model_version(mv.name, mv.version, text)
+    render.message(f"Commented on {common.label(updated)}")
+    common.show(updated, fmt)
+
+
+@app.command()
+def archive(
+    ctx: typer.Context,
+    ref: RefArgs,
+    comment: Annotated[
+        str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
+    ] = None,
+    fmt: WriteFormatOption = None,
+) -> None:
+    """Move a version to Archived."""
+    _transition(session(ctx), common.ref(ref, allow_model=False), "Archived", False, comment, fmt)
