@@ -52,12 +52,12 @@ def now_ms() -> int:
 
 
 @pytest.fixture
-def ticking_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each write's time is one second after the previous one: order within a
-    millisecond is then never a question."""
+def ticking_clock() -> Callable[[], str]:
+    """A clock for ``Registry(..., clock=)``: each write's time is one second after the
+    previous one, so order within a millisecond is never a question."""
     ticks = itertools.count(1)
     start = 1_767_225_600_000  # 2026-01-01T00:00:00Z
-    monkeypatch.setattr("modelreg.registry.now_iso", lambda: ms_to_iso(start + next(ticks) * 1000))
+    return lambda: ms_to_iso(start + next(ticks) * 1000)
 
 
 @pytest.fixture
@@ -925,14 +925,43 @@ def test_outside_a_git_repository_lineage_has_no_commit(registry: Registry) -> N
 # -- history -------------------------------------------------------------------------------
 
 
+def test_every_write_records_the_time_of_the_registry_clock(registry: Registry) -> None:
+    stamp = "2030-01-02T03:04:05.678Z"
+    clocked = Registry(registry.root, clock=lambda: stamp)
+    heard: list[str] = []
+    clocked.subscribers.append(lambda event: heard.append(event.timestamp))
+    clocked.create_registered_model(NAME, tags={"team": "growth"})
+    clocked.create_model_version(NAME, "s3://a")
+    clocked.register("other", "s3://b", create_model=True)
+    clocked.set_model_version_tag(NAME, 1, "k", "v")
+    clocked.update_model_version(NAME, 1, "described")
+    clocked.transition_model_version_stage(NAME, 1, "Staging")
+    clocked.set_registered_model_alias(NAME, "champion", 1)
+    clocked.comment_model_version(NAME, 1, "looks good")
+    clocked.update_registered_model(NAME, "the model")
+    clocked.rename_registered_model("other", "renamed")
+
+    entries = clocked.history(Ref(NAME)) + clocked.history(Ref("renamed"))
+    assert len(entries) >= 10
+    assert {entry["timestamp"] for entry in entries} == {stamp}
+    assert set(heard) == {stamp} and len(heard) >= 10
+    mv = clocked.get_model_version(NAME, 1)
+    model = clocked.get_registered_model(NAME)
+    millis = 1_893_553_445_678  # 2030-01-02T03:04:05.678Z
+    assert ms_to_iso(millis) == stamp
+    assert (mv.creation_timestamp, mv.last_updated_timestamp) == (millis, millis)
+    assert (model.creation_timestamp, model.last_updated_timestamp) == (millis, millis)
+
+
 def test_history_records_stage_changes_alias_moves_and_descriptions(
-    registry: Registry, monkeypatch: pytest.MonkeyPatch, ticking_clock: None
+    registry: Registry, monkeypatch: pytest.MonkeyPatch, ticking_clock: Callable[[], str]
 ) -> None:
+    registry = Registry(registry.root, clock=ticking_clock)
     registry.create_registered_model(NAME)
     registry.create_model_version(NAME, "s3://a")
     registry.create_model_version(NAME, "s3://b")
     monkeypatch.setenv("MODELREG_USER", "bob@example.com")
-    bob = Registry(registry.root)
+    bob = Registry(registry.root, clock=ticking_clock)
     bob.transition_model_version_stage(NAME, 1, "Staging", comment="shadow traffic")
     bob.transition_model_version_stage(NAME, 1, "Production")
     bob.set_registered_model_alias(NAME, "champion", 1, comment="first champion")

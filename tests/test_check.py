@@ -136,6 +136,37 @@ def test_interrupted_delete_of_a_version(reg: Registry) -> None:
     assert Registry(reg.root).create_model_version("m", "s3://m/4").version == 4
 
 
+def test_a_finished_delete_records_what_delete_model_version_records(
+    reg: Registry, tmp_path: Path
+) -> None:
+    # The same registry twice: version 2 (alias champion) deleted for real in one,
+    # interrupted after its file went to .trash and finished by --repair in the other.
+    reg.transition_model_version_stage("m", 2, "Archived")
+    twin = tmp_path / "twin"
+    shutil.copytree(reg.root, twin)
+    reg.delete_model_version("m", 2)
+    (twin / ".trash").mkdir()
+    (twin / "models" / "m" / "versions" / "2.yaml").rename(twin / ".trash" / "m~2.0badc0de.yaml")
+    assert check_registry(twin, repair=True).clean
+
+    def recorded(root: Path) -> dict[str, Any]:
+        model = Registry(root).get_registered_model("m")
+        return {
+            "aliases": model.aliases,
+            "last_version": model.last_version,
+            "history": [
+                {key: value for key, value in entry.items() if key not in ("timestamp", "comment")}
+                for entry in model.history
+            ],
+        }
+
+    assert recorded(twin) == recorded(reg.root)
+    assert recorded(twin)["history"][-2:] == [
+        {"user_id": reg.user, "action": "alias_deleted", "alias": "champion", "version": 2},
+        {"user_id": reg.user, "action": "version_deleted", "version": 2},
+    ]
+
+
 def test_interrupted_create_leaves_an_empty_folder(reg: Registry) -> None:
     (reg.root / "models" / "half" / "versions").mkdir(parents=True)
     # Readers and writers already look past it ...

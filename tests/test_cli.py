@@ -3,6 +3,7 @@ its exit code and its one error line on stderr."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -18,6 +19,7 @@ from _safety import git, tree
 from conftest import leaf_commands
 from modelreg import Registry, yamlio
 from modelreg.cli import app
+from modelreg.cli import core as cli_core
 from modelreg.entities import ModelVersion, RegisteredModel
 
 NAME = "churn-predictor"
@@ -50,8 +52,9 @@ def load_yaml(text: str) -> Any:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The clock of every registry the commands open (and of ``known``)."""
     clock = Clock()
-    monkeypatch.setattr("modelreg.registry.now_iso", clock)
+    monkeypatch.setattr(cli_core, "registry_factory", functools.partial(Registry, clock=clock))
     return clock
 
 
@@ -81,8 +84,7 @@ def known_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         patch.chdir(base)  # no git repository: lineage is the user alone
         patch.setenv("MODELREG_USER", "tester@example.com")
         clock = Clock()
-        patch.setattr("modelreg.registry.now_iso", clock)
-        build_known(Registry.init(base / "registry"), clock)
+        build_known(Registry(Registry.init(base / "registry").root, clock=clock), clock)
     return base / "registry"
 
 
@@ -91,7 +93,7 @@ def known(registry: Registry, clock: Clock, known_template: Path) -> Registry:
     """A copy of the known registry at registry_path; the clock then reads 00:00:10."""
     shutil.copytree(known_template, registry.root, dirs_exist_ok=True)
     clock.now = at(10)
-    return Registry(registry.root)
+    return Registry(registry.root, clock=clock)
 
 
 V1_LINE = f"{NAME}\t1\tProduction\tchampion\trun1\ts3://models/churn/1\t{at(2)}"

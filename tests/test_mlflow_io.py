@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 from _safety import finishes_within, tree
 from modelreg import ConflictError, InvalidInputError, NotFoundError, Registry
 from modelreg import mlflow_io as mio
+from modelreg.catalog import Catalog
 from modelreg.cli import app
 from modelreg.entities import RegisteredModel
 
@@ -424,16 +425,16 @@ def test_an_import_interrupted_mid_model_is_finished_by_running_it_again(
     mio.import_models(clean, mio.MlrunsSource(stores["mlruns"]), models=["churn-predictor"])
 
     registry = fresh_registry(tmp_path)
-    original = Registry._save_version
+    original = Catalog.save_version
     calls = []
 
-    def interrupted(self: Registry, mv: Any) -> None:
+    def interrupted(self: Catalog, mv: Any) -> None:
         calls.append(mv.version)
         if len(calls) == 3:
             raise KeyboardInterrupt
         original(self, mv)
 
-    monkeypatch.setattr(Registry, "_save_version", interrupted)
+    monkeypatch.setattr(Catalog, "save_version", interrupted)
     summary = mio.Summary("import", "test", str(registry.root))
     with pytest.raises(KeyboardInterrupt):
         mio.import_models(
@@ -442,7 +443,7 @@ def test_an_import_interrupted_mid_model_is_finished_by_running_it_again(
             models=["churn-predictor"],
             summary=summary,
         )
-    monkeypatch.setattr(Registry, "_save_version", original)
+    monkeypatch.setattr(Catalog, "save_version", original)
     assert len(registry.list_versions("churn-predictor")) == 2  # the model is half there
 
     again = mio.import_models(registry, mio.MlrunsSource(stores["mlruns"]))

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modelreg import workflow, yamlio
+from modelreg import actions, workflow, yamlio
 from modelreg.config import Config, effective_lock_timeout, parse_config
-from modelreg.entities import ModelVersion, RegisteredModel, now_iso
+from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms, now_iso
 from modelreg.errors import CorruptFileError, RegistryError
 from modelreg.names import validate_model_name
 from modelreg.store import (
@@ -49,6 +49,7 @@ from modelreg.store import (
     fsync_dir,
     read_mapping,
 )
+from modelreg.versions import record_deleted
 
 # `.<file>.<12 hex digits>.tmp`, as store.atomic_write names its temporary files.
 _TEMP_RE = re.compile(r"\.(?P<target>.+)\.[0-9a-f]{12}\.tmp\Z")
@@ -296,27 +297,16 @@ class _Checker:
         version_file = self.root / MODELS_DIR / name / VERSIONS_DIR / f"{number}.yaml"
         done = "deleted the trashed version file"
         if _is_real_file(model_file) and not os.path.lexists(version_file):
-            doc = read_mapping(model_file)
-            model = RegisteredModel.from_doc(doc, model_file)
+            model = RegisteredModel.from_doc(read_mapping(model_file), model_file)
             stamp = now_iso()
-            history: list[dict[str, Any]] = list(doc.get("history") or [])
-            dropped = sorted(alias for alias, target in model.aliases.items() if target == number)
-            for alias in dropped:
-                history.append(self._entry(stamp, "alias_deleted", alias=alias, version=number))
-            recorded = any(
-                entry.get("action") == "version_deleted" and entry.get("version") == number
-                for entry in history
+            before = (len(model.history), model.last_version)
+            # What delete_model_version records, with the same code.
+            dropped = record_deleted(
+                model, number, functools.partial(self._entry, stamp), unless_recorded=True
             )
-            if not recorded:
-                history.append(self._entry(stamp, "version_deleted", version=number))
-            if dropped or not recorded or model.last_version < number:
-                doc["aliases"] = {
-                    alias: target for alias, target in model.aliases.items() if target != number
-                }
-                doc["last_version"] = max(model.last_version, number)
-                doc["updated_at"] = stamp
-                doc["history"] = history
-                _write_doc(model_file, doc)
+            if (len(model.history), model.last_version) != before:
+                model.last_updated_timestamp = iso_to_ms(stamp)
+                _write_doc(model_file, model.to_doc())
                 done = f"finished the delete in {model_file}"
                 if dropped:
                     done += f" (dropped alias {', '.join(dropped)})"
@@ -534,7 +524,7 @@ class _Checker:
             # The rename's own write of model.yaml never happened: record it as it would.
             stamp = now_iso()
             doc["updated_at"] = stamp
-            entry = self._entry(stamp, "model_renamed", **{"from": old, "to": name})
+            entry = self._entry(stamp, actions.MODEL_RENAMED, **{"from": old, "to": name})
             doc["history"] = [*(doc.get("history") or []), entry]
         _write_doc(path, doc)
         return f"set name to {name}" + (", recorded the rename" if path.name == MODEL_FILE else "")
@@ -565,7 +555,8 @@ class _Checker:
         deleted: dict[int, str] = {
             entry["version"]: str(entry.get("timestamp", "?"))
             for entry in model.history
-            if entry.get("action") == "version_deleted" and isinstance(entry.get("version"), int)
+            if entry.get("action") == actions.VERSION_DELETED
+            and isinstance(entry.get("version"), int)
         }
         for number in sorted(set(deleted) & set(versions)):
             self._report(

@@ -32,11 +32,15 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import CorruptFileError, NotFoundError
 from modelreg.store import MODEL_FILE, Store, read_mapping_with_stat
+
+VersionFields: TypeAlias = dict[str, Any]
+"""A version's fields as the cache keeps them: the keyword arguments of ``ModelVersion``
+(values as parsed from YAML: text, numbers, mappings)."""
 
 CACHE_FORMAT = 2
 # How long ago a file must have last changed before its parsed form is cached.
@@ -131,7 +135,7 @@ class VersionIndex:
         except FileNotFoundError:
             raise NotFoundError(f"registered model '{name}' not found") from None
         model = RegisteredModel.from_doc(doc, path)
-        # The folder is the name (see Registry._load_model).
+        # The folder is the name (see Catalog.load_model).
         model.name = name
         fields = vars(model).copy()
         del fields["latest_versions"]

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from modelreg import yamlio
+from modelreg import actions, yamlio
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms
 from modelreg.errors import CorruptFileError
 
@@ -193,7 +193,7 @@ def _drop_aliases_of_deleted_versions(merged: Doc, ours: Doc, theirs: Doc) -> No
     deletes = {
         entry["version"]: entry
         for entry in history
-        if entry.get("action") == "version_deleted" and isinstance(entry.get("version"), int)
+        if entry.get("action") == actions.VERSION_DELETED and isinstance(entry.get("version"), int)
     }
     for alias, number in sorted(aliases.items()):
         delete = deletes.get(number)
@@ -202,7 +202,7 @@ def _drop_aliases_of_deleted_versions(merged: Doc, ours: Doc, theirs: Doc) -> No
         moves = [
             entry
             for entry in history
-            if entry.get("action") == "alias_set"
+            if entry.get("action") == actions.ALIAS_SET
             and entry.get("alias") == alias
             and entry.get("version") == number
         ]
@@ -213,7 +213,7 @@ def _drop_aliases_of_deleted_versions(merged: Doc, ours: Doc, theirs: Doc) -> No
             {
                 "timestamp": latest.get("timestamp"),
                 "user_id": delete.get("user_id"),
-                "action": "alias_deleted",
+                "action": actions.ALIAS_DELETED,
                 "alias": alias,
                 "version": number,
                 "comment": f"merge: version {number} was deleted on the other branch",
@@ -229,7 +229,7 @@ def _says(side: Doc, alias: str, number: int) -> bool:
         isinstance(aliases, dict)
         and aliases.get(alias) == number
         and any(
-            entry.get("action") == "version_deleted" and entry.get("version") == number
+            entry.get("action") == actions.VERSION_DELETED and entry.get("version") == number
             for entry in _history(side)
         )
     )
@@ -289,7 +289,7 @@ def _imported(field: str) -> Recorder:
     """An import that replaced the field (a version's import lists what it replaced)."""
 
     def records(entry: Mapping[str, Any], key: str | None) -> bool:
-        if entry.get("action") != "imported":
+        if entry.get("action") != actions.IMPORTED:
             return False
         replaced = entry.get("replaced")
         return not isinstance(replaced, list) or field in replaced
@@ -308,12 +308,12 @@ def _by_action(field: str, actions: tuple[str, ...], key_field: str | None) -> R
     return records
 
 
-_TAGS = _by_action("tags", ("tag_set", "tag_deleted"), "key")
-_DESCRIPTION = _by_action("description", ("description_changed",), None)
+_TAGS = _by_action("tags", (actions.TAG_SET, actions.TAG_DELETED), "key")
+_DESCRIPTION = _by_action("description", (actions.DESCRIPTION_CHANGED,), None)
 _RECORDERS: dict[Kind, dict[str, Recorder]] = {
     "model": {
         "tags": _TAGS,
-        "aliases": _by_action("aliases", ("alias_set", "alias_deleted"), "alias"),
+        "aliases": _by_action("aliases", (actions.ALIAS_SET, actions.ALIAS_DELETED), "alias"),
         "description": _DESCRIPTION,
     },
     "version": {
@@ -321,7 +321,7 @@ _RECORDERS: dict[Kind, dict[str, Recorder]] = {
         "metrics": _imported("metrics"),
         "params": _imported("params"),
         "description": _DESCRIPTION,
-        "current_stage": _by_action("current_stage", ("stage_changed",), None),
+        "current_stage": _by_action("current_stage", (actions.STAGE_CHANGED,), None),
     },
 }
 # Fields whose value is a mapping merged key by key (the others are one value).
@@ -458,7 +458,7 @@ def _reused_numbers(base: Doc | None, ours: Doc, theirs: Doc) -> list[tuple[int,
         for entry in _new_entries(_history(base or {}), _history(side)):
             number = entry.get("version")
             if (
-                entry.get("action") == "version_deleted"
+                entry.get("action") == actions.VERSION_DELETED
                 and isinstance(number, int)
                 and start < number <= _last_version(other)
                 and _entry_key(entry) not in known

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from modelreg import yamlio
+from modelreg import actions, yamlio
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import (
     ConflictError,
@@ -1110,9 +1110,9 @@ def mlflow_name(model: RegisteredModel) -> str:
     hold, or changed with --rename), unless it was renamed here since; else its own."""
     remote: str | None = None
     for entry in model.history:
-        if entry.get("action") == "imported" and entry.get("source_name"):
+        if entry.get("action") == actions.IMPORTED and entry.get("source_name"):
             remote = str(entry["source_name"])
-        elif entry.get("action") == "model_renamed":
+        elif entry.get("action") == actions.MODEL_RENAMED:
             remote = None
     return remote or model.name
 

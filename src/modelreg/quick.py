@@ -79,15 +79,15 @@ def search(
     errors: list[CorruptFileError] = []
     query = (filter_string or None, max_results, order_by or None, page_token)
     if models:
-        page = registry.search_registered_models(*query, errors=errors)
-        records = [model.to_dict() for model in page]
+        model_page = registry.search_registered_models(*query, errors=errors)
+        records, token = [model.to_dict() for model in model_page], model_page.token
     else:
         # Printing needs no history: the records are used without building full entities.
         page = registry.search_version_records(*query, errors=errors)
-        records = [ModelVersion(**record).to_dict() for record in page]
+        records, token = [ModelVersion(**record).to_dict() for record in page], page.token
     render.emit(records, fmt, MODEL_COLUMNS if models else VERSION_COLUMNS)
-    if page.token:
-        render.message(f"more results: continue with --page-token {page.token}")
+    if token:
+        render.message(f"more results: continue with --page-token {token}")
     return _report_corrupt(errors)
 
 

@@ -35,6 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# The history actions the workflow reads.
+from modelreg.actions import (
+    APPROVED,
+    CHECK_RUN,
+    REJECTED,
+    REQUESTED,
+    STAGE_CHANGED,
+)
 from modelreg.docread import DocReader
 from modelreg.entities import HistoryEntry, ModelVersion
 from modelreg.errors import FilterSyntaxError
@@ -46,15 +54,6 @@ if TYPE_CHECKING:
 
 DEFAULT_CHECK_TIMEOUT = 600.0
 DEFAULT_FAILURE_TAG = ("validation", "failed")
-
-# History actions written by the workflow.
-REQUESTED = "transition_requested"
-APPROVED = "approved"
-REJECTED = "rejected"
-COMMENTED = "commented"
-CHECK_RUN = "check_run"
-VALIDATION_FAILED = "validation_failed"
-STAGE_CHANGED = "stage_changed"
 
 _RULE_KEYS = (
     "from",

@@ -7,6 +7,7 @@ error funnel (``modelreg.funnel``) that the fast path uses too.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
     from modelreg.hooks import DeliveryResult
 
 
+# How the commands open the registry they change: ``Registry``. A test puts a factory
+# here that passes the registry its own clock (``functools.partial(Registry, clock=...)``).
+registry_factory: Callable[..., Registry] = Registry
+
+
 @dataclass
 class Session:
     """One invocation of ``modelreg``: what its global options said, and the hook
@@ -40,7 +46,7 @@ class Session:
 
     def open(self) -> Registry:
         """The registry, with its hooks subscribed to its events (unless --no-hooks)."""
-        return Registry(
+        return registry_factory(
             self.registry_path,
             hooks=not self.no_hooks,
             on_hook_result=self._hook_result,

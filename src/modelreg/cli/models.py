@@ -125,7 +125,8 @@ def register(
             "not registering it again (use --allow-duplicate to force a new version)"
         )
     # Also for an existing version: re-running the same `register --alias candidate`
-    # leaves the registry as the command line describes it.
+    # leaves the registry as the command line describes it. Successive changes, not
+    # one: the version stays registered when the rules refuse the stage (versions.py).
     if stage is not None:
         mv = registry.transition_model_version_stage(name, mv.version, stage)
     for each in alias or []:

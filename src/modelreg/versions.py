@@ -1,0 +1,400 @@
+"""The writes of a version's life: register it, describe and tag it, move it between
+stages, delete it.
+
+Each is one change (:mod:`modelreg.session`): one lock, one time, one publication of
+its events. Registering with a stage or an alias (the command line's ``register
+--stage/--alias``) is deliberately successive changes, not one: the version stays
+registered when the rules then refuse the stage (exit 5), and a re-run applies the rest;
+a reader may see the new version before its alias, never a change half-made.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelreg import actions, workflow
+from modelreg import events as ev
+from modelreg.config import ARCHIVING_STAGES
+from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms
+from modelreg.errors import ConflictError, InvalidInputError, NotFoundError, RuleViolationError
+from modelreg.names import validate_model_name, validate_tag
+from modelreg.refs import local_artifact_path
+from modelreg.session import Room
+from modelreg.store import _crash_point
+from modelreg.values import checked_metrics, checked_params, shown, version_number
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a registration records besides its artifact, as the caller gave it (checked
+    by ``register``)."""
+
+    run_id: str | None
+    tags: Mapping[str, object] | None
+    run_link: str | None
+    description: str | None
+    metrics: Mapping[str, int | float] | None
+    params: Mapping[str, object] | None
+    lineage: Mapping[str, object] | None
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    """What ``register`` did: the version, and whether it was created or already existed."""
+
+    version: ModelVersion
+    created: bool
+
+
+class VersionWrites(Room):
+    """Register, describe, tag, transition and delete the versions of one registry."""
+
+    def register(
+        self, name: str, source: str, details: Details, *, allow_duplicate: bool, create_model: bool
+    ) -> RegisterResult:
+        """See :meth:`modelreg.registry.Registry.register`."""
+        validate_model_name(name)
+        if not isinstance(source, str) or not source:
+            raise InvalidInputError("a version needs a source: the path or URI of its artifact")
+        clean_tags = dict(validate_tag(key, value) for key, value in (details.tags or {}).items())
+        clean_metrics = checked_metrics(details.metrics or {})
+        clean_params = checked_params(details.params or {})
+        # Work that needs no lock (hashing, git) is done before taking it.
+        stored_source, artifact = self._artifact(source)
+        from modelreg.lineage import git_lineage
+
+        # Looked up on every registration: a script may edit or commit code between two.
+        recorded = {"user": self._writer.user, **git_lineage(Path.cwd(), self._root)}
+        recorded.update(details.lineage or {})
+        catalog = self._catalog
+        with self._writer.change() as change:
+            if create_model and not catalog.store.model_exists(name):
+                catalog.check_name_free(name)
+                change.create_model(change.new_model(name))
+            model = catalog.load_model(name)
+            newest = None if allow_duplicate else catalog.newest_version(model)
+            if newest is not None and _same_registration(
+                newest, stored_source, artifact, details.run_id
+            ):
+                differences = _unapplied_details(
+                    newest,
+                    {
+                        "run id": details.run_id,
+                        "run link": details.run_link,
+                        "description": details.description,
+                    },
+                    {"tag": clean_tags, "metric": clean_metrics, "param": clean_params},
+                )
+                if differences:
+                    raise ConflictError(
+                        f"{name} version {newest.version} is already registered from this "
+                        f"artifact ({_sameness(newest)}) with other details, which a re-run "
+                        "does not change:\n  - "
+                        + "\n  - ".join(differences)
+                        + "\nNothing was registered or changed. Change them on version "
+                        f"{newest.version} (modelreg tag / update), or register a new "
+                        "version (--allow-duplicate)."
+                    )
+                return RegisterResult(newest, created=False)
+            number = catalog.next_version_number(model)
+            version = ModelVersion(
+                name=name,
+                version=number,
+                creation_timestamp=iso_to_ms(change.stamp),
+                last_updated_timestamp=iso_to_ms(change.stamp),
+                description=details.description,
+                user_id=change.user,
+                source=stored_source,
+                run_id=details.run_id,
+                run_link=details.run_link,
+                tags=clean_tags,
+                metrics=clean_metrics,
+                params=clean_params,
+                artifact_sha256=artifact[0] if artifact else None,
+                artifact_size=artifact[1] if artifact else None,
+                lineage=recorded,
+                history=[change.entry(actions.VERSION_REGISTERED, version=number)],
+            )
+            # The version file first: a crash before model.yaml is updated leaves a
+            # version above last_version, which the next write skips over and
+            # `check --repair` records; never a counter pointing at nothing.
+            catalog.save_version(version)
+            _crash_point("register:version_written")
+            model.last_version = number
+            change.touch(model)
+            catalog.save_model(model)
+            change.emit(ev.MODEL_VERSION_CREATED, version)
+        return RegisterResult(version, created=True)
+
+    def transition(
+        self,
+        name: str,
+        version: int | str,
+        stage: str,
+        archive: bool,
+        comment: str | None,
+        force: bool,
+    ) -> ModelVersion:
+        """See :meth:`modelreg.registry.Registry.transition_model_version_stage`."""
+        target = self._config.canonical_stage(stage)
+        if force and not comment:
+            raise InvalidInputError("a forced transition needs a reason: give a comment")
+        if archive and target not in ARCHIVING_STAGES:
+            raise InvalidInputError(
+                f"archive_existing_versions can only be used when moving to "
+                f"{' or '.join(ARCHIVING_STAGES)}, not {target}"
+            )
+        number = version_number(version)
+        catalog = self._catalog
+        with self._writer.change() as change:
+            model = catalog.load_model(name)
+            mv = catalog.load_version(model, number)
+            previous = mv.current_stage
+            forced = False
+            rule = self._rules().for_stage(target, mv.name)
+            if rule is not None and previous != target:
+                forced = self._enforce_rules(rule, mv, previous, force)
+                archive = archive or rule.archive_existing
+            if previous != target and not archive:
+                self._refuse_second_in_exclusive_stage(model, mv, target)
+            # The others leave the stage before this version enters it: at no instant
+            # (for a reader, or after a crash half-way) does the stage hold two versions
+            # the caller wanted alone there.
+            archived: list[ModelVersion] = []
+            if archive:
+                for other in catalog.versions(model):
+                    if other.version != number and other.current_stage == target:
+                        change.set_stage(
+                            other,
+                            "Archived",
+                            f"archived: version {number} entered {target}",
+                            archived_by=number,
+                        )
+                        catalog.save_version(other)
+                        _crash_point("transition:archived_one")
+                        archived.append(other)
+            if previous != target:
+                change.set_stage(mv, target, comment, forced=forced or None)
+                catalog.save_version(mv)
+            # A transition that changes nothing must not rewrite model.yaml.
+            if previous != target or archived:
+                change.touch(model)
+                catalog.save_model(model)
+            if previous != target:
+                change.emit(
+                    ev.MODEL_VERSION_STAGE_CHANGED,
+                    mv,
+                    from_stage=previous,
+                    to_stage=target,
+                    archived_versions=[other.version for other in archived],
+                    comment=comment,
+                )
+            for other in archived:
+                change.emit(
+                    ev.MODEL_VERSION_STAGE_CHANGED,
+                    other,
+                    from_stage=target,
+                    to_stage="Archived",
+                    archived_by=number,
+                )
+        return mv
+
+    def delete(self, name: str, version: int | str) -> None:
+        """See :meth:`modelreg.registry.Registry.delete_model_version`."""
+        number = version_number(version)
+        catalog = self._catalog
+        with self._writer.change() as change:
+            model = catalog.load_model(name)
+            deleted = catalog.load_version(model, number)
+            if self._rules().is_protected(deleted.current_stage, name):
+                raise RuleViolationError(
+                    f"{name} version {number} is in {deleted.current_stage}, which the "
+                    "registry's rules protect from deletion; move it to another stage first"
+                )
+            if model.last_version < number:
+                # Record the number as handed out before its file goes, so that a crash
+                # below can never let the next register reuse it.
+                model.last_version = number
+                catalog.save_model(model)
+            # The rename into .trash is the delete; only then are the aliases dropped. A
+            # crash in between leaves aliases pointing at a trashed version, which
+            # `check --repair` finishes (with record_deleted, as here); never a live
+            # version that lost its aliases.
+            trashed = catalog.store.trash_version_file(name, number)
+            dropped = record_deleted(model, number, change.entry)
+            change.touch(model)
+            catalog.save_model(model)
+            _crash_point("delete_version:model_saved")
+            catalog.store.discard(trashed)
+            for alias in dropped:
+                change.emit(ev.MODEL_VERSION_ALIAS_DELETED, deleted, alias=alias)
+            change.emit(ev.MODEL_VERSION_DELETED, deleted)
+
+    def describe(self, name: str, version: int | str, description: str | None) -> ModelVersion:
+        number = version_number(version)
+        with self._writer.change() as change:
+            mv = self._catalog.load_version(self._catalog.load_model(name), number)
+            if change.describe(mv, description):
+                self._catalog.save_version(mv)
+                change.emit(ev.MODEL_VERSION_DESCRIPTION_CHANGED, mv)
+        return mv
+
+    def tag(
+        self, name: str, version: int | str, tags: Mapping[str, object], remove: Iterable[str]
+    ) -> ModelVersion:
+        clean = dict(validate_tag(key, value) for key, value in tags.items())
+        number = version_number(version)
+        with self._writer.change() as change:
+            mv = self._catalog.load_version(self._catalog.load_model(name), number)
+            if change.tag(mv, clean, remove, owner=f"{name} {number}"):
+                self._catalog.save_version(mv)
+        return mv
+
+    def untag(self, name: str, version: int | str, key: str) -> None:
+        number = version_number(version)
+        with self._writer.change() as change:
+            mv = self._catalog.load_version(self._catalog.load_model(name), number)
+            if key not in mv.tags:
+                raise NotFoundError(f"version {number} of model '{name}' has no tag {key!r}")
+            change.tag(mv, {}, [key], owner=name)
+            self._catalog.save_version(mv)
+
+    def _enforce_rules(
+        self, rule: workflow.StageRule, mv: ModelVersion, previous: str, force: bool
+    ) -> bool:
+        """Raise unless the rules allow the move; True when it goes ahead by force."""
+        rules = self._rules()
+        start = workflow.last_stage_change(mv.history) + 1
+        state = workflow.window(mv, rule.stage, start, len(mv.history))
+        unmet = workflow.unmet_conditions(rules, rule, mv, previous, state)
+        if not unmet:
+            return False
+        if force and rules.allow_force:
+            return True
+        listing = "\n  - ".join(unmet)
+        hint = (
+            "\n(--force is not allowed by this registry's rules: rules.allow_force)"
+            if force
+            else ""
+        )
+        raise RuleViolationError(
+            f"cannot move {mv.name} version {mv.version} from {previous} to {rule.stage}:"
+            f"\n  - {listing}{hint}",
+            unmet,
+        )
+
+    def _refuse_second_in_exclusive_stage(
+        self, model: RegisteredModel, mv: ModelVersion, stage: str
+    ) -> None:
+        if stage not in self._config.exclusive_stages:
+            return
+        holders = [
+            other.version
+            for other in self._catalog.versions(model)
+            if other.current_stage == stage and other.version != mv.version
+        ]
+        if holders:
+            listed = ", ".join(str(number) for number in holders)
+            raise RuleViolationError(
+                f"{stage} holds one version per model (exclusive_stages in registry.yaml) "
+                f"and {mv.name} version {listed} is already there: archive it first, or "
+                "move with --archive-existing (archive_existing_versions=True)"
+            )
+
+    def _artifact(self, source: str) -> tuple[str, tuple[str, int] | None]:
+        """The source as stored, and (sha256, size) when it is an existing local path.
+
+        A local path inside the folder that holds the registry is stored relative to
+        the registry, so clones on other machines resolve it; `resolve` prints it
+        absolute."""
+        local = local_artifact_path(source)
+        if local is None:
+            return source, None
+        if not local.exists():
+            return source, None
+        absolute = local.resolve()
+        from modelreg.lineage import artifact_digest
+
+        digest = artifact_digest(absolute)
+        project = self._root.resolve().parent
+        if absolute.is_relative_to(project):
+            return os.path.relpath(absolute, self._root.resolve()), digest
+        return str(absolute), digest
+
+
+def record_deleted(
+    model: RegisteredModel,
+    number: int,
+    entry: Callable[..., HistoryEntry],
+    *,
+    unless_recorded: bool = False,
+) -> list[str]:
+    """Record in ``model`` that its version ``number`` is gone: drop the aliases that
+    point at it, record the delete in its history and keep the number handed out.
+    Returns the aliases dropped. ``entry(action, **fields)`` makes the entries.
+
+    The one way a delete is recorded: by ``delete_model_version``, and by ``check
+    --repair`` finishing a delete interrupted after the file went (``unless_recorded``:
+    the delete may have recorded itself before it was interrupted)."""
+    dropped = [alias for alias, target in model.aliases.items() if target == number]
+    for alias in dropped:
+        del model.aliases[alias]
+        model.history.append(entry(actions.ALIAS_DELETED, alias=alias, version=number))
+    recorded = unless_recorded and any(
+        item.get("action") == actions.VERSION_DELETED and item.get("version") == number
+        for item in model.history
+    )
+    if not recorded:
+        model.history.append(entry(actions.VERSION_DELETED, version=number))
+    model.last_version = max(model.last_version, number)
+    return dropped
+
+
+def _same_registration(
+    newest: ModelVersion, source: str, artifact: tuple[str, int] | None, run_id: str | None
+) -> bool:
+    """Whether registering ``source`` again is a re-run of ``newest``'s registration."""
+    if newest.source != source:
+        return False
+    if artifact is not None:
+        return newest.artifact_sha256 == artifact[0]
+    return run_id is not None and newest.artifact_sha256 is None and newest.run_id == run_id
+
+
+def _sameness(mv: ModelVersion) -> str:
+    return "same source and sha256" if mv.artifact_sha256 else "same source and run id"
+
+
+def _unapplied_details(
+    mv: ModelVersion,
+    fields: Mapping[str, object],
+    mappings: Mapping[str, Mapping[str, object]],
+) -> list[str]:
+    """What a re-run of ``register`` asks for that ``mv`` does not already have."""
+    recorded: dict[str, object] = {
+        "run id": mv.run_id,
+        "run link": mv.run_link,
+        "description": mv.description,
+    }
+    found = [
+        f"{what}: {shown(value)} given, {shown(recorded[what])} recorded"
+        for what, value in fields.items()
+        if value is not None and value != recorded[what]
+    ]
+    have: dict[str, Mapping[str, object]] = {
+        "tag": mv.tags,
+        "metric": mv.metrics,
+        "param": mv.params,
+    }
+    for kind, given in mappings.items():
+        for key, value in given.items():
+            if key not in have[kind]:
+                found.append(f"{kind} {key!r}: {shown(value)} given, none recorded")
+            elif have[kind][key] != value:
+                found.append(
+                    f"{kind} {key!r}: {shown(value)} given, {shown(have[kind][key])} recorded"
+                )
+    return found
