@@ -1,5 +1,5 @@
 """The git merge driver for registry files: what ``modelreg merge-file`` and
-``modelreg git-setup`` do, without printing (the commands are in ``cli_git.py``).
+``modelreg git-setup`` do, without printing (the commands are in ``cli/git.py``).
 
 git runs a merge driver as ``DRIVER %O %A %B %P``: the ancestor's version of the file, ours
 (where the result goes), theirs, and the file's path in the repository. The driver exits 0

@@ -8,6 +8,7 @@ options said for this invocation):
 - ``workflow``: transition, promote, request, approve, reject, comment, archive
 - ``versions``: alias, resolve, history, delete
 - ``maintenance``: check
+- ``git``: merge-file, git-setup
 - ``hooks``: the ``hooks`` group; ``interop``: the ``import`` and ``export`` groups
 
 Every error a command lets out goes through :mod:`modelreg.funnel`, which the fast path
@@ -22,17 +23,9 @@ from modelreg.cli.core import app, use_command_class
 # them in the order of these imports (and groups of subcommands after the commands).
 # isort: off
 from modelreg.cli import models, workflow, versions, maintenance  # noqa: F401
+from modelreg.cli import git  # noqa: F401
 from modelreg.cli import hooks, interop  # noqa: F401
 # isort: on
-
-# -- commands defined outside this package are attached here -----------------------------
-# (after the package's own, before the line below).
-
-from modelreg import cli_git  # the git commands, in their own module
-
-app.command("merge-file")(cli_git.merge_file)
-app.command("git-setup")(cli_git.git_setup)
-
 
 # Every command, also those of the groups, is a core.Command (uppercase metavars, the hint
 # for values that start with '-').

@@ -1,5 +1,5 @@
 """The git commands: ``merge-file`` (the merge driver git runs) and ``git-setup`` (which
-installs it). ``cli/__init__.py`` attaches them to the app; the work is in ``merge_driver.py``."""
+installs it); the work is in ``merge_driver.py``."""
 
 from __future__ import annotations
 
@@ -9,20 +9,10 @@ from typing import Annotated
 import typer
 
 from modelreg import merge_driver, merging, render
-from modelreg.render import Format
+from modelreg.cli.common import WriteFormatOption
+from modelreg.cli.core import app
 from modelreg.store import find_root
 
-# As every write's --format (cli/common.py): the record on stdout only when asked for.
-WriteFormatOption = Annotated[
-    Format | None,
-    typer.Option(
-        "--format",
-        "-f",
-        help="Also print the record on stdout: table, json, yaml or plain "
-        "(default: only lines on stderr saying what was done).",
-        show_default=False,
-    ),
-]
 _MERGE_COLUMNS = [
     render.Column("path", "path"),
     render.Column("merged", "merged"),
@@ -34,6 +24,7 @@ _SETUP_COLUMNS = [
 ]
 
 
+@app.command("merge-file")
 def merge_file(
     base: Annotated[Path, typer.Argument(help="The common ancestor's file (git's %O).")],
     ours: Annotated[
@@ -118,6 +109,7 @@ def _what_to_do(done: merge_driver.FileMerge) -> list[str]:
     ]
 
 
+@app.command("git-setup")
 def git_setup(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
     """Install the merge driver for the registry's files: .gitattributes in the registry
     and merge.modelreg.* in the repository's git config (run once in every clone)."""
