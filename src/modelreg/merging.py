@@ -348,12 +348,9 @@ class _Merge:
         )
 
     def _three_way(self, where: str, base: Any, ours: Any, theirs: Any) -> Any:
-        if _same(ours, theirs):
-            return ours
-        if _same(base, ours):
-            return theirs
-        if _same(base, theirs):
-            return ours
+        decided = _one_side_changed(base, ours, theirs)
+        if decided is not _UNDECIDED:
+            return decided
         if all(isinstance(value, dict) for value in (ours, theirs)) and isinstance(
             base, (dict, _Missing)
         ):
@@ -407,12 +404,9 @@ class _Merge:
     def _later(
         self, field: str, key: str | None, base: Any, ours: Any, theirs: Any, recorder: Recorder
     ) -> Any:
-        if _same(ours, theirs):
-            return ours
-        if _same(base, ours):
-            return theirs
-        if _same(base, theirs):
-            return ours
+        decided = _one_side_changed(base, ours, theirs)
+        if decided is not _UNDECIDED:
+            return decided
         when_ours = _last_time(entry for entry in self.new_ours if recorder(entry, key))
         when_theirs = _last_time(entry for entry in self.new_theirs if recorder(entry, key))
         if when_ours is not None and when_theirs is not None and when_ours != when_theirs:
@@ -576,6 +570,21 @@ def _latest_time(ours: Any, theirs: Any) -> Any:
 def _highest(ours: Any, theirs: Any) -> Any:
     numbers = [value for value in (ours, theirs) if isinstance(value, int)]
     return max(numbers) if numbers else ours
+
+
+# What _one_side_changed returns when both sides changed a value, each differently.
+_UNDECIDED = object()
+
+
+def _one_side_changed(base: Any, ours: Any, theirs: Any) -> Any:
+    """The merged value when the sides agree or only one side changed it; else _UNDECIDED."""
+    if _same(ours, theirs):
+        return ours
+    if _same(base, ours):
+        return theirs
+    if _same(base, theirs):
+        return ours
+    return _UNDECIDED
 
 
 def _same(one: Any, other: Any) -> bool:
