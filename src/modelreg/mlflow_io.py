@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import math
 import os
 import re
 import socket
@@ -42,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from modelreg import actions, yamlio
+from modelreg import actions, jsonio, yamlio
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import (
     ConflictError,
@@ -382,7 +381,7 @@ def _drop_non_finite(mv: ModelVersion) -> list[str]:
     problems = []
     for kind, values in (("metric", mv.metrics), ("param", mv.params)):
         for key, value in list(values.items()):
-            if isinstance(value, float) and not math.isfinite(value):
+            if not jsonio.is_finite_number(value):
                 del values[key]
                 problems.append(
                     f"version {mv.version}: {kind} {key!r} not imported: {value!r} "
