@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from modelreg import actions, workflow
 from modelreg.catalog import Catalog
-from modelreg.config import Config, effective_lock_timeout, parse_config
+from modelreg.config import (
+    DEFAULT_STAGES,
+    FORMAT_VERSION,
+    Config,
+    effective_lock_timeout,
+    parse_config,
+)
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, now_iso
 from modelreg.errors import (
     ConflictError,
@@ -127,7 +133,10 @@ class Registry:
         root = Path(path)
         if (root / CONFIG_FILE).exists():
             raise ConflictError(f"{root} is already a registry (it has {CONFIG_FILE})")
-        config = Config(stages=tuple(stages)) if stages else Config()
+        names = tuple(stages) if stages else DEFAULT_STAGES
+        # "Only one version should be in Production per model": new registries say so.
+        exclusive = tuple(stage for stage in ("Production",) if stage in names)
+        config = Config(stages=names, format=FORMAT_VERSION, exclusive_stages=exclusive)
         if stages:
             parse_config(config.to_doc(), root / CONFIG_FILE)
         root.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from modelreg import actions, workflow
 from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES
-from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms
+from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, new_uid
 from modelreg.errors import ConflictError, InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.names import validate_model_name, validate_tag
 from modelreg.refs import local_artifact_path
@@ -117,6 +117,8 @@ class VersionWrites(Room):
                 artifact_size=artifact[1] if artifact else None,
                 lineage=recorded,
                 history=[change.entry(actions.VERSION_REGISTERED, version=number)],
+                # Format 1 files keep their shape; format 2 versions carry their identity.
+                uid=new_uid() if catalog.split else None,
             )
             # The version file first: a crash before model.yaml is updated leaves a
             # version above last_version, which the next write skips over and
@@ -224,7 +226,7 @@ class VersionWrites(Room):
             # `check --repair` finishes (with record_deleted, as here); never a live
             # version that lost its aliases.
             trashed = catalog.store.trash_version_file(name, number)
-            dropped = record_deleted(model, number, change.entry)
+            dropped = record_deleted(model, number, change.entry, uid=deleted.uid)
             change.touch(model)
             catalog.save_model(model)
             _crash_point("delete_version:model_saved")
@@ -331,6 +333,7 @@ def record_deleted(
     entry: Callable[..., HistoryEntry],
     *,
     unless_recorded: bool = False,
+    uid: str | None = None,
 ) -> list[str]:
     """Record in ``model`` that its version ``number`` is gone: drop the aliases that
     point at it, record the delete in its history and keep the number handed out.
@@ -338,7 +341,8 @@ def record_deleted(
 
     The one way a delete is recorded: by ``delete_model_version``, and by ``check
     --repair`` finishing a delete interrupted after the file went (``unless_recorded``:
-    the delete may have recorded itself before it was interrupted)."""
+    the delete may have recorded itself before it was interrupted). ``uid`` is the
+    deleted version's, recorded in format 2 (None is left out of the entry)."""
     dropped = [alias for alias, target in model.aliases.items() if target == number]
     for alias in dropped:
         del model.aliases[alias]
@@ -348,7 +352,9 @@ def record_deleted(
         for item in model.history
     )
     if not recorded:
-        model.history.append(entry(actions.VERSION_DELETED, version=number))
+        # The deleted version's uid (format 2) goes to its tombstone (layout.py).
+        extra = {} if uid is None else {"uid": uid}
+        model.history.append(entry(actions.VERSION_DELETED, version=number, **extra))
     model.last_version = max(model.last_version, number)
     return dropped
 
