@@ -92,7 +92,9 @@ class Catalog:
         model = self.load_model(name)
         return self._with_versions(model, self.versions(model))
 
-    def _with_versions(self, model: RegisteredModel, versions: list[ModelVersion]) -> RegisteredModel:
+    def _with_versions(
+        self, model: RegisteredModel, versions: list[ModelVersion]
+    ) -> RegisteredModel:
         model.latest_versions = self.latest_per_stage(versions)
         if self.split:  # the model was last updated when anything of it was
             layout.with_versions(model, [mv.last_updated_timestamp for mv in versions])

@@ -25,6 +25,7 @@ files whose content changed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,7 +160,7 @@ def alias_files(folder: Path) -> list[Path]:
 
 def _listing(folder: Path) -> list[str]:
     try:
-        return os.listdir(folder)
+        return os.listdir(folder)  # noqa: PTH208 - names only, as Store.version_numbers
     except (FileNotFoundError, NotADirectoryError):
         return []
 
@@ -194,8 +195,7 @@ def read_tombstones(store: Store, name: str) -> dict[int, Tombstone]:
     folder = deleted_dir(store, name)
     store.refuse_symlinks(folder)
     return {
-        number: parse_tombstone(read_mapping(path), path)
-        for number, path in numbered_files(folder)
+        number: parse_tombstone(read_mapping(path), path) for number, path in numbered_files(folder)
     }
 
 
@@ -208,10 +208,20 @@ def load(store: Store, name: str) -> RegisteredModel:
         doc = read_mapping(path)
     except FileNotFoundError:
         raise NotFoundError(f"registered model '{name}' not found") from None
+    numbers = store.version_numbers(name)
+    if is_unsplit(doc):
+        # An upgrade from format 1 interrupted before this model's turn (`check --repair`
+        # finishes it; so does the next write of the model, which saves it split).
+        model = RegisteredModel.from_doc(doc, path)
+        model.last_version = max([model.last_version, *numbers])
+        return model
     model = parse_model(doc, path)
-    return compose(
-        model, read_aliases(store, name), read_tombstones(store, name), store.version_numbers(name)
-    )
+    return compose(model, read_aliases(store, name), read_tombstones(store, name), numbers)
+
+
+def is_unsplit(doc: dict[str, Any]) -> bool:
+    """Whether a model.yaml is still in format 1's shape (counter, aliases, updated_at)."""
+    return "last_version" in doc or "updated_at" in doc
 
 
 def compose(
@@ -222,9 +232,7 @@ def compose(
 ) -> RegisteredModel:
     """Fill in ``model`` (as parsed from model.yaml) with what its other files say."""
     model.aliases = {
-        alias: each.version
-        for alias, each in sorted(aliases.items())
-        if each.version is not None
+        alias: each.version for alias, each in sorted(aliases.items()) if each.version is not None
     }
     entries = list(model.history)
     for _, each in sorted(aliases.items()):
@@ -262,9 +270,7 @@ def split(
 ) -> tuple[dict[str, Any], dict[str, AliasFile], dict[int, Tombstone]]:
     """model.yaml's document, the alias files and the tombstones that hold ``model``."""
     own: list[HistoryEntry] = []
-    aliases = {
-        alias: AliasFile(alias, number) for alias, number in sorted(model.aliases.items())
-    }
+    aliases = {alias: AliasFile(alias, number) for alias, number in sorted(model.aliases.items())}
     tombstones: dict[int, Tombstone] = {}
     for entry in model.history:
         action = entry.get("action")
@@ -272,7 +278,7 @@ def split(
         number = entry.get("version")
         if action in ALIAS_ACTIONS and isinstance(alias, str):
             aliases.setdefault(alias, AliasFile(alias, None)).history.append(entry)
-        elif action == actions.VERSION_DELETED and _is_number(number):
+        elif action == actions.VERSION_DELETED and isinstance(number, int) and number > 0:
             stone = tombstones.setdefault(number, Tombstone(model.name, number, None))
             stone.history.append(entry)
             stone.uid = entry.get("uid") or stone.uid
@@ -305,12 +311,6 @@ def save(store: Store, model: RegisteredModel) -> None:
         if stone.uid is None:
             # The entries of a tombstone someone else wrote (an upgrade, a merge) may not
             # carry the uid its file does: keep the file's.
-            try:
+            with contextlib.suppress(FileNotFoundError, CorruptFileError):
                 stone.uid = parse_tombstone(read_mapping(path), path).uid
-            except (FileNotFoundError, CorruptFileError):
-                pass
         store.write(path, stone.to_doc())
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0

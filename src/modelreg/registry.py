@@ -127,17 +127,24 @@ class Registry:
 
     @classmethod
     def init(
-        cls, path: str | os.PathLike[str] = ".", *, stages: Sequence[str] | None = None
+        cls,
+        path: str | os.PathLike[str] = ".",
+        *,
+        stages: Sequence[str] | None = None,
+        file_format: int = FORMAT_VERSION,
     ) -> Registry:
-        """Create a registry folder at ``path`` (which may exist and be empty or not)."""
+        """Create a registry folder at ``path`` (which may exist and be empty or not).
+
+        ``file_format`` 1 makes a registry that modelreg versions before format 2 read
+        (without ``exclusive_stages``, as they made them)."""
         root = Path(path)
         if (root / CONFIG_FILE).exists():
             raise ConflictError(f"{root} is already a registry (it has {CONFIG_FILE})")
         names = tuple(stages) if stages else DEFAULT_STAGES
         # "Only one version should be in Production per model": new registries say so.
-        exclusive = tuple(stage for stage in ("Production",) if stage in names)
-        config = Config(stages=names, format=FORMAT_VERSION, exclusive_stages=exclusive)
-        if stages:
+        exclusive = tuple(s for s in ("Production",) if s in names and file_format >= 2)
+        config = Config(stages=names, format=file_format, exclusive_stages=exclusive)
+        if stages or file_format != FORMAT_VERSION:
             parse_config(config.to_doc(), root / CONFIG_FILE)
         root.mkdir(parents=True, exist_ok=True)
         (root / "models").mkdir(exist_ok=True)

@@ -160,8 +160,9 @@ class VersionWrites(Room):
             if rule is not None and previous != target:
                 forced = self._enforce_rules(rule, mv, previous, force)
                 archive = archive or rule.archive_existing
-            if previous != target and not archive:
-                self._refuse_second_in_exclusive_stage(model, mv, target)
+            # A stage that holds one version per model takes the new one and archives
+            # the one there (as a merge of two such moves does: the later move wins).
+            archive = archive or target in self._config.exclusive_stages
             # The others leave the stage before this version enters it: at no instant
             # (for a reader, or after a crash half-way) does the stage hold two versions
             # the caller wanted alone there.
@@ -287,24 +288,6 @@ class VersionWrites(Room):
             f"\n  - {listing}{hint}",
             unmet,
         )
-
-    def _refuse_second_in_exclusive_stage(
-        self, model: RegisteredModel, mv: ModelVersion, stage: str
-    ) -> None:
-        if stage not in self._config.exclusive_stages:
-            return
-        holders = [
-            other.version
-            for other in self._catalog.versions(model)
-            if other.current_stage == stage and other.version != mv.version
-        ]
-        if holders:
-            listed = ", ".join(str(number) for number in holders)
-            raise RuleViolationError(
-                f"{stage} holds one version per model (exclusive_stages in registry.yaml) "
-                f"and {mv.name} version {listed} is already there: archive it first, or "
-                "move with --archive-existing (archive_existing_versions=True)"
-            )
 
     def _artifact(self, source: str) -> tuple[str, tuple[str, int] | None]:
         """The source as stored, and (sha256, size) when it is an existing local path.
