@@ -132,6 +132,9 @@ class Catalog:
     def version_by_alias(self, name: str, alias: str) -> ModelVersion:
         if self.split:
             return self._version_by_alias_file(name, alias)
+        return self._version_by_model_aliases(name, alias)
+
+    def _version_by_model_aliases(self, name: str, alias: str) -> ModelVersion:
         model = self.load_model(name)
         if alias not in model.aliases:
             raise NotFoundError(f"model '{name}' has no alias {alias!r}")
@@ -150,8 +153,12 @@ class Catalog:
         try:
             found = layout.read_alias(self.store, name, alias)
         except InvalidInputError:
-            found = None  # not a valid alias: no model has it
-        if found is None or found.version is None:
+            raise NotFoundError(f"model '{name}' has no alias {alias!r}") from None
+        if found is None:
+            # No file: no alias, unless model.yaml is still unsplit (an interrupted
+            # upgrade), which the whole model's reading understands.
+            return self._version_by_model_aliases(name, alias)
+        if found.version is None:
             raise NotFoundError(f"model '{name}' has no alias {alias!r}")
         number = found.version
         try:
