@@ -148,7 +148,7 @@ def check_registry(
             notes.append(
                 f"this registry is in format {checker.config.format}; `modelreg check --repair` "
                 f"upgrades it to format {FORMAT_VERSION}, whose files git merges without "
-                "conflicts (README: 'The registry folder')"
+                "conflicts (README: 'The folder')"
             )
         if rules:
             findings += audit_rules(root)
