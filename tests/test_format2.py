@@ -252,10 +252,17 @@ def test_format_1_registries_are_written_in_format_1(tmp_path: Path) -> None:
     assert check_registry(old.root).findings == ()
 
 
-def test_the_bundled_example_reads_as_before() -> None:
+def test_the_bundled_example_is_format_2(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parents[1] / "registry_example"
-    registry = Registry(example)
-    assert [m.name for m in registry.list_registered_models()]
+    assert doc(example / "registry.yaml")["modelreg"] == 2
+    copy = tmp_path / "example"
+    shutil.copytree(example, copy)  # check takes the lock: never in the repository
+    assert check_registry(copy).findings == ()
+    registry = Registry(copy)
+    assert registry.get_registered_model("churn-predictor").aliases == {
+        "challenger": 1,
+        "champion": 2,
+    }
 
 
 # -- upgrading --------------------------------------------------------------------------
