@@ -454,6 +454,27 @@ def test_archive_existing_versions_archives_only_the_target_stage(registry: Regi
     assert (archived["from_stage"], archived["to_stage"]) == ("Staging", "Archived")
 
 
+def test_transition_says_which_versions_it_archived(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    for source in ("s3://1", "s3://2", "s3://3", "s3://4"):
+        registry.create_model_version(NAME, source)
+    registry.transition_model_version_stage(NAME, 1, "Production")
+    registry.transition_model_version_stage(NAME, 2, "Staging")
+    registry.transition_model_version_stage(NAME, 3, "Staging")
+    result = registry.transition(NAME, 4, "Staging", archive_existing_versions=True)
+    assert (result.version.version, result.version.current_stage) == (4, "Staging")
+    assert [(mv.version, mv.current_stage) for mv in result.archived] == [
+        (2, "Archived"),
+        (3, "Archived"),
+    ]
+    assert result.archived == tuple(registry.list_versions(NAME)[1:3])
+    again = registry.transition(NAME, 4, "Staging", archive_existing_versions=True)
+    assert (again.version, again.archived) == (registry.get_model_version(NAME, 4), ())
+    # a later transition into the stage archives only what is there now
+    later = registry.transition(NAME, 1, "Staging", archive_existing_versions=True)
+    assert [mv.version for mv in later.archived] == [4]
+
+
 def test_without_archive_existing_two_versions_may_share_a_stage(registry: Registry) -> None:
     registry.create_registered_model(NAME)
     registry.create_model_version(NAME, "s3://1")
@@ -1185,6 +1206,7 @@ def writes_of(registry: Registry) -> dict[str, Callable[[], object]]:
         "transition_model_version_stage": lambda: registry.transition_model_version_stage(
             NAME, 1, "Staging"
         ),
+        "transition": lambda: registry.transition(NAME, 1, "Staging"),
         "promote": lambda: registry.promote(NAME, 1, "Staging"),
         "request_transition": lambda: registry.request_transition(NAME, 1, "Production"),
         "approve_transition": lambda: registry.approve_transition(NAME, 1, "Production"),

@@ -154,6 +154,17 @@ def _lock_timeout(root: Path) -> float:
     return effective_lock_timeout(config)
 
 
+@dataclass(frozen=True)
+class _ReadModel:
+    """A model folder whose model.yaml could be read: what the checks of its numbers and
+    aliases look at (``versions``: by number, None where the file is corrupt)."""
+
+    name: str
+    file: Path
+    model: RegisteredModel
+    versions: dict[int, ModelVersion | None]
+
+
 class _Checker:
     """One pass over the folder, collecting findings (and repairing, if asked)."""
 
@@ -401,8 +412,9 @@ class _Checker:
             return
         self._check_keys(model_file, doc, _MODEL_KEYS)
         self._check_name(name, model_file, doc)
-        self._check_numbers(name, model_file, model, versions)
-        self._check_aliases(name, model_file, model, versions)
+        found = _ReadModel(name, model_file, model, versions)
+        self._check_numbers(found)
+        self._check_aliases(found)
         self._check_exclusive_stages(name, folder, versions)
 
     def _check_orphan_folder(
@@ -545,13 +557,8 @@ class _Checker:
             f"set current_stage to a known stage: {hint}",
         )
 
-    def _check_numbers(
-        self,
-        name: str,
-        model_file: Path,
-        model: RegisteredModel,
-        versions: dict[int, ModelVersion | None],
-    ) -> None:
+    def _check_numbers(self, found: _ReadModel) -> None:
+        name, model_file, model, versions = found.name, found.file, found.model, found.versions
         deleted: dict[int, str] = {
             entry["version"]: str(entry.get("timestamp", "?"))
             for entry in model.history
@@ -578,13 +585,8 @@ class _Checker:
                 functools.partial(_set_key, model_file, "last_version", highest),
             )
 
-    def _check_aliases(
-        self,
-        name: str,
-        model_file: Path,
-        model: RegisteredModel,
-        versions: dict[int, ModelVersion | None],
-    ) -> None:
+    def _check_aliases(self, found: _ReadModel) -> None:
+        name, model_file, model, versions = found.name, found.file, found.model, found.versions
         for alias, number in sorted(model.aliases.items()):
             if number in versions:
                 continue

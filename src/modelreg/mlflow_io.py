@@ -50,7 +50,12 @@ from modelreg.errors import (
     NotFoundError,
     RegistryError,
 )
-from modelreg.names import MAX_NAME_LENGTH, validate_alias, validate_model_name
+from modelreg.names import (
+    MAX_NAME_LENGTH,
+    is_valid_model_name,
+    validate_alias,
+    validate_model_name,
+)
 from modelreg.registry import Registry
 
 MLFLOW_EXTRA = "pip install 'modelreg[mlflow]'"
@@ -207,18 +212,10 @@ def propose_name(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     text = re.sub(r"[^A-Za-z0-9._-]+", "-", folded).strip("-._")
     text = text[:MAX_NAME_LENGTH].rstrip("-._") or "model"
-    if not _is_valid_name(text):  # still invalid: only a Windows reserved name remains
+    if not is_valid_model_name(text):  # still invalid: only a Windows reserved name remains
         head, dot, rest = text.partition(".")
         text = (head + "_" + dot + rest)[:MAX_NAME_LENGTH].rstrip("-.")
     return text
-
-
-def _is_valid_name(name: str) -> bool:
-    try:
-        validate_model_name(name)
-    except InvalidInputError:
-        return False
-    return True
 
 
 @dataclass
@@ -262,7 +259,7 @@ def plan_names(
     for name in sorted(names):
         if name in plan.targets:
             continue
-        if _is_valid_name(name) and name.lower() not in claimed:
+        if is_valid_model_name(name) and name.lower() not in claimed:
             claimed[name.lower()] = name
             plan.targets[name] = name
         else:

@@ -58,6 +58,7 @@ __all__ = [
     "REGISTERED_MODELS_MAX_RESULTS_THRESHOLD",
     "OrderKey",
     "Page",
+    "Query",
     "check_max_results",
     "default_max_results",
     "parse_order_by",
@@ -93,6 +94,23 @@ class Page(list[_T]):
 
     def __repr__(self) -> str:
         return f"Page({list.__repr__(self)}, token={self.token!r})"
+
+
+@dataclass(frozen=True)
+class Query:
+    """One search as MLflow's search methods take it (see :func:`search`): which records,
+    in which order, how many, and from which page on."""
+
+    filter_string: str | None = None
+    max_results: int | None = None
+    order_by: Sequence[str] | None = None
+    page_token: str | None = None
+
+    def page(self, records: Iterable[_R], kind: Kind) -> Page[_R]:
+        """This query's page of ``records`` (of versions or of models, by ``kind``)."""
+        return search(
+            records, self.filter_string, self.order_by, self.max_results, self.page_token, kind
+        )
 
 
 @dataclass(frozen=True)

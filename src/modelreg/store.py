@@ -36,7 +36,7 @@ from modelreg.errors import (
     RegistryError,
     RegistryNotFoundError,
 )
-from modelreg.names import validate_model_name
+from modelreg.names import is_valid_model_name, validate_model_name
 
 CONFIG_FILE = "registry.yaml"
 LOCK_FILE = ".modelreg.lock"
@@ -333,7 +333,7 @@ class Store:
         for entry in entries:
             if (
                 entry.is_dir(follow_symlinks=False)
-                and _is_valid_name(entry.name)
+                and is_valid_model_name(entry.name)
                 and os.path.lexists(os.path.join(entry.path, MODEL_FILE))
             ):
                 names.append(entry.name)
@@ -547,14 +547,6 @@ def _seq_number(seq: bytes) -> int:
 
 def _is_odd(seq: bytes) -> bool:
     return _seq_number(seq) % 2 == 1
-
-
-def _is_valid_name(name: str) -> bool:
-    try:
-        validate_model_name(name)
-    except ValueError:
-        return False
-    return True
 
 
 def read_mapping(path: Path) -> dict[str, Any]:

@@ -49,6 +49,15 @@ class RegisterResult:
     created: bool
 
 
+@dataclass(frozen=True)
+class TransitionResult:
+    """What ``transition`` did: the version as it is now, and the other versions it moved
+    out of the target stage to Archived, ascending (none when it changed nothing)."""
+
+    version: ModelVersion
+    archived: tuple[ModelVersion, ...]
+
+
 class VersionWrites(Room):
     """Register, describe, tag, transition and delete the versions of one registry."""
 
@@ -137,8 +146,8 @@ class VersionWrites(Room):
         archive: bool,
         comment: str | None,
         force: bool,
-    ) -> ModelVersion:
-        """See :meth:`modelreg.registry.Registry.transition_model_version_stage`."""
+    ) -> TransitionResult:
+        """See :meth:`modelreg.registry.Registry.transition`."""
         target = self._config.canonical_stage(stage)
         if force and not comment:
             raise InvalidInputError("a forced transition needs a reason: give a comment")
@@ -200,7 +209,7 @@ class VersionWrites(Room):
                     to_stage="Archived",
                     archived_by=number,
                 )
-        return mv
+        return TransitionResult(mv, tuple(archived))
 
     def delete(self, name: str, version: int | str) -> None:
         """See :meth:`modelreg.registry.Registry.delete_model_version`."""
