@@ -34,6 +34,7 @@ from typing import Any
 
 from modelreg import actions, workflow, yamlio
 from modelreg.config import Config, effective_lock_timeout, parse_config
+from modelreg.docread import Document
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms, now_iso
 from modelreg.errors import CorruptFileError, RegistryError
 from modelreg.names import validate_model_name
@@ -74,7 +75,7 @@ class Finding:
     repaired: bool = False
     repairable: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         return {
             "path": str(self.path),
             "problem": self.problem,
@@ -325,7 +326,7 @@ class _Checker:
         _delete_file(trashed)
         return done
 
-    def _entry(self, stamp: str, action: str, **fields: Any) -> dict[str, Any]:
+    def _entry(self, stamp: str, action: str, **fields: Any) -> Document:
         if self._user is None:
             from modelreg.lineage import current_user
 
@@ -537,7 +538,8 @@ class _Checker:
             stamp = now_iso()
             doc["updated_at"] = stamp
             entry = self._entry(stamp, actions.MODEL_RENAMED, **{"from": old, "to": name})
-            doc["history"] = [*(doc.get("history") or []), entry]
+            history = doc.get("history")
+            doc["history"] = [*(history if isinstance(history, list) else []), entry]
         _write_doc(path, doc)
         return f"set name to {name}" + (", recorded the rename" if path.name == MODEL_FILE else "")
 
@@ -560,10 +562,10 @@ class _Checker:
     def _check_numbers(self, found: _ReadModel) -> None:
         name, model_file, model, versions = found.name, found.file, found.model, found.versions
         deleted: dict[int, str] = {
-            entry["version"]: str(entry.get("timestamp", "?"))
+            version: str(entry.get("timestamp", "?"))
             for entry in model.history
             if entry.get("action") == actions.VERSION_DELETED
-            and isinstance(entry.get("version"), int)
+            and isinstance(version := entry.get("version"), int)
         }
         for number in sorted(set(deleted) & set(versions)):
             self._report(

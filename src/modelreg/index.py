@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from modelreg.docread import Document
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import CorruptFileError, NotFoundError
 from modelreg.store import MODEL_FILE, Store, read_mapping_with_stat
@@ -82,7 +83,7 @@ class VersionIndex:
         histories = _Section(self._cache_file(name, "history"))
         settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
 
-        def parsed(key: str, fields: dict[str, Any], identity: Identity) -> dict[str, Any]:
+        def parsed(key: str, fields: dict[str, Any], identity: Identity) -> Document:
             if identity[3] < settled_before:  # see SETTLE_SECONDS
                 without = dict(fields)
                 histories.put(key, identity, without.pop("history", None))

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from collections.abc import Callable
 
 
-def strict(value: Any) -> Any:
+def strict(value: object) -> object:
     """``value`` with every non-finite float replaced by its name as a string."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
@@ -25,11 +25,27 @@ def strict(value: Any) -> Any:
     return value
 
 
-def dumps(value: Any, **options: Any) -> str:
+def dumps(
+    value: object,
+    *,
+    indent: int | None = None,
+    ensure_ascii: bool = True,
+    sort_keys: bool = False,
+    separators: tuple[str, str] | None = None,
+    default: Callable[[object], object] | None = None,
+) -> str:
     """``json.dumps`` of ``value`` in strict JSON (see the module's docstring)."""
-    return json.dumps(strict(value), allow_nan=False, **options)
+    return json.dumps(
+        strict(value),
+        allow_nan=False,
+        indent=indent,
+        ensure_ascii=ensure_ascii,
+        sort_keys=sort_keys,
+        separators=separators,
+        default=default,
+    )
 
 
-def is_finite_number(value: Any) -> bool:
+def is_finite_number(value: object) -> bool:
     """A number that JSON can carry: not NaN, not infinite (1e999 is infinite)."""
     return not isinstance(value, float) or math.isfinite(value)

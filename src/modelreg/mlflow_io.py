@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from modelreg import actions, jsonio, yamlio
+from modelreg.docread import Document
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import (
     ConflictError,
@@ -154,10 +155,10 @@ class Summary:
     versions: int = 0  # written (import) or created (export)
     unchanged: int = 0  # already there with the same data
     replaced: int = 0  # import --replace: versions overwritten
-    skipped: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[Document] = field(default_factory=list)
     renamed: list[dict[str, str]] = field(default_factory=list)
-    remapped: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
+    remapped: list[Document] = field(default_factory=list)
+    failed: list[Document] = field(default_factory=list)
     _errors: list[RegistryError] = field(default_factory=list, repr=False)
 
     def skip(self, model: str, version: int | None, reason: str) -> None:
@@ -167,7 +168,7 @@ class Summary:
         self.failed.append({"model": model, "error": error.message})
         self._errors.append(error)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         return {
             "action": self.action,
             "origin": self.origin,
@@ -466,7 +467,7 @@ class MlrunsSource:
             if not str(version_meta.get("version", "")).isdigit():
                 raise CorruptFileError(version_dir / "meta.yaml", "'version' must be a number")
             if version_meta.get("current_stage") == DELETED_STAGE:
-                deleted.append(int(version_meta["version"]))
+                deleted.append(int(str(version_meta["version"])))
                 continue
             versions.append(_version_entity(name, version_meta, _read_values(version_dir / "tags")))
         versions.sort(key=lambda mv: mv.version)
@@ -475,7 +476,7 @@ class MlrunsSource:
         return _finish(name, meta, _read_values(folder / "tags"), aliases, versions, deleted)
 
 
-def _read_meta(path: Path) -> dict[str, Any]:
+def _read_meta(path: Path) -> Document:
     if not path.is_file():
         raise CorruptFileError(path, "missing: not an MLflow model or version folder")
     doc = yamlio.load(path)
@@ -641,7 +642,7 @@ def _tags_of(entity: Any) -> dict[str, str]:
     return {str(tag.key): str(tag.value) for tag in tags}
 
 
-def _pairs(items: Any) -> dict[str, Any]:
+def _pairs(items: Any) -> Document:
     """MLflow 3 metrics and params of a version (from its logged model), as a mapping."""
     if not items:
         return {}

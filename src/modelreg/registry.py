@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from modelreg import actions, workflow
 from modelreg.catalog import Catalog
 from modelreg.config import Config, effective_lock_timeout, parse_config
+from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, now_iso
 from modelreg.errors import (
     ConflictError,
@@ -228,7 +229,7 @@ class Registry:
         models = {model.name: model for model in self.list_registered_models(errors)}
         query = search.Query(filter_string, max_results, order_by, page_token)
         page = query.page((model.to_dict() for model in models.values()), "model")
-        return search.Page([models[record["name"]] for record in page], page.token)
+        return search.Page([models[str(record["name"])] for record in page], page.token)
 
     # -- model versions ----------------------------------------------------------------
 
@@ -242,8 +243,8 @@ class Registry:
         description: str | None = None,
         *,
         metrics: Mapping[str, int | float] | None = None,
-        params: Mapping[str, object] | None = None,
-        lineage: Mapping[str, object] | None = None,
+        params: Mapping[str, JSONValue] | None = None,
+        lineage: Mapping[str, JSONValue] | None = None,
     ) -> ModelVersion:
         """Register a new version of an existing model (MLflow's semantics: never deduplicated)."""
         details = Details(run_id, tags, run_link, description, metrics, params, lineage)
@@ -261,8 +262,8 @@ class Registry:
         run_link: str | None = None,
         description: str | None = None,
         metrics: Mapping[str, int | float] | None = None,
-        params: Mapping[str, object] | None = None,
-        lineage: Mapping[str, object] | None = None,
+        params: Mapping[str, JSONValue] | None = None,
+        lineage: Mapping[str, JSONValue] | None = None,
         allow_duplicate: bool = False,
         create_model: bool = False,
     ) -> RegisterResult:

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from modelreg.docread import Document
 from modelreg.errors import FilterSyntaxError, InvalidInputError
 from modelreg.filters import (
     Expr,
@@ -77,7 +78,7 @@ MODEL_VERSIONS_DEFAULT_ORDER_BY = (
 REGISTERED_MODELS_DEFAULT_ORDER_BY = ("name ASC",)
 
 _T = TypeVar("_T")
-_R = TypeVar("_R", bound=Mapping[str, Any])
+_R = TypeVar("_R", bound=Mapping[str, object])
 _TOKEN_VERSION = 1
 
 
@@ -422,7 +423,7 @@ def _decode_token(token: str, query: str, columns: list[_Column]) -> list[Raw]:
     return raws
 
 
-def _read_token(token: str) -> dict[str, Any]:
+def _read_token(token: str) -> Document:
     if not isinstance(token, str):
         raise InvalidInputError(f"invalid page token: expected a string, not {token!r}")
     try:

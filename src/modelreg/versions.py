@@ -18,6 +18,7 @@ from pathlib import Path
 from modelreg import actions, workflow
 from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES
+from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms
 from modelreg.errors import ConflictError, InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.names import validate_model_name, validate_tag
@@ -37,8 +38,8 @@ class Details:
     run_link: str | None
     description: str | None
     metrics: Mapping[str, int | float] | None
-    params: Mapping[str, object] | None
-    lineage: Mapping[str, object] | None
+    params: Mapping[str, JSONValue] | None
+    lineage: Mapping[str, JSONValue] | None
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,10 @@ class VersionWrites(Room):
         from modelreg.lineage import git_lineage
 
         # Looked up on every registration: a script may edit or commit code between two.
-        recorded = {"user": self._writer.user, **git_lineage(Path.cwd(), self._root)}
+        recorded: dict[str, JSONValue] = {
+            "user": self._writer.user,
+            **git_lineage(Path.cwd(), self._root),
+        }
         recorded.update(details.lineage or {})
         catalog = self._catalog
         with self._writer.change() as change:
