@@ -12,6 +12,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11; only read by type checkers
 
 
 def strict(value: object) -> object:
@@ -25,25 +29,19 @@ def strict(value: object) -> object:
     return value
 
 
-def dumps(
-    value: object,
-    *,
-    indent: int | None = None,
-    ensure_ascii: bool = True,
-    sort_keys: bool = False,
-    separators: tuple[str, str] | None = None,
-    default: Callable[[object], object] | None = None,
-) -> str:
+class DumpOptions(TypedDict, total=False):
+    """The options of ``json.dumps`` that modelreg uses."""
+
+    indent: int | None
+    ensure_ascii: bool
+    sort_keys: bool
+    separators: tuple[str, str] | None
+    default: Callable[[object], object] | None
+
+
+def dumps(value: object, **options: Unpack[DumpOptions]) -> str:
     """``json.dumps`` of ``value`` in strict JSON (see the module's docstring)."""
-    return json.dumps(
-        strict(value),
-        allow_nan=False,
-        indent=indent,
-        ensure_ascii=ensure_ascii,
-        sort_keys=sort_keys,
-        separators=separators,
-        default=default,
-    )
+    return json.dumps(strict(value), allow_nan=False, **options)
 
 
 def is_finite_number(value: object) -> bool:
