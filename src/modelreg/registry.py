@@ -30,7 +30,7 @@ from modelreg.errors import (
     RegistryError,
 )
 from modelreg.importing import Importer, ImportResult
-from modelreg.index import VersionFields
+from modelreg.index import VersionRecord
 from modelreg.models import ModelWrites
 from modelreg.promotion import Promotion
 from modelreg.refs import Ref, artifact_location, as_ref, parse_uri
@@ -377,7 +377,7 @@ class Registry:
     @_consistent
     def search_version_records(
         self, query: Query | None = None, *, errors: list[CorruptFileError] | None = None
-    ) -> Page[VersionFields]:
+    ) -> Page[VersionRecord]:
         """:meth:`search_model_versions` as the versions' fields without their history,
         for callers that print them (``ModelVersion(**record)`` builds one). No ``query``:
         every version, in MLflow's default order."""
