@@ -209,25 +209,10 @@ def test_the_any_walk_sees_through_aliases_and_nesting() -> None:
     assert flagged == ["load ->", "Entry.fields", "Entry.get(keys)"]
 
 
-# Not done yet (issue 13): merging's documents want docread.Document. This list may only shrink.
-NOT_YET = [
-    "merging.py:MISSING: Any",
-    "merging.py:MergeResult.document: Doc | None",
-    "merging.py:parse_document ->: Doc",
-    "merging.py:merge_documents(base): Doc | None",
-    "merging.py:merge_documents(ours): Doc",
-    "merging.py:merge_documents(theirs): Doc",
-    "merging.py:merge_histories(base): Sequence[Mapping[str, Any]]",
-    "merging.py:merge_histories(ours): Sequence[Mapping[str, Any]]",
-    "merging.py:merge_histories(theirs): Sequence[Mapping[str, Any]]",
-    "merging.py:merge_histories ->: list[dict[str, Any]]",
-]
-
-
 def test_no_public_signature_takes_or_gives_any() -> None:
     # A YAML or JSON value is modelreg.docread.JSONValue (a Document is a mapping of them),
     # a value anything may be is `object`, and readers narrow with docread.DocReader.
-    assert [place for place in any_in_public_signatures() if place not in NOT_YET] == []
+    assert any_in_public_signatures() == []
 
 
 def test_the_cache_s_typed_dicts_name_every_field_of_their_entities() -> None:
