@@ -439,13 +439,18 @@ def test_archive_existing_versions_is_refused_outside_staging_and_production(
     assert tree(registry_path) == before
 
 
-def test_archive_existing_versions_archives_only_the_target_stage(registry: Registry) -> None:
+def one_in_production_two_in_staging(registry: Registry) -> None:
+    """NAME versions 1 (Production), 2 and 3 (Staging) and 4 (None)."""
     registry.create_registered_model(NAME)
     for source in ("s3://1", "s3://2", "s3://3", "s3://4"):
         registry.create_model_version(NAME, source)
     registry.transition_model_version_stage(NAME, 1, "Production")
     registry.transition_model_version_stage(NAME, 2, "Staging")
     registry.transition_model_version_stage(NAME, 3, "Staging")
+
+
+def test_archive_existing_versions_archives_only_the_target_stage(registry: Registry) -> None:
+    one_in_production_two_in_staging(registry)
     registry.transition_model_version_stage(NAME, 4, "Staging", archive_existing_versions=True)
     stages = [(mv.version, mv.current_stage) for mv in registry.list_versions(NAME)]
     assert stages == [(1, "Production"), (2, "Archived"), (3, "Archived"), (4, "Staging")]
@@ -455,12 +460,7 @@ def test_archive_existing_versions_archives_only_the_target_stage(registry: Regi
 
 
 def test_transition_says_which_versions_it_archived(registry: Registry) -> None:
-    registry.create_registered_model(NAME)
-    for source in ("s3://1", "s3://2", "s3://3", "s3://4"):
-        registry.create_model_version(NAME, source)
-    registry.transition_model_version_stage(NAME, 1, "Production")
-    registry.transition_model_version_stage(NAME, 2, "Staging")
-    registry.transition_model_version_stage(NAME, 3, "Staging")
+    one_in_production_two_in_staging(registry)
     result = registry.transition(NAME, 4, "Staging", archive_existing_versions=True)
     assert (result.version.version, result.version.current_stage) == (4, "Staging")
     assert [(mv.version, mv.current_stage) for mv in result.archived] == [

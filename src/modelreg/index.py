@@ -32,7 +32,7 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any, TypedDict, TypeGuard, TypeVar
+from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
 
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
@@ -185,11 +185,8 @@ class VersionIndex:
         model = RegisteredModel.from_doc(doc, path)
         # The folder is the name (see Catalog.load_model).
         model.name = name
-        fields = vars(model).copy()
-        del fields["latest_versions"]
-        if not _are_model_fields(fields):
-            raise TypeError(f"ModelFields lacks a field of RegisteredModel: {sorted(fields)}")
-        return fields, _identity(stat)
+        fields = _fields(model, "latest_versions")
+        return (fields if _are_model_fields(fields) else _drifted(fields)), _identity(stat)
 
     def _listing(self, folder: Path) -> list[tuple[int, str, Identity]]:
         self.store.refuse_symlinks(folder)  # nothing outside the registry is ever read
@@ -231,11 +228,8 @@ class VersionIndex:
         if mv.version != number:
             raise CorruptFileError(path, f"says version {mv.version} but is named {number}.yaml")
         mv.name = name
-        fields = vars(mv).copy()
-        del fields["aliases"]
-        if not _are_version_fields(fields):
-            raise TypeError(f"VersionFields lacks a field of ModelVersion: {sorted(fields)}")
-        return fields, _identity(stat)
+        fields = _fields(mv, "aliases")
+        return (fields if _are_version_fields(fields) else _drifted(fields)), _identity(stat)
 
     def _cache_file(self, name: str, part: str) -> Path:
         return self.cache_dir / f"{name}.{part}.marshal"
@@ -245,6 +239,17 @@ class VersionIndex:
 # is that the TypedDicts still name every field, so that they cannot drift apart silently.
 _MODEL_KEYS = frozenset(ModelFields.__annotations__)
 _VERSION_KEYS = frozenset(VersionFields.__annotations__)
+
+
+def _fields(entity: RegisteredModel | ModelVersion, without: str) -> dict[str, Any]:
+    """The keyword arguments that build ``entity`` again, but ``without``."""
+    fields = vars(entity).copy()
+    del fields[without]
+    return fields
+
+
+def _drifted(fields: dict[str, Any]) -> NoReturn:
+    raise TypeError(f"a TypedDict of this module lacks one of the fields {sorted(fields)}")
 
 
 def _are_model_fields(fields: dict[str, Any]) -> TypeGuard[ModelFields]:
