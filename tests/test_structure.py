@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 from pathlib import Path
 
 import modelreg
 from modelreg import errors, hooks
 
 SOURCE = Path(modelreg.__file__).parent
+
+
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """A source file's tree (the files do not change while the tests run)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -24,7 +31,7 @@ def import_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         imported: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 for alias in node.names:
                     full = f"{node.module}.{alias.name}"
@@ -172,10 +179,7 @@ def _public_module(module: str) -> bool:
 
 def any_in_public_signatures() -> list[str]:
     """Each place of a public module where a public signature mentions ``Any``."""
-    trees = {
-        str(path.relative_to(SOURCE)): ast.parse(path.read_text(encoding="utf-8"))
-        for path in sorted(SOURCE.rglob("*.py"))
-    }
+    trees = {str(path.relative_to(SOURCE)): parsed(path) for path in sorted(SOURCE.rglob("*.py"))}
     hiding = _names_hiding_any(trees)
     return [
         f"{module}:{place}: {ast.unparse(annotation)}"
