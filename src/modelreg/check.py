@@ -34,6 +34,7 @@ from typing import Any
 
 from modelreg import actions, workflow, yamlio
 from modelreg.config import Config, effective_lock_timeout, parse_config
+from modelreg.docread import Document
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms, now_iso
 from modelreg.errors import CorruptFileError, RegistryError
 from modelreg.names import validate_model_name
@@ -74,7 +75,7 @@ class Finding:
     repaired: bool = False
     repairable: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         return {
             "path": str(self.path),
             "problem": self.problem,
@@ -152,6 +153,17 @@ def _lock_timeout(root: Path) -> float:
     except (OSError, CorruptFileError):
         config = Config()
     return effective_lock_timeout(config)
+
+
+@dataclass(frozen=True)
+class _ReadModel:
+    """A model folder whose model.yaml could be read: what the checks of its numbers and
+    aliases look at (``versions``: by number, None where the file is corrupt)."""
+
+    name: str
+    file: Path
+    model: RegisteredModel
+    versions: dict[int, ModelVersion | None]
 
 
 class _Checker:
@@ -314,7 +326,7 @@ class _Checker:
         _delete_file(trashed)
         return done
 
-    def _entry(self, stamp: str, action: str, **fields: Any) -> dict[str, Any]:
+    def _entry(self, stamp: str, action: str, **fields: Any) -> Document:
         if self._user is None:
             from modelreg.lineage import current_user
 
@@ -401,8 +413,9 @@ class _Checker:
             return
         self._check_keys(model_file, doc, _MODEL_KEYS)
         self._check_name(name, model_file, doc)
-        self._check_numbers(name, model_file, model, versions)
-        self._check_aliases(name, model_file, model, versions)
+        found = _ReadModel(name, model_file, model, versions)
+        self._check_numbers(found)
+        self._check_aliases(found)
         self._check_exclusive_stages(name, folder, versions)
 
     def _check_orphan_folder(
@@ -525,7 +538,8 @@ class _Checker:
             stamp = now_iso()
             doc["updated_at"] = stamp
             entry = self._entry(stamp, actions.MODEL_RENAMED, **{"from": old, "to": name})
-            doc["history"] = [*(doc.get("history") or []), entry]
+            history = doc.get("history")
+            doc["history"] = [*(history if isinstance(history, list) else []), entry]
         _write_doc(path, doc)
         return f"set name to {name}" + (", recorded the rename" if path.name == MODEL_FILE else "")
 
@@ -545,18 +559,13 @@ class _Checker:
             f"set current_stage to a known stage: {hint}",
         )
 
-    def _check_numbers(
-        self,
-        name: str,
-        model_file: Path,
-        model: RegisteredModel,
-        versions: dict[int, ModelVersion | None],
-    ) -> None:
+    def _check_numbers(self, found: _ReadModel) -> None:
+        name, model_file, model, versions = found.name, found.file, found.model, found.versions
         deleted: dict[int, str] = {
-            entry["version"]: str(entry.get("timestamp", "?"))
+            version: str(entry.get("timestamp", "?"))
             for entry in model.history
             if entry.get("action") == actions.VERSION_DELETED
-            and isinstance(entry.get("version"), int)
+            and isinstance(version := entry.get("version"), int)
         }
         for number in sorted(set(deleted) & set(versions)):
             self._report(
@@ -578,13 +587,8 @@ class _Checker:
                 functools.partial(_set_key, model_file, "last_version", highest),
             )
 
-    def _check_aliases(
-        self,
-        name: str,
-        model_file: Path,
-        model: RegisteredModel,
-        versions: dict[int, ModelVersion | None],
-    ) -> None:
+    def _check_aliases(self, found: _ReadModel) -> None:
+        name, model_file, model, versions = found.name, found.file, found.model, found.versions
         for alias, number in sorted(model.aliases.items()):
             if number in versions:
                 continue

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modelreg.docread import DocReader
+from modelreg.docread import DocReader, Document
 from modelreg.errors import CorruptFileError, InvalidInputError
 
 FORMAT_VERSION = 1
@@ -24,7 +24,7 @@ class Config:
     # Stages that may hold at most one version per model; `check` enforces it.
     exclusive_stages: tuple[str, ...] = ()
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    raw: Document = field(default_factory=dict, compare=False)
 
     def canonical_stage(self, stage: str) -> str:
         """The registry's spelling of ``stage`` (input is case-insensitive)."""
@@ -35,7 +35,7 @@ class Config:
             f"unknown stage {stage!r}; this registry's stages are: {', '.join(self.stages)}"
         )
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self) -> Document:
         doc: dict[str, Any] = {"modelreg": FORMAT_VERSION, "stages": list(self.stages)}
         if self.exclusive_stages:
             doc["exclusive_stages"] = list(self.exclusive_stages)
@@ -43,7 +43,7 @@ class Config:
         return doc
 
 
-def parse_config(doc: dict[str, Any], path: Path) -> Config:
+def parse_config(doc: Document, path: Path) -> Config:
     """Check ``registry.yaml``; every problem names the key."""
     version = doc.get("modelreg", FORMAT_VERSION)
     if version != FORMAT_VERSION:

@@ -8,15 +8,17 @@ field names of the JSON and YAML output are the attribute names.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias
 
-from modelreg.docread import DocReader
+from modelreg.docread import DocReader, Document, JSONValue
 from modelreg.errors import CorruptFileError
 
-HistoryEntry = dict[str, Any]
+HistoryEntry: TypeAlias = dict[str, JSONValue]
+"""One entry of a model's or a version's history (see :mod:`modelreg.actions`)."""
 
 
 def now_iso() -> str:
@@ -57,13 +59,13 @@ class ModelVersion:
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
     metrics: dict[str, int | float] = field(default_factory=dict)
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, JSONValue] = field(default_factory=dict)
     artifact_sha256: str | None = None
     artifact_size: int | None = None
-    lineage: dict[str, Any] = field(default_factory=dict)
+    lineage: dict[str, JSONValue] = field(default_factory=dict)
     history: list[HistoryEntry] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         """The JSON/YAML shape: attribute names, timestamps in epoch milliseconds."""
         return {
             "name": self.name,
@@ -87,7 +89,7 @@ class ModelVersion:
             "lineage": dict(self.lineage),
         }
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self) -> Document:
         """The version file's content, in the order people read it."""
         return {
             "name": self.name,
@@ -110,7 +112,7 @@ class ModelVersion:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any], path: Path, aliases: list[str]) -> ModelVersion:
+    def from_doc(cls, doc: Mapping[str, JSONValue], path: Path, aliases: list[str]) -> ModelVersion:
         read = _reader(doc, path)
         artifact = read.section("artifact")
         return cls(
@@ -151,7 +153,7 @@ class RegisteredModel:
     last_version: int = 0
     history: list[HistoryEntry] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         return {
             "name": self.name,
             "creation_timestamp": self.creation_timestamp,
@@ -163,7 +165,7 @@ class RegisteredModel:
             "latest_versions": [version.to_dict() for version in self.latest_versions],
         }
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self) -> Document:
         return {
             "name": self.name,
             "description": self.description,
@@ -179,7 +181,7 @@ class RegisteredModel:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any], path: Path) -> RegisteredModel:
+    def from_doc(cls, doc: Mapping[str, JSONValue], path: Path) -> RegisteredModel:
         read = _reader(doc, path)
         aliases: dict[str, int] = {}
         for alias, version in read.mapping("aliases").items():
@@ -199,7 +201,7 @@ class RegisteredModel:
         )
 
 
-def _reader(doc: dict[str, Any], path: Path) -> DocReader:
+def _reader(doc: Mapping[str, JSONValue], path: Path) -> DocReader:
     # modelreg writes these files: a wrong value is shown, a null is the field's default.
     return DocReader(doc, path, show_found=True, null_is_default=True)
 
