@@ -560,9 +560,12 @@ def test_an_alias_changed_by_git_checkout_is_seen(tmp_path: Path, run_cli: Any) 
     reader = Registry(project / "registry")
     assert reader.resolve_version("m@champion").version == 3
     assert reader.get_registered_model("m").aliases["champion"] == 3
+    assert {mv.version: mv.aliases for mv in reader.search_model_versions()}[3] == ["champion"]
     git(project, "checkout", "-q", "HEAD~1", "--", "registry")
     assert reader.resolve_version("m@champion").version == 1
     assert reader.get_registered_model("m").aliases["champion"] == 1
+    # Search reads the models' fields through the cache: never keyed by model.yaml alone.
+    assert {mv.version: mv.aliases for mv in reader.search_model_versions()}[1] == ["champion"]
     result = run_cli("--registry", str(project / "registry"), "resolve", "m@champion")
     assert (result.returncode, result.stdout) == (0, "s3://m/1\n")
 
@@ -675,3 +678,14 @@ def test_plain_git_merges_unrelated_changes_without_conflict(
     assert both_present(registry)
     assert check_registry(bob / "registry").findings == ()
     git(bob, "push", "-q", "origin", "main")
+
+
+def test_a_dangling_alias_in_format_1_names_the_alias(tmp_path: Path, run_cli: Any) -> None:
+    old = populate(Registry.init(tmp_path / "old", file_format=1))
+    path = old.root / "models/m/model.yaml"
+    path.write_text(path.read_text().replace("champion: 1", "champion: 7"))
+    message = "alias 'champion' of model 'm' points to version 7, which does not exist"
+    with pytest.raises(NotFoundError, match=message):
+        Registry(old.root).resolve_version("m@champion")
+    result = run_cli("--registry", str(old.root), "resolve", "m@champion")
+    assert (result.returncode, result.stderr) == (3, f"error: {message}\n")
