@@ -58,7 +58,7 @@ _VERSION_FILE_RE = re.compile(r"(?P<number>[1-9][0-9]*)\.yaml\Z")
 _MODEL_KEYS = tuple(RegisteredModel("x", 0, 0).to_doc())
 _VERSION_KEYS = tuple(ModelVersion("x", 1, 0, 0, uid="x").to_doc())
 # Format 1 files have no uid (and may have one, once an upgrade began).
-_OPTIONAL_IN_FORMAT_1 = ("uid",)
+_OPTIONAL_UID = ("uid",)
 _REPAIR_HINT = "`modelreg check --repair` does this"
 _RESTORE = "fix it by hand or restore a good copy (e.g. `git restore -- {path}`)"
 
@@ -814,8 +814,8 @@ class _Checker:
                 self._report_corrupt(exc)
                 continue
             claims.setdefault(mv.version, []).append(path)
-            optional = () if self.split else _OPTIONAL_IN_FORMAT_1
-            self._check_keys(path, doc, _VERSION_KEYS, optional)
+            # A missing uid has a finding of its own in format 2 (_check_version_history).
+            self._check_keys(path, doc, _VERSION_KEYS, _OPTIONAL_UID)
             if mv.version != number:
                 self._report(
                     path,
