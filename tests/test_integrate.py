@@ -283,7 +283,7 @@ def test_overlapping_edits_of_registry_yaml_stop_with_what_to_do() -> None:
     published, local = sides(base)
     published["registry.yaml"] = published["registry.yaml"].replace(b"10.0", b"20.0")
     local["registry.yaml"] = local["registry.yaml"].replace(b"10.0", b"30.0")
-    with pytest.raises(ConflictError, match="registry.yaml was changed on both sides") as caught:
+    with pytest.raises(ConflictError, match=r"registry\.yaml was changed on both sides") as caught:
         integrate(base, published, local)
     assert caught.value.exit_code == 4
 

@@ -120,7 +120,7 @@ def _line_merge(
         for side, data in (("ours", ours), ("base", base), ("theirs", theirs)):
             (Path(folder) / side).write_bytes(data)
             names.append(str(Path(folder) / side))
-        done = subprocess.run(
+        return subprocess.run(
             [
                 git,
                 "merge-file",
@@ -137,7 +137,6 @@ def _line_merge(
             capture_output=True,
             check=False,
         )
-    return done
 
 
 def _rebasing() -> bool:

@@ -1,5 +1,7 @@
-"""The git commands: ``merge-file`` (the merge driver git runs) and ``git-setup`` (which
-installs it); the work is in ``merge_driver.py``."""
+"""The git commands: ``merge-file`` (the merge driver git runs), ``git-setup`` (which
+installs it), ``changes`` (the events between two revisions) and ``merge-continue``
+(finish a merge or rebase git stopped on registry files); the work is in
+``merge_driver.py`` and the ``gitsync`` package."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ from typing import Annotated
 import typer
 
 from modelreg import merge_driver, merging, render
-from modelreg.cli.common import WriteFormatOption
-from modelreg.cli.core import app
+from modelreg.cli.common import FormatOption, WriteFormatOption
+from modelreg.cli.core import app, session
+from modelreg.errors import InvalidInputError, NotFoundError
+from modelreg.render import Format
 from modelreg.store import find_root
 
 _MERGE_COLUMNS = [
@@ -132,3 +136,63 @@ def git_setup(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
             "driver": setup.config[f"merge.{merge_driver.DRIVER_NAME}.driver"],
         }
         render.emit(record, fmt, _SETUP_COLUMNS)
+
+
+_EVENT_COLUMNS = [
+    render.Column("time", "timestamp", "time"),
+    render.Column("event", "event", "key"),
+    render.Column("name", "name", "key", getter=lambda record: record["entity"].get("name")),
+    render.Column(
+        "version", "version", "key", getter=lambda record: record["entity"].get("version")
+    ),
+    render.Column("user", "user"),
+    render.Column("data", "data", "mapping"),
+]
+
+
+@app.command("changes")
+def changes(
+    ctx: typer.Context,
+    span: Annotated[
+        str,
+        typer.Argument(
+            metavar="REV1..REV2",
+            help="The revisions: the events of what REV2 has and REV1 does not (git's "
+            "REV1..REV2, e.g. the before and after of a push).",
+        ),
+    ],
+    fmt: FormatOption = Format.json,
+    deliver: Annotated[
+        bool,
+        typer.Option(
+            "--deliver",
+            help="Also hand each event to the registry's hooks, as a write would (once "
+            "each; the hooks must be trusted on this machine).",
+        ),
+    ] = False,
+) -> None:
+    """Print the events between two git revisions of the registry (json: a list of the
+    events as hooks get them), derived from the history entries REV2 added."""
+    from modelreg.gitsync import changes as changes_module
+    from modelreg.gitsync import trees
+
+    old_rev, sep, new_rev = span.partition("..")
+    if not sep or not old_rev or not new_rev or new_rev.startswith("."):
+        raise InvalidInputError(f"expected REV1..REV2, not {span!r}")
+    state = session(ctx)
+    root = find_root(state.registry_path)
+    where = trees.place(root)
+    for rev in (old_rev, new_rev):
+        if trees.rev_parse(where.top, rev) is None:
+            raise NotFoundError(f"{rev!r} names no commit in {where.top}")
+    found = changes_module.events_between(
+        trees.read_tree(where.top, old_rev, where.prefix),
+        trees.read_tree(where.top, new_rev, where.prefix),
+    )
+    render.emit([event.to_dict() for event in found], fmt, _EVENT_COLUMNS)
+    if deliver and found:
+        registry = state.open()
+        for event in found:
+            for subscriber in list(registry.subscribers):
+                subscriber(event)
+        state.finish()

@@ -173,25 +173,27 @@ def _time(entry: Mapping[str, Any]) -> int:
 def _follow_renames(base: Doc, published: Doc, local: Doc) -> tuple[Doc, Doc, Doc]:
     """Move the other side's (and base's) files of a model one side renamed to its new
     name, so that every later step compares like with like."""
-    models = {path.split("/")[1] for path in base if (found := locate(path)) and found[1] == "model"}
+    models = {
+        path.split("/")[1] for path in base if (found := locate(path)) and found[1] == "model"
+    }
     moves: dict[str, str] = {}
     for name in sorted(models):
         targets = {
             side: _renamed_to(tree, name)
             for side, tree in (("published", published), ("local", local))
         }
-        found = {target for target in targets.values() if target is not None}
-        if len(found) > 1:
+        names = {target for target in targets.values() if target is not None}
+        if len(names) > 1:
             raise ConflictError(
                 f"model {name!r} was renamed to {targets['published']!r} on the published "
                 f"side and to {targets['local']!r} here: rename it here to "
                 f"{targets['published']!r} (`modelreg rename`) and integrate again"
             )
-        if found:
-            moves[name] = found.pop()
+        if names:
+            moves[name] = names.pop()
     if not moves:
         return base, published, local
-    return tuple(_moved(tree, moves) for tree in (base, published, local))  # type: ignore[return-value]
+    return _moved(base, moves), _moved(published, moves), _moved(local, moves)
 
 
 def _renamed_to(tree: Mapping[str, bytes], name: str) -> str | None:
@@ -251,12 +253,7 @@ def _numbered(tree: Mapping[str, bytes], model: str) -> dict[int, tuple[str, str
 
 def _models(*trees: Tree) -> list[str]:
     return sorted(
-        {
-            located[0]
-            for tree in trees
-            for path in tree
-            if (located := locate(path)) is not None
-        }
+        {located[0] for tree in trees for path in tree if (located := locate(path)) is not None}
     )
 
 
@@ -320,7 +317,10 @@ def _apply_renumbering(
             history = _history(doc)
             if kind == "deleted":
                 for entry in history:
-                    if entry.get("action") == actions.VERSION_DELETED and entry.get("version") == old:
+                    if (
+                        entry.get("action") == actions.VERSION_DELETED
+                        and entry.get("version") == old
+                    ):
                         entry["version"] = new
             history.append(
                 {

@@ -63,9 +63,10 @@ def git(
     except OSError as exc:
         raise NotFoundError(f"git cannot be run: {exc.strerror or exc}") from None
     if done.exit_code not in ok:
-        said = done.stderr.decode("utf-8", "replace").strip() or done.stdout.decode(
-            "utf-8", "replace"
-        ).strip()
+        said = (
+            done.stderr.decode("utf-8", "replace").strip()
+            or done.stdout.decode("utf-8", "replace").strip()
+        )
         status = "timed out" if done.timed_out else f"failed (exit {done.exit_code})"
         raise GitError(f"`git {' '.join(args)}` {status}: {said}")
     return done
@@ -111,10 +112,7 @@ def inside_work_tree(root: Path) -> bool:
     """Whether ``root`` is in a git work tree, answered from the folders alone (no git
     process) so that callers on a quick path pay nothing outside git."""
     folder = root.resolve()
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return True
-    return False
+    return any((candidate / ".git").exists() for candidate in (folder, *folder.parents))
 
 
 def rev_parse(repo: Path, rev: str) -> str | None:
@@ -172,7 +170,8 @@ def read_tree(repo: Path, rev: str, prefix: str) -> dict[str, bytes]:
         blobs.append((relative, sha))
     if not blobs:
         return {}
-    return dict(zip((path for path, _ in blobs), _cat_blobs(repo, [sha for _, sha in blobs])))
+    contents = _cat_blobs(repo, [sha for _, sha in blobs])
+    return dict(zip((path for path, _ in blobs), contents, strict=True))
 
 
 def _cat_blobs(repo: Path, shas: list[str]) -> list[bytes]:
@@ -190,4 +189,3 @@ def _cat_blobs(repo: Path, shas: list[str]) -> list[bytes]:
         contents.append(data[end + 1 : end + 1 + size])
         at = end + 1 + size + 1  # the content is followed by a newline
     return contents
-
