@@ -196,3 +196,54 @@ def changes(
             for subscriber in list(registry.subscribers):
                 subscriber(event)
         state.finish()
+
+
+_CONTINUE_COLUMNS = [
+    render.Column("mode", "mode", "key"),
+    render.Column("commit", "commit", "key"),
+    render.Column("renumbered", "renumbered", "list"),
+    render.Column("unresolved", "unresolved", "list"),
+]
+
+
+@app.command("merge-continue")
+def merge_continue(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
+    """Finish a git merge, pull or rebase that stopped on registry files, losslessly: the
+    whole registry merged by meaning, versions created here under numbers published
+    meanwhile renumbered with everything they carry; then the merge is committed (a
+    rebase of registry-only commits becomes one commit on top of the upstream)."""
+    from modelreg.gitsync import aftermerge
+
+    state = session(ctx)
+    done = aftermerge.finish(find_root(state.registry_path))
+    for model, old, new in done.integration.renumbered:
+        render.message(f"Renumbered {model} version {old} -> {new}")
+    for note in done.integration.notes:
+        render.message(f"Note: {note}")
+    if done.replaced_rebase:
+        render.message(
+            "Your registry commits were integrated onto the upstream as one commit "
+            f"({done.commit}); the rebase they were in was aborted and replaced by it."
+        )
+    elif done.merged_instead:
+        render.message(
+            "Your commits change files outside the registry too: the rebase was aborted "
+            "and the upstream merged instead, with the registry integrated (a merge "
+            "commit, not a linear history)."
+        )
+    if fmt is not None:
+        record = {
+            "mode": done.mode,
+            "commit": done.commit,
+            "renumbered": [f"{m}:{old}->{new}" for m, old, new in done.integration.renumbered],
+            "unresolved": done.unresolved,
+        }
+        render.emit(record, fmt, _CONTINUE_COLUMNS)
+    if done.unresolved:
+        render.error(
+            "the registry is integrated and staged; other files still have conflicts: "
+            + ", ".join(done.unresolved)
+            + ". Resolve them, `git add` them and `git commit`."
+        )
+        raise typer.Exit(4)
+    render.message(f"Done: {done.mode} committed as {done.commit}")

@@ -280,16 +280,7 @@ def _renumber(
         start = max([*theirs, *staying, 0]) + 1
         renumbering = {old: start + at for at, old in enumerate(moving)}
         local = _apply_renumbering(base, local, model, renumbering, stamp, user)
-        for old, new in renumbering.items():
-            result.renumbered.append((model, old, new))
-            what = "version" if mine[old][0] == "version" else "deleted version"
-            result.notes.append(
-                f"{model}: {what} {old} created here is now {what.split()[-1]} {new} "
-                f"(number {old} was taken on the published side)"
-                if old in theirs
-                else f"{model}: {what} {old} created here is now {new} (it came after a "
-                "renumbered one)"
-            )
+        result.renumbered.extend((model, old, new) for old, new in renumbering.items())
     return local
 
 
