@@ -1,0 +1,230 @@
+"""`modelreg merge-continue` with real git: a bare origin, clones for alice and bob with
+a format-2 registry, and the issue's scenarios — both register version 4 and bob pulls
+(merge and rebase), a rebase of two commits (register; alias + promote), a number
+registered and deleted on one clone and registered on the other — each ends with both
+versions kept, the published numbers unchanged and bob's version renumbered with
+everything it carries."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from _trees import (
+    Tree,
+    base_tree,
+    delete,
+    load,
+    read_folder,
+    register,
+    set_alias,
+    transition,
+    write_folder,
+)
+from modelreg.gitsync.trees import read_tree
+from test_merge_driver import Clone
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+
+MODES = ["merge", "rebase"]
+V = "models/churn/versions/{}.yaml"
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> tuple[Clone, Clone]:
+    """origin.git with a format-2 registry (churn 1-3); clones for alice and bob."""
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(tmp_path / "origin.git")])
+    clones = []
+    for user in ("carol", "alice", "bob"):
+        clone = Clone(tmp_path / user, user, tmp_path / "scratch")
+        subprocess.run(
+            ["git", "clone", "-q", str(tmp_path / "origin.git"), str(clone.path)],
+            check=True,
+            capture_output=True,
+        )
+        if user == "carol":
+            write_folder(clone.path / "registry", base_tree())
+            (clone.path / "train.py").write_text("print('train')\n")
+            clone.commit("a registry")
+            clone.git("push", "-q", "origin", "main")
+        clones.append(clone)
+    for clone in clones[1:]:
+        clone.git("pull", "-q", "origin", "main")
+        clone.git("branch", "-q", "--set-upstream-to=origin/main", "main")
+    return clones[1], clones[2]
+
+
+def change(clone: Clone, how: Callable[[Tree], Any], message: str) -> str:
+    tree = read_folder(clone.path / "registry")
+    how(tree)
+    write_folder(clone.path / "registry", tree)
+    return clone.commit(message)
+
+
+def head_tree(clone: Clone, rev: str = "HEAD") -> Tree:
+    return read_tree(clone.path, rev, "registry/")
+
+
+def merge_continue(clone: Clone) -> subprocess.CompletedProcess[str]:
+    done = clone.modelreg("merge-continue", ok=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert clone.git("status", "--porcelain").stdout == ""
+    return done
+
+
+def assert_published_kept(published: Tree, merged: Tree) -> None:
+    """Every published file is in the merge, with every history entry it had."""
+    for path in published:
+        assert path in merged, f"{path} of the published side is gone"
+        if path.endswith(".yaml") and path.startswith("models/"):
+            before = load(published, path).get("history", [])
+            after = load(merged, path).get("history", [])
+            assert all(entry in after for entry in before), path
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_both_register_4_then_pull(team: tuple[Clone, Clone], mode: str) -> None:
+    alice, bob = team
+    change(alice, lambda t: register(t, "churn", 4, 10, "alice"), "alice registers 4")
+    alice.git("push", "-q", "origin", "main")
+    mine: dict[str, Any] = {}
+    change(
+        bob,
+        lambda t: mine.update(register(t, "churn", 4, 11, "bob", metrics={"f1": 0.9})),
+        "bob registers 4",
+    )
+    assert bob.pull(mode, ok=False).returncode != 0  # add/add conflict on versions/4.yaml
+    said = merge_continue(bob)
+    assert "Renumbered churn version 4 -> 5" in said.stderr
+    merged = head_tree(bob)
+    published = head_tree(bob, "origin/main")
+    assert merged[V.format(4)] == published[V.format(4)]
+    five = load(merged, V.format(5))
+    assert (five["uid"], five["metrics"], five["version"]) == (mine["uid"], {"f1": 0.9}, 5)
+    assert five["history"][-1]["action"] == "renumbered"
+    assert_published_kept(published, merged)
+    parents = bob.git("rev-list", "--parents", "-n", "1", "HEAD").stdout.split()[1:]
+    if mode == "merge":
+        assert len(parents) == 2
+    else:
+        assert parents == [bob.git("rev-parse", "origin/main").stdout.strip()]
+    bob.git("push", "-q", "origin", "main")
+
+
+def test_a_rebase_of_register_then_alias_and_promote_does_not_touch_the_other_4(
+    team: tuple[Clone, Clone],
+) -> None:
+    alice, bob = team
+    change(alice, lambda t: register(t, "churn", 4, 10, "alice"), "alice registers 4")
+    alice.git("push", "-q", "origin", "main")
+    change(bob, lambda t: register(t, "churn", 4, 11, "bob"), "bob registers 4")
+
+    def alias_and_promote(tree: Tree) -> None:
+        set_alias(tree, "churn", "champion", 4, 12, "bob")
+        transition(tree, "churn", 4, "Production", 13, "bob")
+
+    change(bob, alias_and_promote, "bob: champion and Production")
+    assert bob.pull("rebase", ok=False).returncode != 0
+    said = merge_continue(bob)
+    assert "replaced by it" in said.stderr
+    merged = head_tree(bob)
+    alices = load(head_tree(bob, "origin/main"), V.format(4))
+    assert load(merged, V.format(4)) == alices  # untouched: no alias, no promotion
+    five = load(merged, V.format(5))
+    assert (five["user_id"], five["current_stage"]) == ("bob", "Production")
+    assert load(merged, "models/churn/aliases/champion.yaml")["version"] == 5
+    log = bob.git("log", "--format=%s", "origin/main..HEAD").stdout.splitlines()
+    assert len(log) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_register_and_delete_4_against_register_4(team: tuple[Clone, Clone], mode: str) -> None:
+    alice, bob = team
+
+    def register_and_delete(tree: Tree) -> None:
+        register(tree, "churn", 4, 10, "alice")
+        delete(tree, "churn", 4, 11, "alice")
+
+    change(alice, register_and_delete, "alice registers and deletes 4")
+    alice.git("push", "-q", "origin", "main")
+    mine: dict[str, Any] = {}
+    change(bob, lambda t: mine.update(register(t, "churn", 4, 12, "bob")), "bob registers 4")
+    # Two different files: git merges (or rebases) without a word, reusing number 4.
+    assert bob.pull(mode, ok=False).returncode == 0
+    assert V.format(4) in head_tree(bob) and "models/churn/deleted/4.yaml" in head_tree(bob)
+    said = merge_continue(bob)
+    assert "Renumbered churn version 4 -> 5" in said.stderr
+    merged = head_tree(bob)
+    assert V.format(4) not in merged
+    assert "models/churn/deleted/4.yaml" in merged
+    assert load(merged, V.format(5))["uid"] == mine["uid"]
+    bob.git("push", "-q", "origin", "main")
+
+
+def test_register_and_delete_here_against_a_published_register(team: tuple[Clone, Clone]) -> None:
+    alice, bob = team
+    theirs: dict[str, Any] = {}
+    change(alice, lambda t: theirs.update(register(t, "churn", 4, 12, "alice")), "alice: 4")
+    alice.git("push", "-q", "origin", "main")
+
+    def register_and_delete(tree: Tree) -> None:
+        register(tree, "churn", 4, 10, "bob")
+        delete(tree, "churn", 4, 11, "bob")
+
+    change(bob, register_and_delete, "bob registers and deletes 4")
+    assert bob.pull("merge", ok=False).returncode == 0
+    merge_continue(bob)
+    merged = head_tree(bob)
+    assert load(merged, V.format(4))["uid"] == theirs["uid"]
+    assert load(merged, "models/churn/deleted/5.yaml")["version"] == 5
+    assert "models/churn/deleted/4.yaml" not in merged
+
+
+def test_other_conflicts_are_left_to_the_user_with_the_registry_staged(
+    team: tuple[Clone, Clone],
+) -> None:
+    alice, bob = team
+    (alice.path / "train.py").write_text("print('alice')\n")
+    change(alice, lambda t: register(t, "churn", 4, 10, "alice"), "alice")
+    alice.git("push", "-q", "origin", "main")
+    (bob.path / "train.py").write_text("print('bob')\n")
+    change(bob, lambda t: register(t, "churn", 4, 11, "bob"), "bob")
+    assert bob.pull("merge", ok=False).returncode != 0
+    done = bob.modelreg("merge-continue", ok=False)
+    assert done.returncode == 4
+    assert "other files still have conflicts: train.py" in done.stderr
+    assert bob.git("diff", "--name-only", "--diff-filter=U").stdout.split() == ["train.py"]
+    assert (
+        "registry/models/churn/versions/5.yaml" in bob.git("diff", "--cached", "--name-only").stdout
+    )
+
+
+def test_a_rebase_whose_commits_change_other_files_becomes_a_merge(
+    team: tuple[Clone, Clone],
+) -> None:
+    alice, bob = team
+    change(alice, lambda t: register(t, "churn", 4, 10, "alice"), "alice registers 4")
+    alice.git("push", "-q", "origin", "main")
+    (bob.path / "train.py").write_text("print('bob')\n")
+    change(bob, lambda t: register(t, "churn", 4, 11, "bob"), "bob: code and version 4")
+    assert bob.pull("rebase", ok=False).returncode != 0
+    said = merge_continue(bob)
+    assert "the rebase was aborted and the upstream merged instead" in said.stderr
+    merged = head_tree(bob)
+    assert load(merged, V.format(4))["user_id"] == "alice"
+    assert load(merged, V.format(5))["user_id"] == "bob"
+    assert (bob.path / "train.py").read_text() == "print('bob')\n"
+    parents = bob.git("rev-list", "--parents", "-n", "1", "HEAD").stdout.split()[1:]
+    assert len(parents) == 2
+    bob.git("push", "-q", "origin", "main")
+
+
+def test_nothing_to_finish_says_so(team: tuple[Clone, Clone]) -> None:
+    done = team[1].modelreg("merge-continue", ok=False)
+    assert done.returncode == 2
+    assert "there is no merge or rebase to finish here" in done.stderr
