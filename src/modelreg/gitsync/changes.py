@@ -26,6 +26,7 @@ from typing import Any
 from modelreg import actions
 from modelreg import events as ev
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms
+from modelreg.errors import CorruptFileError, NotFoundError
 from modelreg.gitsync.integrate import identity, load, locate
 
 Tree = Mapping[str, bytes]
@@ -64,15 +65,22 @@ def events_between(old: Tree, new: Tree) -> list[ev.Event]:
     return [item[-1] for item in sorted(made, key=lambda item: item[:3])]
 
 
-def _entries(tree: Tree) -> list[_Found]:
-    owners = _model_owners(tree)
+def _entries(tree: Tree, *, lenient: bool = False) -> list[_Found]:
+    """Every history entry of ``tree``; ``lenient``: files that cannot be read (conflict
+    markers, broken YAML) are skipped instead of raising CorruptFileError."""
+    owners = _model_owners(tree, lenient)
     found: list[_Found] = []
     for path in sorted(tree):
         located = locate(path)
         if located is None:
             continue
         model, kind, _ = located
-        doc = load(tree[path], path)
+        try:
+            doc = load(tree[path], path)
+        except CorruptFileError:
+            if lenient:
+                continue
+            raise
         owner = identity(doc) if kind == "version" else owners.get(model, "model:" + model)
         history = doc.get("history")
         for entry in history if isinstance(history, list) else []:
@@ -81,14 +89,19 @@ def _entries(tree: Tree) -> list[_Found]:
     return found
 
 
-def _model_owners(tree: Tree) -> dict[str, str]:
+def _model_owners(tree: Tree, lenient: bool = False) -> dict[str, str]:
     """Folder name -> the model's identity (its creation time and creator), which
     survives a rename and the format upgrade."""
     owners = {}
     for path, data in tree.items():
         located = locate(path)
         if located is not None and located[1] == "model":
-            doc = load(data, path)
+            try:
+                doc = load(data, path)
+            except CorruptFileError:
+                if lenient:
+                    continue
+                raise
             owners[located[0]] = "model:" + json.dumps([doc.get("created_at"), doc.get("user_id")])
     return owners
 
@@ -270,3 +283,53 @@ class _View:
 
 def load_or_empty(tree: Tree, path: str) -> Doc:
     return load(tree[path], path) if path in tree else {}
+
+
+@dataclass(frozen=True)
+class Vanished:
+    """A history entry of ``old`` that ``new`` lost, though what held it is still there."""
+
+    path: str
+    entry: Doc
+
+
+def vanished(old: Tree, new: Tree) -> list[Vanished]:
+    """The history entries of ``old`` missing from ``new`` whose model or version still
+    exists in ``new`` (a deleted version takes its history with it; a renamed model or a
+    renumbered version keeps it, so neither counts). Files of ``new`` that cannot be read
+    are left to the caller's other checks."""
+    after = Counter(_key(found) for found in _entries(new, lenient=True))
+    owners = {found.owner for found in _entries(new, lenient=True)}
+    lost = []
+    for found in _entries(old, lenient=True):
+        key = _key(found)
+        if after[key]:
+            after[key] -= 1
+        elif found.owner in owners:
+            lost.append(Vanished(found.path, found.entry))
+    return lost
+
+
+def vanished_since(root: Path) -> list[tuple[str, str, Vanished]]:
+    """The history entries that the registry folder ``root`` lost against ``HEAD`` (and,
+    in a merge git stopped, against ``MERGE_HEAD``): (revision, repository path,
+    entry). Nothing when ``root`` is not in a git work tree or git cannot answer."""
+    from modelreg.gitsync import trees
+
+    if not trees.inside_work_tree(root):
+        return []
+    try:
+        where = trees.place(root)
+        revs = ["HEAD"]
+        if (trees.git_dir(where.top) / "MERGE_HEAD").is_file():
+            revs.append("MERGE_HEAD")
+        now = trees.read_folder(root)
+        found = []
+        for rev in revs:
+            if trees.rev_parse(where.top, rev) is None:
+                continue
+            for lost in vanished(trees.read_tree(where.top, rev, where.prefix), now):
+                found.append((rev, where.path(lost.path), lost))
+    except (trees.GitError, NotFoundError, CorruptFileError):
+        return []
+    return found

@@ -189,3 +189,17 @@ def _cat_blobs(repo: Path, shas: list[str]) -> list[bytes]:
         contents.append(data[end + 1 : end + 1 + size])
         at = end + 1 + size + 1  # the content is followed by a newline
     return contents
+
+
+def read_folder(root: Path) -> dict[str, bytes]:
+    """The registry's documents as they are in the folder ``root`` (the work tree):
+    ``registry.yaml`` and the YAML files under ``models/``, as a tree."""
+    found: dict[str, bytes] = {}
+    config = root / "registry.yaml"
+    if config.is_file():
+        found["registry.yaml"] = config.read_bytes()
+    for path in sorted((root / "models").glob("*/**/*.yaml")):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file() and not path.is_symlink():
+            found[relative] = path.read_bytes()
+    return found
