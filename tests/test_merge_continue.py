@@ -228,3 +228,34 @@ def test_nothing_to_finish_says_so(team: tuple[Clone, Clone]) -> None:
     done = team[1].modelreg("merge-continue", ok=False)
     assert done.returncode == 2
     assert "there is no merge or rebase to finish here" in done.stderr
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_with_the_driver_aliases_merge_and_a_collision_points_to_merge_continue(
+    team: tuple[Clone, Clone], mode: str
+) -> None:
+    alice, bob = team
+    bob.modelreg("git-setup")
+    bob.commit("the merge driver")
+    bob.git("push", "-q", "origin", "main")
+    alice.git("pull", "-q", "origin", "main")
+
+    def alice_does(tree: Tree) -> None:
+        set_alias(tree, "churn", "champion", 1, 10, "alice")
+        register(tree, "churn", 4, 11, "alice")
+
+    change(alice, alice_does, "alice")
+    alice.git("push", "-q", "origin", "main")
+    change(bob, lambda t: set_alias(t, "churn", "champion", 2, 12, "bob"), "bob moves champion")
+    change(bob, lambda t: register(t, "churn", 4, 13, "bob"), "bob registers 4")
+    pulled = bob.pull(mode, ok=False)
+    assert pulled.returncode != 0
+    said = pulled.stdout + pulled.stderr
+    assert "Run `modelreg merge-continue`" in said
+    # The alias file, moved on both sides, merged by the driver (the later move wins).
+    champion = load(read_folder(bob.path / "registry"), "models/churn/aliases/champion.yaml")
+    assert champion["version"] == 2
+    merge_continue(bob)
+    merged = head_tree(bob)
+    assert load(merged, "models/churn/aliases/champion.yaml")["version"] == 2
+    assert load(merged, V.format(5))["user_id"] == "bob"

@@ -72,6 +72,14 @@ def _what_to_do(done: merge_driver.FileMerge) -> list[str]:
             "meant and every history entry of both, then `modelreg check` and "
             f"`git add {path}`.",
         ]
+    if merge_driver.registry_format(path) >= 2:
+        return [
+            sides,
+            "Run `modelreg merge-continue`: it merges the whole registry by meaning and "
+            "gives the version created on the unpublished side the next free number, with "
+            "everything it carries (aliases and stages set on it there included), then "
+            "finishes the merge or rebase.",
+        ]
     published = "--ours" if done.rebasing else "--theirs"
     other = ":3" if done.rebasing else ":2"
     both = (
