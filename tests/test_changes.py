@@ -14,7 +14,7 @@ import pytest
 
 from _safety import git
 from _trees import base_tree, register, set_alias
-from modelreg import Registry
+from modelreg import Registry, yamlio
 from modelreg import events as ev
 from modelreg.gitsync.changes import events_between
 from modelreg.gitsync.integrate import integrate
@@ -139,3 +139,27 @@ def test_a_renumbered_version_is_created_once_under_its_final_number() -> None:
         ("model_version.created", 4),
         ("model_version.created", 5),
     ]
+
+
+def test_changes_in_every_format(repo: Path, run_cli: Any) -> None:
+    registry = Registry.init(repo / "registry")
+    registry.register("churn", "s3://m/1", create_model=True)
+    first = commit(repo, "one")
+    registry.register("churn", "s3://m/2")
+    second = commit(repo, "two")
+    span = f"{first}..{second}"
+    where = ("--registry", str(repo / "registry"), "changes", span, "--format")
+    as_json = json.loads(run_cli(*where, "json").stdout)
+    as_yaml = run_cli(*where, "yaml").stdout
+    assert yamlio.loads(as_yaml.encode(), Path("out")) == as_json
+    plain = run_cli(*where, "plain").stdout.splitlines()
+    [event] = as_json
+    assert plain == [f"{event['timestamp']}\tmodel_version.created\tchurn\t2\ttester@example.com\t"]
+    table = run_cli(*where, "table").stdout
+    assert "model_version.created" in table
+    bad = run_cli("--registry", str(repo / "registry"), "changes", first)
+    assert bad.returncode == 2
+    assert "expected REV1..REV2" in bad.stderr
+    unknown = run_cli("--registry", str(repo / "registry"), "changes", f"{first}..nope")
+    assert unknown.returncode == 3
+    assert "'nope' names no commit" in unknown.stderr

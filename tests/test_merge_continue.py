@@ -7,6 +7,7 @@ everything it carries."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -222,6 +223,22 @@ def test_a_rebase_whose_commits_change_other_files_becomes_a_merge(
     parents = bob.git("rev-list", "--parents", "-n", "1", "HEAD").stdout.split()[1:]
     assert len(parents) == 2
     bob.git("push", "-q", "origin", "main")
+
+
+def test_merge_continue_prints_its_record_when_asked(team: tuple[Clone, Clone]) -> None:
+    alice, bob = team
+    change(alice, lambda t: register(t, "churn", 4, 10, "alice"), "alice registers 4")
+    alice.git("push", "-q", "origin", "main")
+    change(bob, lambda t: register(t, "churn", 4, 11, "bob"), "bob registers 4")
+    assert bob.pull("merge", ok=False).returncode != 0
+    done = bob.modelreg("merge-continue", "--format", "json")
+    record = json.loads(done.stdout)
+    assert record == {
+        "mode": "merge",
+        "commit": bob.head(),
+        "renumbered": ["churn:4->5"],
+        "unresolved": [],
+    }
 
 
 def test_nothing_to_finish_says_so(team: tuple[Clone, Clone]) -> None:

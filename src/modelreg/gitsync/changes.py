@@ -26,7 +26,7 @@ from typing import Any
 from modelreg import actions
 from modelreg import events as ev
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms
-from modelreg.errors import CorruptFileError, NotFoundError
+from modelreg.errors import CorruptFileError, InvalidInputError, NotFoundError
 from modelreg.gitsync.integrate import identity, load, locate
 
 Tree = Mapping[str, bytes]
@@ -330,6 +330,6 @@ def vanished_since(root: Path) -> list[tuple[str, str, Vanished]]:
                 continue
             for lost in vanished(trees.read_tree(where.top, rev, where.prefix), now):
                 found.append((rev, where.path(lost.path), lost))
-    except (trees.GitError, NotFoundError, CorruptFileError):
+    except (InvalidInputError, NotFoundError, CorruptFileError):
         return []
     return found

@@ -24,10 +24,6 @@ GIT_TIMEOUT = 120.0
 _SKIPPED_PARTS = frozenset({".cache", ".trash"})
 
 
-class GitError(InvalidInputError):
-    """A git command failed: its words and what it said (exit 2, like bad input)."""
-
-
 @dataclass(frozen=True)
 class Place:
     """Where a registry folder is in git: the work tree's top and the registry's prefix
@@ -48,8 +44,9 @@ def git(
     config: Mapping[str, str] | None = None,
     ok: Sequence[int] = (0,),
 ) -> process.Finished:
-    """``git ARGS`` in ``repo`` (with ``-c KEY=VALUE`` for each of ``config``); GitError
-    unless it exits with one of ``ok``."""
+    """``git ARGS`` in ``repo`` (with ``-c KEY=VALUE`` for each of ``config``);
+    InvalidInputError (exit 2) naming the command and what git said unless it exits with
+    one of ``ok``."""
     options = [part for key, value in (config or {}).items() for part in ("-c", f"{key}={value}")]
     command = ["git", *options, *args]
     try:
@@ -68,7 +65,7 @@ def git(
             or done.stdout.decode("utf-8", "replace").strip()
         )
         status = "timed out" if done.timed_out else f"failed (exit {done.exit_code})"
-        raise GitError(f"`git {' '.join(args)}` {status}: {said}")
+        raise InvalidInputError(f"`git {' '.join(args)}` {status}: {said}")
     return done
 
 
@@ -184,7 +181,7 @@ def _cat_blobs(repo: Path, shas: list[str]) -> list[bytes]:
         end = data.index(b"\n", at)
         header = data[at:end].split()
         if len(header) != 3 or header[0].decode() != sha:
-            raise GitError(f"`git cat-file --batch` answered {data[at:end]!r} for {sha}")
+            raise InvalidInputError(f"`git cat-file --batch` answered {data[at:end]!r} for {sha}")
         size = int(header[2])
         contents.append(data[end + 1 : end + 1 + size])
         at = end + 1 + size + 1  # the content is followed by a newline
