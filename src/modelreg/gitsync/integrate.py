@@ -327,8 +327,8 @@ def _apply_renumbering(
                 doc["updated_at"] = stamp
             folder = "versions" if kind == "version" else "deleted"
             moved[f"{prefix}{folder}/{new}.yaml"] = dump(doc)
-        elif kind == "alias" and base.get(path) != data:
-            moved[path] = _alias_followed(data, base.get(path), path, renumbering)
+        elif kind in ("alias", "version") and base.get(path) != data:
+            moved[path] = _entries_followed(data, base.get(path), path, renumbering)
         else:
             moved[path] = data
     return moved
@@ -338,22 +338,29 @@ def _last_user(history: list[Doc]) -> Any:
     return history[-1].get("user_id") if history else None
 
 
-def _alias_followed(
+# The fields of history entries that name another version by number: in an alias file,
+# the target and the previous one; in a version file, the version whose move archived it.
+_NUMBER_FIELDS = {"alias": ("version", "previous_version"), "version": ("archived_by",)}
+
+
+def _entries_followed(
     data: bytes, base: bytes | None, path: str, renumbering: Mapping[int, int]
 ) -> bytes:
-    """An alias file changed here, its target and its entries added here moved to the
-    versions' new numbers."""
+    """A file changed here (an alias file; another version's file) with the numbers its
+    entries added here name — and an alias file's target — moved to the new numbers."""
+    located = locate(path)
+    assert located is not None
     doc = load(data, path)
     old_entries = {_entry_key(entry) for entry in _history(load(base, path))} if base else set()
     changed = False
     for entry in _history(doc):
         if _entry_key(entry) in old_entries:
             continue
-        for key in ("version", "previous_version"):
+        for key in _NUMBER_FIELDS[located[1]]:
             if entry.get(key) in renumbering:
                 entry[key] = renumbering[entry[key]]
                 changed = True
-    if doc.get("version") in renumbering:
+    if located[1] == "alias" and doc.get("version") in renumbering:
         doc["version"] = renumbering[doc["version"]]
         changed = True
     return dump(doc) if changed else data
