@@ -245,7 +245,8 @@ def test_init_refuses_an_existing_registry(registry_path: Path) -> None:
 def test_init_writes_registry_yaml_and_gitignore(tmp_path: Path) -> None:
     root = Registry.init(tmp_path / "r").root
     assert (root / "registry.yaml").read_text() == (
-        "modelreg: 1\nstages:\n- None\n- Staging\n- Production\n- Archived\nlock_timeout: 10.0\n"
+        "modelreg: 2\nstages:\n- None\n- Staging\n- Production\n- Archived\n"
+        "exclusive_stages:\n- Production\nlock_timeout: 10.0\n"
     )
     ignored = (root / ".gitignore").read_text().splitlines()
     assert ".modelreg.lock" in ignored

@@ -62,6 +62,9 @@ class ModelVersion:
     artifact_size: int | None = None
     lineage: dict[str, Any] = field(default_factory=dict)
     history: list[HistoryEntry] = field(default_factory=list)
+    # The identity of a version across clones and renumbering (format 2; None in format 1
+    # files, which keep their bytes).
+    uid: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON/YAML shape: attribute names, timestamps in epoch milliseconds."""
@@ -89,9 +92,10 @@ class ModelVersion:
 
     def to_doc(self) -> dict[str, Any]:
         """The version file's content, in the order people read it."""
-        return {
-            "name": self.name,
-            "version": self.version,
+        doc: dict[str, Any] = {"name": self.name, "version": self.version}
+        if self.uid is not None:
+            doc["uid"] = self.uid
+        return doc | {
             "source": self.source,
             "run_id": self.run_id,
             "run_link": self.run_link,
@@ -111,13 +115,13 @@ class ModelVersion:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any], path: Path, aliases: list[str]) -> ModelVersion:
-        read = _reader(doc, path)
+        read = record_reader(doc, path)
         artifact = read.section("artifact")
         return cls(
             name=read.text("name"),
             version=read.integer("version"),
-            creation_timestamp=_timestamp(read, "created_at"),
-            last_updated_timestamp=_timestamp(read, "updated_at"),
+            creation_timestamp=read_timestamp(read, "created_at"),
+            last_updated_timestamp=read_timestamp(read, "updated_at"),
             current_stage=read.text("current_stage", "None"),
             description=read.optional_text("description"),
             user_id=read.optional_text("user_id"),
@@ -132,8 +136,16 @@ class ModelVersion:
             artifact_sha256=artifact.optional_text("sha256"),
             artifact_size=artifact.optional_integer("size"),
             lineage=read.mapping("lineage"),
-            history=_history(read),
+            history=read_history(read),
+            uid=read.optional_text("uid"),
         )
+
+
+def new_uid() -> str:
+    """A new version identity: 32 hex digits (a uuid4)."""
+    import uuid
+
+    return uuid.uuid4().hex
 
 
 @dataclass
@@ -180,7 +192,7 @@ class RegisteredModel:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any], path: Path) -> RegisteredModel:
-        read = _reader(doc, path)
+        read = record_reader(doc, path)
         aliases: dict[str, int] = {}
         for alias, version in read.mapping("aliases").items():
             if not isinstance(version, int) or isinstance(version, bool):
@@ -188,23 +200,23 @@ class RegisteredModel:
             aliases[str(alias)] = version
         return cls(
             name=read.text("name"),
-            creation_timestamp=_timestamp(read, "created_at"),
-            last_updated_timestamp=_timestamp(read, "updated_at"),
+            creation_timestamp=read_timestamp(read, "created_at"),
+            last_updated_timestamp=read_timestamp(read, "updated_at"),
             description=read.optional_text("description"),
             user_id=read.optional_text("user_id"),
             tags=read.text_mapping("tags"),
             aliases=aliases,
             last_version=read.integer("last_version", 0),
-            history=_history(read),
+            history=read_history(read),
         )
 
 
-def _reader(doc: dict[str, Any], path: Path) -> DocReader:
+def record_reader(doc: dict[str, Any], path: Path) -> DocReader:
     # modelreg writes these files: a wrong value is shown, a null is the field's default.
     return DocReader(doc, path, show_found=True, null_is_default=True)
 
 
-def _timestamp(read: DocReader, key: str) -> int:
+def read_timestamp(read: DocReader, key: str) -> int:
     text = read.text(key)
     try:
         return iso_to_ms(text)
@@ -212,7 +224,7 @@ def _timestamp(read: DocReader, key: str) -> int:
         raise read.error(key, f"is not an ISO-8601 time: {text!r}") from None
 
 
-def _history(read: DocReader) -> list[HistoryEntry]:
+def read_history(read: DocReader) -> list[HistoryEntry]:
     entries: list[HistoryEntry] = []
     for index, entry in enumerate(read.sequence("history")):
         if not isinstance(entry, dict) or not isinstance(entry.get("action"), str):

@@ -42,7 +42,7 @@ VersionFields: TypeAlias = dict[str, Any]
 """A version's fields as the cache keeps them: the keyword arguments of ``ModelVersion``
 (values as parsed from YAML: text, numbers, mappings)."""
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 # How long ago a file must have last changed before its parsed form is cached.
 SETTLE_SECONDS = 2.0
 
@@ -58,8 +58,10 @@ def _identity(stat: os.stat_result) -> Identity:
 class VersionIndex:
     """The versions of a model, read through the cache."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, split: bool = False) -> None:
         self.store = store
+        # Format 2 (layout.py): the model's fields come from several files, read each time.
+        self.split = split
         key = hashlib.sha256(os.fsencode(os.path.realpath(store.root))).hexdigest()[:24]
         self.cache_dir = cache_home() / key
 
@@ -89,9 +91,15 @@ class VersionIndex:
                 records.put(key, identity, without)
             return fields
 
-        model_identity = self._model_identity(name)
-        hit = records.get(MODEL_KEY, model_identity)
-        model = hit if hit is not None else parsed(MODEL_KEY, *self._parse_model(name))
+        if self.split:
+            # Not cached: a model's fields in format 2 are model.yaml, every alias file and
+            # every tombstone (a few small files), and keying them by model.yaml alone
+            # would serve a stale alias after `git checkout` changed an alias file.
+            model = self._compose_model(name)
+        else:
+            model_identity = self._model_identity(name)
+            hit = records.get(MODEL_KEY, model_identity)
+            model = hit if hit is not None else parsed(MODEL_KEY, *self._parse_model(name))
         found: list[dict[str, Any]] = []
         folder = self.store.versions_dir(name)
         for number, key, identity in self._listing(folder):
@@ -120,6 +128,14 @@ class VersionIndex:
     ) -> list[dict[str, Any]]:
         """The versions' part of :meth:`read`."""
         return self.read(name, errors)[1]
+
+    def _compose_model(self, name: str) -> dict[str, Any]:
+        from modelreg import layout
+
+        fields = vars(layout.load(self.store, name)).copy()
+        fields["name"] = name
+        del fields["latest_versions"]
+        return fields
 
     def _model_identity(self, name: str) -> Identity | None:
         try:

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from modelreg import actions, workflow
 from modelreg.catalog import Catalog
-from modelreg.config import Config, effective_lock_timeout, parse_config
+from modelreg.config import (
+    DEFAULT_STAGES,
+    FORMAT_VERSION,
+    Config,
+    effective_lock_timeout,
+    parse_config,
+)
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, now_iso
 from modelreg.errors import (
     ConflictError,
@@ -121,14 +127,24 @@ class Registry:
 
     @classmethod
     def init(
-        cls, path: str | os.PathLike[str] = ".", *, stages: Sequence[str] | None = None
+        cls,
+        path: str | os.PathLike[str] = ".",
+        *,
+        stages: Sequence[str] | None = None,
+        file_format: int = FORMAT_VERSION,
     ) -> Registry:
-        """Create a registry folder at ``path`` (which may exist and be empty or not)."""
+        """Create a registry folder at ``path`` (which may exist and be empty or not).
+
+        ``file_format`` 1 makes a registry that modelreg versions before format 2 read
+        (without ``exclusive_stages``, as they made them)."""
         root = Path(path)
         if (root / CONFIG_FILE).exists():
             raise ConflictError(f"{root} is already a registry (it has {CONFIG_FILE})")
-        config = Config(stages=tuple(stages)) if stages else Config()
-        if stages:
+        names = tuple(stages) if stages else DEFAULT_STAGES
+        # "Only one version should be in Production per model": new registries say so.
+        exclusive = tuple(s for s in ("Production",) if s in names and file_format >= 2)
+        config = Config(stages=names, format=file_format, exclusive_stages=exclusive)
+        if stages or file_format != FORMAT_VERSION:
             parse_config(config.to_doc(), root / CONFIG_FILE)
         root.mkdir(parents=True, exist_ok=True)
         (root / "models").mkdir(exist_ok=True)

@@ -442,6 +442,14 @@ class Store:
                 self._on_undo(functools.partial(_remove_empty, folder))
         _crash_point("create:folders_made")
 
+    def ensure_folder(self, path: Path) -> None:
+        """Make the folder ``path`` (its parent exists) unless it is there."""
+        if os.path.isdir(path) and not os.path.islink(path):
+            return
+        self.begin_change()
+        if self._mkdir(path):
+            self._on_undo(functools.partial(_remove_empty, path))
+
     def _mkdir(self, path: Path) -> bool:
         """Make a folder; False when it was there."""
         self._refuse_symlink(path)
