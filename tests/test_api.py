@@ -456,12 +456,13 @@ def test_archive_existing_versions_archives_only_the_target_stage(registry: Regi
 
 
 def test_without_archive_existing_two_versions_may_share_a_stage(registry: Registry) -> None:
+    # Staging: new registries make Production exclusive (see test_format2).
     registry.create_registered_model(NAME)
     registry.create_model_version(NAME, "s3://1")
     registry.create_model_version(NAME, "s3://2")
-    registry.transition_model_version_stage(NAME, 1, "Production")
-    registry.transition_model_version_stage(NAME, 2, "Production")
-    assert [mv.current_stage for mv in registry.list_versions(NAME)] == ["Production"] * 2
+    registry.transition_model_version_stage(NAME, 1, "Staging")
+    registry.transition_model_version_stage(NAME, 2, "Staging")
+    assert [mv.current_stage for mv in registry.list_versions(NAME)] == ["Staging"] * 2
 
 
 def test_get_latest_versions_gives_the_highest_version_per_stage(registry: Registry) -> None:
@@ -702,7 +703,11 @@ def test_an_alias_must_point_at_an_existing_version(
 
 @pytest.fixture
 def three_versions(registry: Registry) -> Registry:
-    """v1 Production, v2 Production, v3 Staging, alias champion -> 1."""
+    """v1 Production, v2 Production, v3 Staging, alias champion -> 1 (in a registry
+    whose Production is not exclusive, as MLflow's)."""
+    config = registry.root / "registry.yaml"
+    config.write_text(config.read_text().replace("exclusive_stages:\n- Production\n", ""))
+    registry = Registry(registry.root)
     registry.create_registered_model(NAME)
     for number in (1, 2, 3):
         registry.create_model_version(NAME, f"s3://bucket/{number}")
@@ -1035,10 +1040,12 @@ def test_version_file_is_deterministic_yaml(registry: Registry, tmp_path: Path) 
     ).version
     stamp = ms_to_iso(mv.creation_timestamp)
     digest = hashlib.sha256(b"weights").hexdigest()
+    assert re.fullmatch("[0-9a-f]{32}", mv.uid or "")
     text = (registry.root / "models" / NAME / "versions" / "1.yaml").read_text()
     assert text == (
         f"name: {NAME}\n"
         "version: 1\n"
+        f"uid: {mv.uid}\n"
         "source: ../model.pkl\n"
         "run_id: r1\n"
         "run_link: null\n"
@@ -1071,21 +1078,28 @@ def test_version_file_is_deterministic_yaml(registry: Registry, tmp_path: Path) 
     )
 
 
-def test_model_file_keeps_a_stable_key_order(registry: Registry) -> None:
+@pytest.mark.parametrize("file_format", [1, 2])
+def test_model_file_keeps_a_stable_key_order(tmp_path: Path, file_format: int) -> None:
+    registry = Registry.init(tmp_path / "registry", file_format=file_format)
     registry.create_registered_model(NAME, tags={"b": "2", "a": "1"}, description="d")
     text = (registry.root / "models" / NAME / "model.yaml").read_text()
     keys = [line.split(":")[0] for line in text.splitlines() if re.match(r"[a-z_]+:", line)]
-    assert keys == [
-        "name",
-        "description",
-        "user_id",
-        "created_at",
-        "updated_at",
-        "last_version",
-        "tags",
-        "aliases",
-        "history",
-    ]
+    # Format 2 stores nothing every write changes (see layout.py).
+    assert keys == (
+        ["name", "description", "user_id", "created_at", "tags", "history"]
+        if file_format == 2
+        else [
+            "name",
+            "description",
+            "user_id",
+            "created_at",
+            "updated_at",
+            "last_version",
+            "tags",
+            "aliases",
+            "history",
+        ]
+    )
     assert "  a: '1'\n  b: '2'\n" in text
     assert text.endswith("\n")
     assert "&" not in text
@@ -1338,10 +1352,19 @@ def test_search_results_are_lists_with_a_page_token(registry: Registry) -> None:
     assert sorted(mv.version for mv in [*first, *rest]) == [1, 2, 3]
 
 
-def test_an_alias_pointing_at_a_missing_version_can_still_be_deleted(registry: Registry) -> None:
+@pytest.mark.parametrize("file_format", [1, 2])
+def test_an_alias_pointing_at_a_missing_version_can_still_be_deleted(
+    tmp_path: Path, file_format: int
+) -> None:
+    registry = Registry.init(tmp_path / "registry", file_format=file_format)
     registry.register(NAME, "s3://a", create_model=True)
-    path = registry.root / "models" / NAME / "model.yaml"
-    path.write_text(path.read_text().replace("aliases: {}", "aliases:\n  ghost: 9"))
+    if file_format == 1:
+        path = registry.root / "models" / NAME / "model.yaml"
+        path.write_text(path.read_text().replace("aliases: {}", "aliases:\n  ghost: 9"))
+    else:
+        folder = registry.root / "models" / NAME / "aliases"
+        folder.mkdir()
+        (folder / "ghost.yaml").write_text("alias: ghost\nversion: 9\nhistory: []\n")
     assert Registry(registry.root).get_registered_model(NAME).aliases == {"ghost": 9}
     Registry(registry.root).delete_registered_model_alias(NAME, "ghost")
     assert Registry(registry.root).get_registered_model(NAME).aliases == {}

@@ -148,7 +148,7 @@ def check_registry(
             notes.append(
                 f"this registry is in format {checker.config.format}; `modelreg check --repair` "
                 f"upgrades it to format {FORMAT_VERSION}, whose files git merges without "
-                "conflicts (README: 'The registry folder')"
+                "conflicts (README: 'The folder')"
             )
         if rules:
             findings += audit_rules(root)
@@ -213,6 +213,7 @@ class _Checker:
         self.findings: list[Finding] = []
         self.config = Config()
         self.has_config = False
+        self._split_guess: bool | None = None
         # (model, version) of versions whose delete was interrupted after the trash step.
         self.trashed_versions: set[tuple[str, int]] = set()
         self._user: str | None = None
@@ -448,9 +449,27 @@ class _Checker:
     @property
     def split(self) -> bool:
         """Whether models are kept in several files (format 2, see layout.py)."""
+        if not self.has_config and self._split_guess is not None:
+            return self._split_guess
         return self.config.format >= 2
 
+    def _guess_format(self, folder: Path) -> None:
+        """Without a readable registry.yaml, each model is checked in the format its
+        folder looks like (format 1's model.yaml has updated_at; format 2 has aliases/)."""
+        if self.has_config:
+            return
+        try:
+            data = (folder / MODEL_FILE).read_bytes()
+        except OSError:
+            data = b""
+        self._split_guess = (
+            (folder / layout.ALIASES_DIR).is_dir()
+            or (folder / layout.DELETED_DIR).is_dir()
+            or (bool(data) and b"\nupdated_at:" not in data)
+        )
+
     def _check_model(self, name: str, folder: Path) -> None:
+        self._guess_format(folder)
         entries = self._entries(folder) or []
         model_file = folder / MODEL_FILE
         kept: tuple[str, ...] = (MODEL_FILE, VERSIONS_DIR)
