@@ -276,3 +276,111 @@ def test_with_the_driver_aliases_merge_and_a_collision_points_to_merge_continue(
     merged = head_tree(bob)
     assert load(merged, "models/churn/aliases/champion.yaml")["version"] == 2
     assert load(merged, V.format(5))["user_id"] == "bob"
+
+
+# -- the same, with the real commands (a registry made by `modelreg init`: format 2) --------
+
+
+@pytest.fixture
+def made(tmp_path: Path) -> tuple[Clone, Clone]:
+    """origin.git with a registry made by `modelreg init` (churn 1-3, 3 in Production);
+    clones for alice and bob."""
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(tmp_path / "origin.git")])
+    clones = []
+    for user in ("carol", "alice", "bob"):
+        clone = Clone(tmp_path / user, user, tmp_path / "scratch")
+        subprocess.run(
+            ["git", "clone", "-q", str(tmp_path / "origin.git"), str(clone.path)],
+            check=True,
+            capture_output=True,
+        )
+        if user == "carol":
+            clone.modelreg("init", "registry")
+            for number in (1, 2, 3):
+                clone.modelreg("register", "churn", f"s3://carol/{number}")
+            clone.modelreg("transition", "churn", "3", "Production")
+            clone.commit("a registry")
+            clone.git("push", "-q", "origin", "main")
+        else:
+            clone.git("branch", "-q", "--set-upstream-to=origin/main", "main")
+        clones.append(clone)
+    return clones[1], clones[2]
+
+
+def listed(clone: Clone) -> dict[int, tuple[str, str]]:
+    done = clone.modelreg("list", "churn", "--format", "json")
+    return {mv["version"]: (mv["source"], mv["current_stage"]) for mv in json.loads(done.stdout)}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_real_commands_two_commits_against_a_published_4(
+    made: tuple[Clone, Clone], mode: str
+) -> None:
+    alice, bob = made
+    alice.modelreg("register", "churn", "s3://alice/4")
+    alice.commit("alice registers 4")
+    alice.git("push", "-q", "origin", "main")
+    published = alice.head()
+    bob.modelreg("register", "churn", "s3://bob/4", "--metric", "f1=0.9")
+    bob.commit("bob registers 4")
+    bob.modelreg("alias", "churn", "champion", "4")
+    bob.modelreg("transition", "churn", "4", "Production", "--archive-existing")
+    bob.commit("bob: champion and Production")
+    assert bob.pull(mode, ok=False).returncode != 0
+    merge_continue(bob)
+    assert bob.modelreg("check", ok=False).returncode == 0
+    assert listed(bob) == {
+        1: ("s3://carol/1", "None"),
+        2: ("s3://carol/2", "None"),
+        3: ("s3://carol/3", "Archived"),
+        4: ("s3://alice/4", "None"),
+        5: ("s3://bob/4", "Production"),
+    }
+    assert bob.modelreg("resolve", "churn@champion").stdout.strip() == "s3://bob/4"
+    # Archived by bob's move, which now names the new number.
+    history = json.loads(bob.modelreg("history", "churn", "3", "--format", "json").stdout)
+    assert history[-1]["archived_by"] == 5
+    bob.git("push", "-q", "origin", "main")
+    events = json.loads(bob.modelreg("changes", f"{published}..HEAD").stdout)
+    assert [(e["event"], e["entity"]["version"]) for e in events] == [
+        ("model_version.created", 5),
+        ("model_version_alias.created", 5),
+        ("model_version.stage_changed", 5),
+        ("model_version.stage_changed", 3),
+    ]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_real_commands_both_promote_with_archive_existing(
+    made: tuple[Clone, Clone], mode: str
+) -> None:
+    alice, bob = made
+    alice.modelreg("transition", "churn", "1", "Production", "--archive-existing")
+    alice.commit("alice: 1 to Production")
+    alice.git("push", "-q", "origin", "main")
+    bob.modelreg("transition", "churn", "2", "Production", "--archive-existing")
+    bob.commit("bob: 2 to Production")
+    # Both archived version 3 (a conflict in its file); git may stop or not elsewhere.
+    bob.pull(mode, ok=False)
+    merge_continue(bob)
+    stages = {n: stage for n, (_, stage) in listed(bob).items()}
+    assert stages == {1: "Archived", 2: "Production", 3: "Archived"}
+    assert bob.modelreg("check", ok=False).returncode == 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_real_commands_register_and_delete_against_register(
+    made: tuple[Clone, Clone], mode: str
+) -> None:
+    alice, bob = made
+    alice.modelreg("register", "churn", "s3://alice/4")
+    alice.modelreg("delete", "churn", "4", "--yes")
+    alice.commit("alice registers and deletes 4")
+    alice.git("push", "-q", "origin", "main")
+    bob.modelreg("register", "churn", "s3://bob/4")
+    bob.commit("bob registers 4")
+    bob.pull(mode, ok=False)
+    merge_continue(bob)
+    assert bob.modelreg("check", ok=False).returncode == 0
+    assert listed(bob)[5] == ("s3://bob/4", "None")
+    assert 4 not in listed(bob)
