@@ -166,7 +166,8 @@ def changes(
         typer.Argument(
             metavar="REV1..REV2",
             help="The revisions: the events of what REV2 has and REV1 does not (git's "
-            "REV1..REV2, e.g. the before and after of a push).",
+            "REV1..REV2, e.g. the before and after of a push; a REV1 of zeros: all of "
+            "REV2's history).",
         ),
     ],
     fmt: FormatOption = Format.json,
@@ -190,11 +191,13 @@ def changes(
     state = session(ctx)
     root = find_root(state.registry_path)
     where = trees.place(root)
-    for rev in (old_rev, new_rev):
+    # All zeros: "no commit" (a CI push event's `before` for a new branch): everything.
+    start = old_rev.strip("0") != ""
+    for rev in (old_rev, new_rev) if start else (new_rev,):
         if trees.rev_parse(where.top, rev) is None:
             raise NotFoundError(f"{rev!r} names no commit in {where.top}")
     found = changes_module.events_between(
-        trees.read_tree(where.top, old_rev, where.prefix),
+        trees.read_tree(where.top, old_rev, where.prefix) if start else {},
         trees.read_tree(where.top, new_rev, where.prefix),
     )
     render.emit([event.to_dict() for event in found], fmt, _EVENT_COLUMNS)

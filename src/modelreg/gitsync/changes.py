@@ -27,7 +27,7 @@ from modelreg import actions
 from modelreg import events as ev
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms
 from modelreg.errors import CorruptFileError, InvalidInputError, NotFoundError
-from modelreg.gitsync.integrate import identity, load, locate
+from modelreg.gitsync.integrate import content_identity, load, locate
 
 Tree = Mapping[str, bytes]
 Doc = dict[str, Any]
@@ -81,7 +81,7 @@ def _entries(tree: Tree, *, lenient: bool = False) -> list[_Found]:
             if lenient:
                 continue
             raise
-        owner = identity(doc) if kind == "version" else owners.get(model, "model:" + model)
+        owner = content_identity(doc) if kind == "version" else owners.get(model, "model:" + model)
         history = doc.get("history")
         for entry in history if isinstance(history, list) else []:
             if isinstance(entry, dict):

@@ -146,6 +146,13 @@ def identity(doc: Mapping[str, Any]) -> str:
     uid = doc.get("uid")
     if isinstance(uid, str) and uid:
         return "uid:" + uid
+    return content_identity(doc)
+
+
+def content_identity(doc: Mapping[str, Any]) -> str:
+    """A version's identity from what it was registered with (creation time, user,
+    source, run id, checksum): the same before and after the format upgrade gave it a
+    ``uid``, and after a renumbering."""
     values = [merging._dig(doc, path) for path in merging.IDENTITY_KEYS]
     return "content:" + json.dumps(values, default=str)
 
