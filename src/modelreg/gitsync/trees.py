@@ -24,6 +24,11 @@ GIT_TIMEOUT = 120.0
 _SKIPPED_PARTS = frozenset({".cache", ".trash"})
 
 
+# A git command that failed: bad input as far as the exit code goes (2). A name for the
+# callers that catch it, not another class: errors.py is the one hierarchy.
+GitError = InvalidInputError
+
+
 @dataclass(frozen=True)
 class Place:
     """Where a registry folder is in git: the work tree's top and the registry's prefix
@@ -65,7 +70,7 @@ def git(
             or done.stdout.decode("utf-8", "replace").strip()
         )
         status = "timed out" if done.timed_out else f"failed (exit {done.exit_code})"
-        raise InvalidInputError(f"`git {' '.join(args)}` {status}: {said}")
+        raise GitError(f"`git {' '.join(args)}` {status}: {said}")
     return done
 
 
@@ -181,7 +186,7 @@ def _cat_blobs(repo: Path, shas: list[str]) -> list[bytes]:
         end = data.index(b"\n", at)
         header = data[at:end].split()
         if len(header) != 3 or header[0].decode() != sha:
-            raise InvalidInputError(f"`git cat-file --batch` answered {data[at:end]!r} for {sha}")
+            raise GitError(f"`git cat-file --batch` answered {data[at:end]!r} for {sha}")
         size = int(header[2])
         contents.append(data[end + 1 : end + 1 + size])
         at = end + 1 + size + 1  # the content is followed by a newline
