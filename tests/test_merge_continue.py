@@ -281,10 +281,9 @@ def test_with_the_driver_aliases_merge_and_a_collision_points_to_merge_continue(
 # -- the same, with the real commands (a registry made by `modelreg init`: format 2) --------
 
 
-@pytest.fixture
-def made(tmp_path: Path) -> tuple[Clone, Clone]:
-    """origin.git with a registry made by `modelreg init` (churn 1-3, 3 in Production);
-    clones for alice and bob."""
+def team_of(tmp_path: Path, fmt: int = 2) -> tuple[Clone, Clone]:
+    """origin.git with a registry made by `modelreg init` (format ``fmt``; churn 1-3, 3 in
+    Production); clones for alice and bob."""
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(tmp_path / "origin.git")])
     clones = []
     for user in ("carol", "alice", "bob"):
@@ -296,6 +295,8 @@ def made(tmp_path: Path) -> tuple[Clone, Clone]:
         )
         if user == "carol":
             clone.modelreg("init", "registry")
+            config = clone.path / "registry" / "registry.yaml"
+            config.write_text(config.read_text().replace("modelreg: 2", f"modelreg: {fmt}"))
             for number in (1, 2, 3):
                 clone.modelreg("register", "churn", f"s3://carol/{number}")
             clone.modelreg("transition", "churn", "3", "Production")
@@ -305,6 +306,12 @@ def made(tmp_path: Path) -> tuple[Clone, Clone]:
             clone.git("branch", "-q", "--set-upstream-to=origin/main", "main")
         clones.append(clone)
     return clones[1], clones[2]
+
+
+@pytest.fixture
+def made(tmp_path: Path) -> tuple[Clone, Clone]:
+    """A team whose registry is format 2, made by the real commands."""
+    return team_of(tmp_path)
 
 
 def listed(clone: Clone) -> dict[int, tuple[str, str]]:
@@ -384,3 +391,28 @@ def test_real_commands_register_and_delete_against_register(
     assert bob.modelreg("check", ok=False).returncode == 0
     assert listed(bob)[5] == ("s3://bob/4", "None")
     assert 4 not in listed(bob)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_format_1_registry_merges_unrelated_moves_and_a_rebase_stop_is_checked(
+    tmp_path: Path, mode: str
+) -> None:
+    """Format 1 (every transition rewrites model.yaml's updated_at): git stops on
+    model.yaml; merge-continue merges it by meaning. Nothing is renumbered there."""
+    alice, bob = team_of(tmp_path, fmt=1)
+    alice.modelreg("transition", "churn", "2", "Staging")
+    alice.commit("alice: 2 to Staging")
+    alice.git("push", "-q", "origin", "main")
+    bob.modelreg("alias", "churn", "champion", "1")
+    bob.commit("bob: champion")
+    assert bob.pull(mode, ok=False).returncode != 0  # model.yaml: updated_at, aliases
+    if mode == "rebase":
+        # Taking the upstream's model.yaml would drop bob's entries: check says so.
+        bob.git("checkout", "--ours", "--", "registry/models/churn/model.yaml")
+        checked = bob.modelreg("check", "--format", "plain", ok=False)
+        assert "is in REBASE_HEAD but not in this file" in checked.stdout
+    merge_continue(bob)
+    assert bob.modelreg("check", ok=False).returncode == 0
+    stages = {n: stage for n, (_, stage) in listed(bob).items()}
+    assert stages == {1: "None", 2: "Staging", 3: "Production"}
+    assert bob.modelreg("resolve", "churn@champion").stdout.strip() == "s3://carol/1"

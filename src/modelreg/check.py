@@ -158,7 +158,8 @@ def check_registry(
 
 def vanished_history(root: Path) -> list[Finding]:
     """History entries that a git merge (or an edit) dropped: each file's entries are
-    compared with the committed file (``HEAD``, and ``MERGE_HEAD`` in a stopped merge).
+    compared with the committed file (``HEAD``, and ``MERGE_HEAD`` / ``REBASE_HEAD`` in a
+    stopped merge or rebase).
     Outside a git work tree this costs a few ``stat`` calls and no git process."""
     from modelreg.gitsync.trees import inside_work_tree
 

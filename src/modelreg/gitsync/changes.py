@@ -312,17 +312,19 @@ def vanished(old: Tree, new: Tree) -> list[Vanished]:
 
 def vanished_since(root: Path) -> list[tuple[str, str, Vanished]]:
     """The history entries that the registry folder ``root`` lost against ``HEAD`` (and,
-    in a merge git stopped, against ``MERGE_HEAD``): (revision, repository path,
-    entry). Nothing when ``root`` is not in a git work tree or git cannot answer."""
+    in a merge or rebase git stopped, against ``MERGE_HEAD`` / ``REBASE_HEAD``):
+    (revision, repository path, entry). Nothing when ``root`` is not in a git work tree or git cannot answer."""
     from modelreg.gitsync import trees
 
     if not trees.inside_work_tree(root):
         return []
     try:
         where = trees.place(root)
-        revs = ["HEAD"]
-        if (trees.git_dir(where.top) / "MERGE_HEAD").is_file():
-            revs.append("MERGE_HEAD")
+        folder = trees.git_dir(where.top)
+        revs = [
+            "HEAD",
+            *(name for name in ("MERGE_HEAD", "REBASE_HEAD") if (folder / name).is_file()),
+        ]
         now = trees.read_folder(root)
         found = []
         for rev in revs:
