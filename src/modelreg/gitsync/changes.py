@@ -313,7 +313,8 @@ def vanished(old: Tree, new: Tree) -> list[Vanished]:
 def vanished_since(root: Path) -> list[tuple[str, str, Vanished]]:
     """The history entries that the registry folder ``root`` lost against ``HEAD`` (and,
     in a merge or rebase git stopped, against ``MERGE_HEAD`` / ``REBASE_HEAD``):
-    (revision, repository path, entry). Nothing when ``root`` is not in a git work tree or git cannot answer."""
+    (revision, repository path, entry). Nothing when ``root`` is not in a git work tree
+    or git cannot answer."""
     from modelreg.gitsync import trees
 
     if not trees.inside_work_tree(root):
