@@ -315,6 +315,16 @@ def test_overlapping_edits_of_registry_yaml_stop_with_what_to_do() -> None:
     assert caught.value.exit_code == 4
 
 
+def test_two_models_created_under_one_name_stop_and_say_to_rename() -> None:
+    base = base_tree()
+    published, local = sides(base)
+    add_model(published, "fraud", 10, "alice")
+    add_model(local, "fraud", 11, "bob")
+    with pytest.raises(ConflictError, match="Two different models named 'fraud'") as caught:
+        integrate(base, published, local)
+    assert "`modelreg rename`" in str(caught.value)
+
+
 def test_format_1_collisions_stop_and_say_to_upgrade() -> None:
     base = base_tree()
     base.update(registry_tree(fmt=1))

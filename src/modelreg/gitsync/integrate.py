@@ -438,7 +438,14 @@ def _text_merge(path: str, base: bytes | None, published: bytes, local: bytes) -
 
 def _cannot_merge(path: str, merged: merging.MergeResult) -> str:
     reasons = "\n  - ".join(merged.conflicts)
-    if merged.collision:
+    located = locate(path)
+    if merged.collision and located is not None and located[1] == "model":
+        hint = (
+            f"Two different models named {located[0]!r} were created on the two sides: "
+            "keep the published one; rename yours in your clone before merging "
+            "(`git merge --abort`, `modelreg rename`, commit) and integrate again."
+        )
+    elif merged.collision:
         hint = (
             "This registry is format 1, which cannot renumber a version: upgrade it "
             "(`modelreg check --repair` on a clean checkout of each side, commit) and "
