@@ -315,8 +315,30 @@ def test_overlapping_edits_of_registry_yaml_stop_with_what_to_do() -> None:
     assert caught.value.exit_code == 4
 
 
-def test_two_models_created_under_one_name_stop_and_say_to_rename() -> None:
+def test_a_model_created_on_both_sides_is_one_model_with_both_sides_versions() -> None:
     base = base_tree()
+    published, local = sides(base)
+    add_model(published, "fraud", 10, "alice")
+    register(published, "fraud", 1, 10, "alice")
+    add_model(local, "fraud", 11, "bob")
+    mine = [register(local, "fraud", n, 11 + n, "bob") for n in (1, 2)]
+    change = load(local, "models/fraud/model.yaml")
+    change["tags"] = {"team": "b"}
+    change["history"].append(entry(14, "bob", "tag_set", key="team", value="b"))
+    local["models/fraud/model.yaml"] = dump(change)
+    done = integrate(base, published, local)
+    assert done.renumbered == [("fraud", 1, 2), ("fraud", 2, 3)]
+    model = load(done.files, "models/fraud/model.yaml")
+    assert (model["user_id"], model["tags"]) == ("alice", {"team": "b"})
+    assert [e["action"] for e in model["history"]] == ["model_created", "tag_set"]
+    assert [load(done.files, f"models/fraud/versions/{n}.yaml")["uid"] for n in (2, 3)] == [
+        doc["uid"] for doc in mine
+    ]
+
+
+def test_two_models_created_under_one_name_in_format_1_stop_and_say_to_rename() -> None:
+    base = base_tree()
+    base.update(registry_tree(fmt=1))
     published, local = sides(base)
     add_model(published, "fraud", 10, "alice")
     add_model(local, "fraud", 11, "bob")

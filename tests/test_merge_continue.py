@@ -416,3 +416,25 @@ def test_a_format_1_registry_merges_unrelated_moves_and_a_rebase_stop_is_checked
     stages = {n: stage for n, (_, stage) in listed(bob).items()}
     assert stages == {1: "None", 2: "Staging", 3: "Production"}
     assert bob.modelreg("resolve", "churn@champion").stdout.strip() == "s3://carol/1"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_real_commands_both_register_a_new_model(made: tuple[Clone, Clone], mode: str) -> None:
+    alice, bob = made
+    alice.modelreg("register", "fraud", "s3://alice/fraud")
+    alice.commit("alice: fraud 1")
+    alice.git("push", "-q", "origin", "main")
+    bob.modelreg("register", "fraud", "s3://bob/fraud")
+    bob.modelreg("tag", "fraud", "team=b")
+    bob.commit("bob: fraud 1")
+    assert bob.pull(mode, ok=False).returncode != 0  # add/add: model.yaml, versions/1.yaml
+    said = merge_continue(bob)
+    assert "Renumbered fraud version 1 -> 2" in said.stderr
+    assert bob.modelreg("check", ok=False).returncode == 0
+    done = bob.modelreg("list", "fraud", "--format", "json")
+    assert [(mv["version"], mv["source"]) for mv in json.loads(done.stdout)] == [
+        (1, "s3://alice/fraud"),
+        (2, "s3://bob/fraud"),
+    ]
+    model = json.loads(bob.modelreg("describe", "fraud", "--format", "json").stdout)
+    assert (model["user_id"], model["tags"]) == ("alice@example.com", {"team": "b"})

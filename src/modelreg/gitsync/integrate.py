@@ -9,14 +9,17 @@ file bytes (:mod:`modelreg.gitsync.trees`). The steps:
    ``model_renamed``) takes the other side's changes of the old name along: a version
    registered under the old name on the other side lands in the renamed model. Renamed
    to two different names on the two sides is a conflict.
-2. **Renumbering** (format 2). A version (or tombstone) created on the local, unpublished
-   side whose number is taken on the published side — a version file of another ``uid``,
-   or a tombstone — gets a new number, and so does every version created locally after
-   it (the creation order stays, and numbers stay contiguous): the next numbers above
-   every number either side uses. It carries everything: its file, stage, the aliases
-   this side moved onto it (alias files changed locally that point at the old number, and
-   the alias history entries added locally), and a ``renumbered`` history entry.
-   Published numbers never change.
+2. **Renumbering** (format 2). A model created on both sides under one name is one
+   model: the published ``model.yaml`` is kept (this side's later tags and description
+   on top) and this side's versions follow the published ones. A version (or
+   tombstone) created on the local, unpublished side whose number is taken on the
+   published side — a version file of another ``uid``, or a tombstone — gets a new
+   number, and so does every version created locally after it (the creation order
+   stays, and numbers stay contiguous): the next numbers above every number either side
+   uses. It carries everything: its file, stage, the aliases this side moved onto it
+   (alias files changed locally that point at the old number, and the alias history
+   entries added locally), and a ``renumbered`` history entry. Published numbers never
+   change.
 3. **Each file** by its kind (:mod:`modelreg.merging`): model.yaml and version files by
    meaning, alias files by the later move, tombstones by union, ``registry.yaml`` and
    other text by git's line merge. A version deleted on one side and changed on the other
@@ -80,6 +83,7 @@ def integrate(
     fmt = _format(base, published, local)
     base, published, local = _follow_renames(dict(base), dict(published), dict(local))
     if fmt >= 2:
+        local = _adopt_twin_models(base, published, local, result)
         local = _renumber(base, published, local, stamp or now_iso(), user, result)
     for path in sorted({*base, *published, *local}):
         merged = _merge_file(path, base.get(path), published.get(path), local.get(path), result)
@@ -240,6 +244,34 @@ def _moved(tree: Doc, moves: Mapping[str, str]) -> Doc:
             data = dump(doc)
         moved[target] = data
     return moved
+
+
+def _adopt_twin_models(base: Doc, published: Doc, local: Doc, result: Integration) -> Doc:
+    """A model created on both sides under one name (two CI jobs registering the first
+    versions of a new model) is one model: the published ``model.yaml`` is kept, with the
+    model-level entries made here after the creation (tags, description) on top; the
+    versions made here are then renumbered after the published ones (step 2)."""
+    for model in _models(local):
+        path = f"models/{model}/model.yaml"
+        if path in base or path not in published or path not in local:
+            continue
+        theirs, mine = load(published[path], path), load(local[path], path)
+        if merging._identity_conflicts("model", None, mine, theirs) == []:
+            continue
+        adopted = dict(theirs)
+        extra = [e for e in _history(mine) if e.get("action") != actions.MODEL_CREATED]
+        adopted["history"] = [*_history(theirs), *extra]
+        for entry in extra:
+            if entry.get("action") == actions.TAG_SET and isinstance(entry.get("key"), str):
+                adopted["tags"] = {**(adopted.get("tags") or {}), entry["key"]: entry.get("value")}
+            elif entry.get("action") == actions.DESCRIPTION_CHANGED:
+                adopted["description"] = mine.get("description")
+        local = {**local, path: dump(adopted)}
+        result.notes.append(
+            f"{model}: created here and on the published side; this side's versions join "
+            "the published model"
+        )
+    return local
 
 
 # -- 2. renumbering ----------------------------------------------------------------------
