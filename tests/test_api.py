@@ -440,19 +440,40 @@ def test_archive_existing_versions_is_refused_outside_staging_and_production(
     assert tree(registry_path) == before
 
 
-def test_archive_existing_versions_archives_only_the_target_stage(registry: Registry) -> None:
+def one_in_production_two_in_staging(registry: Registry) -> None:
+    """NAME versions 1 (Production), 2 and 3 (Staging) and 4 (None)."""
     registry.create_registered_model(NAME)
     for source in ("s3://1", "s3://2", "s3://3", "s3://4"):
         registry.create_model_version(NAME, source)
     registry.transition_model_version_stage(NAME, 1, "Production")
     registry.transition_model_version_stage(NAME, 2, "Staging")
     registry.transition_model_version_stage(NAME, 3, "Staging")
+
+
+def test_archive_existing_versions_archives_only_the_target_stage(registry: Registry) -> None:
+    one_in_production_two_in_staging(registry)
     registry.transition_model_version_stage(NAME, 4, "Staging", archive_existing_versions=True)
     stages = [(mv.version, mv.current_stage) for mv in registry.list_versions(NAME)]
     assert stages == [(1, "Production"), (2, "Archived"), (3, "Archived"), (4, "Staging")]
     archived = registry.get_model_version(NAME, 2).history[-1]
     assert archived["action"] == "stage_changed"
     assert (archived["from_stage"], archived["to_stage"]) == ("Staging", "Archived")
+
+
+def test_transition_says_which_versions_it_archived(registry: Registry) -> None:
+    one_in_production_two_in_staging(registry)
+    result = registry.transition(NAME, 4, "Staging", archive_existing_versions=True)
+    assert (result.version.version, result.version.current_stage) == (4, "Staging")
+    assert [(mv.version, mv.current_stage) for mv in result.archived] == [
+        (2, "Archived"),
+        (3, "Archived"),
+    ]
+    assert result.archived == tuple(registry.list_versions(NAME)[1:3])
+    again = registry.transition(NAME, 4, "Staging", archive_existing_versions=True)
+    assert (again.version, again.archived) == (registry.get_model_version(NAME, 4), ())
+    # a later transition into the stage archives only what is there now
+    later = registry.transition(NAME, 1, "Staging", archive_existing_versions=True)
+    assert [mv.version for mv in later.archived] == [4]
 
 
 def test_without_archive_existing_two_versions_may_share_a_stage(registry: Registry) -> None:
@@ -1200,6 +1221,7 @@ def writes_of(registry: Registry) -> dict[str, Callable[[], object]]:
         "transition_model_version_stage": lambda: registry.transition_model_version_stage(
             NAME, 1, "Staging"
         ),
+        "transition": lambda: registry.transition(NAME, 1, "Staging"),
         "promote": lambda: registry.promote(NAME, 1, "Staging"),
         "request_transition": lambda: registry.request_transition(NAME, 1, "Production"),
         "approve_transition": lambda: registry.approve_transition(NAME, 1, "Production"),

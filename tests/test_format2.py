@@ -19,7 +19,7 @@ from modelreg import Registry, actions, layout, yamlio
 from modelreg.check import check_registry
 from modelreg.cli import app
 from modelreg.entities import now_iso
-from modelreg.errors import NotFoundError
+from modelreg.errors import InvalidInputError, NotFoundError
 from modelreg.store import read_mapping
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -252,10 +252,17 @@ def test_format_1_registries_are_written_in_format_1(tmp_path: Path) -> None:
     assert check_registry(old.root).findings == ()
 
 
-def test_the_bundled_example_reads_as_before() -> None:
+def test_the_bundled_example_is_format_2(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parents[1] / "registry_example"
-    registry = Registry(example)
-    assert [m.name for m in registry.list_registered_models()]
+    assert doc(example / "registry.yaml")["modelreg"] == 2
+    copy = tmp_path / "example"
+    shutil.copytree(example, copy)  # check takes the lock: never in the repository
+    assert check_registry(copy).findings == ()
+    registry = Registry(copy)
+    assert registry.get_registered_model("churn-predictor").aliases == {
+        "challenger": 1,
+        "champion": 2,
+    }
 
 
 # -- upgrading --------------------------------------------------------------------------
@@ -553,9 +560,12 @@ def test_an_alias_changed_by_git_checkout_is_seen(tmp_path: Path, run_cli: Any) 
     reader = Registry(project / "registry")
     assert reader.resolve_version("m@champion").version == 3
     assert reader.get_registered_model("m").aliases["champion"] == 3
+    assert {mv.version: mv.aliases for mv in reader.search_model_versions()}[3] == ["champion"]
     git(project, "checkout", "-q", "HEAD~1", "--", "registry")
     assert reader.resolve_version("m@champion").version == 1
     assert reader.get_registered_model("m").aliases["champion"] == 1
+    # Search reads the models' fields through the cache: never keyed by model.yaml alone.
+    assert {mv.version: mv.aliases for mv in reader.search_model_versions()}[1] == ["champion"]
     result = run_cli("--registry", str(project / "registry"), "resolve", "m@champion")
     assert (result.returncode, result.stdout) == (0, "s3://m/1\n")
 
@@ -668,3 +678,33 @@ def test_plain_git_merges_unrelated_changes_without_conflict(
     assert both_present(registry)
     assert check_registry(bob / "registry").findings == ()
     git(bob, "push", "-q", "origin", "main")
+
+
+def test_a_dangling_alias_in_format_1_names_the_alias(tmp_path: Path, run_cli: Any) -> None:
+    old = populate(Registry.init(tmp_path / "old", file_format=1))
+    path = old.root / "models/m/model.yaml"
+    path.write_text(path.read_text().replace("champion: 1", "champion: 7"))
+    message = "alias 'champion' of model 'm' points to version 7, which does not exist"
+    with pytest.raises(NotFoundError, match=message):
+        Registry(old.root).resolve_version("m@champion")
+    result = run_cli("--registry", str(old.root), "resolve", "m@champion")
+    assert (result.returncode, result.stderr) == (3, f"error: {message}\n")
+
+
+def test_aliases_differing_only_in_case_are_refused(reg: Registry) -> None:
+    with pytest.raises(InvalidInputError, match="differs from alias 'champion'"):
+        reg.set_registered_model_alias("m", "Champion", 3)
+    assert reg.get_registered_model("m").aliases == {"candidate": 2, "champion": 1}
+
+
+def test_a_version_file_without_uid_is_one_finding_and_repaired(reg: Registry) -> None:
+    path = reg.root / "models/m/versions/3.yaml"
+    data = doc(path)
+    del data["uid"]
+    path.write_text(yamlio.dumps(data))
+    finding = only_problem(reg.root)
+    assert finding.problem.startswith("has no uid")
+    check_registry(reg.root, repair=True)
+    assert check_registry(reg.root).findings == ()
+    assert len(doc(path)["uid"]) == 32
+    assert list(doc(path))[:3] == ["name", "version", "uid"]

@@ -382,6 +382,24 @@ def test_an_mlruns_store_written_by_mlflow_is_imported_field_by_field(
 
 
 @pytest.mark.usefixtures("requires_mlflow")
+def test_numbers_mlflow_deleted_stay_taken_in_format_2(
+    stores: dict[str, Any], tmp_path: Path
+) -> None:
+    from modelreg.check import check_registry
+
+    registry = fresh_registry(tmp_path)
+    summary = mio.import_models(registry, mio.MlrunsSource(stores["mlruns"]))
+    assert summary.failed == []
+    # Format 2 keeps no counter: a tombstone holds each number MLflow handed out and deleted.
+    assert (registry.root / "models" / "retired" / "deleted").is_dir()
+    assert check_registry(registry.root).findings == ()
+    assert all(mv.uid for mv in registry.all_versions())
+    assert registry.create_model_version("churn-predictor", "s3://new").version == 6
+    assert registry.create_model_version("fraud-detector", "s3://new").version == 4
+    assert registry.create_model_version("retired", "s3://new").version == 3
+
+
+@pytest.mark.usefixtures("requires_mlflow")
 def test_importing_again_is_idempotent_and_rewrites_nothing(
     stores: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -9,13 +9,12 @@ No lock is taken here: reads need none, and writes run inside a write session
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from modelreg import layout
 from modelreg.config import Config
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
 from modelreg.errors import ConflictError, CorruptFileError, InvalidInputError, NotFoundError
-from modelreg.index import VersionIndex
+from modelreg.index import VersionIndex, VersionRecord
 from modelreg.names import validate_model_name
 from modelreg.refs import Ref
 from modelreg.store import Store
@@ -68,7 +67,7 @@ class Catalog:
         self,
         errors: list[CorruptFileError] | None = None,
         names: frozenset[str] | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[VersionRecord]:
         """The fields of every version (of the models ``names``, when given) but its
         history, streamed model by model for search, without building entities (the
         cache's fields plus the model's aliases)."""
@@ -84,8 +83,7 @@ class Catalog:
                 continue
             aliases = aliases_by_version(RegisteredModel(**model_fields))
             for fields in versions:
-                fields["aliases"] = aliases.get(fields["version"], [])
-                yield fields
+                yield {**fields, "aliases": aliases.get(fields["version"], [])}
 
     def model(self, name: str) -> RegisteredModel:
         """A model with its latest version per stage."""

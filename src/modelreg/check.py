@@ -34,6 +34,7 @@ from typing import Any
 
 from modelreg import actions, layout, workflow, yamlio
 from modelreg.config import FORMAT_VERSION, Config, effective_lock_timeout, parse_config
+from modelreg.docread import Document
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms, new_uid, now_iso
 from modelreg.errors import CorruptFileError, RegistryError
 from modelreg.names import validate_model_name
@@ -57,7 +58,7 @@ _VERSION_FILE_RE = re.compile(r"(?P<number>[1-9][0-9]*)\.yaml\Z")
 _MODEL_KEYS = tuple(RegisteredModel("x", 0, 0).to_doc())
 _VERSION_KEYS = tuple(ModelVersion("x", 1, 0, 0, uid="x").to_doc())
 # Format 1 files have no uid (and may have one, once an upgrade began).
-_OPTIONAL_IN_FORMAT_1 = ("uid",)
+_OPTIONAL_UID = ("uid",)
 _REPAIR_HINT = "`modelreg check --repair` does this"
 _RESTORE = "fix it by hand or restore a good copy (e.g. `git restore -- {path}`)"
 
@@ -76,7 +77,7 @@ class Finding:
     repaired: bool = False
     repairable: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         return {
             "path": str(self.path),
             "problem": self.problem,
@@ -203,6 +204,17 @@ def _lock_timeout(root: Path) -> float:
     except (OSError, CorruptFileError):
         config = Config()
     return effective_lock_timeout(config)
+
+
+@dataclass(frozen=True)
+class _ReadModel:
+    """A model folder whose model.yaml could be read: what the checks of its numbers and
+    aliases look at (``versions``: by number, None where the file is corrupt)."""
+
+    name: str
+    file: Path
+    model: RegisteredModel
+    versions: dict[int, ModelVersion | None]
 
 
 class _Checker:
@@ -384,7 +396,7 @@ class _Checker:
         _delete_file(trashed)
         return done
 
-    def _entry(self, stamp: str, action: str, **fields: Any) -> dict[str, Any]:
+    def _entry(self, stamp: str, action: str, **fields: Any) -> Document:
         if self._user is None:
             from modelreg.lineage import current_user
 
@@ -501,8 +513,9 @@ class _Checker:
             return
         self._check_keys(model_file, doc, _MODEL_KEYS)
         self._check_name(name, model_file, doc)
-        self._check_numbers(name, model_file, model, versions)
-        self._check_aliases(name, model_file, model, versions)
+        found = _ReadModel(name, model_file, model, versions)
+        self._check_numbers(found)
+        self._check_aliases(found)
         self._check_exclusive_stages(name, folder, versions)
 
     # -- format 2 --------------------------------------------------------------------
@@ -621,7 +634,7 @@ class _Checker:
         }
         doc["version"] = new
         doc["updated_at"] = stamp
-        doc["history"] = [*(doc.get("history") or []), entry]
+        doc["history"] = _appended(doc.get("history"), entry)
         _write_doc(folder / VERSIONS_DIR / f"{new}.yaml", doc)
         _delete_file(path)
         done = f"renumbered it to version {new} ({VERSIONS_DIR}/{new}.yaml)"
@@ -635,7 +648,7 @@ class _Checker:
             moved_entry = self._entry(
                 stamp, actions.ALIAS_SET, alias=alias, version=new, previous_version=number
             ) | {"comment": f"followed version {number}, renumbered to {new}"}
-            alias_doc["history"] = [*(alias_doc.get("history") or []), moved_entry]
+            alias_doc["history"] = _appended(alias_doc.get("history"), moved_entry)
             _write_doc(alias_path, alias_doc)
             moved.append(str(alias))
         if moved:
@@ -724,7 +737,7 @@ class _Checker:
         entry = self._entry(now_iso(), actions.ALIAS_DELETED, alias=alias, version=number)
         entry["comment"] = f"version {number} was deleted; alias dropped by modelreg check --repair"
         doc["version"] = None
-        doc["history"] = [*(doc.get("history") or []), entry]
+        doc["history"] = _appended(doc.get("history"), entry)
         _write_doc(path, doc)
         return "deleted the alias (recorded in its history)"
 
@@ -829,8 +842,8 @@ class _Checker:
                 self._report_corrupt(exc)
                 continue
             claims.setdefault(mv.version, []).append(path)
-            optional = () if self.split else _OPTIONAL_IN_FORMAT_1
-            self._check_keys(path, doc, _VERSION_KEYS, optional)
+            # A missing uid has a finding of its own in format 2 (_check_version_history).
+            self._check_keys(path, doc, _VERSION_KEYS, _OPTIONAL_UID)
             if mv.version != number:
                 self._report(
                     path,
@@ -905,7 +918,8 @@ class _Checker:
             if not self.split:
                 doc["updated_at"] = stamp
             entry = self._entry(stamp, actions.MODEL_RENAMED, **{"from": old, "to": name})
-            doc["history"] = [*(doc.get("history") or []), entry]
+            history = doc.get("history")
+            doc["history"] = [*(history if isinstance(history, list) else []), entry]
         _write_doc(path, doc)
         return f"set name to {name}" + (", recorded the rename" if path.name == MODEL_FILE else "")
 
@@ -925,18 +939,13 @@ class _Checker:
             f"set current_stage to a known stage: {hint}",
         )
 
-    def _check_numbers(
-        self,
-        name: str,
-        model_file: Path,
-        model: RegisteredModel,
-        versions: dict[int, ModelVersion | None],
-    ) -> None:
+    def _check_numbers(self, found: _ReadModel) -> None:
+        name, model_file, model, versions = found.name, found.file, found.model, found.versions
         deleted: dict[int, str] = {
-            entry["version"]: str(entry.get("timestamp", "?"))
+            version: str(entry.get("timestamp", "?"))
             for entry in model.history
             if entry.get("action") == actions.VERSION_DELETED
-            and isinstance(entry.get("version"), int)
+            and isinstance(version := entry.get("version"), int)
         }
         for number in sorted(set(deleted) & set(versions)):
             self._report(
@@ -958,13 +967,8 @@ class _Checker:
                 functools.partial(_set_key, model_file, "last_version", highest),
             )
 
-    def _check_aliases(
-        self,
-        name: str,
-        model_file: Path,
-        model: RegisteredModel,
-        versions: dict[int, ModelVersion | None],
-    ) -> None:
+    def _check_aliases(self, found: _ReadModel) -> None:
+        name, model_file, model, versions = found.name, found.file, found.model, found.versions
         for alias, number in sorted(model.aliases.items()):
             if number in versions:
                 continue
@@ -1107,6 +1111,11 @@ def _who_when(history: list[dict[str, Any]]) -> str:
         return "deleted"
     last = deletes[-1]
     return f"deleted by {last.get('user_id', '?')} at {last.get('timestamp', '?')}"
+
+
+def _appended(history: object, entry: dict[str, Any]) -> list[Any]:
+    """A file's history list with ``entry`` at the end (a missing list is an empty one)."""
+    return [*(history if isinstance(history, list) else []), entry]
 
 
 def _write_doc(path: Path, doc: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modelreg.docread import DocReader
+from modelreg.docread import DocReader, Document
 from modelreg.errors import CorruptFileError, InvalidInputError
 
 # The newest format this modelreg reads and writes; new registries get it. Format 1 (no
@@ -32,7 +32,7 @@ class Config:
     # Stages that may hold at most one version per model; `check` enforces it.
     exclusive_stages: tuple[str, ...] = ()
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    raw: Document = field(default_factory=dict, compare=False)
 
     def canonical_stage(self, stage: str) -> str:
         """The registry's spelling of ``stage`` (input is case-insensitive)."""
@@ -43,7 +43,7 @@ class Config:
             f"unknown stage {stage!r}; this registry's stages are: {', '.join(self.stages)}"
         )
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self) -> Document:
         doc: dict[str, Any] = {"modelreg": self.format, "stages": list(self.stages)}
         if self.exclusive_stages:
             doc["exclusive_stages"] = list(self.exclusive_stages)
@@ -51,10 +51,10 @@ class Config:
         return doc
 
 
-def parse_config(doc: dict[str, Any], path: Path) -> Config:
+def parse_config(doc: Document, path: Path) -> Config:
     """Check ``registry.yaml``; every problem names the key."""
     version = doc.get("modelreg", 1)
-    if version not in READABLE_FORMATS or isinstance(version, bool):
+    if not isinstance(version, int) or isinstance(version, bool) or version not in READABLE_FORMATS:
         raise CorruptFileError(
             path,
             f"'modelreg' is format version {version!r}; this modelreg reads versions "

@@ -8,15 +8,17 @@ field names of the JSON and YAML output are the attribute names.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias
 
-from modelreg.docread import DocReader
+from modelreg.docread import DocReader, Document, JSONValue
 from modelreg.errors import CorruptFileError
 
-HistoryEntry = dict[str, Any]
+HistoryEntry: TypeAlias = dict[str, JSONValue]
+"""One entry of a model's or a version's history (see :mod:`modelreg.actions`)."""
 
 
 def now_iso() -> str:
@@ -57,16 +59,16 @@ class ModelVersion:
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
     metrics: dict[str, int | float] = field(default_factory=dict)
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, JSONValue] = field(default_factory=dict)
     artifact_sha256: str | None = None
     artifact_size: int | None = None
-    lineage: dict[str, Any] = field(default_factory=dict)
+    lineage: dict[str, JSONValue] = field(default_factory=dict)
     history: list[HistoryEntry] = field(default_factory=list)
     # The identity of a version across clones and renumbering (format 2; None in format 1
     # files, which keep their bytes).
     uid: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         """The JSON/YAML shape: attribute names, timestamps in epoch milliseconds."""
         return {
             "name": self.name,
@@ -90,9 +92,9 @@ class ModelVersion:
             "lineage": dict(self.lineage),
         }
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self) -> Document:
         """The version file's content, in the order people read it."""
-        doc: dict[str, Any] = {"name": self.name, "version": self.version}
+        doc: Document = {"name": self.name, "version": self.version}
         if self.uid is not None:
             doc["uid"] = self.uid
         return doc | {
@@ -114,7 +116,7 @@ class ModelVersion:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any], path: Path, aliases: list[str]) -> ModelVersion:
+    def from_doc(cls, doc: Mapping[str, JSONValue], path: Path, aliases: list[str]) -> ModelVersion:
         read = record_reader(doc, path)
         artifact = read.section("artifact")
         return cls(
@@ -163,7 +165,7 @@ class RegisteredModel:
     last_version: int = 0
     history: list[HistoryEntry] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         return {
             "name": self.name,
             "creation_timestamp": self.creation_timestamp,
@@ -175,7 +177,7 @@ class RegisteredModel:
             "latest_versions": [version.to_dict() for version in self.latest_versions],
         }
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self) -> Document:
         return {
             "name": self.name,
             "description": self.description,
@@ -191,7 +193,7 @@ class RegisteredModel:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any], path: Path) -> RegisteredModel:
+    def from_doc(cls, doc: Mapping[str, JSONValue], path: Path) -> RegisteredModel:
         read = record_reader(doc, path)
         aliases: dict[str, int] = {}
         for alias, version in read.mapping("aliases").items():
@@ -211,7 +213,7 @@ class RegisteredModel:
         )
 
 
-def record_reader(doc: dict[str, Any], path: Path) -> DocReader:
+def record_reader(doc: Mapping[str, JSONValue], path: Path) -> DocReader:
     # modelreg writes these files: a wrong value is shown, a null is the field's default.
     return DocReader(doc, path, show_found=True, null_is_default=True)
 

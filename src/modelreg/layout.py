@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from modelreg import actions
+from modelreg.docread import Document, JSONValue
 from modelreg.entities import (
     HistoryEntry,
     RegisteredModel,
@@ -62,7 +63,7 @@ class AliasFile:
     version: int | None
     history: list[HistoryEntry] = field(default_factory=list)
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self) -> Document:
         return {"alias": self.alias, "version": self.version, "history": list(self.history)}
 
 
@@ -76,7 +77,7 @@ class Tombstone:
     uid: str | None
     history: list[HistoryEntry] = field(default_factory=list)
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self) -> Document:
         return {
             "name": self.name,
             "version": self.version,
@@ -107,7 +108,7 @@ def tombstone_file(store: Store, name: str, number: int) -> Path:
 # -- parsing one file ------------------------------------------------------------------
 
 
-def parse_model(doc: dict[str, Any], path: Path) -> RegisteredModel:
+def parse_model(doc: Mapping[str, JSONValue], path: Path) -> RegisteredModel:
     """model.yaml of format 2 (its derived fields are filled in by :func:`compose`)."""
     read = record_reader(doc, path)
     created = read_timestamp(read, "created_at")
@@ -122,7 +123,7 @@ def parse_model(doc: dict[str, Any], path: Path) -> RegisteredModel:
     )
 
 
-def parse_alias(doc: dict[str, Any], path: Path) -> AliasFile:
+def parse_alias(doc: Mapping[str, JSONValue], path: Path) -> AliasFile:
     read = record_reader(doc, path)
     alias = read.text("alias")
     if f"{alias}.yaml" != path.name:
@@ -131,7 +132,7 @@ def parse_alias(doc: dict[str, Any], path: Path) -> AliasFile:
     return AliasFile(alias, version, read_history(read))
 
 
-def parse_tombstone(doc: dict[str, Any], path: Path) -> Tombstone:
+def parse_tombstone(doc: Mapping[str, JSONValue], path: Path) -> Tombstone:
     read = record_reader(doc, path)
     number = read.integer("version", minimum=1)
     if f"{number}.yaml" != path.name:
@@ -219,7 +220,7 @@ def load(store: Store, name: str) -> RegisteredModel:
     return compose(model, read_aliases(store, name), read_tombstones(store, name), numbers)
 
 
-def is_unsplit(doc: dict[str, Any]) -> bool:
+def is_unsplit(doc: Mapping[str, JSONValue]) -> bool:
     """Whether a model.yaml is still in format 1's shape (counter, aliases, updated_at)."""
     return "last_version" in doc or "updated_at" in doc
 
@@ -267,7 +268,7 @@ def _ms(entry: HistoryEntry) -> int:
 
 def split(
     model: RegisteredModel,
-) -> tuple[dict[str, Any], dict[str, AliasFile], dict[int, Tombstone]]:
+) -> tuple[Document, dict[str, AliasFile], dict[int, Tombstone]]:
     """model.yaml's document, the alias files and the tombstones that hold ``model``."""
     own: list[HistoryEntry] = []
     aliases = {alias: AliasFile(alias, number) for alias, number in sorted(model.aliases.items())}
@@ -281,10 +282,12 @@ def split(
         elif action == actions.VERSION_DELETED and isinstance(number, int) and number > 0:
             stone = tombstones.setdefault(number, Tombstone(model.name, number, None))
             stone.history.append(entry)
-            stone.uid = entry.get("uid") or stone.uid
+            uid = entry.get("uid")
+            if isinstance(uid, str):
+                stone.uid = uid
         else:
             own.append(entry)
-    doc = {
+    doc: Document = {
         "name": model.name,
         "description": model.description,
         "user_id": model.user_id,

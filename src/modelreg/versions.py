@@ -18,6 +18,7 @@ from pathlib import Path
 from modelreg import actions, workflow
 from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES
+from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, new_uid
 from modelreg.errors import ConflictError, InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.names import validate_model_name, validate_tag
@@ -37,8 +38,8 @@ class Details:
     run_link: str | None
     description: str | None
     metrics: Mapping[str, int | float] | None
-    params: Mapping[str, object] | None
-    lineage: Mapping[str, object] | None
+    params: Mapping[str, JSONValue] | None
+    lineage: Mapping[str, JSONValue] | None
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,15 @@ class RegisterResult:
 
     version: ModelVersion
     created: bool
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    """What ``transition`` did: the version as it is now, and the other versions it moved
+    out of the target stage to Archived, ascending (none when it changed nothing)."""
+
+    version: ModelVersion
+    archived: tuple[ModelVersion, ...]
 
 
 class VersionWrites(Room):
@@ -67,7 +77,10 @@ class VersionWrites(Room):
         from modelreg.lineage import git_lineage
 
         # Looked up on every registration: a script may edit or commit code between two.
-        recorded = {"user": self._writer.user, **git_lineage(Path.cwd(), self._root)}
+        recorded: dict[str, JSONValue] = {
+            "user": self._writer.user,
+            **git_lineage(Path.cwd(), self._root),
+        }
         recorded.update(details.lineage or {})
         catalog = self._catalog
         with self._writer.change() as change:
@@ -139,8 +152,8 @@ class VersionWrites(Room):
         archive: bool,
         comment: str | None,
         force: bool,
-    ) -> ModelVersion:
-        """See :meth:`modelreg.registry.Registry.transition_model_version_stage`."""
+    ) -> TransitionResult:
+        """See :meth:`modelreg.registry.Registry.transition`."""
         target = self._config.canonical_stage(stage)
         if force and not comment:
             raise InvalidInputError("a forced transition needs a reason: give a comment")
@@ -203,7 +216,7 @@ class VersionWrites(Room):
                     to_stage="Archived",
                     archived_by=number,
                 )
-        return mv
+        return TransitionResult(mv, tuple(archived))
 
     def delete(self, name: str, version: int | str) -> None:
         """See :meth:`modelreg.registry.Registry.delete_model_version`."""

@@ -5,6 +5,7 @@ installs it), ``changes`` (the events between two revisions) and ``merge-continu
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -146,13 +147,21 @@ def git_setup(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
         render.emit(record, fmt, _SETUP_COLUMNS)
 
 
+def _of_entity(key: str) -> Callable[[Mapping[str, object]], object]:
+    """A column's getter: ``key`` of an event's entity."""
+
+    def get(record: Mapping[str, object]) -> object:
+        entity = record.get("entity")
+        return entity.get(key) if isinstance(entity, Mapping) else None
+
+    return get
+
+
 _EVENT_COLUMNS = [
     render.Column("time", "timestamp", "time"),
     render.Column("event", "event", "key"),
-    render.Column("name", "name", "key", getter=lambda record: record["entity"].get("name")),
-    render.Column(
-        "version", "version", "key", getter=lambda record: record["entity"].get("version")
-    ),
+    render.Column("name", "name", "key", getter=_of_entity("name")),
+    render.Column("version", "version", "key", getter=_of_entity("version")),
     render.Column("user", "user"),
     render.Column("data", "data", "mapping"),
 ]

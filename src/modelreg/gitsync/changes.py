@@ -27,10 +27,10 @@ from modelreg import actions
 from modelreg import events as ev
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms
 from modelreg.errors import CorruptFileError, InvalidInputError, NotFoundError
-from modelreg.gitsync.integrate import content_identity, load, locate
+from modelreg.gitsync._files import Doc, load
+from modelreg.gitsync.integrate import content_identity, locate
 
 Tree = Mapping[str, bytes]
-Doc = dict[str, Any]
 
 # Delivery ids of derived events: uuid5 in this namespace of the change's identity.
 _NAMESPACE = uuid.UUID("6f0c5c1e-6d1f-4c55-9d7a-2b6c0b1f1e14")
@@ -216,7 +216,7 @@ class _View:
         doc.setdefault("updated_at", self._latest(name) or doc["created_at"])
         model = RegisteredModel.from_doc(doc, Path(path))
         model.name = name
-        if "aliases" not in load_or_empty(self.new, path):
+        if "aliases" not in _load_or_empty(self.new, path):
             model.aliases = self._alias_files(name)
         return model.to_dict()
 
@@ -235,7 +235,7 @@ class _View:
 
     def _aliases(self, name: str) -> dict[str, int]:
         path = f"models/{name}/model.yaml"
-        doc = load_or_empty(self.new, path)
+        doc = _load_or_empty(self.new, path)
         if isinstance(doc.get("aliases"), dict):
             return {str(key): value for key, value in doc["aliases"].items()}
         return self._alias_files(name)
@@ -281,7 +281,7 @@ class _View:
         return sorted(archived)
 
 
-def load_or_empty(tree: Tree, path: str) -> Doc:
+def _load_or_empty(tree: Tree, path: str) -> Doc:
     return load(tree[path], path) if path in tree else {}
 
 
@@ -290,7 +290,7 @@ class Vanished:
     """A history entry of ``old`` that ``new`` lost, though what held it is still there."""
 
     path: str
-    entry: Doc
+    entry: Mapping[str, object]
 
 
 def vanished(old: Tree, new: Tree) -> list[Vanished]:

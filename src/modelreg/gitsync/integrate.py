@@ -41,15 +41,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from modelreg import actions, merging, yamlio
+from modelreg import actions, merging
 from modelreg.entities import iso_to_ms, now_iso
-from modelreg.errors import ConflictError, CorruptFileError
+from modelreg.errors import ConflictError
+from modelreg.gitsync._files import Doc, dump, load
 
 Tree = Mapping[str, bytes]
-Doc = dict[str, Any]
 
 CONFIG_FILE = "registry.yaml"
 ARCHIVED = "Archived"
@@ -112,17 +111,6 @@ def locate(path: str) -> tuple[str, str, str] | None:
     return None
 
 
-def load(data: bytes, path: str) -> Doc:
-    doc = yamlio.loads(data, Path(path))
-    if not isinstance(doc, dict):
-        raise CorruptFileError(Path(path), "expected a mapping of keys to values at the top")
-    return doc
-
-
-def dump(doc: Any) -> bytes:
-    return yamlio.dumps(doc).encode("utf-8")
-
-
 def _format(base: Tree, published: Tree, local: Tree) -> int:
     """The registry format of the merge (the highest); ConflictError when the two sides
     differ (one side upgraded and the other did not)."""
@@ -144,7 +132,7 @@ def _format_of(tree: Tree) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
-def identity(doc: Mapping[str, Any]) -> str:
+def identity(doc: Mapping[str, object]) -> str:
     """What makes a version (or tombstone) that version: its ``uid`` (format 2), else the
     content merging.py compares (creation time, user, source, run id, checksum)."""
     uid = doc.get("uid")
@@ -153,7 +141,7 @@ def identity(doc: Mapping[str, Any]) -> str:
     return content_identity(doc)
 
 
-def content_identity(doc: Mapping[str, Any]) -> str:
+def content_identity(doc: Mapping[str, object]) -> str:
     """A version's identity from what it was registered with (creation time, user,
     source, run id, checksum): the same before and after the format upgrade gave it a
     ``uid``, and after a renumbering."""
