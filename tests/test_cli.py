@@ -801,6 +801,8 @@ FORMATS_TESTED_ELSEWHERE = {
     "export mlflow": "test_mlflow_io.py (MLflow)",
     "merge-file": "test_merge_driver.py (three files git hands over)",
     "git-setup": "test_merge_driver.py (a git repository)",
+    "changes": "test_changes.py (two commits of a git repository)",
+    "merge-continue": "test_merge_continue.py (a stopped git merge)",
 }
 
 

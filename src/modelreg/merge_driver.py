@@ -15,10 +15,10 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from modelreg import merging, yamlio
-from modelreg.errors import InvalidInputError, NotFoundError
+from modelreg.errors import CorruptFileError, InvalidInputError, NotFoundError
 from modelreg.store import atomic_write
 
 DRIVER_NAME = "modelreg"
@@ -27,6 +27,8 @@ DRIVER_DESCRIPTION = "modelreg: merge registry files by meaning"
 ATTRIBUTE_LINES = (
     f"models/**/model.yaml merge={DRIVER_NAME}",
     f"models/**/versions/*.yaml merge={DRIVER_NAME}",
+    f"models/**/aliases/*.yaml merge={DRIVER_NAME}",
+    f"models/**/deleted/*.yaml merge={DRIVER_NAME}",
 )
 _ATTRIBUTES_HEADER = (
     "# The registry's files merge by meaning: `modelreg git-setup` installs the driver."
@@ -69,6 +71,22 @@ def merge_file(base: Path, ours: Path, theirs: Path, path: str) -> FileMerge:
     return FileMerge(path, result, rebasing=_rebasing())
 
 
+def registry_format(path: str) -> int:
+    """The format of the registry holding ``path`` (a repository path, as git's ``%P``;
+    the driver runs at the top of the work tree): 1 when it cannot be told."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    if "models" not in parts:
+        return 1
+    at = len(parts) - 1 - parts[::-1].index("models")
+    config = Path(*parts[:at], "registry.yaml") if at else Path("registry.yaml")
+    try:
+        doc = yamlio.load(config)
+    except (CorruptFileError, OSError):
+        return 1
+    value = doc.get("modelreg", 1) if isinstance(doc, dict) else 1
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+
 def conflict_text(base: bytes, ours: bytes, theirs: bytes, path: str) -> bytes:
     """``ours`` with conflict markers: git's line merge when it finds conflicts itself,
     else (it would merge the lines cleanly, e.g. two different versions 4 that differ in a
@@ -94,6 +112,20 @@ def conflict_text(base: bytes, ours: bytes, theirs: bytes, path: str) -> bytes:
 
 def _git_merge_file(base: bytes, ours: bytes, theirs: bytes, path: str) -> bytes | None:
     """git's line merge with diff3 markers, or None when it found no conflict (or failed)."""
+    done = _line_merge(base, ours, theirs)
+    return done.stdout if done is not None and 0 < done.returncode < 128 else None
+
+
+def text_merge(base: bytes, ours: bytes, theirs: bytes) -> bytes | None:
+    """git's three-way line merge of a text file: the merged bytes, or None when the
+    sides conflict (or git cannot be run)."""
+    done = _line_merge(base, ours, theirs)
+    return done.stdout if done is not None and done.returncode == 0 else None
+
+
+def _line_merge(
+    base: bytes, ours: bytes, theirs: bytes
+) -> subprocess.CompletedProcess[bytes] | None:
     import tempfile
 
     git = shutil.which("git")
@@ -104,7 +136,7 @@ def _git_merge_file(base: bytes, ours: bytes, theirs: bytes, path: str) -> bytes
         for side, data in (("ours", ours), ("base", base), ("theirs", theirs)):
             (Path(folder) / side).write_bytes(data)
             names.append(str(Path(folder) / side))
-        done = subprocess.run(
+        return subprocess.run(
             [
                 git,
                 "merge-file",
@@ -121,7 +153,6 @@ def _git_merge_file(base: bytes, ours: bytes, theirs: bytes, path: str) -> bytes
             capture_output=True,
             check=False,
         )
-    return done.stdout if 0 < done.returncode < 128 else None
 
 
 def _rebasing() -> bool:
