@@ -1,5 +1,6 @@
 """The git commands: ``merge-file`` (the merge driver git runs) and ``git-setup`` (which
-installs it); the work is in ``merge_driver.py``."""
+installs it), the work of both in ``merge_driver.py``; ``sync`` (publishing the registry
+through its git remote), whose work is in ``gitsync/publish.py``."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Annotated
 import typer
 
 from modelreg import merge_driver, merging, render
+from modelreg.cli import common
 from modelreg.cli.common import WriteFormatOption
-from modelreg.cli.core import app
+from modelreg.cli.core import app, session
 from modelreg.store import find_root
 
 _MERGE_COLUMNS = [
@@ -132,3 +134,15 @@ def git_setup(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
             "driver": setup.config[f"merge.{merge_driver.DRIVER_NAME}.driver"],
         }
         render.emit(record, fmt, _SETUP_COLUMNS)
+
+
+@app.command()
+def sync(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
+    """Publish the registry through its git remote: commit its pending changes, integrate
+    what others published, push (retrying a lost race), then fire its hooks once.
+
+    Only the registry folder is published: unpushed commits that change other files are
+    refused (exit 4; push your code yourself). Exit 6 when others kept publishing first."""
+    publication = session(ctx).publish_now()
+    common.report_publication(publication)
+    common.show_record(common.publication_record(publication), fmt, common.PUBLICATION_COLUMNS)

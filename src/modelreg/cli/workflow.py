@@ -9,7 +9,7 @@ import typer
 
 from modelreg import render
 from modelreg.cli import common
-from modelreg.cli.common import RefArgs, WriteFormatOption
+from modelreg.cli.common import PushOption, RefArgs, WriteFormatOption
 from modelreg.cli.core import Session, app, session
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidInputError
@@ -93,6 +93,7 @@ def transition(
         ),
     ] = False,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Move a version to another stage (the registry's rules must allow it)."""
     ref, stage = _ref_and_last(args, "STAGE")
@@ -105,6 +106,7 @@ def promote(
     args: StageArgs,
     comment: CommentOption = None,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Run the target stage's validation checks, then transition if the rules allow it.
 
@@ -149,6 +151,7 @@ def request(
     args: StageArgs,
     comment: CommentOption = None,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Ask for a version to be moved to a stage."""
     _decision(session(ctx), args, comment, fmt, "request")
@@ -160,6 +163,7 @@ def approve(
     args: StageArgs,
     comment: CommentOption = None,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Approve moving a version to a stage."""
     _decision(session(ctx), args, comment, fmt, "approve")
@@ -171,6 +175,7 @@ def reject(
     args: StageArgs,
     comment: CommentOption = None,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Reject moving a version to a stage."""
     _decision(session(ctx), args, comment, fmt, "reject")
@@ -186,6 +191,7 @@ def comment(
         ),
     ],
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Add a comment to a version's history."""
     ref, text = _ref_and_last(args, "TEXT")
@@ -204,6 +210,7 @@ def archive(
         str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
     ] = None,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Move a version to Archived."""
     _transition(session(ctx), common.ref(ref, allow_model=False), "Archived", False, comment, fmt)
