@@ -27,6 +27,8 @@ DRIVER_DESCRIPTION = "modelreg: merge registry files by meaning"
 ATTRIBUTE_LINES = (
     f"models/**/model.yaml merge={DRIVER_NAME}",
     f"models/**/versions/*.yaml merge={DRIVER_NAME}",
+    f"models/**/aliases/*.yaml merge={DRIVER_NAME}",
+    f"models/**/deleted/*.yaml merge={DRIVER_NAME}",
 )
 _ATTRIBUTES_HEADER = (
     "# The registry's files merge by meaning: `modelreg git-setup` installs the driver."
@@ -94,6 +96,20 @@ def conflict_text(base: bytes, ours: bytes, theirs: bytes, path: str) -> bytes:
 
 def _git_merge_file(base: bytes, ours: bytes, theirs: bytes, path: str) -> bytes | None:
     """git's line merge with diff3 markers, or None when it found no conflict (or failed)."""
+    done = _line_merge(base, ours, theirs)
+    return done.stdout if done is not None and 0 < done.returncode < 128 else None
+
+
+def text_merge(base: bytes, ours: bytes, theirs: bytes) -> bytes | None:
+    """git's three-way line merge of a text file: the merged bytes, or None when the
+    sides conflict (or git cannot be run)."""
+    done = _line_merge(base, ours, theirs)
+    return done.stdout if done is not None and done.returncode == 0 else None
+
+
+def _line_merge(
+    base: bytes, ours: bytes, theirs: bytes
+) -> subprocess.CompletedProcess[bytes] | None:
     import tempfile
 
     git = shutil.which("git")
@@ -104,7 +120,7 @@ def _git_merge_file(base: bytes, ours: bytes, theirs: bytes, path: str) -> bytes
         for side, data in (("ours", ours), ("base", base), ("theirs", theirs)):
             (Path(folder) / side).write_bytes(data)
             names.append(str(Path(folder) / side))
-        done = subprocess.run(
+        return subprocess.run(
             [
                 git,
                 "merge-file",
@@ -121,7 +137,6 @@ def _git_merge_file(base: bytes, ours: bytes, theirs: bytes, path: str) -> bytes
             capture_output=True,
             check=False,
         )
-    return done.stdout if 0 < done.returncode < 128 else None
 
 
 def _rebasing() -> bool:

@@ -44,11 +44,16 @@ from modelreg import actions, yamlio
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms
 from modelreg.errors import CorruptFileError
 
-Kind = Literal["model", "version"]
+Kind = Literal["model", "version", "alias", "deleted"]
 Doc = dict[str, Any]
 
 MODEL_KEYS = tuple(RegisteredModel("x", 0, 0).to_doc())
-VERSION_KEYS = tuple(ModelVersion("x", 1, 0, 0).to_doc())
+# Format 2 writes a version's ``uid`` right after its number.
+VERSION_KEYS = tuple(
+    key
+    for written in ModelVersion("x", 1, 0, 0).to_doc()
+    for key in ((written, "uid") if written == "version" else (written,))
+)
 # What makes a version that version: two files that differ in any of these are two
 # versions under one number, whatever else they share.
 IDENTITY_KEYS: tuple[tuple[str, ...], ...] = (
@@ -60,6 +65,9 @@ IDENTITY_KEYS: tuple[tuple[str, ...], ...] = (
 )
 MODEL_IDENTITY_KEYS: tuple[tuple[str, ...], ...] = (("created_at",), ("user_id",))
 _VERSION_FILE = re.compile(r"[1-9][0-9]*\.yaml")
+_ALIAS_FILE = re.compile(r"[^/]+\.yaml")
+# Format 2's per-number folders of a model: versions/N.yaml, deleted/N.yaml (tombstones).
+_NUMBERED_FOLDERS: dict[str, Kind] = {"versions": "version", "deleted": "deleted"}
 
 
 class _Missing:
@@ -92,17 +100,17 @@ class MergeResult:
 
 def document_kind(path: str) -> Kind | None:
     """``model`` for ``.../models/NAME/model.yaml``, ``version`` for
-    ``.../models/NAME/versions/N.yaml``, None for any other path."""
+    ``.../models/NAME/versions/N.yaml``, ``alias`` for ``.../models/NAME/aliases/A.yaml``,
+    ``deleted`` for a tombstone ``.../models/NAME/deleted/N.yaml``, None for any other."""
     parts = PurePosixPath(path.replace("\\", "/")).parts
     if len(parts) >= 3 and parts[-1] == "model.yaml" and parts[-3] == "models":
         return "model"
-    if (
-        len(parts) >= 4
-        and _VERSION_FILE.fullmatch(parts[-1])
-        and parts[-2] == "versions"
-        and parts[-4] == "models"
-    ):
-        return "version"
+    if len(parts) < 4 or parts[-4] != "models":
+        return None
+    if parts[-2] in _NUMBERED_FOLDERS and _VERSION_FILE.fullmatch(parts[-1]):
+        return _NUMBERED_FOLDERS[parts[-2]]
+    if parts[-2] == "aliases" and _ALIAS_FILE.fullmatch(parts[-1]):
+        return "alias"
     return None
 
 
@@ -113,8 +121,9 @@ def merge_texts(base: bytes, ours: bytes, theirs: bytes, path: str) -> MergeResu
     kind = document_kind(path)
     if kind is None:
         return _conflict(
-            f"{path} is not a registry document (models/NAME/model.yaml or "
-            "models/NAME/versions/N.yaml)"
+            f"{path} is not a registry document (models/NAME/model.yaml, "
+            "models/NAME/versions/N.yaml, models/NAME/aliases/A.yaml or "
+            "models/NAME/deleted/N.yaml)"
         )
     docs: dict[str, Doc | None] = {}
     problems: list[str] = []
@@ -141,13 +150,35 @@ def parse_document(data: bytes, path: str, kind: Kind) -> Doc:
         raise CorruptFileError(where, "expected a mapping of keys to values at the top")
     if kind == "model":
         RegisteredModel.from_doc(doc, where)
-    else:
+    elif kind == "version":
         ModelVersion.from_doc(doc, where, [])
+    else:
+        _check_record(doc, where, kind)
     return doc
 
 
+def _check_record(doc: Doc, where: Path, kind: Kind) -> None:
+    """An alias file or a tombstone: its number (or alias) and a list of history entries."""
+    history = doc.get("history", [])
+    if not isinstance(history, list) or not all(
+        isinstance(entry, dict) and isinstance(entry.get("action"), str) for entry in history
+    ):
+        raise CorruptFileError(where, "'history' must be a list of entries with an 'action'")
+    number = doc.get("version")
+    if kind == "alias":
+        if not isinstance(doc.get("alias"), str):
+            raise CorruptFileError(where, "'alias' must be the alias's name")
+        if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
+            raise CorruptFileError(where, "'version' must be a version number or null")
+    elif not isinstance(number, int) or isinstance(number, bool):
+        raise CorruptFileError(where, "'version' must be the deleted version's number")
+
+
 def merge_documents(kind: Kind, base: Doc | None, ours: Doc, theirs: Doc) -> MergeResult:
-    """Merge two sides of one ``model.yaml`` (``kind="model"``) or version file."""
+    """Merge two sides of one ``model.yaml`` (``kind="model"``), version file, alias file
+    or tombstone."""
+    if kind in ("alias", "deleted"):
+        return _merge_record(kind, base, ours, theirs)
     collision = _identity_conflicts(kind, base, ours, theirs)
     if collision:
         return MergeResult(None, tuple(collision), collision=True)
@@ -181,6 +212,70 @@ def merge_documents(kind: Kind, base: Doc | None, ours: Doc, theirs: Doc) -> Mer
     if kind == "model":
         _drop_aliases_of_deleted_versions(merged, ours, theirs)
     return MergeResult(merged)
+
+
+def _merge_record(kind: Kind, base: Doc | None, ours: Doc, theirs: Doc) -> MergeResult:
+    """An alias file (format 2): the union of both histories, and the alias points where
+    the latest entry (by timestamp) put it — the later move wins, the other stays in the
+    history. A tombstone: the union of both histories; two tombstones of different
+    versions (uids) under one number are a collision."""
+    old = base or {}
+    if kind == "deleted" and _uid(ours) != _uid(theirs):
+        return MergeResult(
+            None,
+            (
+                f"two different deleted versions under number {ours.get('version')} of "
+                f"{ours.get('name')!r} (uids {_uid(ours)} and {_uid(theirs)})",
+            ),
+            collision=True,
+        )
+    history = merge_histories(_history(old), _history(ours), _history(theirs))
+    merge = _Merge(old, ours, theirs)
+    merged: Doc = {}
+    for key in dict.fromkeys([*ours, *theirs, *old]):
+        if key == "history":
+            merged[key] = history
+        elif key == "version" and kind == "alias":
+            merged[key] = _alias_target(merge, history)
+        else:
+            value = merge.plain(key)
+            if value is not MISSING:
+                merged[key] = value
+    if merge.conflicts:
+        return MergeResult(None, tuple(merge.conflicts))
+    return MergeResult(merged)
+
+
+def _alias_target(merge: _Merge, history: Sequence[Mapping[str, Any]]) -> Any:
+    """Where an alias points after a merge: one side's move taken as it is, else the
+    target of the latest alias_set / alias_deleted entry."""
+    decided = _one_side_changed(
+        merge.base.get("version", MISSING),
+        merge.ours.get("version", MISSING),
+        merge.theirs.get("version", MISSING),
+    )
+    if decided is not _UNDECIDED:
+        return decided
+    moves = [
+        entry
+        for entry in history
+        if entry.get("action") in (actions.ALIAS_SET, actions.ALIAS_DELETED)
+    ]
+    if not moves:
+        merge.conflicts.append(
+            f"'version' changed on both sides: ours {_shown(merge.ours.get('version'))}, "
+            f"theirs {_shown(merge.theirs.get('version'))}, and the history does not say "
+            "which change came later"
+        )
+        return merge.ours.get("version")
+    latest = max(
+        enumerate(moves), key=lambda item: (_time(item[1].get("timestamp")) or 0, item[0])
+    )[1]
+    return latest.get("version") if latest.get("action") == actions.ALIAS_SET else None
+
+
+def _uid(doc: Mapping[str, Any]) -> Any:
+    return doc.get("uid")
 
 
 def _drop_aliases_of_deleted_versions(merged: Doc, ours: Doc, theirs: Doc) -> None:
@@ -424,6 +519,9 @@ class _Merge:
 
 def _identity_conflicts(kind: Kind, base: Doc | None, ours: Doc, theirs: Doc) -> list[str]:
     keys = IDENTITY_KEYS if kind == "version" else MODEL_IDENTITY_KEYS
+    if kind == "version" and all(doc.get("uid") for doc in (ours, theirs)):
+        # Format 2: the uid is the identity; it survives a renumbering and an edit.
+        keys = (("uid",),)
     sides = [("ours", ours), ("theirs", theirs)]
     if base is not None:
         sides.insert(0, ("base", base))

@@ -1,6 +1,7 @@
-"""The git commands: ``merge-file`` (the merge driver git runs) and ``git-setup`` (which
-installs it), the work of both in ``merge_driver.py``; ``sync`` (publishing the registry
-through its git remote), whose work is in ``gitsync/publish.py``."""
+"""The git commands: ``merge-file`` (the merge driver git runs), ``git-setup`` (which
+installs it), ``changes`` (the events between two revisions), ``merge-continue`` (finish
+a merge or rebase git stopped on registry files) and ``sync`` (publish the registry through
+its git remote); the work is in ``merge_driver.py`` and the ``gitsync`` package."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import typer
 
 from modelreg import merge_driver, merging, render
 from modelreg.cli import common
-from modelreg.cli.common import WriteFormatOption
+from modelreg.cli.common import FormatOption, WriteFormatOption
 from modelreg.cli.core import app, session
+from modelreg.errors import InvalidInputError, NotFoundError
+from modelreg.render import Format
 from modelreg.store import find_root
 
 _MERGE_COLUMNS = [
@@ -134,6 +137,117 @@ def git_setup(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
             "driver": setup.config[f"merge.{merge_driver.DRIVER_NAME}.driver"],
         }
         render.emit(record, fmt, _SETUP_COLUMNS)
+
+
+_EVENT_COLUMNS = [
+    render.Column("time", "timestamp", "time"),
+    render.Column("event", "event", "key"),
+    render.Column("name", "name", "key", getter=lambda record: record["entity"].get("name")),
+    render.Column(
+        "version", "version", "key", getter=lambda record: record["entity"].get("version")
+    ),
+    render.Column("user", "user"),
+    render.Column("data", "data", "mapping"),
+]
+
+
+@app.command("changes")
+def changes(
+    ctx: typer.Context,
+    span: Annotated[
+        str,
+        typer.Argument(
+            metavar="REV1..REV2",
+            help="The revisions: the events of what REV2 has and REV1 does not (git's "
+            "REV1..REV2, e.g. the before and after of a push).",
+        ),
+    ],
+    fmt: FormatOption = Format.json,
+    deliver: Annotated[
+        bool,
+        typer.Option(
+            "--deliver",
+            help="Also hand each event to the registry's hooks, as a write would (once "
+            "each; the hooks must be trusted on this machine).",
+        ),
+    ] = False,
+) -> None:
+    """Print the events between two git revisions of the registry (json: a list of the
+    events as hooks get them), derived from the history entries REV2 added."""
+    from modelreg.gitsync import changes as changes_module
+    from modelreg.gitsync import trees
+
+    old_rev, sep, new_rev = span.partition("..")
+    if not sep or not old_rev or not new_rev or new_rev.startswith("."):
+        raise InvalidInputError(f"expected REV1..REV2, not {span!r}")
+    state = session(ctx)
+    root = find_root(state.registry_path)
+    where = trees.place(root)
+    for rev in (old_rev, new_rev):
+        if trees.rev_parse(where.top, rev) is None:
+            raise NotFoundError(f"{rev!r} names no commit in {where.top}")
+    found = changes_module.events_between(
+        trees.read_tree(where.top, old_rev, where.prefix),
+        trees.read_tree(where.top, new_rev, where.prefix),
+    )
+    render.emit([event.to_dict() for event in found], fmt, _EVENT_COLUMNS)
+    if deliver and found:
+        registry = state.open()
+        for event in found:
+            for subscriber in list(registry.subscribers):
+                subscriber(event)
+        state.finish()
+
+
+_CONTINUE_COLUMNS = [
+    render.Column("mode", "mode", "key"),
+    render.Column("commit", "commit", "key"),
+    render.Column("renumbered", "renumbered", "list"),
+    render.Column("unresolved", "unresolved", "list"),
+]
+
+
+@app.command("merge-continue")
+def merge_continue(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
+    """Finish a git merge, pull or rebase that stopped on registry files, losslessly: the
+    whole registry merged by meaning, versions created here under numbers published
+    meanwhile renumbered with everything they carry; then the merge is committed (a
+    rebase of registry-only commits becomes one commit on top of the upstream)."""
+    from modelreg.gitsync import aftermerge
+
+    state = session(ctx)
+    done = aftermerge.finish(find_root(state.registry_path))
+    for model, old, new in done.integration.renumbered:
+        render.message(f"Renumbered {model} version {old} -> {new}")
+    for note in done.integration.notes:
+        render.message(f"Note: {note}")
+    if done.replaced_rebase:
+        render.message(
+            "Your registry commits were integrated onto the upstream as one commit "
+            f"({done.commit}); the rebase they were in was aborted and replaced by it."
+        )
+    elif done.merged_instead:
+        render.message(
+            "Your commits change files outside the registry too: the rebase was aborted "
+            "and the upstream merged instead, with the registry integrated (a merge "
+            "commit, not a linear history)."
+        )
+    if fmt is not None:
+        record = {
+            "mode": done.mode,
+            "commit": done.commit,
+            "renumbered": [f"{m}:{old}->{new}" for m, old, new in done.integration.renumbered],
+            "unresolved": done.unresolved,
+        }
+        render.emit(record, fmt, _CONTINUE_COLUMNS)
+    if done.unresolved:
+        render.error(
+            "the registry is integrated and staged; other files still have conflicts: "
+            + ", ".join(done.unresolved)
+            + ". Resolve them, `git add` them and `git commit`."
+        )
+        raise typer.Exit(4)
+    render.message(f"Done: {done.mode} committed as {done.commit}")
 
 
 @app.command()
