@@ -9,7 +9,7 @@ ROOT=registry_example
 rm -rf "$ROOT/models" "$ROOT/artifacts" "$ROOT/registry.yaml" "$ROOT/.gitignore"
 modelreg init "$ROOT" >/dev/null 2>&1
 cat > "$ROOT/registry.yaml" <<'YAML'
-modelreg: 1
+modelreg: 2
 stages:
 - None
 - Staging

@@ -61,6 +61,8 @@ class ModelState:
 
 
 State = dict[str, ModelState]
+# The exclusive_stages of a registry made by `Registry.init`.
+EXCLUSIVE_STAGES = ("Production",)
 
 
 class RefModel:
@@ -98,7 +100,9 @@ class RefModel:
             mv.history += mv.tags.get(op["key"]) != op["value"]
             mv.tags[op["key"]] = op["value"]
         elif kind == "transition":
-            if op.get("archive"):
+            # New registries hold one version in Production (exclusive_stages): moving
+            # one there archives the one there, as --archive-existing does.
+            if op.get("archive") or op["stage"] in EXCLUSIVE_STAGES:
                 for number, other in model.versions.items():
                     if number != op["version"] and other.stage == op["stage"]:
                         other.stage = "Archived"

@@ -245,7 +245,8 @@ def test_init_refuses_an_existing_registry(registry_path: Path) -> None:
 def test_init_writes_registry_yaml_and_gitignore(tmp_path: Path) -> None:
     root = Registry.init(tmp_path / "r").root
     assert (root / "registry.yaml").read_text() == (
-        "modelreg: 1\nstages:\n- None\n- Staging\n- Production\n- Archived\nlock_timeout: 10.0\n"
+        "modelreg: 2\nstages:\n- None\n- Staging\n- Production\n- Archived\n"
+        "exclusive_stages:\n- Production\nlock_timeout: 10.0\n"
     )
     ignored = (root / ".gitignore").read_text().splitlines()
     assert ".modelreg.lock" in ignored
@@ -439,13 +440,18 @@ def test_archive_existing_versions_is_refused_outside_staging_and_production(
     assert tree(registry_path) == before
 
 
-def test_archive_existing_versions_archives_only_the_target_stage(registry: Registry) -> None:
+def one_in_production_two_in_staging(registry: Registry) -> None:
+    """NAME versions 1 (Production), 2 and 3 (Staging) and 4 (None)."""
     registry.create_registered_model(NAME)
     for source in ("s3://1", "s3://2", "s3://3", "s3://4"):
         registry.create_model_version(NAME, source)
     registry.transition_model_version_stage(NAME, 1, "Production")
     registry.transition_model_version_stage(NAME, 2, "Staging")
     registry.transition_model_version_stage(NAME, 3, "Staging")
+
+
+def test_archive_existing_versions_archives_only_the_target_stage(registry: Registry) -> None:
+    one_in_production_two_in_staging(registry)
     registry.transition_model_version_stage(NAME, 4, "Staging", archive_existing_versions=True)
     stages = [(mv.version, mv.current_stage) for mv in registry.list_versions(NAME)]
     assert stages == [(1, "Production"), (2, "Archived"), (3, "Archived"), (4, "Staging")]
@@ -454,13 +460,30 @@ def test_archive_existing_versions_archives_only_the_target_stage(registry: Regi
     assert (archived["from_stage"], archived["to_stage"]) == ("Staging", "Archived")
 
 
+def test_transition_says_which_versions_it_archived(registry: Registry) -> None:
+    one_in_production_two_in_staging(registry)
+    result = registry.transition(NAME, 4, "Staging", archive_existing_versions=True)
+    assert (result.version.version, result.version.current_stage) == (4, "Staging")
+    assert [(mv.version, mv.current_stage) for mv in result.archived] == [
+        (2, "Archived"),
+        (3, "Archived"),
+    ]
+    assert result.archived == tuple(registry.list_versions(NAME)[1:3])
+    again = registry.transition(NAME, 4, "Staging", archive_existing_versions=True)
+    assert (again.version, again.archived) == (registry.get_model_version(NAME, 4), ())
+    # a later transition into the stage archives only what is there now
+    later = registry.transition(NAME, 1, "Staging", archive_existing_versions=True)
+    assert [mv.version for mv in later.archived] == [4]
+
+
 def test_without_archive_existing_two_versions_may_share_a_stage(registry: Registry) -> None:
+    # Staging: new registries make Production exclusive (see test_format2).
     registry.create_registered_model(NAME)
     registry.create_model_version(NAME, "s3://1")
     registry.create_model_version(NAME, "s3://2")
-    registry.transition_model_version_stage(NAME, 1, "Production")
-    registry.transition_model_version_stage(NAME, 2, "Production")
-    assert [mv.current_stage for mv in registry.list_versions(NAME)] == ["Production"] * 2
+    registry.transition_model_version_stage(NAME, 1, "Staging")
+    registry.transition_model_version_stage(NAME, 2, "Staging")
+    assert [mv.current_stage for mv in registry.list_versions(NAME)] == ["Staging"] * 2
 
 
 def test_get_latest_versions_gives_the_highest_version_per_stage(registry: Registry) -> None:
@@ -701,7 +724,11 @@ def test_an_alias_must_point_at_an_existing_version(
 
 @pytest.fixture
 def three_versions(registry: Registry) -> Registry:
-    """v1 Production, v2 Production, v3 Staging, alias champion -> 1."""
+    """v1 Production, v2 Production, v3 Staging, alias champion -> 1 (in a registry
+    whose Production is not exclusive, as MLflow's)."""
+    config = registry.root / "registry.yaml"
+    config.write_text(config.read_text().replace("exclusive_stages:\n- Production\n", ""))
+    registry = Registry(registry.root)
     registry.create_registered_model(NAME)
     for number in (1, 2, 3):
         registry.create_model_version(NAME, f"s3://bucket/{number}")
@@ -1034,10 +1061,12 @@ def test_version_file_is_deterministic_yaml(registry: Registry, tmp_path: Path) 
     ).version
     stamp = ms_to_iso(mv.creation_timestamp)
     digest = hashlib.sha256(b"weights").hexdigest()
+    assert re.fullmatch("[0-9a-f]{32}", mv.uid or "")
     text = (registry.root / "models" / NAME / "versions" / "1.yaml").read_text()
     assert text == (
         f"name: {NAME}\n"
         "version: 1\n"
+        f"uid: {mv.uid}\n"
         "source: ../model.pkl\n"
         "run_id: r1\n"
         "run_link: null\n"
@@ -1070,21 +1099,28 @@ def test_version_file_is_deterministic_yaml(registry: Registry, tmp_path: Path) 
     )
 
 
-def test_model_file_keeps_a_stable_key_order(registry: Registry) -> None:
+@pytest.mark.parametrize("file_format", [1, 2])
+def test_model_file_keeps_a_stable_key_order(tmp_path: Path, file_format: int) -> None:
+    registry = Registry.init(tmp_path / "registry", file_format=file_format)
     registry.create_registered_model(NAME, tags={"b": "2", "a": "1"}, description="d")
     text = (registry.root / "models" / NAME / "model.yaml").read_text()
     keys = [line.split(":")[0] for line in text.splitlines() if re.match(r"[a-z_]+:", line)]
-    assert keys == [
-        "name",
-        "description",
-        "user_id",
-        "created_at",
-        "updated_at",
-        "last_version",
-        "tags",
-        "aliases",
-        "history",
-    ]
+    # Format 2 stores nothing every write changes (see layout.py).
+    assert keys == (
+        ["name", "description", "user_id", "created_at", "tags", "history"]
+        if file_format == 2
+        else [
+            "name",
+            "description",
+            "user_id",
+            "created_at",
+            "updated_at",
+            "last_version",
+            "tags",
+            "aliases",
+            "history",
+        ]
+    )
     assert "  a: '1'\n  b: '2'\n" in text
     assert text.endswith("\n")
     assert "&" not in text
@@ -1185,6 +1221,7 @@ def writes_of(registry: Registry) -> dict[str, Callable[[], object]]:
         "transition_model_version_stage": lambda: registry.transition_model_version_stage(
             NAME, 1, "Staging"
         ),
+        "transition": lambda: registry.transition(NAME, 1, "Staging"),
         "promote": lambda: registry.promote(NAME, 1, "Staging"),
         "request_transition": lambda: registry.request_transition(NAME, 1, "Production"),
         "approve_transition": lambda: registry.approve_transition(NAME, 1, "Production"),
@@ -1337,10 +1374,19 @@ def test_search_results_are_lists_with_a_page_token(registry: Registry) -> None:
     assert sorted(mv.version for mv in [*first, *rest]) == [1, 2, 3]
 
 
-def test_an_alias_pointing_at_a_missing_version_can_still_be_deleted(registry: Registry) -> None:
+@pytest.mark.parametrize("file_format", [1, 2])
+def test_an_alias_pointing_at_a_missing_version_can_still_be_deleted(
+    tmp_path: Path, file_format: int
+) -> None:
+    registry = Registry.init(tmp_path / "registry", file_format=file_format)
     registry.register(NAME, "s3://a", create_model=True)
-    path = registry.root / "models" / NAME / "model.yaml"
-    path.write_text(path.read_text().replace("aliases: {}", "aliases:\n  ghost: 9"))
+    if file_format == 1:
+        path = registry.root / "models" / NAME / "model.yaml"
+        path.write_text(path.read_text().replace("aliases: {}", "aliases:\n  ghost: 9"))
+    else:
+        folder = registry.root / "models" / NAME / "aliases"
+        folder.mkdir()
+        (folder / "ghost.yaml").write_text("alias: ghost\nversion: 9\nhistory: []\n")
     assert Registry(registry.root).get_registered_model(NAME).aliases == {"ghost": 9}
     Registry(registry.root).delete_registered_model_alias(NAME, "ghost")
     assert Registry(registry.root).get_registered_model(NAME).aliases == {}

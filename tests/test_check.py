@@ -14,7 +14,7 @@ from filelock import FileLock
 
 from modelreg import Registry
 from modelreg.check import Finding, check_registry
-from modelreg.errors import BusyError, CorruptFileError, RuleViolationError
+from modelreg.errors import BusyError, CorruptFileError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "registry_example"
 
@@ -22,6 +22,16 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "registry_example"
 @pytest.fixture
 def reg(registry: Registry) -> Registry:
     """Model m with versions 1..3 (2 in Production, alias champion -> 2) and model n."""
+    return populate(registry)
+
+
+@pytest.fixture
+def old_reg(tmp_path: Path) -> Registry:
+    """``reg`` in format 1 (model.yaml holds the aliases and last_version)."""
+    return populate(Registry.init(tmp_path / "old", file_format=1))
+
+
+def populate(registry: Registry) -> Registry:
     for number in (1, 2, 3):
         registry.register("m", f"s3://m/{number}", create_model=True)
     registry.transition_model_version_stage("m", 2, "Production")
@@ -116,14 +126,16 @@ def test_interrupted_delete_of_a_version(reg: Registry) -> None:
     found = problems(reg.root)
     assert found == {
         ".trash/m~2.0badc0de.yaml": "interrupted delete of version 2 of model 'm'",
-        "models/m/model.yaml": "alias 'champion' points at version 2, which does not exist",
+        "models/m/aliases/champion.yaml": (
+            "alias 'champion' points at version 2, which does not exist"
+        ),
     }
     assert all(finding.repairable for finding in check_registry(reg.root).problems)
     before = version_files(reg.root)
     repaired = check_registry(reg.root, repair=True)
     assert repaired.clean
     assert [f.fix for f in repaired.repairs] == [
-        f"finished the delete in {reg.root / 'models' / 'm' / 'model.yaml'} (dropped alias "
+        f"finished the delete in {reg.root / 'models' / 'm'} (dropped alias "
         "champion), then deleted the trashed version file"
     ]
     model = Registry(reg.root).get_registered_model("m")
@@ -142,6 +154,7 @@ def test_a_finished_delete_records_what_delete_model_version_records(
     # The same registry twice: version 2 (alias champion) deleted for real in one,
     # interrupted after its file went to .trash and finished by --repair in the other.
     reg.transition_model_version_stage("m", 2, "Archived")
+    uid = reg.get_model_version("m", 2).uid
     twin = tmp_path / "twin"
     shutil.copytree(reg.root, twin)
     reg.delete_model_version("m", 2)
@@ -163,7 +176,7 @@ def test_a_finished_delete_records_what_delete_model_version_records(
     assert recorded(twin) == recorded(reg.root)
     assert recorded(twin)["history"][-2:] == [
         {"user_id": reg.user, "action": "alias_deleted", "alias": "champion", "version": 2},
-        {"user_id": reg.user, "action": "version_deleted", "version": 2},
+        {"user_id": reg.user, "action": "version_deleted", "version": 2, "uid": uid},
     ]
 
 
@@ -185,16 +198,22 @@ def test_a_create_over_an_interrupted_create_succeeds(reg: Registry) -> None:
     assert check_registry(reg.root).findings == ()
 
 
-def test_last_version_behind(reg: Registry) -> None:
+# last_version is stored in format 1 only (format 2 derives it from the files).
+def test_last_version_behind(old_reg: Registry) -> None:
+    reg = old_reg
     edit(reg.root / "models" / "m" / "model.yaml", "last_version: 3", "last_version: 1")
     finding = only(reg.root)
     assert rel(reg.root, finding) == "models/m/model.yaml"
     assert finding.problem.startswith("last_version is 1 but version 3 exists or existed")
-    assert check_registry(reg.root, repair=True).clean
-    assert "last_version: 3\n" in (reg.root / "models" / "m" / "model.yaml").read_text()
+    repaired = check_registry(reg.root, repair=True)
+    assert repaired.clean
+    assert repaired.repairs[0].fix == "set last_version to 3"
+    # Then upgraded to format 2 (the registry was clean), where the number stays taken.
+    assert Registry(reg.root).create_model_version("m", "s3://m/4").version == 4
 
 
-def test_last_version_below_a_deleted_version(reg: Registry) -> None:
+def test_last_version_below_a_deleted_version(old_reg: Registry) -> None:
+    reg = old_reg
     reg.delete_model_version("m", 3)
     edit(reg.root / "models" / "m" / "model.yaml", "last_version: 3", "last_version: 2")
     assert only(reg.root).problem.startswith("last_version is 2 but version 3 exists or existed")
@@ -230,14 +249,25 @@ def test_a_version_file_under_another_number(reg: Registry) -> None:
     (versions / "3.yaml").rename(versions / "7.yaml")
     report = check_registry(reg.root)
     findings = {rel(reg.root, finding): finding for finding in report.problems}
-    assert set(findings) == {"models/m/versions/7.yaml", "models/m/model.yaml"}
+    # (The number 7 is taken all the same: format 2 derives last_version from the files;
+    # format 1's stored counter must cover it, see the next test.)
+    assert set(findings) == {"models/m/versions/7.yaml"}
     wrong = findings["models/m/versions/7.yaml"]
     assert wrong.problem == "says version 3 but is named 7.yaml"
     assert "rename the file to 3.yaml" in wrong.fix
     assert not wrong.repairable
+    assert (versions / "7.yaml").exists()
+
+
+def test_a_version_file_under_another_number_in_format_1(old_reg: Registry) -> None:
+    reg = old_reg
+    versions = reg.root / "models" / "m" / "versions"
+    (versions / "3.yaml").rename(versions / "7.yaml")
+    report = check_registry(reg.root)
+    findings = {rel(reg.root, finding): finding for finding in report.problems}
+    assert set(findings) == {"models/m/versions/7.yaml", "models/m/model.yaml"}
     # The number 7 is taken all the same: last_version must cover it.
     assert findings["models/m/model.yaml"].repairable
-    assert (versions / "7.yaml").exists()
 
 
 def test_two_files_claiming_one_number(reg: Registry) -> None:
@@ -251,7 +281,8 @@ def test_two_files_claiming_one_number(reg: Registry) -> None:
         Registry(reg.root).get_model_version("m", 3)
 
 
-def test_repair_never_deletes_a_version_record(reg: Registry) -> None:
+def test_repair_never_deletes_a_version_record(old_reg: Registry) -> None:
+    reg = old_reg  # format 1: last_version is repaired, and nothing is upgraded
     versions = reg.root / "models" / "m" / "versions"
     shutil.copy(versions / "2.yaml", versions / "5.yaml")  # a duplicate claim
     (versions / "6.yaml").write_text("<<<<<<< HEAD\n")  # a conflicted version
@@ -273,11 +304,28 @@ def test_repair_never_deletes_a_version_record(reg: Registry) -> None:
     assert [f.fix for f in report.repairs] == ["set last_version to 6"]
 
 
+def dangle(reg: Registry, number: int) -> Path:
+    """Point alias champion at version ``number``, file and history agreeing (a hand edit,
+    or a merge with a delete); the alias file's path."""
+    path = reg.root / "models" / "m" / "aliases" / "champion.yaml"
+    text = path.read_text().replace("version: 2\n", f"version: {number}\n")
+    path.write_text(text)
+    return path
+
+
 def test_dangling_alias(reg: Registry) -> None:
-    edit(reg.root / "models" / "m" / "model.yaml", "champion: 2", "champion: 8")
+    path = dangle(reg, 8)
     finding = only(reg.root)
+    assert finding.path == path
     assert finding.problem == "alias 'champion' points at version 8, which does not exist"
     assert finding.fix.startswith("point it at an existing version (modelreg alias m champion")
+    assert not finding.repairable
+
+
+def test_dangling_alias_in_format_1(old_reg: Registry) -> None:
+    edit(old_reg.root / "models" / "m" / "model.yaml", "champion: 2", "champion: 8")
+    finding = only(old_reg.root)
+    assert finding.problem == "alias 'champion' points at version 8, which does not exist"
     assert not finding.repairable
 
 
@@ -291,17 +339,17 @@ def test_unknown_stage(reg: Registry) -> None:
 
 
 def test_exclusive_stage_with_two_versions(reg: Registry) -> None:
+    # New registries have exclusive_stages: [Production].
     config = reg.root / "registry.yaml"
-    plain = config.read_text()
-    config.write_text(plain + "exclusive_stages:\n- Production\n")
+    exclusive = config.read_text()
+    plain = exclusive.replace("exclusive_stages:\n- Production\n", "")
+    assert plain != exclusive
     assert check_registry(reg.root).findings == ()
-    # Transitions refuse a second version in an exclusive stage, so the state comes from
+    # A move into an exclusive stage archives the version there, so the state comes from
     # a change of the config after the fact (or a hand edit, or a merge).
-    with pytest.raises(RuleViolationError, match="holds one version per model"):
-        Registry(reg.root).transition_model_version_stage("m", 3, "Production")
     config.write_text(plain)
     Registry(reg.root).transition_model_version_stage("m", 3, "Production")
-    config.write_text(plain + "exclusive_stages:\n- Production\n")
+    config.write_text(exclusive)
     finding = only(reg.root)
     assert rel(reg.root, finding) == "models/m"
     assert finding.problem == (
@@ -318,6 +366,17 @@ def test_a_reused_number(reg: Registry) -> None:
     (versions / "3.yaml").write_bytes(kept)  # e.g. brought back by a merge
     finding = only(reg.root)
     assert rel(reg.root, finding) == "models/m/versions/3.yaml"
+    assert finding.problem.startswith(
+        "version 3 of 'm' was deleted (models/m/deleted/3.yaml: deleted by tester@example.com "
+    )
+
+
+def test_a_reused_number_in_format_1(old_reg: Registry) -> None:
+    versions = old_reg.root / "models" / "m" / "versions"
+    kept = (versions / "3.yaml").read_bytes()
+    old_reg.delete_model_version("m", 3)
+    (versions / "3.yaml").write_bytes(kept)
+    finding = only(old_reg.root)
     assert finding.problem.startswith("version 3 of 'm' was deleted (model.yaml, ")
 
 
@@ -381,14 +440,14 @@ def test_cli_clean(reg: Registry, run_cli: Any) -> None:
 def test_cli_problems_then_repair(reg: Registry, run_cli: Any) -> None:
     temp = reg.root / "models/m/versions/.1.yaml.0123456789ab.tmp"
     temp.write_text("x")
-    edit(reg.root / "models/m/model.yaml", "champion: 2", "champion: 8")
+    alias = dangle(reg, 8)
     result = run_cli("--registry", str(reg.root), "check", "--format", "json")
     assert result.returncode == 7
     findings = json.loads(result.stdout)
     assert [sorted(finding) for finding in findings] == [["fix", "path", "problem", "repaired"]] * 2
     assert {(f["path"], f["repaired"]) for f in findings} == {
         (str(temp), False),
-        (str(reg.root / "models/m/model.yaml"), False),
+        (str(alias), False),
     }
     assert result.stderr == (
         f"error: 2 problem(s) found in {reg.root}; 1 can be repaired with "
@@ -399,7 +458,7 @@ def test_cli_problems_then_repair(reg: Registry, run_cli: Any) -> None:
     lines = [line.split("\t") for line in repaired.stdout.splitlines()]
     assert [(line[0], line[1]) for line in lines] == [
         (str(temp), "repaired"),
-        (str(reg.root / "models/m/model.yaml"), "problem"),
+        (str(alias), "problem"),
     ]
     assert lines[0][3] == "deleted it"
     assert repaired.stderr.startswith(f"Repaired 1 problem(s) in {reg.root}\n")

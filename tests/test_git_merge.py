@@ -45,7 +45,7 @@ def repo(tmp_path: Path) -> Path:
     """A git repository whose registry has model m at version 3, committed on main."""
     root = tmp_path / "project"
     git(tmp_path, "init", "-q", "-b", "main", str(root))
-    registry = Registry.init(root / "registry")
+    registry = Registry.init(root / "registry", file_format=1)  # format 1's conflicts
     for number in (1, 2, 3):
         registry.register("m", f"s3://base/{number}", create_model=True)
     commit_all(root, "base")

@@ -143,6 +143,10 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     carol = Clone(top / "carol", "carol", scratch)
     subprocess.run(["git", "clone", "-q", str(top / "origin.git"), str(carol.path)], check=True)
     carol.modelreg("init", "registry")
+    # The driver merges format 1 files (model.yaml holds the aliases and the counter).
+    (carol.path / "registry" / "registry.yaml").write_text(
+        "modelreg: 1\nstages:\n- None\n- Staging\n- Production\n- Archived\nlock_timeout: 10.0\n"
+    )
     carol.modelreg("create", "m", "--description", "the model")
     for number in (1, 2, 3):
         carol.modelreg("register", "m", f"s3://carol/{number}", "--run-id", f"run-{number}")

@@ -201,8 +201,10 @@ def assert_same_as_mlflow(registry: Registry, truth: dict[str, Any]) -> None:
         assert registry.get_registered_model(name).last_version == highest, name
 
 
-def fresh_registry(tmp_path: Path, name: str = "registry") -> Registry:
-    return Registry.init(tmp_path / name)
+def fresh_registry(tmp_path: Path, name: str = "registry", file_format: int = 2) -> Registry:
+    """A new registry; format 1 where a test compares the models' last-updated times with
+    MLflow's (format 2 derives them from its files: an import's time)."""
+    return Registry.init(tmp_path / name, file_format=file_format)
 
 
 # -- names (no MLflow needed) --------------------------------------------------------------
@@ -354,7 +356,7 @@ def test_a_file_store_needs_no_mlflow_even_through_import_mlflow(
 def test_an_mlruns_store_written_by_mlflow_is_imported_field_by_field(
     stores: dict[str, Any], tmp_path: Path
 ) -> None:
-    registry = fresh_registry(tmp_path)
+    registry = fresh_registry(tmp_path, file_format=1)
     summary = mio.import_models(registry, mio.MlrunsSource(stores["mlruns"]))
     assert_same_as_mlflow(registry, stores["truth"]["mlruns"])
     assert summary.failed == []
@@ -377,6 +379,24 @@ def test_an_mlruns_store_written_by_mlflow_is_imported_field_by_field(
     history = registry.get_registered_model("Demand-Forecast-EU").history
     assert history[0]["action"] == "imported"
     assert history[0]["origin"] == f"{stores['mlruns'].as_uri()}, model 'Demand Forecast (EU)'"
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_numbers_mlflow_deleted_stay_taken_in_format_2(
+    stores: dict[str, Any], tmp_path: Path
+) -> None:
+    from modelreg.check import check_registry
+
+    registry = fresh_registry(tmp_path)
+    summary = mio.import_models(registry, mio.MlrunsSource(stores["mlruns"]))
+    assert summary.failed == []
+    # Format 2 keeps no counter: a tombstone holds each number MLflow handed out and deleted.
+    assert (registry.root / "models" / "retired" / "deleted").is_dir()
+    assert check_registry(registry.root).findings == ()
+    assert all(mv.uid for mv in registry.all_versions())
+    assert registry.create_model_version("churn-predictor", "s3://new").version == 6
+    assert registry.create_model_version("fraud-detector", "s3://new").version == 4
+    assert registry.create_model_version("retired", "s3://new").version == 3
 
 
 @pytest.mark.usefixtures("requires_mlflow")
@@ -421,10 +441,10 @@ def test_a_changed_version_is_a_conflict_unless_replace(
 def test_an_import_interrupted_mid_model_is_finished_by_running_it_again(
     stores: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clean = fresh_registry(tmp_path, "clean")
+    clean = fresh_registry(tmp_path, "clean", file_format=1)
     mio.import_models(clean, mio.MlrunsSource(stores["mlruns"]), models=["churn-predictor"])
 
-    registry = fresh_registry(tmp_path)
+    registry = fresh_registry(tmp_path, file_format=1)
     original = Catalog.save_version
     calls = []
 
@@ -543,7 +563,7 @@ def test_a_progress_bar_is_drawn_at_a_terminal(tmp_path: Path, registry: Registr
 def test_a_sqlite_store_is_imported_through_mlflows_client(
     stores: dict[str, Any], tmp_path: Path
 ) -> None:
-    registry = fresh_registry(tmp_path)
+    registry = fresh_registry(tmp_path, file_format=1)
     summary = mio.import_models(registry, mio.open_mlflow(stores["sqlite"]))
     assert summary.failed == []
     # Deleted versions are invisible to the client; the database still holds their

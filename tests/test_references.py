@@ -133,11 +133,13 @@ def test_an_empty_alias_is_exit_2_on_the_fast_path(
 
 
 def dangle(registry: Registry, alias: str, number: int) -> None:
-    """Point ``alias`` at a version that does not exist, as a hand edit would."""
-    path = registry.root / "models" / NAME / "model.yaml"
-    doc = yamlio.loads(path.read_bytes(), path)
-    doc["aliases"][alias] = number
-    path.write_text(yamlio.dumps(doc))
+    """Point ``alias`` at a version that does not exist, as a hand edit would (its file,
+    in format 2)."""
+    folder = registry.root / "models" / NAME / "aliases"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{alias}.yaml").write_text(
+        yamlio.dumps({"alias": alias, "version": number, "history": []})
+    )
 
 
 DANGLING = f"alias 'champion' of model '{NAME}' points to version 7, which does not exist"

@@ -33,7 +33,7 @@ print(json.dumps({"accuracy": metrics["accuracy"], "f1": metrics["f1"]}))
 
 def write_config(root: Path, rules: str) -> None:
     (root / "registry.yaml").write_text(
-        "modelreg: 1\nstages: [None, Staging, Production, Archived]\n" + textwrap.dedent(rules)
+        "modelreg: 2\nstages: [None, Staging, Production, Archived]\n" + textwrap.dedent(rules)
     )
 
 
@@ -446,19 +446,23 @@ def test_check_rules_on_the_command_line_fails_a_faked_promotion(
     assert (clean.exit_code, clean.stdout) == (0, "")
     path = guided.root / "models" / NAME / "versions" / f"{number}.yaml"
     path.write_text(path.read_text().replace("current_stage: Staging", "current_stage: Production"))
-    plain = runner.invoke(app, ["--registry", str(guided.root), "check"])
-    assert plain.exit_code == 0  # the files themselves are fine
+    plain = runner.invoke(app, ["--registry", str(guided.root), "check", "--format", "plain"])
+    # Format 2's plain check already sees a stage that disagrees with its history ...
+    assert plain.exit_code == 7
+    assert plain.stdout.split("\t")[:2] == [str(path), "problem"]
+    assert "current_stage is Production but its last stage change" in plain.stdout
     audited = runner.invoke(
         app, ["--registry", str(guided.root), "check", "--rules", "--format", "plain"]
     )
+    # ... and the audit says which rule the promotion bypassed.
     assert audited.exit_code == 7
-    assert audited.stdout.split("\t")[:3] == [
+    assert audited.stdout.splitlines()[-1].split("\t")[:3] == [
         str(path),
         "problem",
         f"{NAME} version {number} is in Production but its history's last stage change is "
         "to Staging (edited by hand?)",
     ]
-    assert audited.stderr == f"error: 1 problem(s) found in {guided.root}\n"
+    assert audited.stderr == f"error: 2 problem(s) found in {guided.root}\n"
 
 
 def test_check_reports_an_invalid_rules_section(tmp_path: Path) -> None:

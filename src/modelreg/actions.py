@@ -23,6 +23,9 @@ IMPORTED = "imported"  # of a model or of a version
 VERSION_REGISTERED = "version_registered"
 STAGE_CHANGED = "stage_changed"
 COMMENTED = "commented"
+# A version given a new number (format 2: `check --repair`, a merge or a sync); the entry
+# has from_version and to_version.
+RENUMBERED = "renumbered"
 
 # The approval workflow (a version's history).
 REQUESTED = "transition_requested"

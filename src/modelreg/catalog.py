@@ -9,12 +9,12 @@ No lock is taken here: reads need none, and writes run inside a write session
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
+from modelreg import layout
 from modelreg.config import Config
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
 from modelreg.errors import ConflictError, CorruptFileError, InvalidInputError, NotFoundError
-from modelreg.index import VersionIndex
+from modelreg.index import VersionIndex, VersionRecord
 from modelreg.names import validate_model_name
 from modelreg.refs import Ref
 from modelreg.store import Store
@@ -26,14 +26,22 @@ class Catalog:
     def __init__(self, store: Store, config: Config) -> None:
         self.store = store
         self.config = config
-        self.index = VersionIndex(store)
+        self.index = VersionIndex(store, split=self.split)
+
+    @property
+    def split(self) -> bool:
+        """Whether the registry keeps a model in several files (format 2, see layout.py)."""
+        return self.config.format >= 2
 
     # -- reading -----------------------------------------------------------------------
 
     def load_model(self, name: str) -> RegisteredModel:
         validate_model_name(name)
-        doc = self.store.read_model(name)
-        model = RegisteredModel.from_doc(doc, self.store.model_file(name))
+        if self.split:
+            model = layout.load(self.store, name)
+        else:
+            doc = self.store.read_model(name)
+            model = RegisteredModel.from_doc(doc, self.store.model_file(name))
         # The folder is the name: a rename interrupted between renaming the folder and
         # rewriting the files leaves the old name inside them (`check --repair` fixes it).
         model.name = name
@@ -59,7 +67,7 @@ class Catalog:
         self,
         errors: list[CorruptFileError] | None = None,
         names: frozenset[str] | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[VersionRecord]:
         """The fields of every version (of the models ``names``, when given) but its
         history, streamed model by model for search, without building entities (the
         cache's fields plus the model's aliases)."""
@@ -75,13 +83,19 @@ class Catalog:
                 continue
             aliases = aliases_by_version(RegisteredModel(**model_fields))
             for fields in versions:
-                fields["aliases"] = aliases.get(fields["version"], [])
-                yield fields
+                yield {**fields, "aliases": aliases.get(fields["version"], [])}
 
     def model(self, name: str) -> RegisteredModel:
         """A model with its latest version per stage."""
         model = self.load_model(name)
-        model.latest_versions = self.latest_per_stage(self.versions(model))
+        return self._with_versions(model, self.versions(model))
+
+    def _with_versions(
+        self, model: RegisteredModel, versions: list[ModelVersion]
+    ) -> RegisteredModel:
+        model.latest_versions = self.latest_per_stage(versions)
+        if self.split:  # the model was last updated when anything of it was
+            layout.with_versions(model, [mv.last_updated_timestamp for mv in versions])
         return model
 
     def models(self, errors: list[CorruptFileError] | None = None) -> list[RegisteredModel]:
@@ -96,8 +110,7 @@ class Catalog:
             except CorruptFileError as exc:
                 errors.append(exc)
                 continue
-            model.latest_versions = self.latest_per_stage(self.versions(model, errors))
-            models.append(model)
+            models.append(self._with_versions(model, self.versions(model, errors)))
         return models
 
     def all_versions(self, errors: list[CorruptFileError] | None = None) -> list[ModelVersion]:
@@ -115,6 +128,11 @@ class Catalog:
         return versions
 
     def version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        if self.split:
+            return self._version_by_alias_file(name, alias)
+        return self._version_by_model_aliases(name, alias)
+
+    def _version_by_model_aliases(self, name: str, alias: str) -> ModelVersion:
         model = self.load_model(name)
         if alias not in model.aliases:
             raise NotFoundError(f"model '{name}' has no alias {alias!r}")
@@ -122,22 +140,43 @@ class Catalog:
         try:
             return self.load_version(model, number)
         except NotFoundError:
-            # A dangling alias (a hand edit, an interrupted delete): say which alias.
-            raise NotFoundError(
-                f"alias '{alias}' of model '{name}' points to version {number}, "
-                "which does not exist"
-            ) from None
+            raise _dangling(name, alias, number) from None
+
+    def _version_by_alias_file(self, name: str, alias: str) -> ModelVersion:
+        """``NAME@ALIAS`` in format 2: the alias's file and the version's, then the other
+        alias files (for the version's ``aliases``); never the model's whole history."""
+        validate_model_name(name)
+        if not self.store.model_exists(name):
+            raise NotFoundError(f"registered model '{name}' not found")
+        try:
+            found = layout.read_alias(self.store, name, alias)
+        except InvalidInputError:
+            raise NotFoundError(f"model '{name}' has no alias {alias!r}") from None
+        if found is None:
+            # No file: no alias, unless model.yaml is still unsplit (an interrupted
+            # upgrade), which the whole model's reading understands.
+            return self._version_by_model_aliases(name, alias)
+        if found.version is None:
+            raise NotFoundError(f"model '{name}' has no alias {alias!r}")
+        number = found.version
+        try:
+            fields, _ = self.index.parse_version(name, number)
+        except NotFoundError:
+            raise _dangling(name, alias, number) from None
+        aliases = layout.read_aliases(self.store, name)
+        pointing = sorted(a for a, each in aliases.items() if each.version == number)
+        return ModelVersion(**fields, aliases=pointing)
 
     def resolve(self, ref: Ref) -> RegisteredModel | ModelVersion:
         """The model or version ``ref`` names (see ``Registry.resolve``)."""
         if ref.selector is None:
             return self.model(ref.name)
-        model = self.load_model(ref.name)
         selector = ref.selector
+        if isinstance(selector, str) and selector.startswith("@"):
+            return self.version_by_alias(ref.name, selector[1:])
+        model = self.load_model(ref.name)
         if isinstance(selector, int):
             return self.load_version(model, selector)
-        if selector.startswith("@"):
-            return self.version_by_alias(ref.name, selector[1:])
         if selector == "latest":
             newest = self.newest_version(model)
             if newest is None:
@@ -211,10 +250,20 @@ class Catalog:
     # -- writing (under the lock) -------------------------------------------------------
 
     def save_model(self, model: RegisteredModel) -> None:
-        self.store.write(self.store.model_file(model.name), model.to_doc())
+        if self.split:
+            layout.save(self.store, model)
+        else:
+            self.store.write(self.store.model_file(model.name), model.to_doc())
 
     def save_version(self, mv: ModelVersion) -> None:
         self.store.write(self.store.version_file(mv.name, mv.version), mv.to_doc())
+
+
+def _dangling(name: str, alias: str, number: int) -> NotFoundError:
+    # A dangling alias (a hand edit, an interrupted delete): say which alias.
+    return NotFoundError(
+        f"alias '{alias}' of model '{name}' points to version {number}, which does not exist"
+    )
 
 
 def aliases_by_version(model: RegisteredModel) -> dict[int, list[str]]:

@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modelreg import actions, workflow, yamlio
-from modelreg.config import Config, effective_lock_timeout, parse_config
-from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms, now_iso
+from modelreg import actions, layout, workflow, yamlio
+from modelreg.config import FORMAT_VERSION, Config, effective_lock_timeout, parse_config
+from modelreg.docread import Document
+from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms, new_uid, now_iso
 from modelreg.errors import CorruptFileError, RegistryError
 from modelreg.names import validate_model_name
 from modelreg.store import (
@@ -55,7 +56,9 @@ from modelreg.versions import record_deleted
 _TEMP_RE = re.compile(r"\.(?P<target>.+)\.[0-9a-f]{12}\.tmp\Z")
 _VERSION_FILE_RE = re.compile(r"(?P<number>[1-9][0-9]*)\.yaml\Z")
 _MODEL_KEYS = tuple(RegisteredModel("x", 0, 0).to_doc())
-_VERSION_KEYS = tuple(ModelVersion("x", 1, 0, 0).to_doc())
+_VERSION_KEYS = tuple(ModelVersion("x", 1, 0, 0, uid="x").to_doc())
+# Format 1 files have no uid (and may have one, once an upgrade began).
+_OPTIONAL_UID = ("uid",)
 _REPAIR_HINT = "`modelreg check --repair` does this"
 _RESTORE = "fix it by hand or restore a good copy (e.g. `git restore -- {path}`)"
 
@@ -74,7 +77,7 @@ class Finding:
     repaired: bool = False
     repairable: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         return {
             "path": str(self.path),
             "problem": self.problem,
@@ -89,6 +92,8 @@ class CheckReport:
 
     root: Path
     findings: tuple[Finding, ...]
+    # Things worth saying that are not problems (e.g. "format 1: upgrade with --repair").
+    notes: tuple[str, ...] = ()
 
     @property
     def problems(self) -> list[Finding]:
@@ -121,15 +126,34 @@ def check_registry(
     """
     root = Path(root)
     timeout = lock_timeout if lock_timeout is not None else _lock_timeout(root)
+    notes: list[str] = []
     with _holding_lock(Store(root, timeout), required=repair):
-        findings = _Checker(root, repair).run()
+        checker = _Checker(root, repair)
+        findings = checker.run()
+        old_format = checker.config.format < FORMAT_VERSION and checker.has_config
         if repair:
             # What the repairs left is what a fresh check finds now.
             remaining = _Checker(root, repair=False).run()
+            if old_format and not remaining:
+                findings.append(_upgrade(root))
+                # The upgrade's own check: interrupted steps are finished by its repairs.
+                findings += [f for f in _Checker(root, repair=True).run() if f.repaired]
+                remaining = _Checker(root, repair=False).run()
+            elif old_format:
+                notes.append(
+                    f"not upgraded to format {FORMAT_VERSION} while problems remain: fix them, "
+                    "then run `modelreg check --repair` again"
+                )
             findings = [finding for finding in findings if finding.repaired] + remaining
+        elif old_format:
+            notes.append(
+                f"this registry is in format {checker.config.format}; `modelreg check --repair` "
+                f"upgrades it to format {FORMAT_VERSION}, whose files git merges without "
+                "conflicts (README: 'The folder')"
+            )
         if rules:
             findings += audit_rules(root)
-    return CheckReport(root, tuple(findings))
+    return CheckReport(root, tuple(findings), tuple(notes))
 
 
 @contextlib.contextmanager
@@ -154,6 +178,17 @@ def _lock_timeout(root: Path) -> float:
     return effective_lock_timeout(config)
 
 
+@dataclass(frozen=True)
+class _ReadModel:
+    """A model folder whose model.yaml could be read: what the checks of its numbers and
+    aliases look at (``versions``: by number, None where the file is corrupt)."""
+
+    name: str
+    file: Path
+    model: RegisteredModel
+    versions: dict[int, ModelVersion | None]
+
+
 class _Checker:
     """One pass over the folder, collecting findings (and repairing, if asked)."""
 
@@ -162,6 +197,8 @@ class _Checker:
         self.repair = repair
         self.findings: list[Finding] = []
         self.config = Config()
+        self.has_config = False
+        self._split_guess: bool | None = None
         # (model, version) of versions whose delete was interrupted after the trash step.
         self.trashed_versions: set[tuple[str, int]] = set()
         self._user: str | None = None
@@ -240,6 +277,7 @@ class _Checker:
         path = self.root / CONFIG_FILE
         try:
             self.config = parse_config(read_mapping(path), path)
+            self.has_config = True
             # The rules and the hooks are parsed only when needed at run time; a broken
             # section must still be found here, before it stops a promotion.
             workflow.parse_rules(self.config.raw.get("rules"), self.config.stages, path)
@@ -296,7 +334,23 @@ class _Checker:
         model_file = self.root / MODELS_DIR / name / MODEL_FILE
         version_file = self.root / MODELS_DIR / name / VERSIONS_DIR / f"{number}.yaml"
         done = "deleted the trashed version file"
-        if _is_real_file(model_file) and not os.path.lexists(version_file):
+        if self.split and _is_real_file(model_file) and not os.path.lexists(version_file):
+            store = Store(self.root)
+            model = layout.load(store, name)
+            uid = read_mapping(trashed).get("uid")
+            dropped = record_deleted(
+                model,
+                number,
+                functools.partial(self._entry, now_iso()),
+                unless_recorded=True,
+                uid=uid if isinstance(uid, str) else None,
+            )
+            layout.save(store, model)
+            done = f"finished the delete in {model_file.parent}"
+            if dropped:
+                done += f" (dropped alias {', '.join(dropped)})"
+            done += ", then deleted the trashed version file"
+        elif _is_real_file(model_file) and not os.path.lexists(version_file):
             model = RegisteredModel.from_doc(read_mapping(model_file), model_file)
             stamp = now_iso()
             before = (len(model.history), model.last_version)
@@ -314,7 +368,7 @@ class _Checker:
         _delete_file(trashed)
         return done
 
-    def _entry(self, stamp: str, action: str, **fields: Any) -> dict[str, Any]:
+    def _entry(self, stamp: str, action: str, **fields: Any) -> Document:
         if self._user is None:
             from modelreg.lineage import current_user
 
@@ -377,21 +431,51 @@ class _Checker:
             seen[entry.name.lower()] = entry.name
             self._check_model(entry.name, path)
 
+    @property
+    def split(self) -> bool:
+        """Whether models are kept in several files (format 2, see layout.py)."""
+        if not self.has_config and self._split_guess is not None:
+            return self._split_guess
+        return self.config.format >= 2
+
+    def _guess_format(self, folder: Path) -> None:
+        """Without a readable registry.yaml, each model is checked in the format its
+        folder looks like (format 1's model.yaml has updated_at; format 2 has aliases/)."""
+        if self.has_config:
+            return
+        try:
+            data = (folder / MODEL_FILE).read_bytes()
+        except OSError:
+            data = b""
+        self._split_guess = (
+            (folder / layout.ALIASES_DIR).is_dir()
+            or (folder / layout.DELETED_DIR).is_dir()
+            or (bool(data) and b"\nupdated_at:" not in data)
+        )
+
     def _check_model(self, name: str, folder: Path) -> None:
+        self._guess_format(folder)
         entries = self._entries(folder) or []
         model_file = folder / MODEL_FILE
+        kept: tuple[str, ...] = (MODEL_FILE, VERSIONS_DIR)
+        if self.split:
+            kept += (layout.ALIASES_DIR, layout.DELETED_DIR)
         for entry in entries:
-            if entry.name in (MODEL_FILE, VERSIONS_DIR) or self._is_temp_file(entry):
+            if entry.name in kept or self._is_temp_file(entry):
                 continue
             if not entry.name.startswith("."):
                 self._report(
                     Path(entry.path),
-                    "unexpected file: a model folder holds only model.yaml and versions/",
+                    "unexpected file: a model folder holds only "
+                    + ", ".join(f"{each}/" if each != MODEL_FILE else each for each in kept),
                     "move it out of the registry",
                 )
         versions = self._check_versions(name, folder / VERSIONS_DIR)
         if not any(entry.name == MODEL_FILE for entry in entries):
             self._check_orphan_folder(folder, model_file, versions)
+            return
+        if self.split:
+            self._check_split_model(name, folder, versions)
             return
         try:
             doc = read_mapping(model_file)
@@ -401,9 +485,280 @@ class _Checker:
             return
         self._check_keys(model_file, doc, _MODEL_KEYS)
         self._check_name(name, model_file, doc)
-        self._check_numbers(name, model_file, model, versions)
-        self._check_aliases(name, model_file, model, versions)
+        found = _ReadModel(name, model_file, model, versions)
+        self._check_numbers(found)
+        self._check_aliases(found)
         self._check_exclusive_stages(name, folder, versions)
+
+    # -- format 2 --------------------------------------------------------------------
+
+    def _check_split_model(
+        self, name: str, folder: Path, versions: dict[int, ModelVersion | None]
+    ) -> None:
+        model_file = folder / MODEL_FILE
+        try:
+            doc = read_mapping(model_file)
+            if layout.is_unsplit(doc):
+                RegisteredModel.from_doc(doc, model_file)  # readable, so it can be split
+            else:
+                layout.parse_model(doc, model_file)
+        except CorruptFileError as exc:
+            self._report_corrupt(exc)
+            return
+        if layout.is_unsplit(doc):
+            self._report(
+                model_file,
+                "is still in format 1 (an upgrade to format 2 that was interrupted)",
+                "split it into model.yaml, aliases/ and deleted/",
+                functools.partial(self._split_model, name),
+            )
+            return
+        self._check_keys(model_file, doc, layout.MODEL_KEYS)
+        self._check_name(name, model_file, doc)
+        aliases = self._read_parts(folder / layout.ALIASES_DIR, layout.parse_alias, aliases=True)
+        stones = self._read_parts(folder / layout.DELETED_DIR, layout.parse_tombstone)
+        tombstones = {s.version: s for s in stones if isinstance(s, layout.Tombstone)}
+        alias_files = {a.alias: a for a in aliases if isinstance(a, layout.AliasFile)}
+        self._check_reused_numbers(name, folder, versions, tombstones)
+        self._check_uids(folder, versions, tombstones)
+        self._check_alias_files(name, folder, alias_files, versions, tombstones)
+        self._check_exclusive_stages(name, folder, versions)
+
+    def _read_parts(
+        self, folder: Path, parse: Callable[[dict[str, Any], Path], object], aliases: bool = False
+    ) -> list[object]:
+        """Parse every file of an aliases/ or deleted/ folder, reporting the bad ones."""
+        if folder.is_symlink():
+            self._report(folder, "is a symlink; modelreg never follows it", "replace it")
+            return []
+        found = []
+        for entry in self._entries(folder) or []:
+            if self._is_temp_file(entry) or entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            named = (
+                entry.name.endswith(".yaml")
+                if aliases
+                else bool(_VERSION_FILE_RE.match(entry.name))
+            )
+            if not named or not entry.is_file(follow_symlinks=False):
+                what = "A.yaml (A the alias)" if aliases else "N.yaml (N a deleted version)"
+                self._report(
+                    path,
+                    f"unexpected file: {folder.name}/ holds only files named {what}",
+                    "move it out of the registry",
+                )
+                continue
+            try:
+                doc = read_mapping(path)
+                found.append(parse(doc, path))
+            except CorruptFileError as exc:
+                self._report_corrupt(exc)
+                continue
+            self._check_keys(path, doc, layout.ALIAS_KEYS if aliases else layout.TOMBSTONE_KEYS)
+        return found
+
+    def _check_reused_numbers(
+        self,
+        name: str,
+        folder: Path,
+        versions: dict[int, ModelVersion | None],
+        tombstones: dict[int, layout.Tombstone],
+    ) -> None:
+        for number in sorted(set(tombstones) & set(versions)):
+            stone = tombstones[number]
+            mv = versions[number]
+            path = folder / VERSIONS_DIR / f"{number}.yaml"
+            tomb = folder / layout.DELETED_DIR / f"{number}.yaml"
+            who = _who_when(stone.history)
+            if mv is not None and stone.uid is not None and mv.uid == stone.uid:
+                self._report(
+                    path,
+                    f"version {number} of '{name}' was deleted ({tomb.relative_to(self.root)}: "
+                    f"{who}) but its file is back (a merge of the delete with a change of the "
+                    "version, or a delete undone by hand)",
+                    f"delete it again (modelreg delete {name} {number}), or, to undo the "
+                    f"delete, remove {tomb.relative_to(self.root)}",
+                )
+                continue
+            self._report(
+                path,
+                f"version {number} of '{name}' was deleted ({tomb.relative_to(self.root)}: "
+                f"{who}) and this file is another version under the same number (the number "
+                "was reused, e.g. by a clone that did not know of the delete)",
+                "give this version the next free number, moving the aliases that point at "
+                "it, and record the renumbering in its history",
+                functools.partial(self._renumber, name, folder, number),
+            )
+
+    def _renumber(self, name: str, folder: Path, number: int) -> str:
+        path = folder / VERSIONS_DIR / f"{number}.yaml"
+        doc = read_mapping(path)
+        taken = [n for n, _ in layout.numbered_files(folder / VERSIONS_DIR)]
+        taken += [n for n, _ in layout.numbered_files(folder / layout.DELETED_DIR)]
+        new = max(taken) + 1
+        stamp = now_iso()
+        note = (
+            f"number {number} was taken by a deleted version; renumbered by modelreg check --repair"
+        )
+        entry = self._entry(stamp, actions.RENUMBERED, from_version=number, to_version=new) | {
+            "comment": note
+        }
+        doc["version"] = new
+        doc["updated_at"] = stamp
+        doc["history"] = _appended(doc.get("history"), entry)
+        _write_doc(folder / VERSIONS_DIR / f"{new}.yaml", doc)
+        _delete_file(path)
+        done = f"renumbered it to version {new} ({VERSIONS_DIR}/{new}.yaml)"
+        moved = []
+        for alias_path in layout.alias_files(folder / layout.ALIASES_DIR):
+            alias_doc = read_mapping(alias_path)
+            if alias_doc.get("version") != number:
+                continue
+            alias = alias_doc.get("alias")
+            alias_doc["version"] = new
+            moved_entry = self._entry(
+                stamp, actions.ALIAS_SET, alias=alias, version=new, previous_version=number
+            ) | {"comment": f"followed version {number}, renumbered to {new}"}
+            alias_doc["history"] = _appended(alias_doc.get("history"), moved_entry)
+            _write_doc(alias_path, alias_doc)
+            moved.append(str(alias))
+        if moved:
+            done += f" and moved alias {', '.join(moved)} with it"
+        return done
+
+    def _check_uids(
+        self,
+        folder: Path,
+        versions: dict[int, ModelVersion | None],
+        tombstones: dict[int, layout.Tombstone],
+    ) -> None:
+        holders: dict[str, list[Path]] = {}
+        for number, mv in sorted(versions.items()):
+            if mv is not None and mv.uid is not None:
+                holders.setdefault(mv.uid, []).append(folder / VERSIONS_DIR / f"{number}.yaml")
+        for number, stone in sorted(tombstones.items()):
+            if stone.uid is not None and number not in versions:
+                holders.setdefault(stone.uid, []).append(
+                    folder / layout.DELETED_DIR / f"{number}.yaml"
+                )
+        for uid, paths in holders.items():
+            if len(paths) < 2:
+                continue
+            shown = ", ".join(str(path.relative_to(self.root)) for path in paths)
+            self._report(
+                paths[0],
+                f"uid {uid} is held by {len(paths)} files: {shown}; one version is recorded "
+                "under two numbers (a copied file, or a version renumbered on one side of a "
+                "merge and not on the other)",
+                "keep the one whose history is complete and remove the other (if both "
+                "changed, apply the other's changes to the kept one with modelreg)",
+            )
+
+    def _check_alias_files(
+        self,
+        name: str,
+        folder: Path,
+        aliases: dict[str, layout.AliasFile],
+        versions: dict[int, ModelVersion | None],
+        tombstones: dict[int, layout.Tombstone],
+    ) -> None:
+        for alias, each in sorted(aliases.items()):
+            path = folder / layout.ALIASES_DIR / f"{alias}.yaml"
+            latest = _latest_alias_target(each)
+            if latest is not None and latest[1] != each.version:
+                target, wanted = latest
+                self._report(
+                    path,
+                    f"says version {each.version} but its latest history entry ({target}) "
+                    f"{'deleted the alias' if wanted is None else f'points it at {wanted}'} "
+                    "(a merge that kept one side's version and the other side's history)",
+                    f"set version to {'null' if wanted is None else wanted}, the latest move",
+                    functools.partial(_set_key, path, "version", wanted),
+                )
+                continue
+            number = each.version
+            if number is None or number in versions:
+                continue
+            interrupted = (name, number) in self.trashed_versions
+            if interrupted:
+                self._report(
+                    path,
+                    f"alias {alias!r} points at version {number}, which does not exist",
+                    f"finish the interrupted delete of version {number} ({_REPAIR_HINT})",
+                    repairable=True,
+                )
+            elif number in tombstones:
+                self._report(
+                    path,
+                    f"alias {alias!r} points at version {number}, which was deleted",
+                    "delete the alias (its history keeps where it pointed)",
+                    functools.partial(self._drop_alias, path, number),
+                )
+            else:
+                self._report(
+                    path,
+                    f"alias {alias!r} points at version {number}, which does not exist",
+                    f"point it at an existing version (modelreg alias {name} {alias} VERSION) "
+                    f"or delete it (modelreg alias {name} {alias} --delete)",
+                )
+
+    def _drop_alias(self, path: Path, number: int) -> str:
+        doc = read_mapping(path)
+        alias = doc.get("alias")
+        entry = self._entry(now_iso(), actions.ALIAS_DELETED, alias=alias, version=number)
+        entry["comment"] = f"version {number} was deleted; alias dropped by modelreg check --repair"
+        doc["version"] = None
+        doc["history"] = _appended(doc.get("history"), entry)
+        _write_doc(path, doc)
+        return "deleted the alias (recorded in its history)"
+
+    def _split_model(self, name: str) -> str:
+        store = Store(self.root)
+        model_file = store.model_file(name)
+        model = RegisteredModel.from_doc(read_mapping(model_file), model_file)
+        model.name = name
+        layout.save(store, model)
+        return "split it into model.yaml, aliases/ and deleted/"
+
+    def _check_version_history(self, path: Path, mv: ModelVersion) -> None:
+        """Format 2: what a version file says agrees with its own history."""
+        registered = [
+            entry for entry in mv.history if entry.get("action") == actions.VERSION_REGISTERED
+        ]
+        if len(registered) > 1:
+            stamps = ", ".join(str(entry.get("timestamp", "?")) for entry in registered)
+            self._report(
+                path,
+                f"records {len(registered)} registrations ({stamps}): two versions were "
+                "merged into one file (a merge without the version's uid)",
+                "restore both versions from git (`git log -- "
+                f"{path.relative_to(self.root)}`), keep one here and register the other "
+                "again as a new version",
+            )
+        if mv.uid is None:
+            self._report(
+                path,
+                "has no uid (format 2 versions carry one; an upgrade that was interrupted, "
+                "or a file written by hand)",
+                "add a new uid",
+                functools.partial(_add_uid, path),
+            )
+        if mv.current_stage not in self.config.stages:
+            return  # reported as an unknown stage
+        moves = [entry for entry in mv.history if entry.get("action") == actions.STAGE_CHANGED]
+        if not moves:
+            return
+        last = sorted(moves, key=lambda entry: str(entry.get("timestamp", "")))[-1]
+        if last.get("to_stage") != mv.current_stage:
+            self._report(
+                path,
+                f"current_stage is {mv.current_stage} but its last stage change "
+                f"({last.get('timestamp', '?')}) moved it to {last.get('to_stage')} (a merge "
+                "that kept one side's stage and the other side's history)",
+                f"move it where it belongs with modelreg (modelreg transition {mv.name} "
+                f"{mv.version} STAGE), which records the move",
+            )
 
     def _check_orphan_folder(
         self, folder: Path, model_file: Path, versions: dict[int, ModelVersion | None]
@@ -459,7 +814,8 @@ class _Checker:
                 self._report_corrupt(exc)
                 continue
             claims.setdefault(mv.version, []).append(path)
-            self._check_keys(path, doc, _VERSION_KEYS)
+            # A missing uid has a finding of its own in format 2 (_check_version_history).
+            self._check_keys(path, doc, _VERSION_KEYS, _OPTIONAL_UID)
             if mv.version != number:
                 self._report(
                     path,
@@ -472,6 +828,8 @@ class _Checker:
                 continue
             self._check_name(name, path, doc)
             self._check_stage(path, mv)
+            if self.split:
+                self._check_version_history(path, mv)
             found[number] = mv
         for version, paths in sorted(claims.items()):
             if len(paths) > 1:
@@ -486,7 +844,13 @@ class _Checker:
 
     # -- the checks of one model ----------------------------------------------------
 
-    def _check_keys(self, path: Path, doc: dict[str, Any], known: tuple[str, ...]) -> None:
+    def _check_keys(
+        self,
+        path: Path,
+        doc: dict[str, Any],
+        known: tuple[str, ...],
+        optional: tuple[str, ...] = (),
+    ) -> None:
         for key in doc:
             if key not in known:
                 self._report(
@@ -496,7 +860,7 @@ class _Checker:
                 )
         # modelreg writes every key, every time: a missing one means a file cut short
         # (by a tool that does not write atomically) or written by hand.
-        missing = [key for key in known if key not in doc]
+        missing = [key for key in known if key not in doc and key not in optional]
         if missing:
             self._report(
                 path,
@@ -523,9 +887,11 @@ class _Checker:
         if path.name == MODEL_FILE:
             # The rename's own write of model.yaml never happened: record it as it would.
             stamp = now_iso()
-            doc["updated_at"] = stamp
+            if not self.split:
+                doc["updated_at"] = stamp
             entry = self._entry(stamp, actions.MODEL_RENAMED, **{"from": old, "to": name})
-            doc["history"] = [*(doc.get("history") or []), entry]
+            history = doc.get("history")
+            doc["history"] = [*(history if isinstance(history, list) else []), entry]
         _write_doc(path, doc)
         return f"set name to {name}" + (", recorded the rename" if path.name == MODEL_FILE else "")
 
@@ -545,18 +911,13 @@ class _Checker:
             f"set current_stage to a known stage: {hint}",
         )
 
-    def _check_numbers(
-        self,
-        name: str,
-        model_file: Path,
-        model: RegisteredModel,
-        versions: dict[int, ModelVersion | None],
-    ) -> None:
+    def _check_numbers(self, found: _ReadModel) -> None:
+        name, model_file, model, versions = found.name, found.file, found.model, found.versions
         deleted: dict[int, str] = {
-            entry["version"]: str(entry.get("timestamp", "?"))
+            version: str(entry.get("timestamp", "?"))
             for entry in model.history
             if entry.get("action") == actions.VERSION_DELETED
-            and isinstance(entry.get("version"), int)
+            and isinstance(version := entry.get("version"), int)
         }
         for number in sorted(set(deleted) & set(versions)):
             self._report(
@@ -578,13 +939,8 @@ class _Checker:
                 functools.partial(_set_key, model_file, "last_version", highest),
             )
 
-    def _check_aliases(
-        self,
-        name: str,
-        model_file: Path,
-        model: RegisteredModel,
-        versions: dict[int, ModelVersion | None],
-    ) -> None:
+    def _check_aliases(self, found: _ReadModel) -> None:
+        name, model_file, model, versions = found.name, found.file, found.model, found.versions
         for alias, number in sorted(model.aliases.items()):
             if number in versions:
                 continue
@@ -648,6 +1004,90 @@ def _set_key(path: Path, key: str, value: Any) -> str:
     doc[key] = value
     _write_doc(path, doc)
     return f"set {key} to {value}"
+
+
+def _add_uid(path: Path) -> str:
+    doc = read_mapping(path)
+    _write_doc(path, _with_uid(doc))
+    return "added a new uid"
+
+
+def _with_uid(doc: dict[str, Any]) -> dict[str, Any]:
+    """A version file's document with a new uid right after ``version`` (as written)."""
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key != "uid":
+            out[key] = value
+        if key == "version":
+            out["uid"] = new_uid()
+    return out
+
+
+def _upgrade(root: Path) -> Finding:
+    """Upgrade a clean format 1 registry to format 2: a uid in every version file, then
+    ``modelreg: 2`` in registry.yaml, then each model.yaml split (aliases/, deleted/).
+    A crash between two steps leaves a registry that reads correctly and that the next
+    ``check --repair`` finishes (model.yaml still unsplit, a version without uid)."""
+    store = Store(root)
+    given = 0
+    for name in store.model_names():
+        for _, path in layout.numbered_files(store.versions_dir(name)):
+            doc = read_mapping(path)
+            if not doc.get("uid"):
+                _write_doc(path, _with_uid(doc))
+                given += 1
+    _set_format(root / CONFIG_FILE, FORMAT_VERSION)
+    split = 0
+    for name in store.model_names():
+        model_file = store.model_file(name)
+        doc = read_mapping(model_file)
+        if layout.is_unsplit(doc):
+            model = RegisteredModel.from_doc(doc, model_file)
+            model.name = name
+            layout.save(store, model)
+            split += 1
+    return Finding(
+        root / CONFIG_FILE,
+        "is format 1 (model.yaml holds aliases, deletes and a counter that every write "
+        "changes: git merges of unrelated changes conflict)",
+        f"upgraded to format {FORMAT_VERSION}: split {split} model.yaml file(s) into "
+        f"model.yaml, aliases/ and deleted/, gave {given} version file(s) a uid",
+        repaired=True,
+    )
+
+
+def _set_format(path: Path, version: int) -> None:
+    """Set ``modelreg:`` in registry.yaml, keeping the rest of the text as it is."""
+    text = path.read_text(encoding="utf-8")
+    line = f"modelreg: {version}\n"
+    pattern = re.compile(r"^modelreg:.*\n?", re.MULTILINE)
+    text = pattern.sub(line, text, count=1) if pattern.search(text) else line + text
+    atomic_write(path, text.encode("utf-8"))
+
+
+def _latest_alias_target(each: layout.AliasFile) -> tuple[str, int | None] | None:
+    """(stamp, target) of an alias file's latest entry: its version, or None if deleted."""
+    entries = [e for e in each.history if e.get("action") in layout.ALIAS_ACTIONS]
+    if not entries:
+        return None
+    latest = sorted(entries, key=lambda entry: str(entry.get("timestamp", "")))[-1]
+    if latest.get("action") == actions.ALIAS_DELETED:
+        return str(latest.get("timestamp", "?")), None
+    target = latest.get("version")
+    return str(latest.get("timestamp", "?")), target if isinstance(target, int) else None
+
+
+def _who_when(history: list[dict[str, Any]]) -> str:
+    deletes = [e for e in history if e.get("action") == actions.VERSION_DELETED] or history
+    if not deletes:
+        return "deleted"
+    last = deletes[-1]
+    return f"deleted by {last.get('user_id', '?')} at {last.get('timestamp', '?')}"
+
+
+def _appended(history: object, entry: dict[str, Any]) -> list[Any]:
+    """A file's history list with ``entry`` at the end (a missing list is an empty one)."""
+    return [*(history if isinstance(history, list) else []), entry]
 
 
 def _write_doc(path: Path, doc: dict[str, Any]) -> None:

@@ -7,10 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modelreg.docread import DocReader
+from modelreg.docread import DocReader, Document
 from modelreg.errors import CorruptFileError, InvalidInputError
 
-FORMAT_VERSION = 1
+# The newest format this modelreg reads and writes; new registries get it. Format 1 (no
+# `modelreg` key, or 1) keeps aliases, deletes and a counter in model.yaml; format 2 splits
+# them into files of their own so that plain git merges of unrelated changes never conflict
+# (see layout.py). `modelreg check --repair` upgrades 1 to 2.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 DEFAULT_STAGES = ("None", "Staging", "Production", "Archived")
 DEFAULT_LOCK_TIMEOUT = 10.0
 # MLflow allows archive_existing_versions only when entering these two stages.
@@ -21,10 +26,13 @@ KNOWN_KEYS = ("modelreg", "stages", "exclusive_stages", "lock_timeout", "rules",
 @dataclass(frozen=True)
 class Config:
     stages: tuple[str, ...] = DEFAULT_STAGES
+    # The registry's file format (1 or 2; see FORMAT_VERSION). 1 is what a registry.yaml
+    # without the key means; `init` writes FORMAT_VERSION.
+    format: int = 1
     # Stages that may hold at most one version per model; `check` enforces it.
     exclusive_stages: tuple[str, ...] = ()
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    raw: Document = field(default_factory=dict, compare=False)
 
     def canonical_stage(self, stage: str) -> str:
         """The registry's spelling of ``stage`` (input is case-insensitive)."""
@@ -35,20 +43,22 @@ class Config:
             f"unknown stage {stage!r}; this registry's stages are: {', '.join(self.stages)}"
         )
 
-    def to_doc(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"modelreg": FORMAT_VERSION, "stages": list(self.stages)}
+    def to_doc(self) -> Document:
+        doc: dict[str, Any] = {"modelreg": self.format, "stages": list(self.stages)}
         if self.exclusive_stages:
             doc["exclusive_stages"] = list(self.exclusive_stages)
         doc["lock_timeout"] = self.lock_timeout
         return doc
 
 
-def parse_config(doc: dict[str, Any], path: Path) -> Config:
+def parse_config(doc: Document, path: Path) -> Config:
     """Check ``registry.yaml``; every problem names the key."""
-    version = doc.get("modelreg", FORMAT_VERSION)
-    if version != FORMAT_VERSION:
+    version = doc.get("modelreg", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version not in READABLE_FORMATS:
         raise CorruptFileError(
-            path, f"'modelreg' is format version {version!r}; this modelreg reads version 1"
+            path,
+            f"'modelreg' is format version {version!r}; this modelreg reads versions "
+            + " and ".join(map(str, READABLE_FORMATS)),
         )
     read = DocReader(doc, path)
     read.known_keys(KNOWN_KEYS)
@@ -62,7 +72,7 @@ def parse_config(doc: dict[str, Any], path: Path) -> Config:
     timeout = read.number(
         "lock_timeout", DEFAULT_LOCK_TIMEOUT, minimum=0, problem="must be a number of seconds >= 0"
     )
-    return Config(tuple(stages), tuple(exclusive), timeout, raw=doc)
+    return Config(tuple(stages), version, tuple(exclusive), timeout, raw=doc)
 
 
 def effective_lock_timeout(config: Config) -> float:

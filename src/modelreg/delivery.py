@@ -48,6 +48,7 @@ from typing import Any
 
 from modelreg import jsonio, process
 from modelreg._version import __version__
+from modelreg.docread import Document
 from modelreg.events import Event
 from modelreg.refs import artifact_location
 
@@ -177,7 +178,7 @@ def summary(event: Event, fields: Mapping[str, str] | None = None) -> str:
     if event.type.endswith("stage_changed"):
         action = f"{f['from_stage']} -> {f['to_stage']}"
         archived = event.data.get("archived_versions")
-        if archived:
+        if isinstance(archived, list) and archived:
             action += f" (archived version {', '.join(str(item) for item in archived)})"
     elif event.type.startswith("model_version_alias"):
         verb = "now points at" if event.type.endswith("created") else "removed from"
@@ -387,7 +388,7 @@ def post_webhook(target: WebhookTarget, event: Event) -> Outcome:
     return outcome
 
 
-def slack_payload(event: Event, message: str | None) -> dict[str, Any]:
+def slack_payload(event: Event, message: str | None) -> Document:
     """What a Slack incoming webhook (and Mattermost, Rocket.Chat, Teams' Slack mode)
     takes as is: ``{"text": ...}``."""
     return {"text": render_template(message, event, "modelreg: {summary}", _slack_escape)}

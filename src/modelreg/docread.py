@@ -20,6 +20,10 @@ the field's default (``show_found``, ``null_is_default``). In the hand-written
 ``registry.yaml`` a null is a value like any other, refused where a value is needed.
 
 Every version read uses it, so it imports nothing the read path does not load anyway.
+
+It also names what a parsed document is, for every signature that passes one:
+:data:`JSONValue`, the values :mod:`modelreg.yamlio` reads (it refuses any other tag) and
+JSON can carry, and :data:`Document`, a file's top-level mapping of them.
 """
 
 from __future__ import annotations
@@ -27,9 +31,19 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeAlias
 
 from modelreg.errors import CorruptFileError
+
+JSONValue: TypeAlias = (
+    "bool | int | float | str | Sequence[JSONValue] | Mapping[str, JSONValue] | None"
+)
+"""A YAML or JSON value as modelreg reads and writes it. Its containers are read-only
+(``Sequence``, ``Mapping``) so that a ``dict[str, str]`` or a ``list[int]`` is one too;
+a value parsed from a file is built of ``list`` and ``dict``."""
+
+Document: TypeAlias = "dict[str, JSONValue]"
+"""A registry file's (or a JSON output's) top-level mapping."""
 
 
 class Required(enum.Enum):
@@ -56,7 +70,7 @@ class DocReader:
 
     def __init__(
         self,
-        doc: Mapping[str, object],
+        doc: Mapping[str, JSONValue],
         path: Path,
         where: str = "",
         *,
@@ -111,7 +125,7 @@ class DocReader:
         """``key`` holds ``value``, which is not what ``problem`` asks for."""
         return self.error(key, f"{problem}, not {found(value)}" if self.show_found else problem)
 
-    def child(self, doc: Mapping[str, object], key: str) -> DocReader:
+    def child(self, doc: Mapping[str, JSONValue], key: str) -> DocReader:
         """A reader of ``doc``, found at ``key`` of this mapping, with the same options."""
         return DocReader(
             doc,
@@ -127,7 +141,7 @@ class DocReader:
     def __contains__(self, key: str) -> bool:
         return key in self.doc
 
-    def get(self, key: str) -> object:
+    def get(self, key: str) -> JSONValue:
         """The value of ``key`` as parsed, None when absent (no check)."""
         return self.doc.get(key)
 
@@ -245,7 +259,7 @@ class DocReader:
 
     def mapping(
         self, key: str, *, falsy_is_empty: bool = False, problem: str = "must be a mapping"
-    ) -> dict[str, object]:
+    ) -> dict[str, JSONValue]:
         """A mapping; absent or null is an empty one (``falsy_is_empty``: so is any empty
         value, ``[]`` or ``''`` — the ``rules:`` section has always read them so)."""
         return self._mapping(key, self.doc.get(key), falsy_is_empty, problem)
@@ -270,7 +284,7 @@ class DocReader:
 
     def _mapping(
         self, key: str, value: object, falsy_is_empty: bool, problem: str
-    ) -> dict[str, object]:
+    ) -> dict[str, JSONValue]:
         if value is None or (falsy_is_empty and not value):
             return {}
         if isinstance(value, dict):
@@ -279,7 +293,7 @@ class DocReader:
 
     def sequence(
         self, key: str, *, falsy_is_empty: bool = False, problem: str = "must be a list"
-    ) -> list[object]:
+    ) -> list[JSONValue]:
         """A list; absent or null is an empty one (``falsy_is_empty`` as for mappings)."""
         value = self.doc.get(key)
         if value is None or (falsy_is_empty and not value):

@@ -8,15 +8,17 @@ field names of the JSON and YAML output are the attribute names.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias
 
-from modelreg.docread import DocReader
+from modelreg.docread import DocReader, Document, JSONValue
 from modelreg.errors import CorruptFileError
 
-HistoryEntry = dict[str, Any]
+HistoryEntry: TypeAlias = dict[str, JSONValue]
+"""One entry of a model's or a version's history (see :mod:`modelreg.actions`)."""
 
 
 def now_iso() -> str:
@@ -57,13 +59,16 @@ class ModelVersion:
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
     metrics: dict[str, int | float] = field(default_factory=dict)
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, JSONValue] = field(default_factory=dict)
     artifact_sha256: str | None = None
     artifact_size: int | None = None
-    lineage: dict[str, Any] = field(default_factory=dict)
+    lineage: dict[str, JSONValue] = field(default_factory=dict)
     history: list[HistoryEntry] = field(default_factory=list)
+    # The identity of a version across clones and renumbering (format 2; None in format 1
+    # files, which keep their bytes).
+    uid: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         """The JSON/YAML shape: attribute names, timestamps in epoch milliseconds."""
         return {
             "name": self.name,
@@ -87,11 +92,12 @@ class ModelVersion:
             "lineage": dict(self.lineage),
         }
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self) -> Document:
         """The version file's content, in the order people read it."""
-        return {
-            "name": self.name,
-            "version": self.version,
+        doc: Document = {"name": self.name, "version": self.version}
+        if self.uid is not None:
+            doc["uid"] = self.uid
+        return doc | {
             "source": self.source,
             "run_id": self.run_id,
             "run_link": self.run_link,
@@ -110,14 +116,14 @@ class ModelVersion:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any], path: Path, aliases: list[str]) -> ModelVersion:
-        read = _reader(doc, path)
+    def from_doc(cls, doc: Mapping[str, JSONValue], path: Path, aliases: list[str]) -> ModelVersion:
+        read = record_reader(doc, path)
         artifact = read.section("artifact")
         return cls(
             name=read.text("name"),
             version=read.integer("version"),
-            creation_timestamp=_timestamp(read, "created_at"),
-            last_updated_timestamp=_timestamp(read, "updated_at"),
+            creation_timestamp=read_timestamp(read, "created_at"),
+            last_updated_timestamp=read_timestamp(read, "updated_at"),
             current_stage=read.text("current_stage", "None"),
             description=read.optional_text("description"),
             user_id=read.optional_text("user_id"),
@@ -132,8 +138,16 @@ class ModelVersion:
             artifact_sha256=artifact.optional_text("sha256"),
             artifact_size=artifact.optional_integer("size"),
             lineage=read.mapping("lineage"),
-            history=_history(read),
+            history=read_history(read),
+            uid=read.optional_text("uid"),
         )
+
+
+def new_uid() -> str:
+    """A new version identity: 32 hex digits (a uuid4)."""
+    import uuid
+
+    return uuid.uuid4().hex
 
 
 @dataclass
@@ -151,7 +165,7 @@ class RegisteredModel:
     last_version: int = 0
     history: list[HistoryEntry] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         return {
             "name": self.name,
             "creation_timestamp": self.creation_timestamp,
@@ -163,7 +177,7 @@ class RegisteredModel:
             "latest_versions": [version.to_dict() for version in self.latest_versions],
         }
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self) -> Document:
         return {
             "name": self.name,
             "description": self.description,
@@ -179,8 +193,8 @@ class RegisteredModel:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any], path: Path) -> RegisteredModel:
-        read = _reader(doc, path)
+    def from_doc(cls, doc: Mapping[str, JSONValue], path: Path) -> RegisteredModel:
+        read = record_reader(doc, path)
         aliases: dict[str, int] = {}
         for alias, version in read.mapping("aliases").items():
             if not isinstance(version, int) or isinstance(version, bool):
@@ -188,23 +202,23 @@ class RegisteredModel:
             aliases[str(alias)] = version
         return cls(
             name=read.text("name"),
-            creation_timestamp=_timestamp(read, "created_at"),
-            last_updated_timestamp=_timestamp(read, "updated_at"),
+            creation_timestamp=read_timestamp(read, "created_at"),
+            last_updated_timestamp=read_timestamp(read, "updated_at"),
             description=read.optional_text("description"),
             user_id=read.optional_text("user_id"),
             tags=read.text_mapping("tags"),
             aliases=aliases,
             last_version=read.integer("last_version", 0),
-            history=_history(read),
+            history=read_history(read),
         )
 
 
-def _reader(doc: dict[str, Any], path: Path) -> DocReader:
+def record_reader(doc: Mapping[str, JSONValue], path: Path) -> DocReader:
     # modelreg writes these files: a wrong value is shown, a null is the field's default.
     return DocReader(doc, path, show_found=True, null_is_default=True)
 
 
-def _timestamp(read: DocReader, key: str) -> int:
+def read_timestamp(read: DocReader, key: str) -> int:
     text = read.text(key)
     try:
         return iso_to_ms(text)
@@ -212,7 +226,7 @@ def _timestamp(read: DocReader, key: str) -> int:
         raise read.error(key, f"is not an ISO-8601 time: {text!r}") from None
 
 
-def _history(read: DocReader) -> list[HistoryEntry]:
+def read_history(read: DocReader) -> list[HistoryEntry]:
     entries: list[HistoryEntry] = []
     for index, entry in enumerate(read.sequence("history")):
         if not isinstance(entry, dict) or not isinstance(entry.get("action"), str):

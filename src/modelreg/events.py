@@ -8,7 +8,8 @@ same ``entity.action`` shape (``model_version.stage_changed``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from modelreg.docread import Document
 
 REGISTERED_MODEL_CREATED = "registered_model.created"
 REGISTERED_MODEL_RENAMED = "registered_model.renamed"
@@ -59,13 +60,13 @@ class Event:
     what changed (``data``: from/to stage, alias, tag key and value, ...)."""
 
     type: str
-    entity: dict[str, Any]
+    entity: Document
     user: str
     timestamp: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Document = field(default_factory=dict)
     delivery_id: str = field(default_factory=lambda: _new_delivery_id())
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         return {
             "event": self.type,
             "delivery_id": self.delivery_id,

@@ -89,7 +89,7 @@ __all__ = [
 Kind: TypeAlias = Literal["version", "model"]
 Value: TypeAlias = str | int | float
 ComparisonOp: TypeAlias = Literal["=", "!=", "<", "<=", ">", ">="]
-Record: TypeAlias = Mapping[str, Any]
+Record: TypeAlias = Mapping[str, object]
 Predicate: TypeAlias = Callable[[Record], bool]
 
 #: Parentheses and NOTs nest at most this deep, so no input can exhaust the stack.
@@ -755,8 +755,6 @@ _ISO_RE = re.compile(
     re.IGNORECASE,
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-# bool is an int subclass, but True is no number of anything; type() checks exclude it
-_NUMBER_TYPES = (int, float)
 
 
 class _ConditionError(Exception):
@@ -906,7 +904,7 @@ def _aliases_test(test: Callable[[Collection[str]], bool]) -> Predicate:
     def check(record: Record) -> bool:
         # a list for versions, a dict alias -> version for models: both test membership
         aliases = get_aliases(record)
-        return test(aliases) if aliases else False
+        return test(aliases) if isinstance(aliases, (list, dict)) and aliases else False
 
     return check
 
@@ -1002,16 +1000,16 @@ def _folded(get: Callable[[Record], str | None]) -> Callable[[Record], str | Non
     return folded
 
 
-def field_getter(field: Field) -> Callable[[Record], Any]:
+def field_getter(field: Field) -> Callable[[Record], object]:
     """A function giving the raw value of ``field`` in a record, None when it lacks it."""
     if field.key is None:
         # a C-level call: it runs once per record in every search
         return operator.methodcaller("get", "aliases" if field.name == "alias" else field.name)
     collection, key = field.name, field.key
 
-    def get(record: Record) -> Any:
+    def get(record: Record) -> object:
         entries = record.get(collection)
-        return entries.get(key) if entries else None
+        return entries.get(key) if isinstance(entries, dict) else None
 
     return get
 
@@ -1032,7 +1030,8 @@ def _number_getter(field: Field) -> Callable[[Record], int | float | None]:
 
     def get(record: Record) -> int | float | None:
         value = raw(record)
-        return value if type(value) in _NUMBER_TYPES else None
+        # bool is an int subclass, but True is no number of anything: type() excludes it
+        return value if type(value) is int or type(value) is float else None
 
     return get
 
@@ -1127,12 +1126,11 @@ def _param_literal(value: Value) -> tuple[int | float | None, str]:
     return value, _format_value(value)
 
 
-def numeric_value(value: Any) -> int | float | None:
+def numeric_value(value: object) -> int | float | None:
     """The number a value holds: an int or float, or text that spells one; else None."""
-    kind = type(value)
-    if kind is int or kind is float:
-        return value  # type: ignore[no-any-return]
-    if kind is str:
+    if type(value) is int or type(value) is float:
+        return value
+    if type(value) is str:
         return _text_number(value)
     return None
 

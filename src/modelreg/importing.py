@@ -14,10 +14,10 @@ from typing import TypeVar
 
 from modelreg import actions
 from modelreg import events as ev
-from modelreg.entities import ModelVersion, RegisteredModel
+from modelreg.entities import ModelVersion, RegisteredModel, new_uid
 from modelreg.errors import ConflictError, InvalidInputError
 from modelreg.names import validate_alias, validate_model_name, validate_tag
-from modelreg.session import Room
+from modelreg.session import Change, Room
 from modelreg.values import checked_metrics, checked_params, shown, version_number
 
 _V = TypeVar("_V")
@@ -127,6 +127,7 @@ class Importer(Room):
                     if not differences:
                         unchanged.append(mv.version)
                     elif replace:
+                        mv.uid = existing.uid
                         mv.history = [
                             *existing.history,
                             change.entry(actions.IMPORTED, origin=origin, replaced=differences),
@@ -195,6 +196,10 @@ class Importer(Room):
             current.tags = new_tags
             current.aliases = new_aliases
             current.last_version = last_version
+            if catalog.split:
+                # Format 2 keeps a number taken by its tombstone: one for each number
+                # the origin handed out and deleted before the import.
+                self._record_deleted_at_origin(current, present | set(numbers), change, origin)
             if current.history[0].get("action") == actions.IMPORTED:
                 # Created by an import: the origin's times are the model's times.
                 current.creation_timestamp = model.creation_timestamp
@@ -222,7 +227,26 @@ class Importer(Room):
             params=checked_params(mv.params),
             lineage=dict(mv.lineage),
             history=[],
+            uid=new_uid() if self._catalog.split else None,
         )
+
+    def _record_deleted_at_origin(
+        self, model: RegisteredModel, live: set[int], change: Change, origin: str | None
+    ) -> None:
+        recorded = {
+            entry.get("version")
+            for entry in model.history
+            if entry.get("action") == actions.VERSION_DELETED
+        }
+        for number in range(1, model.last_version + 1):
+            if number not in live and number not in recorded:
+                model.history.append(
+                    change.entry(
+                        actions.VERSION_DELETED,
+                        version=number,
+                        comment=f"deleted in the origin before the import ({origin or '?'})",
+                    )
+                )
 
 
 def _version_differences(existing: ModelVersion, imported: ModelVersion) -> list[str]:

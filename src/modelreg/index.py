@@ -32,17 +32,66 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
 
-from modelreg.entities import ModelVersion, RegisteredModel
+from modelreg.docread import JSONValue
+from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
 from modelreg.errors import CorruptFileError, NotFoundError
 from modelreg.store import MODEL_FILE, Store, read_mapping_with_stat
 
-VersionFields: TypeAlias = dict[str, Any]
-"""A version's fields as the cache keeps them: the keyword arguments of ``ModelVersion``
-(values as parsed from YAML: text, numbers, mappings)."""
 
-CACHE_FORMAT = 2
+class VersionFields(TypedDict, total=False):
+    """A version's fields as the cache keeps them: the keyword arguments of
+    :class:`~modelreg.entities.ModelVersion` but ``aliases`` (model.yaml holds those);
+    a read without history leaves ``history`` out."""
+
+    name: str
+    version: int
+    creation_timestamp: int
+    last_updated_timestamp: int
+    current_stage: str
+    description: str | None
+    user_id: str | None
+    source: str
+    run_id: str | None
+    run_link: str | None
+    status: str
+    status_message: str | None
+    tags: dict[str, str]
+    metrics: dict[str, int | float]
+    params: dict[str, JSONValue]
+    artifact_sha256: str | None
+    artifact_size: int | None
+    lineage: dict[str, JSONValue]
+    history: list[HistoryEntry]
+    uid: str | None
+
+
+class VersionRecord(VersionFields, total=False):
+    """What a search of versions runs over: a version's fields, without its history, and
+    its aliases (``ModelVersion(**record)`` builds the version)."""
+
+    aliases: list[str]
+
+
+class ModelFields(TypedDict, total=False):
+    """A model's fields as the cache keeps them: the keyword arguments of
+    :class:`~modelreg.entities.RegisteredModel` but ``latest_versions``."""
+
+    name: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    description: str | None
+    user_id: str | None
+    tags: dict[str, str]
+    aliases: dict[str, int]
+    last_version: int
+    history: list[HistoryEntry]
+
+
+_Fields = TypeVar("_Fields", ModelFields, VersionFields)
+
+CACHE_FORMAT = 3
 # How long ago a file must have last changed before its parsed form is cached.
 SETTLE_SECONDS = 2.0
 
@@ -58,8 +107,10 @@ def _identity(stat: os.stat_result) -> Identity:
 class VersionIndex:
     """The versions of a model, read through the cache."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, split: bool = False) -> None:
         self.store = store
+        # Format 2 (layout.py): the model's fields come from several files, read each time.
+        self.split = split
         key = hashlib.sha256(os.fsencode(os.path.realpath(store.root))).hexdigest()[:24]
         self.cache_dir = cache_home() / key
 
@@ -69,7 +120,7 @@ class VersionIndex:
         errors: list[CorruptFileError] | None = None,
         *,
         history: bool = True,
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    ) -> tuple[ModelFields, list[VersionFields]]:
         """The constructor fields of the model ``name`` (without ``latest_versions``) and
         of every one of its versions (without ``aliases``), ascending by version.
 
@@ -82,17 +133,23 @@ class VersionIndex:
         histories = _Section(self._cache_file(name, "history"))
         settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
 
-        def parsed(key: str, fields: dict[str, Any], identity: Identity) -> dict[str, Any]:
+        def parsed(key: str, fields: _Fields, identity: Identity) -> _Fields:
             if identity[3] < settled_before:  # see SETTLE_SECONDS
                 without = dict(fields)
                 histories.put(key, identity, without.pop("history", None))
                 records.put(key, identity, without)
             return fields
 
-        model_identity = self._model_identity(name)
-        hit = records.get(MODEL_KEY, model_identity)
-        model = hit if hit is not None else parsed(MODEL_KEY, *self._parse_model(name))
-        found: list[dict[str, Any]] = []
+        if self.split:
+            # Not cached: a model's fields in format 2 are model.yaml, every alias file and
+            # every tombstone (a few small files), and keying them by model.yaml alone
+            # would serve a stale alias after `git checkout` changed an alias file.
+            model = self._compose_model(name)
+        else:
+            model_identity = self._model_identity(name)
+            hit = records.get(MODEL_KEY, model_identity)
+            model = hit if hit is not None else parsed(MODEL_KEY, *self._parse_model(name))
+        found: list[VersionFields] = []
         folder = self.store.versions_dir(name)
         for number, key, identity in self._listing(folder):
             fields = records.get(key, identity)
@@ -117,9 +174,17 @@ class VersionIndex:
 
     def fields(
         self, name: str, errors: list[CorruptFileError] | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[VersionFields]:
         """The versions' part of :meth:`read`."""
         return self.read(name, errors)[1]
+
+    def _compose_model(self, name: str) -> ModelFields:
+        from modelreg import layout
+
+        model = layout.load(self.store, name)
+        model.name = name  # the folder is the name (see Catalog.load_model)
+        fields = _fields(model, "latest_versions")
+        return fields if _are_model_fields(fields) else _drifted(fields)
 
     def _model_identity(self, name: str) -> Identity | None:
         try:
@@ -127,7 +192,7 @@ class VersionIndex:
         except OSError:
             return None  # parsing says what is wrong
 
-    def _parse_model(self, name: str) -> tuple[dict[str, Any], Identity]:
+    def _parse_model(self, name: str) -> tuple[ModelFields, Identity]:
         path = self.store.model_file(name)
         self.store.refuse_symlinks(path.parent)
         try:
@@ -137,9 +202,8 @@ class VersionIndex:
         model = RegisteredModel.from_doc(doc, path)
         # The folder is the name (see Catalog.load_model).
         model.name = name
-        fields = vars(model).copy()
-        del fields["latest_versions"]
-        return fields, _identity(stat)
+        fields = _fields(model, "latest_versions")
+        return (fields if _are_model_fields(fields) else _drifted(fields)), _identity(stat)
 
     def _listing(self, folder: Path) -> list[tuple[int, str, Identity]]:
         self.store.refuse_symlinks(folder)  # nothing outside the registry is ever read
@@ -163,7 +227,7 @@ class VersionIndex:
 
     def parse_version(
         self, name: str, number: int, folder: Path | None = None
-    ) -> tuple[dict[str, Any], Identity]:
+    ) -> tuple[VersionFields, Identity]:
         """Parse one version file, bypassing the cache, into its fields (without
         ``aliases``); its identity is taken from the open file, so that the content and
         the identity cached together belong together. ``folder`` is the model's versions
@@ -181,12 +245,36 @@ class VersionIndex:
         if mv.version != number:
             raise CorruptFileError(path, f"says version {mv.version} but is named {number}.yaml")
         mv.name = name
-        fields = vars(mv).copy()
-        del fields["aliases"]
-        return fields, _identity(stat)
+        fields = _fields(mv, "aliases")
+        return (fields if _are_version_fields(fields) else _drifted(fields)), _identity(stat)
 
     def _cache_file(self, name: str, part: str) -> Path:
         return self.cache_dir / f"{name}.{part}.marshal"
+
+
+# An entity's ``vars`` hold the types its dataclass declares; what is checked at run time
+# is that the TypedDicts still name every field, so that they cannot drift apart silently.
+_MODEL_KEYS = frozenset(ModelFields.__annotations__)
+_VERSION_KEYS = frozenset(VersionFields.__annotations__)
+
+
+def _fields(entity: RegisteredModel | ModelVersion, without: str) -> dict[str, Any]:
+    """The keyword arguments that build ``entity`` again, but ``without``."""
+    fields = vars(entity).copy()
+    del fields[without]
+    return fields
+
+
+def _drifted(fields: dict[str, Any]) -> NoReturn:
+    raise TypeError(f"a TypedDict of this module lacks one of the fields {sorted(fields)}")
+
+
+def _are_model_fields(fields: dict[str, Any]) -> TypeGuard[ModelFields]:
+    return fields.keys() <= _MODEL_KEYS
+
+
+def _are_version_fields(fields: dict[str, Any]) -> TypeGuard[VersionFields]:
+    return fields.keys() <= _VERSION_KEYS
 
 
 class _Section:

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11; only read by type checkers
 
 
-def strict(value: Any) -> Any:
+def strict(value: object) -> object:
     """``value`` with every non-finite float replaced by its name as a string."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
@@ -25,11 +29,21 @@ def strict(value: Any) -> Any:
     return value
 
 
-def dumps(value: Any, **options: Any) -> str:
+class DumpOptions(TypedDict, total=False):
+    """The options of ``json.dumps`` that modelreg uses."""
+
+    indent: int | None
+    ensure_ascii: bool
+    sort_keys: bool
+    separators: tuple[str, str] | None
+    default: Callable[[object], object] | None
+
+
+def dumps(value: object, **options: Unpack[DumpOptions]) -> str:
     """``json.dumps`` of ``value`` in strict JSON (see the module's docstring)."""
     return json.dumps(strict(value), allow_nan=False, **options)
 
 
-def is_finite_number(value: Any) -> bool:
+def is_finite_number(value: object) -> bool:
     """A number that JSON can carry: not NaN, not infinite (1e999 is infinite)."""
     return not isinstance(value, float) or math.isfinite(value)

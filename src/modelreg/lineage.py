@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from modelreg.docread import Document
+
 _CHUNK = 1024 * 1024
 
 
@@ -46,7 +48,7 @@ class Head(NamedTuple):
     common_dir: Path | None
 
 
-def git_lineage(cwd: Path, exclude: Path | None = None) -> dict[str, Any]:
+def git_lineage(cwd: Path, exclude: Path | None = None) -> Document:
     """The commit of the repository ``cwd`` is in, and whether its tree was dirty.
 
     ``exclude`` (the registry folder) does not count as dirt: registering a version

@@ -38,13 +38,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from modelreg import actions, yamlio
+from modelreg.docread import Document
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms
 from modelreg.errors import CorruptFileError
 
 Kind = Literal["model", "version", "alias", "deleted"]
+# The merge's working form inside this module; its public signatures take docread.Document.
 Doc = dict[str, Any]
 
 MODEL_KEYS = tuple(RegisteredModel("x", 0, 0).to_doc())
@@ -77,7 +79,7 @@ class _Missing:
         return "(absent)"
 
 
-MISSING: Any = _Missing()
+MISSING: Final = _Missing()
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class MergeResult:
     ``collision`` is true when the sides hold two different versions (or models) under one
     number (or name)."""
 
-    document: Doc | None
+    document: Document | None
     conflicts: tuple[str, ...] = ()
     collision: bool = False
     # Numbers one side deleted and the other registered again (model.yaml only).
@@ -142,7 +144,7 @@ def merge_texts(base: bytes, ours: bytes, theirs: bytes, path: str) -> MergeResu
     return merge_documents(kind, docs["base"], ours_doc, theirs_doc)
 
 
-def parse_document(data: bytes, path: str, kind: Kind) -> Doc:
+def parse_document(data: bytes, path: str, kind: Kind) -> Document:
     """One side's document, checked against the schema (CorruptFileError otherwise)."""
     where = Path(path)
     doc = yamlio.loads(data, where)
@@ -174,7 +176,9 @@ def _check_record(doc: Doc, where: Path, kind: Kind) -> None:
         raise CorruptFileError(where, "'version' must be the deleted version's number")
 
 
-def merge_documents(kind: Kind, base: Doc | None, ours: Doc, theirs: Doc) -> MergeResult:
+def merge_documents(
+    kind: Kind, base: Document | None, ours: Document, theirs: Document
+) -> MergeResult:
     """Merge two sides of one ``model.yaml`` (``kind="model"``), version file, alias file
     or tombstone."""
     if kind in ("alias", "deleted"):
@@ -331,10 +335,10 @@ def _says(side: Doc, alias: str, number: int) -> bool:
 
 
 def merge_histories(
-    base: Sequence[Mapping[str, Any]],
-    ours: Sequence[Mapping[str, Any]],
-    theirs: Sequence[Mapping[str, Any]],
-) -> list[dict[str, Any]]:
+    base: Sequence[Mapping[str, object]],
+    ours: Sequence[Mapping[str, object]],
+    theirs: Sequence[Mapping[str, object]],
+) -> list[Document]:
     """Every entry of ``ours`` and ``theirs``, an entry on both sides once (as many times as
     the side with more copies has it); each side's own order is kept and the two are
     interleaved by timestamp, ties by content, so the result does not depend on which side

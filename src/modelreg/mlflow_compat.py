@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from modelreg.entities import ModelVersion
 from modelreg.registry import Registry
@@ -34,7 +33,7 @@ class MlflowClient(Registry):
 def register_model(
     model_uri: str,
     name: str,
-    tags: Mapping[str, Any] | None = None,
+    tags: Mapping[str, object] | None = None,
     *,
     registry_uri: str | None = None,
 ) -> ModelVersion:

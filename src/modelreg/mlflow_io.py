@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from modelreg import actions, jsonio, yamlio
+from modelreg.docread import Document
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import (
     ConflictError,
@@ -50,7 +51,12 @@ from modelreg.errors import (
     NotFoundError,
     RegistryError,
 )
-from modelreg.names import MAX_NAME_LENGTH, validate_alias, validate_model_name
+from modelreg.names import (
+    MAX_NAME_LENGTH,
+    is_valid_model_name,
+    validate_alias,
+    validate_model_name,
+)
 from modelreg.registry import Registry
 
 MLFLOW_EXTRA = "pip install 'modelreg[mlflow]'"
@@ -149,10 +155,10 @@ class Summary:
     versions: int = 0  # written (import) or created (export)
     unchanged: int = 0  # already there with the same data
     replaced: int = 0  # import --replace: versions overwritten
-    skipped: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[Document] = field(default_factory=list)
     renamed: list[dict[str, str]] = field(default_factory=list)
-    remapped: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
+    remapped: list[Document] = field(default_factory=list)
+    failed: list[Document] = field(default_factory=list)
     _errors: list[RegistryError] = field(default_factory=list, repr=False)
 
     def skip(self, model: str, version: int | None, reason: str) -> None:
@@ -162,7 +168,7 @@ class Summary:
         self.failed.append({"model": model, "error": error.message})
         self._errors.append(error)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         return {
             "action": self.action,
             "origin": self.origin,
@@ -207,18 +213,10 @@ def propose_name(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     text = re.sub(r"[^A-Za-z0-9._-]+", "-", folded).strip("-._")
     text = text[:MAX_NAME_LENGTH].rstrip("-._") or "model"
-    if not _is_valid_name(text):  # still invalid: only a Windows reserved name remains
+    if not is_valid_model_name(text):  # still invalid: only a Windows reserved name remains
         head, dot, rest = text.partition(".")
         text = (head + "_" + dot + rest)[:MAX_NAME_LENGTH].rstrip("-.")
     return text
-
-
-def _is_valid_name(name: str) -> bool:
-    try:
-        validate_model_name(name)
-    except InvalidInputError:
-        return False
-    return True
 
 
 @dataclass
@@ -262,7 +260,7 @@ def plan_names(
     for name in sorted(names):
         if name in plan.targets:
             continue
-        if _is_valid_name(name) and name.lower() not in claimed:
+        if is_valid_model_name(name) and name.lower() not in claimed:
             claimed[name.lower()] = name
             plan.targets[name] = name
         else:
@@ -469,7 +467,7 @@ class MlrunsSource:
             if not str(version_meta.get("version", "")).isdigit():
                 raise CorruptFileError(version_dir / "meta.yaml", "'version' must be a number")
             if version_meta.get("current_stage") == DELETED_STAGE:
-                deleted.append(int(version_meta["version"]))
+                deleted.append(int(str(version_meta["version"])))
                 continue
             versions.append(_version_entity(name, version_meta, _read_values(version_dir / "tags")))
         versions.sort(key=lambda mv: mv.version)
@@ -478,7 +476,7 @@ class MlrunsSource:
         return _finish(name, meta, _read_values(folder / "tags"), aliases, versions, deleted)
 
 
-def _read_meta(path: Path) -> dict[str, Any]:
+def _read_meta(path: Path) -> Document:
     if not path.is_file():
         raise CorruptFileError(path, "missing: not an MLflow model or version folder")
     doc = yamlio.load(path)
@@ -644,7 +642,7 @@ def _tags_of(entity: Any) -> dict[str, str]:
     return {str(tag.key): str(tag.value) for tag in tags}
 
 
-def _pairs(items: Any) -> dict[str, Any]:
+def _pairs(items: Any) -> Document:
     """MLflow 3 metrics and params of a version (from its logged model), as a mapping."""
     if not items:
         return {}

@@ -48,6 +48,15 @@ def validate_model_name(name: str) -> str:
     return name
 
 
+def is_valid_model_name(name: str) -> bool:
+    """Whether :func:`validate_model_name` accepts ``name``."""
+    try:
+        validate_model_name(name)
+    except InvalidInputError:
+        return False
+    return True
+
+
 def validate_alias(alias: str) -> str:
     """Return ``alias`` if MLflow's alias rules allow it, else raise InvalidInputError."""
     if not isinstance(alias, str) or not alias:

@@ -61,7 +61,9 @@ class Promotion(Room):
         rules = self._rules()
         rule = rules.for_stage(target, mv.name)
         if rule is None:
-            return self._versions.transition(name, mv.version, target, False, comment, False), []
+            return self._versions.transition(
+                name, mv.version, target, False, comment, False
+            ).version, []
         results = [
             workflow.run_check(check, self._check_env(mv, target), self._root, on_output)
             for check in rule.checks
@@ -91,7 +93,7 @@ class Promotion(Room):
                 + f"\n(tagged {key}={value})",
                 failures,
             )
-        moved = self._versions.transition(name, mv.version, target, False, comment, False)
+        moved = self._versions.transition(name, mv.version, target, False, comment, False).version
         return moved, results
 
     def decide(

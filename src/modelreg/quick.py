@@ -74,6 +74,7 @@ def search(
 ) -> int:
     """Search versions (or models); the next page's token goes to stderr."""
     from modelreg.entities import ModelVersion
+    from modelreg.search import Query
 
     registry = _open(registry_path)
     errors: list[CorruptFileError] = []
@@ -83,7 +84,7 @@ def search(
         records, token = [model.to_dict() for model in model_page], model_page.token
     else:
         # Printing needs no history: the records are used without building full entities.
-        page = registry.search_version_records(*query, errors=errors)
+        page = registry.search_version_records(Query(*query), errors=errors)
         records, token = [ModelVersion(**record).to_dict() for record in page], page.token
     render.emit(records, fmt, MODEL_COLUMNS if models else VERSION_COLUMNS)
     if token:

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from modelreg import actions, workflow
 from modelreg.catalog import Catalog
-from modelreg.config import Config, effective_lock_timeout, parse_config
+from modelreg.config import (
+    DEFAULT_STAGES,
+    FORMAT_VERSION,
+    Config,
+    effective_lock_timeout,
+    parse_config,
+)
+from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, now_iso
 from modelreg.errors import (
     ConflictError,
@@ -29,19 +36,19 @@ from modelreg.errors import (
     RegistryError,
 )
 from modelreg.importing import Importer, ImportResult
-from modelreg.index import VersionFields
+from modelreg.index import VersionRecord
 from modelreg.models import ModelWrites
 from modelreg.promotion import Promotion
 from modelreg.refs import Ref, artifact_location, as_ref, parse_uri
 from modelreg.session import Clock, Subscriber, Writer
 from modelreg.store import CONFIG_FILE, GITIGNORE, Store, atomic_write, find_root
 from modelreg.values import version_number
-from modelreg.versions import Details, RegisterResult, VersionWrites
+from modelreg.versions import Details, RegisterResult, TransitionResult, VersionWrites
 
 if TYPE_CHECKING:
     from modelreg.gitsync.publish import Publication
     from modelreg.hooks import DeliveryResult
-    from modelreg.search import Page
+    from modelreg.search import Page, Query
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -122,14 +129,24 @@ class Registry:
 
     @classmethod
     def init(
-        cls, path: str | os.PathLike[str] = ".", *, stages: Sequence[str] | None = None
+        cls,
+        path: str | os.PathLike[str] = ".",
+        *,
+        stages: Sequence[str] | None = None,
+        file_format: int = FORMAT_VERSION,
     ) -> Registry:
-        """Create a registry folder at ``path`` (which may exist and be empty or not)."""
+        """Create a registry folder at ``path`` (which may exist and be empty or not).
+
+        ``file_format`` 1 makes a registry that modelreg versions before format 2 read
+        (without ``exclusive_stages``, as they made them)."""
         root = Path(path)
         if (root / CONFIG_FILE).exists():
             raise ConflictError(f"{root} is already a registry (it has {CONFIG_FILE})")
-        config = Config(stages=tuple(stages)) if stages else Config()
-        if stages:
+        names = tuple(stages) if stages else DEFAULT_STAGES
+        # "Only one version should be in Production per model": new registries say so.
+        exclusive = tuple(s for s in ("Production",) if s in names and file_format >= 2)
+        config = Config(stages=names, format=file_format, exclusive_stages=exclusive)
+        if stages or file_format != FORMAT_VERSION:
             parse_config(config.to_doc(), root / CONFIG_FILE)
         root.mkdir(parents=True, exist_ok=True)
         (root / "models").mkdir(exist_ok=True)
@@ -227,15 +244,9 @@ class Registry:
         from modelreg import search
 
         models = {model.name: model for model in self.list_registered_models(errors)}
-        page = search.search(
-            (model.to_dict() for model in models.values()),
-            filter_string,
-            order_by=order_by,
-            max_results=max_results,
-            page_token=page_token,
-            kind="model",
-        )
-        return search.Page([models[record["name"]] for record in page], page.token)
+        query = search.Query(filter_string, max_results, order_by, page_token)
+        page = query.page((model.to_dict() for model in models.values()), "model")
+        return search.Page([models[str(record["name"])] for record in page], page.token)
 
     # -- model versions ----------------------------------------------------------------
 
@@ -249,8 +260,8 @@ class Registry:
         description: str | None = None,
         *,
         metrics: Mapping[str, int | float] | None = None,
-        params: Mapping[str, object] | None = None,
-        lineage: Mapping[str, object] | None = None,
+        params: Mapping[str, JSONValue] | None = None,
+        lineage: Mapping[str, JSONValue] | None = None,
     ) -> ModelVersion:
         """Register a new version of an existing model (MLflow's semantics: never deduplicated)."""
         details = Details(run_id, tags, run_link, description, metrics, params, lineage)
@@ -268,8 +279,8 @@ class Registry:
         run_link: str | None = None,
         description: str | None = None,
         metrics: Mapping[str, int | float] | None = None,
-        params: Mapping[str, object] | None = None,
-        lineage: Mapping[str, object] | None = None,
+        params: Mapping[str, JSONValue] | None = None,
+        lineage: Mapping[str, JSONValue] | None = None,
         allow_duplicate: bool = False,
         create_model: bool = False,
     ) -> RegisterResult:
@@ -332,6 +343,21 @@ class Registry:
         The registry's rules for the target stage must be met (RuleViolationError lists
         every unmet condition); ``force`` bypasses them when the rules allow forcing,
         and is recorded in the history with ``comment`` as the reason."""
+        return self.transition(
+            name, version, stage, archive_existing_versions, comment=comment, force=force
+        ).version
+
+    def transition(
+        self,
+        name: str,
+        version: int | str,
+        stage: str,
+        archive_existing_versions: bool = False,
+        *,
+        comment: str | None = None,
+        force: bool = False,
+    ) -> TransitionResult:
+        """:meth:`transition_model_version_stage`, saying also which versions it archived."""
         return self._versions.transition(
             name, version, stage, archive_existing_versions, comment, force
         )
@@ -354,9 +380,8 @@ class Registry:
         With ``errors``, corrupt files are collected there and skipped instead of raised."""
         from modelreg import search
 
-        page = self.search_version_records(
-            filter_string, max_results, order_by, page_token, errors=errors
-        )
+        query = search.Query(filter_string, max_results, order_by, page_token)
+        page = self.search_version_records(query, errors=errors)
         versions = [ModelVersion(**record) for record in page]
         histories: dict[str, dict[int, list[HistoryEntry]]] = {}
         for mv in versions:
@@ -368,30 +393,19 @@ class Registry:
 
     @_consistent
     def search_version_records(
-        self,
-        filter_string: str | None = None,
-        max_results: int | None = None,
-        order_by: list[str] | None = None,
-        page_token: str | None = None,
-        *,
-        errors: list[CorruptFileError] | None = None,
-    ) -> Page[VersionFields]:
+        self, query: Query | None = None, *, errors: list[CorruptFileError] | None = None
+    ) -> Page[VersionRecord]:
         """:meth:`search_model_versions` as the versions' fields without their history,
-        for callers that print them (``ModelVersion(**record)`` builds one)."""
+        for callers that print them (``ModelVersion(**record)`` builds one). No ``query``:
+        every version, in MLflow's default order."""
         from modelreg import filters, search
 
+        query = query or search.Query()
         pinned = None
-        if isinstance(filter_string, str) and filter_string.strip():
+        if isinstance(query.filter_string, str) and query.filter_string.strip():
             # A filter that names its models reads only their folders.
-            pinned = filters.names_required(filters.parse(filter_string))
-        return search.search(
-            self._catalog.version_records(errors, pinned),
-            filter_string,
-            order_by=order_by,
-            max_results=max_results,
-            page_token=page_token,
-            kind="version",
-        )
+            pinned = filters.names_required(filters.parse(query.filter_string))
+        return query.page(self._catalog.version_records(errors, pinned), "version")
 
     @_consistent
     def get_latest_versions(
@@ -592,4 +606,11 @@ def run_id_of(model_uri: str) -> str | None:
     return None
 
 
-__all__ = ["ImportResult", "RegisterResult", "Registry", "RegistryError", "run_id_of"]
+__all__ = [
+    "ImportResult",
+    "RegisterResult",
+    "Registry",
+    "RegistryError",
+    "TransitionResult",
+    "run_id_of",
+]

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TextIO
 
 from modelreg import jsonio
 from modelreg.entities import ModelVersion, RegisteredModel, ms_to_iso
@@ -33,7 +33,7 @@ class Column:
     key: str
     kind: str = "text"  # key (never wrapped) | text | time | list | mapping
     # Derives the value from the record when it is not one of its fields.
-    getter: Callable[[Mapping[str, Any]], Any] | None = None
+    getter: Callable[[Mapping[str, object]], object] | None = None
     # In a narrow terminal: how a long value is shortened (see `shorten`; a "key" column
     # never is), to how few cells, whether it is shortened before the other columns, and
     # whether it may be left out of the table.
@@ -42,7 +42,7 @@ class Column:
     give_way_first: bool = False
     optional: bool = False
 
-    def value(self, record: Mapping[str, Any]) -> Any:
+    def value(self, record: Mapping[str, object]) -> object:
         return self.getter(record) if self.getter else record.get(self.key)
 
     def least_width(self) -> int:
@@ -113,7 +113,11 @@ FINDING_COLUMNS = (
 )
 
 
-def emit(data: Any, fmt: Format, columns: Sequence[Column]) -> None:
+def emit(
+    data: Mapping[str, object] | Sequence[Mapping[str, object]],
+    fmt: Format,
+    columns: Sequence[Column],
+) -> None:
     """Print one record (a mapping) or a list of records in ``fmt``."""
     if fmt is Format.json:
         _write(jsonio.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
@@ -122,12 +126,12 @@ def emit(data: Any, fmt: Format, columns: Sequence[Column]) -> None:
 
         _write(yamlio.dumps(data))
     elif fmt is Format.plain:
-        records = data if isinstance(data, list) else [data]
+        records = [data] if isinstance(data, Mapping) else data
         _write("".join(_plain_line(record, columns) + "\n" for record in records))
-    elif isinstance(data, list):
-        _table(data, columns)
-    else:
+    elif isinstance(data, Mapping):
         _card(data, columns)
+    else:
+        _table(data, columns)
 
 
 def emit_entity(entity: RegisteredModel | ModelVersion, fmt: Format) -> None:
@@ -162,7 +166,7 @@ def _write(text: str) -> None:
     sys.stdout.flush()
 
 
-def cell(value: Any, kind: str = "text") -> str:
+def cell(value: object, kind: str = "text") -> str:
     """One value as text: lists comma-joined, mappings as k=v, times as ISO."""
     if value is None:
         return ""
@@ -177,7 +181,7 @@ def cell(value: Any, kind: str = "text") -> str:
     return str(value)
 
 
-def _plain_line(record: Mapping[str, Any], columns: Sequence[Column]) -> str:
+def _plain_line(record: Mapping[str, object], columns: Sequence[Column]) -> str:
     # Tabs and newlines inside values would break `cut` and `read`: flatten them.
     cells = (cell(column.value(record), column.kind) for column in columns)
     return "\t".join(text.replace("\t", " ").replace("\n", " ") for text in cells)
@@ -198,7 +202,7 @@ _ONE_LINE = str.maketrans({**_CONTROL, 0x09: " ", 0x0A: " ", 0x0D: " "})
 _MULTI_LINE = str.maketrans({**_CONTROL, 0x09: " ", 0x0A: "\n", 0x0D: ""})
 
 
-def colour(stream: Any) -> bool:
+def colour(stream: TextIO) -> bool:
     """Escape codes only for a terminal, and never when $NO_COLOR is set and not empty
     (https://no-color.org) or $TERM is dumb."""
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
@@ -209,7 +213,7 @@ def colour(stream: Any) -> bool:
         return False
 
 
-def terminal_width(stream: Any) -> int | None:
+def terminal_width(stream: TextIO) -> int | None:
     """The width to fit: the terminal's ($COLUMNS first); into a pipe or a file, $COLUMNS
     when it is set, else none (rows are never cut for an imaginary terminal)."""
     try:
@@ -319,7 +323,10 @@ def _bold(text: str, on: bool) -> str:
 
 
 def _table_lines(
-    records: list[Mapping[str, Any]], columns: Sequence[Column], width: int | None, bold: bool
+    records: Sequence[Mapping[str, object]],
+    columns: Sequence[Column],
+    width: int | None,
+    bold: bool,
 ) -> list[str]:
     """A header and one line per record; in a narrow terminal long values are shortened,
     then optional columns are left out, then each record becomes a block of lines."""
@@ -398,7 +405,7 @@ def _print_lines(lines: list[str]) -> None:
     _write("".join(line + "\n" for line in lines))
 
 
-def _table(records: list[Mapping[str, Any]], columns: Sequence[Column]) -> None:
+def _table(records: Sequence[Mapping[str, object]], columns: Sequence[Column]) -> None:
     if not records:
         message("(nothing to show)")
         return

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from modelreg.docread import Document
 from modelreg.errors import FilterSyntaxError, InvalidInputError
 from modelreg.filters import (
     Expr,
@@ -58,6 +59,7 @@ __all__ = [
     "REGISTERED_MODELS_MAX_RESULTS_THRESHOLD",
     "OrderKey",
     "Page",
+    "Query",
     "check_max_results",
     "default_max_results",
     "parse_order_by",
@@ -76,7 +78,7 @@ MODEL_VERSIONS_DEFAULT_ORDER_BY = (
 REGISTERED_MODELS_DEFAULT_ORDER_BY = ("name ASC",)
 
 _T = TypeVar("_T")
-_R = TypeVar("_R", bound=Mapping[str, Any])
+_R = TypeVar("_R", bound=Mapping[str, object])
 _TOKEN_VERSION = 1
 
 
@@ -93,6 +95,23 @@ class Page(list[_T]):
 
     def __repr__(self) -> str:
         return f"Page({list.__repr__(self)}, token={self.token!r})"
+
+
+@dataclass(frozen=True)
+class Query:
+    """One search as MLflow's search methods take it (see :func:`search`): which records,
+    in which order, how many, and from which page on."""
+
+    filter_string: str | None = None
+    max_results: int | None = None
+    order_by: Sequence[str] | None = None
+    page_token: str | None = None
+
+    def page(self, records: Iterable[_R], kind: Kind) -> Page[_R]:
+        """This query's page of ``records`` (of versions or of models, by ``kind``)."""
+        return search(
+            records, self.filter_string, self.order_by, self.max_results, self.page_token, kind
+        )
 
 
 @dataclass(frozen=True)
@@ -404,7 +423,7 @@ def _decode_token(token: str, query: str, columns: list[_Column]) -> list[Raw]:
     return raws
 
 
-def _read_token(token: str) -> dict[str, Any]:
+def _read_token(token: str) -> Document:
     if not isinstance(token, str):
         raise InvalidInputError(f"invalid page token: expected a string, not {token!r}")
     try:

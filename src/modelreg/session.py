@@ -19,6 +19,7 @@ from modelreg import actions, workflow
 from modelreg import events as ev
 from modelreg.catalog import Catalog
 from modelreg.config import Config
+from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms
 from modelreg.errors import NotFoundError
 
@@ -28,7 +29,7 @@ Clock: TypeAlias = Callable[[], str]
 Subscriber: TypeAlias = Callable[[ev.Event], None]
 
 # The values a history entry or an event may carry besides its action (None is left out).
-Field: TypeAlias = object
+Field: TypeAlias = JSONValue
 
 
 class Writer:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from modelreg import yamlio
+from modelreg.docread import Document
 from modelreg.errors import (
     BusyError,
     CorruptFileError,
@@ -36,7 +37,7 @@ from modelreg.errors import (
     RegistryError,
     RegistryNotFoundError,
 )
-from modelreg.names import validate_model_name
+from modelreg.names import is_valid_model_name, validate_model_name
 
 CONFIG_FILE = "registry.yaml"
 LOCK_FILE = ".modelreg.lock"
@@ -333,7 +334,7 @@ class Store:
         for entry in entries:
             if (
                 entry.is_dir(follow_symlinks=False)
-                and _is_valid_name(entry.name)
+                and is_valid_model_name(entry.name)
                 and os.path.lexists(os.path.join(entry.path, MODEL_FILE))
             ):
                 names.append(entry.name)
@@ -365,15 +366,15 @@ class Store:
                 numbers.append(int(stem))
         return sorted(numbers)
 
-    def read_model(self, name: str) -> dict[str, Any]:
+    def read_model(self, name: str) -> Document:
         path = self.model_file(name)
         self.refuse_symlinks(path.parent)
         return self._read_mapping(path, lambda: f"registered model '{name}' not found")
 
-    def read_config(self) -> dict[str, Any]:
+    def read_config(self) -> Document:
         return self._read_mapping(self.root / CONFIG_FILE, lambda: f"{CONFIG_FILE} not found")
 
-    def _read_mapping(self, path: Path, missing: Any) -> dict[str, Any]:
+    def _read_mapping(self, path: Path, missing: Any) -> Document:
         try:
             return read_mapping(path)
         except FileNotFoundError:
@@ -399,7 +400,7 @@ class Store:
 
     # -- writing (callers hold the lock) -----------------------------------------------
 
-    def write(self, path: Path, doc: Any) -> bool:
+    def write(self, path: Path, doc: object) -> bool:
         """Write ``doc`` to ``path`` atomically; False when the file already held it.
 
         A document that readers would refuse (larger than the file size limit, nested
@@ -441,6 +442,14 @@ class Store:
             if self._mkdir(folder):
                 self._on_undo(functools.partial(_remove_empty, folder))
         _crash_point("create:folders_made")
+
+    def ensure_folder(self, path: Path) -> None:
+        """Make the folder ``path`` (its parent exists) unless it is there."""
+        if os.path.isdir(path) and not os.path.islink(path):
+            return
+        self.begin_change()
+        if self._mkdir(path):
+            self._on_undo(functools.partial(_remove_empty, path))
 
     def _mkdir(self, path: Path) -> bool:
         """Make a folder; False when it was there."""
@@ -549,22 +558,14 @@ def _is_odd(seq: bytes) -> bool:
     return _seq_number(seq) % 2 == 1
 
 
-def _is_valid_name(name: str) -> bool:
-    try:
-        validate_model_name(name)
-    except ValueError:
-        return False
-    return True
-
-
-def read_mapping(path: Path) -> dict[str, Any]:
+def read_mapping(path: Path) -> Document:
     """Read one registry file as a mapping, refusing anything that is not a small regular
     file holding safe YAML. FileNotFoundError when it is missing; CorruptFileError (which
     names the file) for everything else."""
     return read_mapping_with_stat(path)[0]
 
 
-def read_mapping_with_stat(path: Path) -> tuple[dict[str, Any], os.stat_result]:
+def read_mapping_with_stat(path: Path) -> tuple[Document, os.stat_result]:
     """:func:`read_mapping`, with the ``fstat`` of the very file that was read (the cache
     keys what it parsed by it). Symlinks are never followed."""
     data, file_stat = yamlio.read_file(path, follow_symlinks=False)

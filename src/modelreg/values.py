@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from modelreg.docread import JSONValue
 from modelreg.errors import InvalidInputError
 
 
@@ -37,7 +38,7 @@ def checked_metrics(values: Mapping[str, object]) -> dict[str, int | float]:
     return result
 
 
-def checked_params(values: Mapping[str, object]) -> dict[str, object]:
+def checked_params(values: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
     """Parameters are text or numbers; a number must be finite, like a metric."""
     for key, value in values.items():
         _check_finite(value, "param", key)

@@ -18,7 +18,8 @@ from pathlib import Path
 from modelreg import actions, workflow
 from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES
-from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms
+from modelreg.docread import JSONValue
+from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, new_uid
 from modelreg.errors import ConflictError, InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.names import validate_model_name, validate_tag
 from modelreg.refs import local_artifact_path
@@ -37,8 +38,8 @@ class Details:
     run_link: str | None
     description: str | None
     metrics: Mapping[str, int | float] | None
-    params: Mapping[str, object] | None
-    lineage: Mapping[str, object] | None
+    params: Mapping[str, JSONValue] | None
+    lineage: Mapping[str, JSONValue] | None
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,15 @@ class RegisterResult:
 
     version: ModelVersion
     created: bool
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    """What ``transition`` did: the version as it is now, and the other versions it moved
+    out of the target stage to Archived, ascending (none when it changed nothing)."""
+
+    version: ModelVersion
+    archived: tuple[ModelVersion, ...]
 
 
 class VersionWrites(Room):
@@ -67,7 +77,10 @@ class VersionWrites(Room):
         from modelreg.lineage import git_lineage
 
         # Looked up on every registration: a script may edit or commit code between two.
-        recorded = {"user": self._writer.user, **git_lineage(Path.cwd(), self._root)}
+        recorded: dict[str, JSONValue] = {
+            "user": self._writer.user,
+            **git_lineage(Path.cwd(), self._root),
+        }
         recorded.update(details.lineage or {})
         catalog = self._catalog
         with self._writer.change() as change:
@@ -117,6 +130,8 @@ class VersionWrites(Room):
                 artifact_size=artifact[1] if artifact else None,
                 lineage=recorded,
                 history=[change.entry(actions.VERSION_REGISTERED, version=number)],
+                # Format 1 files keep their shape; format 2 versions carry their identity.
+                uid=new_uid() if catalog.split else None,
             )
             # The version file first: a crash before model.yaml is updated leaves a
             # version above last_version, which the next write skips over and
@@ -137,8 +152,8 @@ class VersionWrites(Room):
         archive: bool,
         comment: str | None,
         force: bool,
-    ) -> ModelVersion:
-        """See :meth:`modelreg.registry.Registry.transition_model_version_stage`."""
+    ) -> TransitionResult:
+        """See :meth:`modelreg.registry.Registry.transition`."""
         target = self._config.canonical_stage(stage)
         if force and not comment:
             raise InvalidInputError("a forced transition needs a reason: give a comment")
@@ -158,8 +173,9 @@ class VersionWrites(Room):
             if rule is not None and previous != target:
                 forced = self._enforce_rules(rule, mv, previous, force)
                 archive = archive or rule.archive_existing
-            if previous != target and not archive:
-                self._refuse_second_in_exclusive_stage(model, mv, target)
+            # A stage that holds one version per model takes the new one and archives
+            # the one there (as a merge of two such moves does: the later move wins).
+            archive = archive or target in self._config.exclusive_stages
             # The others leave the stage before this version enters it: at no instant
             # (for a reader, or after a crash half-way) does the stage hold two versions
             # the caller wanted alone there.
@@ -200,7 +216,7 @@ class VersionWrites(Room):
                     to_stage="Archived",
                     archived_by=number,
                 )
-        return mv
+        return TransitionResult(mv, tuple(archived))
 
     def delete(self, name: str, version: int | str) -> None:
         """See :meth:`modelreg.registry.Registry.delete_model_version`."""
@@ -224,7 +240,7 @@ class VersionWrites(Room):
             # `check --repair` finishes (with record_deleted, as here); never a live
             # version that lost its aliases.
             trashed = catalog.store.trash_version_file(name, number)
-            dropped = record_deleted(model, number, change.entry)
+            dropped = record_deleted(model, number, change.entry, uid=deleted.uid)
             change.touch(model)
             catalog.save_model(model)
             _crash_point("delete_version:model_saved")
@@ -286,24 +302,6 @@ class VersionWrites(Room):
             unmet,
         )
 
-    def _refuse_second_in_exclusive_stage(
-        self, model: RegisteredModel, mv: ModelVersion, stage: str
-    ) -> None:
-        if stage not in self._config.exclusive_stages:
-            return
-        holders = [
-            other.version
-            for other in self._catalog.versions(model)
-            if other.current_stage == stage and other.version != mv.version
-        ]
-        if holders:
-            listed = ", ".join(str(number) for number in holders)
-            raise RuleViolationError(
-                f"{stage} holds one version per model (exclusive_stages in registry.yaml) "
-                f"and {mv.name} version {listed} is already there: archive it first, or "
-                "move with --archive-existing (archive_existing_versions=True)"
-            )
-
     def _artifact(self, source: str) -> tuple[str, tuple[str, int] | None]:
         """The source as stored, and (sha256, size) when it is an existing local path.
 
@@ -331,6 +329,7 @@ def record_deleted(
     entry: Callable[..., HistoryEntry],
     *,
     unless_recorded: bool = False,
+    uid: str | None = None,
 ) -> list[str]:
     """Record in ``model`` that its version ``number`` is gone: drop the aliases that
     point at it, record the delete in its history and keep the number handed out.
@@ -338,7 +337,8 @@ def record_deleted(
 
     The one way a delete is recorded: by ``delete_model_version``, and by ``check
     --repair`` finishing a delete interrupted after the file went (``unless_recorded``:
-    the delete may have recorded itself before it was interrupted)."""
+    the delete may have recorded itself before it was interrupted). ``uid`` is the
+    deleted version's, recorded in format 2 (None is left out of the entry)."""
     dropped = [alias for alias, target in model.aliases.items() if target == number]
     for alias in dropped:
         del model.aliases[alias]
@@ -348,7 +348,9 @@ def record_deleted(
         for item in model.history
     )
     if not recorded:
-        model.history.append(entry(actions.VERSION_DELETED, version=number))
+        # The deleted version's uid (format 2) goes to its tombstone (layout.py).
+        extra = {} if uid is None else {"uid": uid}
+        model.history.append(entry(actions.VERSION_DELETED, version=number, **extra))
     model.last_version = max(model.last_version, number)
     return dropped
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # The history actions the workflow reads.
 from modelreg.actions import (
@@ -43,7 +43,7 @@ from modelreg.actions import (
     REQUESTED,
     STAGE_CHANGED,
 )
-from modelreg.docread import DocReader
+from modelreg.docread import DocReader, Document
 from modelreg.entities import HistoryEntry, ModelVersion
 from modelreg.errors import FilterSyntaxError
 
@@ -250,7 +250,8 @@ def window(mv: ModelVersion, stage: str, start: int, end: int) -> Window:
         if action == REQUESTED:
             requesters.add(user)
         elif action in (APPROVED, REJECTED):
-            decisions[user] = (str(action), entry.get("comment"))
+            comment = entry.get("comment")
+            decisions[user] = (str(action), None if comment is None else str(comment))
         elif action == CHECK_RUN:
             checks[str(entry.get("check"))] = bool(entry.get("passed"))
     return Window(
@@ -364,7 +365,7 @@ def _shown(value: object) -> str:
     return "missing" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
-def entry_sha(mv: ModelVersion) -> dict[str, Any]:
+def entry_sha(mv: ModelVersion) -> Document:
     """Fields that tie a workflow entry to the artifact it was made for."""
     return {"artifact_sha256": mv.artifact_sha256} if mv.artifact_sha256 else {}
 
@@ -419,7 +420,7 @@ class CheckResult:
     output_tail: str
     reason: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         return {
             "check": self.name,
             "passed": self.passed,

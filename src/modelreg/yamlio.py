@@ -20,6 +20,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from modelreg.docread import JSONValue
 from modelreg.errors import CorruptFileError
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def _pyyaml() -> Any:
     return yaml
 
 
-def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
+def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> JSONValue:
     """Read and parse one YAML file, refusing anything hostile (a missing file too)."""
     try:
         data, _ = read_file(path, max_bytes)
@@ -94,7 +95,7 @@ def read_file(
     return data, file_stat
 
 
-def loads(data: bytes, path: Path) -> Any:
+def loads(data: bytes, path: Path) -> JSONValue:
     """Parse YAML bytes; ``path`` is only used to name the file in errors."""
     if b"\x00" in data:
         raise CorruptFileError(path, "binary data (NUL bytes), not a YAML file")
@@ -123,7 +124,7 @@ def loads(data: bytes, path: Path) -> Any:
         raise CorruptFileError(path, f"nested deeper than {MAX_DEPTH} levels") from None
 
 
-def dumps(data: Any) -> str:
+def dumps(data: object) -> str:
     """Serialize ``data`` deterministically (block style, given key order, no anchors)."""
     text: str = _pyyaml().dump(
         data,
@@ -167,13 +168,13 @@ def _one_line(exc: yaml.YAMLError) -> str:
     return " ".join(str(exc).split())
 
 
-def _build(text: str) -> Any:
+def _build(text: str) -> JSONValue:
     """Build Python data from the event stream; one document, no anchors, bounded depth
     and size."""
     yaml = _pyyaml()
     parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     stack: list[tuple[Any, list[Any]]] = []  # (container, pending mapping key holder)
-    result: Any = None
+    result: JSONValue = None
     documents = 0
     for count, event in enumerate(yaml.parse(text, Loader=parser)):
         if count > MAX_VALUES:
@@ -354,7 +355,7 @@ _LITERAL_HEADERS = {"|": "clip", "|-": "strip", "|+": "keep"}
 _plain_values: dict[str, Any] = {}  # keys and common values repeat across files
 
 
-def _read_canonical(text: str) -> Any:
+def _read_canonical(text: str) -> JSONValue:
     # Besides \n, only printable characters: no tab, no other line break (\r, \x85,
     # \u2028, \u2029), no control or format character (the byte order mark), no
     # surrogate or unassigned code point; and no non-breaking or other odd space.
@@ -367,7 +368,7 @@ def _read_canonical(text: str) -> Any:
     reader = _CanonicalReader(lines)
     first = lines[0]
     if first.startswith("- "):
-        value: Any = reader.sequence(0, 1)
+        value: JSONValue = reader.sequence(0, 1)
     else:
         value = reader.mapping(0, 1, None)
     if reader.position != len(lines):
@@ -552,7 +553,7 @@ def _plain(text: str) -> Any:
     return value
 
 
-def limit_problem(doc: Any, data: bytes) -> str | None:
+def limit_problem(doc: object, data: bytes) -> str | None:
     """Why :func:`load` would refuse ``data``, the :func:`dumps` of ``doc``: which
     limit it breaks (size, nesting, values), or None. Writers call it first, so that no
     write makes a file that readers refuse."""

@@ -5,6 +5,7 @@ its git remote); the work is in ``merge_driver.py`` and the ``gitsync`` package.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -139,13 +140,19 @@ def git_setup(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
         render.emit(record, fmt, _SETUP_COLUMNS)
 
 
+def _entity_field(key: str) -> Callable[[Mapping[str, object]], object]:
+    def get(record: Mapping[str, object]) -> object:
+        entity = record.get("entity")
+        return entity.get(key) if isinstance(entity, Mapping) else None
+
+    return get
+
+
 _EVENT_COLUMNS = [
     render.Column("time", "timestamp", "time"),
     render.Column("event", "event", "key"),
-    render.Column("name", "name", "key", getter=lambda record: record["entity"].get("name")),
-    render.Column(
-        "version", "version", "key", getter=lambda record: record["entity"].get("version")
-    ),
+    render.Column("name", "name", "key", getter=_entity_field("name")),
+    render.Column("version", "version", "key", getter=_entity_field("version")),
     render.Column("user", "user"),
     render.Column("data", "data", "mapping"),
 ]

@@ -93,7 +93,11 @@ DryRunOption = Annotated[
 
 
 def _summary_count(key: str) -> render.Column:
-    return render.Column(key, key, getter=lambda record: len(record.get(key) or []))
+    return render.Column(key, key, getter=lambda record: _count(record.get(key)))
+
+
+def _count(items: object) -> int:
+    return len(items) if isinstance(items, list) else 0
 
 
 SUMMARY_COLUMNS = (
@@ -133,12 +137,12 @@ def _report_summary(summary: Summary, fmt: Format | None) -> None:
     record = summary.to_dict()
     done = "would be " if summary.dry_run else ""
     verb = "imported" if summary.action == "import" else "exported"
-    models, versions = record["models"], record["versions"]
+    models, versions = len(summary.models), summary.versions
     render.message(
         f"{models} model{'' if models == 1 else 's'}, "
         f"{versions} version{'' if versions == 1 else 's'} {done}{verb} "
-        f"({record['unchanged']} already there, {len(record['skipped'])} skipped, "
-        f"{len(record['renamed'])} renamed)"
+        f"({summary.unchanged} already there, {len(summary.skipped)} skipped, "
+        f"{len(summary.renamed)} renamed)"
         + (" before the interruption; run it again to finish" if summary.interrupted else "")
     )
     common.show_record(record, fmt, SUMMARY_COLUMNS)

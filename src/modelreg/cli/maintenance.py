@@ -39,6 +39,8 @@ def check(
     from modelreg.store import find_root
 
     report = check_registry(find_root(session(ctx).registry_path), repair=repair, rules=rules)
+    for note in report.notes:
+        render.message(f"note: {note}")
     if report.findings or fmt in (Format.json, Format.yaml):
         render.emit([finding.to_dict() for finding in report.findings], fmt, render.FINDING_COLUMNS)
     if report.repairs:

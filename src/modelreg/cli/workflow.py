@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -11,10 +12,8 @@ from modelreg import render
 from modelreg.cli import common
 from modelreg.cli.common import PushOption, RefArgs, WriteFormatOption
 from modelreg.cli.core import Session, app, session
-from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidInputError
 from modelreg.refs import Ref
-from modelreg.registry import Registry
 from modelreg.render import Format
 
 
@@ -30,29 +29,18 @@ def _transition(
     registry = session.open()
     mv = registry.resolve_version(ref)
     before = mv.current_stage
-    moved = registry.transition_model_version_stage(
+    result = registry.transition(
         mv.name, mv.version, stage, archive_existing, comment=comment, force=force
     )
+    moved = result.version
     forced = " (forced)" if force and moved.history[-1].get("forced") else ""
     if moved.current_stage == before:
         render.message(f"{common.label(moved)} is already in {before}")
     else:
-        archived = _archived_by(registry, moved)
-        also = f" (archived {', '.join(map(str, archived))})" if archived else ""
+        archived = [str(other.version) for other in result.archived]
+        also = f" (archived {', '.join(archived)})" if archived else ""
         render.message(f"{common.label(moved)}: {before} -> {moved.current_stage}{forced}{also}")
     common.show(moved, fmt)
-
-
-def _archived_by(registry: Registry, moved: ModelVersion) -> list[int]:
-    """The versions this transition archived (they record it, with the same time)."""
-    entered = moved.history[-1]
-    return [
-        other.version
-        for other in registry.list_versions(moved.name)
-        if other.history
-        and other.history[-1].get("archived_by") == moved.version
-        and other.history[-1].get("timestamp") == entered.get("timestamp")
-    ]
 
 
 def _ref_and_last(args: list[str], last: str) -> tuple[Ref, str]:
@@ -145,40 +133,28 @@ def _decision(
     common.show(updated, fmt)
 
 
-@app.command()
-def request(
-    ctx: typer.Context,
-    args: StageArgs,
-    comment: CommentOption = None,
-    fmt: WriteFormatOption = None,
-    push: PushOption = False,
-) -> None:
-    """Ask for a version to be moved to a stage."""
-    _decision(session(ctx), args, comment, fmt, "request")
+def _decision_command(action: str, summary: str) -> Callable[..., None]:
+    """The command ``action`` (request, approve or reject), which ``_decision`` records."""
+
+    def command(
+        ctx: typer.Context,
+        args: StageArgs,
+        comment: CommentOption = None,
+        fmt: WriteFormatOption = None,
+        push: PushOption = False,
+    ) -> None:
+        _decision(session(ctx), args, comment, fmt, action)
+
+    command.__doc__ = summary
+    return command
 
 
-@app.command()
-def approve(
-    ctx: typer.Context,
-    args: StageArgs,
-    comment: CommentOption = None,
-    fmt: WriteFormatOption = None,
-    push: PushOption = False,
-) -> None:
-    """Approve moving a version to a stage."""
-    _decision(session(ctx), args, comment, fmt, "approve")
-
-
-@app.command()
-def reject(
-    ctx: typer.Context,
-    args: StageArgs,
-    comment: CommentOption = None,
-    fmt: WriteFormatOption = None,
-    push: PushOption = False,
-) -> None:
-    """Reject moving a version to a stage."""
-    _decision(session(ctx), args, comment, fmt, "reject")
+for _action, _summary in (
+    ("request", "Ask for a version to be moved to a stage."),
+    ("approve", "Approve moving a version to a stage."),
+    ("reject", "Reject moving a version to a stage."),
+):
+    app.command(_action)(_decision_command(_action, _summary))
 
 
 @app.command()

@@ -18,8 +18,9 @@ One publication, under the registry's write lock:
    A rejected push means someone published first: fetch and redo from step 2, up to
    ``MODELREG_PUSH_ATTEMPTS`` times with jittered exponential back-off, the lock released
    while waiting; then :class:`RemoteBusyError` (exit 6).
-5. **Move the local branch** to the pushed commit with ``git reset --keep`` (which keeps the
-   user's uncommitted changes; they were checked not to be in the way before pushing).
+5. **Move the local branch** to the pushed commit as ``git checkout`` would (``read-tree -m
+   -u HEAD COMMIT``, then ``update-ref``), keeping the user's staged and unstaged changes;
+   they were checked not to be in the way before pushing.
 
 Numbers on the remote never change: only versions made here that collide are renumbered,
 and :class:`Publication` says which. Its ``events`` are the changes this publication added
@@ -586,14 +587,19 @@ def _move_branch(store: Store, top: Path, commit: str, publication: Publication)
         return
     # The registry's files change under the lock: readers see the counter odd meanwhile.
     store.begin_change()
-    done = trees.git(top, "reset", "-q", "--keep", commit, ok=(0, 1, 128))
-    if done.exit_code != 0:
-        said = done.stderr.decode("utf-8", "replace").strip()
-        publication.notes.append(
-            f"your branch was not moved to {commit[:12]}: {said}; commit or stash your "
-            f"changes, then `git merge --ff-only {commit[:12]}` or `git reset --keep "
-            f"{commit[:12]}`"
+    # As `git checkout` moves between commits: the files that differ are updated, the
+    # user's staged and unstaged changes elsewhere are kept (refused if in the way).
+    done = trees.git(top, "read-tree", "-m", "-u", "HEAD", commit, ok=(0, 1, 128))
+    if done.exit_code == 0:
+        trees.git(
+            top, "update-ref", "-m", "modelreg sync: published", "HEAD", commit, head or _ZERO
         )
+        return
+    said = done.stderr.decode("utf-8", "replace").strip()
+    publication.notes.append(
+        f"your branch was not moved to {commit[:12]}: {said}; commit or stash your changes, "
+        f"then `git merge --ff-only {commit[:12]}`"
+    )
 
 
 def _published_events(top: Path, where: Place, before: str | None, after: str) -> list[ev.Event]:

@@ -9,12 +9,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from modelreg import delivery, jsonio
 from modelreg import events as ev
 from modelreg.delivery import CommandTarget, EmailTarget, Target, WebhookTarget
-from modelreg.docread import DocReader
+from modelreg.docread import DocReader, Document
 from modelreg.errors import CorruptFileError, InvalidInputError, NotFoundError
 from modelreg.store import CONFIG_FILE
 
@@ -81,7 +81,7 @@ class Hook:
             return where + (" (slack)" if target.payload == "slack" else "")
         return f"{', '.join(target.to)} via {target.smtp_host}:{target.smtp_port}"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Document:
         return {
             "name": self.name,
             "kind": self.kind,
@@ -108,7 +108,7 @@ class HookConfig:
         raise NotFoundError(f"no hook named {name!r} in {CONFIG_FILE} (hooks: {known})")
 
 
-def load(raw_config: Mapping[str, Any], root: Path) -> HookConfig:
+def load(raw_config: Mapping[str, object], root: Path) -> HookConfig:
     """Parse ``raw_config["hooks"]`` of the registry at ``root``; CorruptFileError (exit 7)
     names the hook and the key for every problem."""
     path = root / CONFIG_FILE
@@ -124,7 +124,7 @@ def load(raw_config: Mapping[str, Any], root: Path) -> HookConfig:
     return HookConfig(tuple(hooks), digest(raw))
 
 
-def digest(raw_hooks: Any) -> str:
+def digest(raw_hooks: object) -> str:
     """sha256 of the canonical JSON of the ``hooks:`` list: key order and YAML style do
     not change it; any change of content does."""
     canonical = jsonio.dumps(

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from modelreg import jsonio
+from modelreg.docread import Document
 
 LOG_FILE = Path(".cache") / "hooks.log"
 # The log is a cache: past this size it is rotated to hooks.log.1 (one generation kept).
@@ -38,8 +39,8 @@ class DeliveryResult:
     def ok(self) -> bool:
         return self.status == "delivered"
 
-    def to_dict(self) -> dict[str, Any]:
-        record = {
+    def to_dict(self) -> Document:
+        record: Document = {
             "time": self.time,
             "hook": self.hook,
             "kind": self.kind,
@@ -79,9 +80,7 @@ def append_log(root: Path, result: DeliveryResult) -> None:
             os.close(fd)
 
 
-def read_log(
-    root: Path, *, limit: int | None = 20, hook: str | None = None
-) -> list[dict[str, Any]]:
+def read_log(root: Path, *, limit: int | None = 20, hook: str | None = None) -> list[Document]:
     """The newest deliveries, oldest first (``limit`` None: all that are kept)."""
     records: list[dict[str, Any]] = []
     for path in (root / f"{LOG_FILE}.1", root / LOG_FILE):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from modelreg import jsonio
+from modelreg.docread import Document
 from modelreg.entities import now_iso
 from modelreg.errors import CorruptFileError
 from modelreg.hooks.config import HookConfig
@@ -75,7 +76,7 @@ def _registry_key(root: Path) -> str:
     return str(root.resolve())
 
 
-def _read_trust(*, strict: bool) -> dict[str, Any]:
+def _read_trust(*, strict: bool) -> Document:
     path = trust_file()
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
