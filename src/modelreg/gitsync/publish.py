@@ -54,6 +54,18 @@ DEFAULT_ATTEMPTS = 20
 BACKOFF_BASE = 0.05
 BACKOFF_CAP = 2.0
 _ZERO = "0" * 40
+# How a push that lost a race is refused (git push --porcelain's summary): the remote moved
+# (rejected as not a fast-forward), or another push held the ref at that instant (the
+# remote could not lock or update it). Anything else is not retried.
+_LOST_RACE = (
+    "[rejected] (fetch first)",
+    "[rejected] (non-fast-forward)",
+    "[rejected] (stale info)",
+    "[remote rejected] (failed to update ref)",
+    "[remote rejected] (failed to lock)",
+    "[remote rejected] (cannot lock ref",
+    "[remote rejected] (incorrect old value provided)",
+)
 
 
 class RemoteBusyError(BusyError):
@@ -560,11 +572,7 @@ def push(top: Path, target: Target, commit: str) -> bool:
     out = done.stdout.decode("utf-8", "replace")
     for line in out.splitlines():
         flag, _, rest = line.partition("\t")
-        if (
-            flag == "!"
-            and "[rejected]" in rest
-            and any(reason in rest for reason in ("fetch first", "non-fast-forward", "stale info"))
-        ):
+        if flag == "!" and any(reason in rest for reason in _LOST_RACE):
             return False
     said = (done.stderr.decode("utf-8", "replace") + out).strip()
     raise GitError(
