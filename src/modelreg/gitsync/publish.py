@@ -315,9 +315,9 @@ def commit_pending(top: Path, where: Place) -> str | None:
         tree = index.text("write-tree")
     if head is not None and tree == trees.text(top, "rev-parse", f"{head}^{{tree}}"):
         return None
-    old = trees.read_tree(top, head, where.prefix) if head else {}
-    new = trees.read_tree(top, tree, where.prefix)
-    message = commit_message(changes_between(old, new))
+    models = _touched_models(top, where, (head, tree))
+    old = _read_registry(top, where, head, models) if head else {}
+    message = commit_message(changes_between(old, _read_registry(top, where, tree, models)))
     commit = _commit_tree(top, tree, [head] if head else [], message)
     trees.git(
         top, "update-ref", "-m", "modelreg sync: commit the registry", "HEAD", commit, head or _ZERO
@@ -450,9 +450,11 @@ def _integrated(top: Path, where: Place, target: Target, head: str, tip: str) ->
     from modelreg.gitsync.integrate import integrate
 
     base = trees.merge_base(top, head, tip)
-    base_tree = trees.read_tree(top, base, where.prefix) if base else {}
-    published = trees.read_tree(top, tip, where.prefix)
-    local = trees.read_tree(top, head, where.prefix)
+    # Models nobody changed since the fork are the same on all three sides: left out.
+    models = _touched_models(top, where, (base, tip), (base, head))
+    base_tree = _read_registry(top, where, base, models) if base else {}
+    published = _read_registry(top, where, tip, models)
+    local = _read_registry(top, where, head, models)
     result = integrate(base_tree, published, local)
     integrated = _count(top, tip, head)
     if dict(result.files) == published:
@@ -611,5 +613,50 @@ def _move_branch(store: Store, top: Path, commit: str, publication: Publication)
 
 
 def _published_events(top: Path, where: Place, before: str | None, after: str) -> list[ev.Event]:
-    old = trees.read_tree(top, before, where.prefix) if before else {}
-    return changes_between(old, trees.read_tree(top, after, where.prefix))
+    models = _touched_models(top, where, (before, after))
+    old = _read_registry(top, where, before, models) if before else {}
+    return changes_between(old, _read_registry(top, where, after, models))
+
+
+def _touched_models(top: Path, where: Place, *pairs: tuple[str | None, str]) -> set[str] | None:
+    """The models whose files differ between the revisions of any pair (None: every
+    model, when a pair has no first revision)."""
+    names: set[str] = set()
+    for old, new in pairs:
+        if old is None:
+            return None
+        listed = trees.git(
+            top,
+            "diff",
+            "--name-only",
+            "-z",
+            "--no-renames",
+            old,
+            new,
+            "--",
+            *registry_pathspecs(where),
+        ).stdout.decode("utf-8", "surrogateescape")
+        for path in filter(None, listed.split("\0")):
+            parts = path[len(where.prefix) :].split("/")
+            if len(parts) > 2 and parts[0] == "models":
+                names.add(parts[1])
+    return names
+
+
+def _read_registry(top: Path, where: Place, rev: str, models: set[str] | None) -> dict[str, bytes]:
+    """The registry tree at ``rev``: all of it, or its top files and ``models``' folders
+    (what the events of, and the merge of, changes to those models need)."""
+    if models is None:
+        return trees.read_tree(top, rev, where.prefix)
+    files: dict[str, bytes] = {}
+    listing = trees.git(top, "ls-tree", "-z", f"{rev}:{where.prefix}").stdout
+    for record in filter(None, listing.split(b"\0")):
+        meta, _, entry = record.partition(b"\t")
+        mode, kind, sha = meta.decode().split()
+        if kind == "blob" and mode != "120000":
+            data = trees.git(top, "cat-file", "blob", sha).stdout
+            files[entry.decode("utf-8", "surrogateescape")] = data
+    for model in sorted(models):
+        for path, data in trees.read_tree(top, rev, where.path(f"models/{model}/")).items():
+            files[f"models/{model}/{path}"] = data
+    return files
