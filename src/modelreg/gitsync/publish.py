@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -310,7 +311,12 @@ def commit_pending(top: Path, where: Place) -> str | None:
         if head is None:
             index.git("read-tree", "--empty")
         else:
-            index.git("read-tree", head)
+            # From a copy of the real index, HEAD's entries keep the stat data git has for
+            # unchanged files: `add` then hashes only what changed, not every file.
+            real = trees.git_dir(top) / "index"
+            if real.is_file():
+                shutil.copyfile(real, index.path)
+            index.git("read-tree", "-m", head)
         index.git("add", "-A", "--", *registry_pathspecs(where))
         tree = index.text("write-tree")
     if head is not None and tree == trees.text(top, "rev-parse", f"{head}^{{tree}}"):
