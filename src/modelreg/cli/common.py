@@ -201,30 +201,6 @@ def publication_record(publication: Publication) -> dict[str, object]:
     }
 
 
-def report_publication(publication: Publication) -> None:
-    """What a publication did, in lines on stderr."""
-    where = f"{publication.remote}/{publication.branch}"
-    if publication.committed:
-        render.message(f"Committed the registry's changes ({publication.committed[:12]})")
-    if publication.integrated:
-        count = publication.integrated
-        render.message(f"Integrated {count} commit{'' if count == 1 else 's'} from {where}")
-    for name, old, new in publication.renumbered:
-        render.message(
-            f"Renumbered {name} version {old} -> {new} ({old} was already published on {where})"
-        )
-    if publication.pushed:
-        tries = f" after {publication.attempts} attempts" if publication.attempts > 1 else ""
-        assert publication.commit is not None
-        render.message(f"Published to {where} ({publication.commit[:12]}){tries}")
-    elif publication.commit is None:
-        render.message(f"Nothing to publish: {where} does not exist and nothing here is new")
-    else:
-        render.message(f"Nothing to publish: up to date with {where}")
-    for note in publication.notes:
-        render.message(f"note: {note}")
-
-
 def label(mv: ModelVersion) -> str:
     """``NAME version N``, as messages name a version."""
     return f"{mv.name} version {mv.version}"

@@ -14,7 +14,7 @@ import typer
 from modelreg import merge_driver, merging, render
 from modelreg.cli import common
 from modelreg.cli.common import FormatOption, WriteFormatOption
-from modelreg.cli.core import app, session
+from modelreg.cli.core import app, report_publication, session
 from modelreg.errors import InvalidInputError, NotFoundError
 from modelreg.render import Format
 from modelreg.store import find_root
@@ -265,5 +265,5 @@ def sync(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
     Only the registry folder is published: unpushed commits that change other files are
     refused (exit 4; push your code yourself). Exit 6 when others kept publishing first."""
     publication = session(ctx).publish_now()
-    common.report_publication(publication)
+    report_publication(publication)
     common.show_record(common.publication_record(publication), fmt, common.PUBLICATION_COLUMNS)
