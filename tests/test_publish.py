@@ -358,3 +358,55 @@ def test_parallel_clones_pushing_lose_nothing(team: Team) -> None:
         for number, doc in published.items()
         if doc["run_id"] != "carol-1"
     )
+
+
+def test_git_hooks_of_the_clone_still_run(team: Team) -> None:
+    alice = team.clone("alice")
+    hook = alice.path / ".git" / "hooks" / "pre-push"
+    hook.write_text("#!/bin/sh\necho pushed-through-the-hook >> pre-push.log\n")
+    hook.chmod(0o755)
+    done = alice.modelreg("register", "churn", "s3://alice/2", "--push", "--format", "json")
+    assert json.loads(done.stdout)["version"] == 2
+    assert (alice.path / "pre-push.log").read_text() == "pushed-through-the-hook\n"
+    # A pre-push hook that refuses is not a lost race: one attempt, git's message, and
+    # the change stays committed here for the next sync.
+    hook.write_text("#!/bin/sh\necho 'no pushing on fridays' >&2\nexit 1\n")
+    refused = alice.modelreg("register", "churn", "s3://alice/3", "--push", ok=False)
+    assert refused.returncode == 2  # a git command that failed, as elsewhere in gitsync
+    assert "no pushing on fridays" in refused.stderr
+    assert 3 not in team.published_versions()
+    assert alice.git("status", "--porcelain", "--", "registry").stdout == ""
+    assert "modelreg: model_version.created churn version 3" in alice.git("log", "-1").stdout
+
+
+def test_a_lost_race_is_retried_and_hooks_hear_only_the_push_that_landed(team: Team) -> None:
+    alice, bob = team.clone("alice"), team.clone("bob")
+    # Bob's pre-push hook makes alice publish first, every time: bob's push loses the race.
+    hook = bob.path / ".git" / "hooks" / "pre-push"
+    hook.write_text(
+        "#!/bin/sh\nunset GIT_DIR GIT_INDEX_FILE GIT_WORK_TREE\n"
+        f"cd {alice.path} && git pull -q --ff-only origin main && "
+        "git commit -q --allow-empty -m 'alice was faster' && git push -q origin main\n"
+    )
+    hook.chmod(0o755)
+    bob.env["MODELREG_PUSH_ATTEMPTS"] = "3"
+    done = bob.modelreg("register", "churn", "s3://bob/2", "--run-id", "bob-2", "--push", ok=False)
+    assert done.returncode == 6
+    assert "others published first 3 times in a row" in done.stderr
+    assert "modelreg sync" in done.stderr
+    assert 2 not in team.published_versions()
+    assert team.deliveries() == []  # nothing announced for the attempts that lost
+    # Alice stops racing after one more win: bob's next sync loses once, then lands.
+    hook.write_text(
+        "#!/bin/sh\nunset GIT_DIR GIT_INDEX_FILE GIT_WORK_TREE\n"
+        f"test -e {bob.path}/.git/raced && exit 0\ntouch {bob.path}/.git/raced\n"
+        f"cd {alice.path} && git pull -q --ff-only origin main && "
+        "git commit -q --allow-empty -m 'alice was faster' && git push -q origin main\n"
+    )
+    synced = bob.modelreg("sync", "--format", "json")
+    record = json.loads(synced.stdout)
+    assert record["pushed"] is True
+    assert record["attempts"] == 2
+    assert "after 2 attempts" in synced.stderr
+    assert team.published_versions()[2]["run_id"] == "bob-2"
+    assert team.deliveries() == ["model_version.created 2 bob-2"]
