@@ -25,7 +25,7 @@ import dataset  # noqa: E402
 
 DATA = BENCH / ".data"
 # Bump when the way registries are built here changes.
-BUILD_FORMAT = 1
+BUILD_FORMAT = 2  # 2: registry format 2 (model.yaml, aliases/, uids; see layout.py)
 CHUNK = 50  # models per worker task
 
 
@@ -36,10 +36,11 @@ def registry_path(size: int) -> Path:
 def build_key(size: int) -> str:
     """What a built registry depends on: this builder, the data, and the file format."""
     import modelreg.entities
+    import modelreg.layout
     import modelreg.yamlio
 
     digest = hashlib.sha256()
-    for module in (modelreg.entities, modelreg.yamlio, dataset):
+    for module in (modelreg.entities, modelreg.layout, modelreg.yamlio, dataset):
         digest.update(Path(str(module.__file__)).read_bytes())
     return f"format={BUILD_FORMAT} seed={dataset.SEED} size={size} code={digest.hexdigest()[:16]}"
 
@@ -85,8 +86,9 @@ def _write_models(root: Path, start: int, count: int) -> None:
 
 
 def write_model(root: Path, model: dataset.Model) -> None:
-    """Write one model's folder: model.yaml and versions/N.yaml, as the API would."""
-    from modelreg import yamlio
+    """Write one model's folder: model.yaml, aliases/A.yaml and versions/N.yaml, as the
+    API would (registry format 2)."""
+    from modelreg import layout, yamlio
     from modelreg.entities import ModelVersion, RegisteredModel
 
     folder = root / "models" / model.name
@@ -108,7 +110,13 @@ def write_model(root: Path, model: dataset.Model) -> None:
             }
         ],
     )
-    (folder / "model.yaml").write_text(yamlio.dumps(entity.to_doc()), encoding="utf-8")
+    doc, aliases, _ = layout.split(entity)
+    (folder / "model.yaml").write_text(yamlio.dumps(doc), encoding="utf-8")
+    if aliases:
+        (folder / layout.ALIASES_DIR).mkdir()
+    for alias, each in aliases.items():
+        text = yamlio.dumps(each.to_doc())
+        (folder / layout.ALIASES_DIR / f"{alias}.yaml").write_text(text, encoding="utf-8")
     for version in model.versions:
         mv = ModelVersion(
             name=version.name,
@@ -126,19 +134,22 @@ def write_model(root: Path, model: dataset.Model) -> None:
             params=version.params,
             lineage=version.lineage,
             history=version.history,
+            # Deterministic, so that a rebuild writes the same bytes.
+            uid=hashlib.md5(f"{version.name}/{version.version}".encode()).hexdigest(),  # noqa: S324 - an identity, not a secret
         )
         path = folder / "versions" / f"{version.version}.yaml"
         path.write_text(yamlio.dumps(mv.to_doc()), encoding="utf-8")
 
 
 _CHECKOUT_TOP = frozenset({"registry.yaml", ".gitignore", "models"})
-_CHECKOUT_MODEL = frozenset({"model.yaml", "versions"})
+_CHECKOUT_MODEL = frozenset({"model.yaml", "versions", "aliases", "deleted"})
 
 
 def reset_to_checkout(root: Path) -> int:
     """Remove everything a fresh clone of the registry would not have (caches, locks,
-    temporary files): only registry.yaml, .gitignore, models/NAME/model.yaml and
-    models/NAME/versions/N.yaml stay. Returns how many entries were removed."""
+    temporary files): only registry.yaml, .gitignore, models/NAME/model.yaml,
+    models/NAME/aliases/, models/NAME/deleted/ and models/NAME/versions/N.yaml stay.
+    Returns how many entries were removed."""
     removed = 0
     for entry in list(root.iterdir()):
         if entry.name not in _CHECKOUT_TOP:

@@ -154,3 +154,22 @@ def base_tree(versions: int = 3) -> Tree:
     for number in range(1, versions + 1):
         register(tree, "churn", number, number, "carol")
     return tree
+
+
+def read_folder(root: Path) -> Tree:
+    """The registry files under ``root`` (what git tracks of it) as a tree."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(root).parts
+    }
+
+
+def write_folder(root: Path, tree: Mapping[str, bytes]) -> None:
+    """Make the folder ``root`` hold exactly ``tree``."""
+    for path in read_folder(root) if root.exists() else {}:
+        if path not in tree:
+            (root / path).unlink()
+    for path, data in tree.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)

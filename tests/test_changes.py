@@ -14,8 +14,9 @@ import pytest
 
 from _safety import git
 from _trees import base_tree, register, set_alias
-from modelreg import Registry
+from modelreg import Registry, yamlio
 from modelreg import events as ev
+from modelreg.check import check_registry
 from modelreg.gitsync.changes import events_between
 from modelreg.gitsync.integrate import integrate
 
@@ -138,4 +139,52 @@ def test_a_renumbered_version_is_created_once_under_its_final_number() -> None:
     assert [(e.type, e.entity["version"]) for e in everything][:2] == [
         ("model_version.created", 4),
         ("model_version.created", 5),
+    ]
+
+
+def test_changes_in_every_format(repo: Path, run_cli: Any) -> None:
+    registry = Registry.init(repo / "registry")
+    registry.register("churn", "s3://m/1", create_model=True)
+    first = commit(repo, "one")
+    registry.register("churn", "s3://m/2")
+    second = commit(repo, "two")
+    span = f"{first}..{second}"
+    where = ("--registry", str(repo / "registry"), "changes", span, "--format")
+    as_json = json.loads(run_cli(*where, "json").stdout)
+    as_yaml = run_cli(*where, "yaml").stdout
+    assert yamlio.loads(as_yaml.encode(), Path("out")) == as_json
+    plain = run_cli(*where, "plain").stdout.splitlines()
+    [event] = as_json
+    assert plain == [f"{event['timestamp']}\tmodel_version.created\tchurn\t2\ttester@example.com\t"]
+    table = run_cli(*where, "table").stdout
+    assert "model_version.created" in table
+    bad = run_cli("--registry", str(repo / "registry"), "changes", first)
+    assert bad.returncode == 2
+    assert "expected REV1..REV2" in bad.stderr
+    unknown = run_cli("--registry", str(repo / "registry"), "changes", f"{first}..nope")
+    assert unknown.returncode == 3
+    assert "'nope' names no commit" in unknown.stderr
+
+
+def test_the_format_upgrade_is_no_event_and_zeros_mean_everything(repo: Path, run_cli: Any) -> None:
+    registry = Registry.init(repo / "registry")
+    config = repo / "registry" / "registry.yaml"
+    config.write_text(config.read_text().replace("modelreg: 2", "modelreg: 1"))
+    registry = Registry(repo / "registry")
+    for number in (1, 2):
+        registry.register("churn", f"s3://m/{number}", create_model=True)
+    registry.set_registered_model_alias("churn", "champion", 2)
+    registry.delete_model_version("churn", 1)
+    old = commit(repo, "format 1")
+    assert check_registry(repo / "registry", repair=True).repairs
+    new = commit(repo, "upgraded to format 2")
+    where = ("--registry", str(repo / "registry"), "changes")
+    assert json.loads(run_cli(*where, f"{old}..{new}").stdout) == []
+    everything = json.loads(run_cli(*where, f"{'0' * 40}..{new}").stdout)
+    # Version 1's file is gone: its delete is told with the model, its creation not at all.
+    assert [(e["event"], e["entity"].get("version")) for e in everything] == [
+        ("registered_model.created", None),
+        ("model_version.created", 2),
+        ("model_version_alias.created", 2),
+        ("model_version.deleted", None),
     ]

@@ -801,8 +801,8 @@ FORMATS_TESTED_ELSEWHERE = {
     "export mlflow": "test_mlflow_io.py (MLflow)",
     "merge-file": "test_merge_driver.py (three files git hands over)",
     "git-setup": "test_merge_driver.py (a git repository)",
-    "changes": "test_changes.py (git revisions)",
-    "merge-continue": "test_changes.py (a stopped merge or rebase)",
+    "changes": "test_changes.py (two commits of a git repository)",
+    "merge-continue": "test_merge_continue.py (a stopped git merge)",
     "sync": "test_publish.py (a git remote)",
 }
 

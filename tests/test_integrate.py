@@ -9,6 +9,8 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from _trees import (
     Tree,
@@ -25,6 +27,7 @@ from _trees import (
     transition,
 )
 from modelreg.errors import ConflictError
+from modelreg.gitsync.changes import vanished
 from modelreg.gitsync.integrate import integrate
 
 V = "models/churn/versions/{}.yaml"
@@ -91,6 +94,30 @@ def test_the_published_side_registered_two_and_local_aliases_and_promotes_its_4(
     alias = load(done.files, A.format("champion"))
     assert alias["version"] == 6
     assert [move["version"] for move in alias["history"]] == [6]
+
+
+def test_a_version_archived_here_by_a_renumbered_version_names_its_new_number() -> None:
+    base = base_tree()
+    transition(base, "churn", 2, "Production", 5, "carol")
+    published, local = sides(base)
+    register(published, "churn", 4, 10, "alice")
+    register(local, "churn", 4, 11, "bob")
+    change_version(
+        local,
+        "churn",
+        2,
+        current_stage="Archived",
+        add_history=[
+            entry(12, "bob", "stage_changed", from_stage="Production", to_stage="Archived")
+            | {"archived_by": 4}
+        ],
+    )
+    transition(local, "churn", 4, "Production", 12, "bob")
+    done = integrate(base, published, local)
+    assert done.renumbered == [("churn", 4, 5)]
+    assert version(done.files, 2)["history"][-1]["archived_by"] == 5
+    assert version(done.files, 5)["current_stage"] == "Production"
+    assert version(done.files, 4)["current_stage"] == "None"
 
 
 def test_local_versions_after_a_collision_keep_their_order() -> None:
@@ -288,6 +315,38 @@ def test_overlapping_edits_of_registry_yaml_stop_with_what_to_do() -> None:
     assert caught.value.exit_code == 4
 
 
+def test_a_model_created_on_both_sides_is_one_model_with_both_sides_versions() -> None:
+    base = base_tree()
+    published, local = sides(base)
+    add_model(published, "fraud", 10, "alice")
+    register(published, "fraud", 1, 10, "alice")
+    add_model(local, "fraud", 11, "bob")
+    mine = [register(local, "fraud", n, 11 + n, "bob") for n in (1, 2)]
+    change = load(local, "models/fraud/model.yaml")
+    change["tags"] = {"team": "b"}
+    change["history"].append(entry(14, "bob", "tag_set", key="team", value="b"))
+    local["models/fraud/model.yaml"] = dump(change)
+    done = integrate(base, published, local)
+    assert done.renumbered == [("fraud", 1, 2), ("fraud", 2, 3)]
+    model = load(done.files, "models/fraud/model.yaml")
+    assert (model["user_id"], model["tags"]) == ("alice", {"team": "b"})
+    assert [e["action"] for e in model["history"]] == ["model_created", "tag_set"]
+    assert [load(done.files, f"models/fraud/versions/{n}.yaml")["uid"] for n in (2, 3)] == [
+        doc["uid"] for doc in mine
+    ]
+
+
+def test_two_models_created_under_one_name_in_format_1_stop_and_say_to_rename() -> None:
+    base = base_tree()
+    base.update(registry_tree(fmt=1))
+    published, local = sides(base)
+    add_model(published, "fraud", 10, "alice")
+    add_model(local, "fraud", 11, "bob")
+    with pytest.raises(ConflictError, match="Two different models named 'fraud'") as caught:
+        integrate(base, published, local)
+    assert "`modelreg rename`" in str(caught.value)
+
+
 def test_format_1_collisions_stop_and_say_to_upgrade() -> None:
     base = base_tree()
     base.update(registry_tree(fmt=1))
@@ -309,3 +368,97 @@ def test_a_version_deleted_on_one_side_and_commented_on_the_other_stays_deleted(
     assert V.format(3) not in done.files
     assert "models/churn/deleted/3.yaml" in done.files
     assert any("version 3 was deleted on the published side" in note for note in done.notes)
+
+
+# -- properties of random work on two clones ---------------------------------------------
+
+OPS = ("register", "register", "alias", "stage", "comment", "tag", "delete")
+
+
+@st.composite
+def two_sides(draw: st.DrawFn) -> tuple[Tree, Tree, Tree]:
+    """A base, and two sides each doing random operations at interleaved times."""
+    base = base_tree()
+    published, local = sides(base)
+    minutes = iter(range(10, 60))
+    for _ in range(draw(st.integers(1, 12))):
+        side, user = draw(st.sampled_from([(published, "alice"), (local, "bob")]))
+        op = draw(st.sampled_from(OPS))
+        minute = next(minutes)
+        numbers = sorted(int(p.split("/")[-1][:-5]) for p in side if "/versions/" in p)
+        taken = [int(p.split("/")[-1][:-5]) for p in side if "/versions/" in p or "/deleted/" in p]
+        if op == "register" or not numbers:
+            register(side, "churn", max(taken) + 1, minute, user)
+            continue
+        number = draw(st.sampled_from(numbers))
+        if op == "alias":
+            set_alias(side, "churn", draw(st.sampled_from(["a", "b"])), number, minute, user)
+        elif op == "stage":
+            stage = draw(st.sampled_from(["Staging", "Production", "Archived"]))
+            holders = [n for n in numbers if version(side, n)["current_stage"] == stage]
+            if stage == "Production":
+                for other in holders:
+                    transition(side, "churn", other, "Archived", minute, user)
+            if version(side, number)["current_stage"] != stage:
+                transition(side, "churn", number, stage, minute, user)
+        elif op == "comment":
+            change_version(
+                side, "churn", number, add_history=[entry(minute, user, "commented", comment="c")]
+            )
+        elif op == "tag":
+            change_version(
+                side,
+                "churn",
+                number,
+                tags={"k": user},
+                add_history=[entry(minute, user, "tag_set", key="k", value=user)],
+            )
+        elif version(side, number)["current_stage"] != "Production":
+            delete(side, "churn", number, minute, user)
+    return base, published, local
+
+
+def uids(tree: Tree, folder: str) -> dict[int, str]:
+    return {
+        int(path.split("/")[-1][:-5]): load(tree, path)["uid"]
+        for path in tree
+        if f"/{folder}/" in path
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(two_sides())
+def test_integrating_random_work_loses_nothing_and_never_moves_a_published_number(
+    trees: tuple[Tree, Tree, Tree],
+) -> None:
+    base, published, local = trees
+    done = integrate(base, published, local, stamp="2026-12-01T12:00:00.000Z")
+    merged = done.files
+    live, dead = uids(merged, "versions"), uids(merged, "deleted")
+    # Published numbers never move: what the published side has at N is still at N.
+    for number, uid in uids(published, "versions").items():
+        assert live.get(number, dead.get(number)) == uid
+    for number, uid in uids(published, "deleted").items():
+        assert dead[number] == uid
+    # Every version either side made is there once, alive unless a side deleted it.
+    deleted = set(uids(published, "deleted").values()) | set(uids(local, "deleted").values())
+    made = set(uids(published, "versions").values()) | set(uids(local, "versions").values())
+    assert sorted(live.values()) == sorted(made - deleted)
+    assert set(dead.values()) == deleted
+    numbers = sorted([*live, *dead])
+    assert numbers == list(range(1, len(numbers) + 1))  # contiguous, each once
+    # Every history entry of either side is kept (entries of deleted versions go with
+    # them); only local entries naming a renumbered version now name its new number.
+    assert vanished(published, merged) == []
+    moved = {old for _, old, _ in done.renumbered}
+    for lost in vanished(local, merged):
+        named = {lost.entry.get(key) for key in ("version", "previous_version", "archived_by")}
+        assert named & moved, lost
+    # At most one version in Production; aliases point at live versions or nowhere.
+    production = [n for n in live if version(merged, n)["current_stage"] == "Production"]
+    assert len(production) <= 1
+    for path in merged:
+        if "/aliases/" in path:
+            assert load(merged, path)["version"] in (None, *live)
+    # Deterministic for a given stamp.
+    assert integrate(base, published, local, stamp="2026-12-01T12:00:00.000Z") == done

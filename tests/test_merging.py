@@ -349,6 +349,10 @@ def test_merge_texts_of_another_file_is_a_conflict() -> None:
         ("models/churn/versions/x.yaml", None),
         ("registry/registry.yaml", None),
         ("models/model.yaml", None),
+        ("registry/models/churn/aliases/champion.yaml", "alias"),
+        ("models/churn/deleted/4.yaml", "deleted"),
+        ("models/churn/deleted/x.yaml", None),
+        ("models/churn/other/4.yaml", None),
     ],
 )
 def test_document_kind(path: str, kind: str | None) -> None:
@@ -583,3 +587,90 @@ def test_a_number_deleted_on_one_side_and_registered_on_the_other_is_a_collision
     # Deleting a number both sides already had (from the base) is an ordinary merge.
     old_delete = changed(base, entry(6, "version_deleted", version=4))
     assert merged("model", base, old_delete, bobs)["last_version"] == 5
+
+
+# -- format 2: alias files, tombstones, uids ----------------------------------------------
+
+
+def alias_doc(*moves: tuple[float, str, int | None]) -> dict[str, Any]:
+    history = [
+        entry(
+            when,
+            "alias_set" if number is not None else "alias_deleted",
+            user,
+            alias="champion",
+            version=number,
+        )
+        for when, user, number in moves
+    ]
+    return {"alias": "champion", "version": moves[-1][2] if moves else None, "history": history}
+
+
+def test_an_alias_file_moved_on_both_sides_points_where_the_later_move_put_it() -> None:
+    base = alias_doc((1, "carol", 1))
+    ours = alias_doc((1, "carol", 1), (20, "bob", 3))
+    theirs = alias_doc((1, "carol", 1), (10, "alice", 2))
+    merged = merge_texts(*(yamlio.dumps(d).encode() for d in (base, ours, theirs)), A_PATH)
+    assert merged.ok, merged.conflicts
+    assert merged.document == alias_doc((1, "carol", 1), (10, "alice", 2), (20, "bob", 3))
+    swapped = merge_documents("alias", base, theirs, ours)
+    assert swapped.document == merged.document
+
+
+def test_an_alias_deleted_later_on_one_side_stays_deleted() -> None:
+    base = alias_doc((1, "carol", 1))
+    ours = alias_doc((1, "carol", 1), (20, "bob", None))
+    theirs = alias_doc((1, "carol", 1), (10, "alice", 2))
+    merged = merge_documents("alias", base, ours, theirs)
+    assert merged.document is not None and merged.document["version"] is None
+    assert len(merged.document["history"]) == 3
+
+
+def tombstone(uid: str, user: str = "alice") -> dict[str, Any]:
+    return {
+        "name": "churn",
+        "version": 4,
+        "uid": uid,
+        "history": [entry(5, "version_deleted", user, version=4)],
+    }
+
+
+def test_tombstones_of_one_version_merge_and_of_two_versions_collide() -> None:
+    same = merge_documents("deleted", None, tombstone("a" * 32), tombstone("a" * 32))
+    assert same.ok and same.document == tombstone("a" * 32)
+    other = merge_documents("deleted", None, tombstone("a" * 32), tombstone("b" * 32, "bob"))
+    assert other.collision
+    assert "two different deleted versions under number 4" in other.conflicts[0]
+
+
+def test_the_uid_is_a_versions_identity_when_both_sides_have_one() -> None:
+    ours, theirs = version_doc(), version_doc()
+    ours["uid"], theirs["uid"] = "a" * 32, "b" * 32
+    collided = merge_documents("version", None, ours, theirs)
+    assert collided.collision and "they differ in uid" in collided.conflicts[0]
+    theirs["uid"] = "a" * 32
+    theirs["tags"] = {"x": "1"}
+    merged = merge_documents("version", None, ours, theirs)
+    assert merged.ok
+    assert merged.document is not None and list(merged.document)[:3] == ["name", "version", "uid"]
+
+
+def test_a_format_2_model_file_without_updated_at_merges() -> None:
+    doc = model_doc()
+    for key in ("updated_at", "last_version", "aliases"):
+        doc.pop(key, None)
+    ours, theirs = copy.deepcopy(doc), copy.deepcopy(doc)
+    ours["tags"] = {"team": "a"}
+    ours["history"].append(entry(10, "tag_set", key="team", value="a"))
+    theirs["description"] = "new"
+    theirs["history"].append(entry(11, "description_changed"))
+    merged = merge_texts(
+        *(yamlio.dumps(d).encode() for d in (doc, ours, theirs)), "models/churn/model.yaml"
+    )
+    assert merged.ok, merged.conflicts
+    assert merged.document is not None
+    assert "updated_at" not in merged.document and "aliases" not in merged.document
+    assert (merged.document["tags"], merged.document["description"]) == ({"team": "a"}, "new")
+
+
+A_PATH = "registry/models/churn/aliases/champion.yaml"

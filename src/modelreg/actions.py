@@ -33,7 +33,3 @@ APPROVED = "approved"
 REJECTED = "rejected"
 CHECK_RUN = "check_run"
 VALIDATION_FAILED = "validation_failed"
-
-# git teams: a version (or a tombstone) that got a new number when it was integrated with
-# what others published; fields from_version, to_version.
-RENUMBERED = "renumbered"

@@ -153,7 +153,35 @@ def check_registry(
             )
         if rules:
             findings += audit_rules(root)
+        findings += vanished_history(root)
     return CheckReport(root, tuple(findings), tuple(notes))
+
+
+def vanished_history(root: Path) -> list[Finding]:
+    """History entries that a git merge (or an edit) dropped: each file's entries are
+    compared with the committed file (``HEAD``, and ``MERGE_HEAD`` / ``REBASE_HEAD`` in a
+    stopped merge or rebase).
+    Outside a git work tree this costs a few ``stat`` calls and no git process."""
+    from modelreg.gitsync.trees import inside_work_tree
+
+    if not inside_work_tree(root):
+        return []
+    from modelreg.gitsync.changes import vanished_since
+
+    findings = []
+    for rev, repo_path, lost in vanished_since(root):
+        entry = lost.entry
+        findings.append(
+            Finding(
+                root / lost.path,
+                f"history entry '{entry.get('action')}' of {entry.get('timestamp')} by "
+                f"{entry.get('user_id')} is in {rev} but not in this file: a merge or an "
+                "edit dropped it",
+                f"copy it back from `git show {rev}:{repo_path}` into the history (in time "
+                "order), then `modelreg check`",
+            )
+        )
+    return findings
 
 
 @contextlib.contextmanager

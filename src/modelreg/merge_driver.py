@@ -15,10 +15,10 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from modelreg import merging, yamlio
-from modelreg.errors import InvalidInputError, NotFoundError
+from modelreg.errors import CorruptFileError, InvalidInputError, NotFoundError
 from modelreg.store import atomic_write
 
 DRIVER_NAME = "modelreg"
@@ -69,6 +69,22 @@ def merge_file(base: Path, ours: Path, theirs: Path, path: str) -> FileMerge:
     else:
         ours.write_bytes(conflict_text(sides["base"], sides["ours"], sides["theirs"], path))
     return FileMerge(path, result, rebasing=_rebasing())
+
+
+def registry_format(path: str) -> int:
+    """The format of the registry holding ``path`` (a repository path, as git's ``%P``;
+    the driver runs at the top of the work tree): 1 when it cannot be told."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    if "models" not in parts:
+        return 1
+    at = len(parts) - 1 - parts[::-1].index("models")
+    config = Path(*parts[:at], "registry.yaml") if at else Path("registry.yaml")
+    try:
+        doc = yamlio.load(config)
+    except (CorruptFileError, OSError):
+        return 1
+    value = doc.get("modelreg", 1) if isinstance(doc, dict) else 1
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
 def conflict_text(base: bytes, ours: bytes, theirs: bytes, path: str) -> bytes:

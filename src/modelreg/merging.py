@@ -151,7 +151,8 @@ def parse_document(data: bytes, path: str, kind: Kind) -> Document:
     if not isinstance(doc, dict):
         raise CorruptFileError(where, "expected a mapping of keys to values at the top")
     if kind == "model":
-        RegisteredModel.from_doc(doc, where)
+        # Format 2 derives updated_at instead of storing it (format2-spec.md).
+        RegisteredModel.from_doc({"updated_at": doc.get("created_at"), **doc}, where)
     elif kind == "version":
         ModelVersion.from_doc(doc, where, [])
     else:

@@ -74,6 +74,14 @@ def _what_to_do(done: merge_driver.FileMerge) -> list[str]:
             "meant and every history entry of both, then `modelreg check` and "
             f"`git add {path}`.",
         ]
+    if merge_driver.registry_format(path) >= 2:
+        return [
+            sides,
+            "Run `modelreg merge-continue`: it merges the whole registry by meaning and "
+            "gives the version created on the unpublished side the next free number, with "
+            "everything it carries (aliases and stages set on it there included), then "
+            "finishes the merge or rebase.",
+        ]
     published = "--ours" if done.rebasing else "--theirs"
     other = ":3" if done.rebasing else ":2"
     both = (
@@ -140,7 +148,9 @@ def git_setup(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
         render.emit(record, fmt, _SETUP_COLUMNS)
 
 
-def _entity_field(key: str) -> Callable[[Mapping[str, object]], object]:
+def _of_entity(key: str) -> Callable[[Mapping[str, object]], object]:
+    """A column's getter: ``key`` of an event's entity."""
+
     def get(record: Mapping[str, object]) -> object:
         entity = record.get("entity")
         return entity.get(key) if isinstance(entity, Mapping) else None
@@ -151,8 +161,8 @@ def _entity_field(key: str) -> Callable[[Mapping[str, object]], object]:
 _EVENT_COLUMNS = [
     render.Column("time", "timestamp", "time"),
     render.Column("event", "event", "key"),
-    render.Column("name", "name", "key", getter=_entity_field("name")),
-    render.Column("version", "version", "key", getter=_entity_field("version")),
+    render.Column("name", "name", "key", getter=_of_entity("name")),
+    render.Column("version", "version", "key", getter=_of_entity("version")),
     render.Column("user", "user"),
     render.Column("data", "data", "mapping"),
 ]
@@ -166,7 +176,8 @@ def changes(
         typer.Argument(
             metavar="REV1..REV2",
             help="The revisions: the events of what REV2 has and REV1 does not (git's "
-            "REV1..REV2, e.g. the before and after of a push).",
+            "REV1..REV2, e.g. the before and after of a push; a REV1 of zeros: all of "
+            "REV2's history).",
         ),
     ],
     fmt: FormatOption = Format.json,
@@ -190,11 +201,13 @@ def changes(
     state = session(ctx)
     root = find_root(state.registry_path)
     where = trees.place(root)
-    for rev in (old_rev, new_rev):
+    # All zeros: "no commit" (a CI push event's `before` for a new branch): everything.
+    start = old_rev.strip("0") != ""
+    for rev in (old_rev, new_rev) if start else (new_rev,):
         if trees.rev_parse(where.top, rev) is None:
             raise NotFoundError(f"{rev!r} names no commit in {where.top}")
     found = changes_module.events_between(
-        trees.read_tree(where.top, old_rev, where.prefix),
+        trees.read_tree(where.top, old_rev, where.prefix) if start else {},
         trees.read_tree(where.top, new_rev, where.prefix),
     )
     render.emit([event.to_dict() for event in found], fmt, _EVENT_COLUMNS)

@@ -26,10 +26,11 @@ from typing import Any
 from modelreg import actions
 from modelreg import events as ev
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms
-from modelreg.gitsync.integrate import identity, load, locate
+from modelreg.errors import CorruptFileError, InvalidInputError, NotFoundError
+from modelreg.gitsync._files import Doc, load
+from modelreg.gitsync.integrate import content_identity, locate
 
 Tree = Mapping[str, bytes]
-Doc = dict[str, Any]
 
 # Delivery ids of derived events: uuid5 in this namespace of the change's identity.
 _NAMESPACE = uuid.UUID("6f0c5c1e-6d1f-4c55-9d7a-2b6c0b1f1e14")
@@ -64,16 +65,23 @@ def events_between(old: Tree, new: Tree) -> list[ev.Event]:
     return [item[-1] for item in sorted(made, key=lambda item: item[:3])]
 
 
-def _entries(tree: Tree) -> list[_Found]:
-    owners = _model_owners(tree)
+def _entries(tree: Tree, *, lenient: bool = False) -> list[_Found]:
+    """Every history entry of ``tree``; ``lenient``: files that cannot be read (conflict
+    markers, broken YAML) are skipped instead of raising CorruptFileError."""
+    owners = _model_owners(tree, lenient)
     found: list[_Found] = []
     for path in sorted(tree):
         located = locate(path)
         if located is None:
             continue
         model, kind, _ = located
-        doc = load(tree[path], path)
-        owner = identity(doc) if kind == "version" else owners.get(model, "model:" + model)
+        try:
+            doc = load(tree[path], path)
+        except CorruptFileError:
+            if lenient:
+                continue
+            raise
+        owner = content_identity(doc) if kind == "version" else owners.get(model, "model:" + model)
         history = doc.get("history")
         for entry in history if isinstance(history, list) else []:
             if isinstance(entry, dict):
@@ -81,14 +89,19 @@ def _entries(tree: Tree) -> list[_Found]:
     return found
 
 
-def _model_owners(tree: Tree) -> dict[str, str]:
+def _model_owners(tree: Tree, lenient: bool = False) -> dict[str, str]:
     """Folder name -> the model's identity (its creation time and creator), which
     survives a rename and the format upgrade."""
     owners = {}
     for path, data in tree.items():
         located = locate(path)
         if located is not None and located[1] == "model":
-            doc = load(data, path)
+            try:
+                doc = load(data, path)
+            except CorruptFileError:
+                if lenient:
+                    continue
+                raise
             owners[located[0]] = "model:" + json.dumps([doc.get("created_at"), doc.get("user_id")])
     return owners
 
@@ -203,7 +216,7 @@ class _View:
         doc.setdefault("updated_at", self._latest(name) or doc["created_at"])
         model = RegisteredModel.from_doc(doc, Path(path))
         model.name = name
-        if "aliases" not in load_or_empty(self.new, path):
+        if "aliases" not in _load_or_empty(self.new, path):
             model.aliases = self._alias_files(name)
         return model.to_dict()
 
@@ -222,7 +235,7 @@ class _View:
 
     def _aliases(self, name: str) -> dict[str, int]:
         path = f"models/{name}/model.yaml"
-        doc = load_or_empty(self.new, path)
+        doc = _load_or_empty(self.new, path)
         if isinstance(doc.get("aliases"), dict):
             return {str(key): value for key, value in doc["aliases"].items()}
         return self._alias_files(name)
@@ -268,5 +281,58 @@ class _View:
         return sorted(archived)
 
 
-def load_or_empty(tree: Tree, path: str) -> Doc:
+def _load_or_empty(tree: Tree, path: str) -> Doc:
     return load(tree[path], path) if path in tree else {}
+
+
+@dataclass(frozen=True)
+class Vanished:
+    """A history entry of ``old`` that ``new`` lost, though what held it is still there."""
+
+    path: str
+    entry: Mapping[str, object]
+
+
+def vanished(old: Tree, new: Tree) -> list[Vanished]:
+    """The history entries of ``old`` missing from ``new`` whose model or version still
+    exists in ``new`` (a deleted version takes its history with it; a renamed model or a
+    renumbered version keeps it, so neither counts). Files of ``new`` that cannot be read
+    are left to the caller's other checks."""
+    after = Counter(_key(found) for found in _entries(new, lenient=True))
+    owners = {found.owner for found in _entries(new, lenient=True)}
+    lost = []
+    for found in _entries(old, lenient=True):
+        key = _key(found)
+        if after[key]:
+            after[key] -= 1
+        elif found.owner in owners:
+            lost.append(Vanished(found.path, found.entry))
+    return lost
+
+
+def vanished_since(root: Path) -> list[tuple[str, str, Vanished]]:
+    """The history entries that the registry folder ``root`` lost against ``HEAD`` (and,
+    in a merge or rebase git stopped, against ``MERGE_HEAD`` / ``REBASE_HEAD``):
+    (revision, repository path, entry). Nothing when ``root`` is not in a git work tree
+    or git cannot answer."""
+    from modelreg.gitsync import trees
+
+    if not trees.inside_work_tree(root):
+        return []
+    try:
+        where = trees.place(root)
+        folder = trees.git_dir(where.top)
+        revs = [
+            "HEAD",
+            *(name for name in ("MERGE_HEAD", "REBASE_HEAD") if (folder / name).is_file()),
+        ]
+        now = trees.read_folder(root)
+        found = []
+        for rev in revs:
+            if trees.rev_parse(where.top, rev) is None:
+                continue
+            for lost in vanished(trees.read_tree(where.top, rev, where.prefix), now):
+                found.append((rev, where.path(lost.path), lost))
+    except (InvalidInputError, NotFoundError, CorruptFileError):
+        return []
+    return found

@@ -9,14 +9,17 @@ file bytes (:mod:`modelreg.gitsync.trees`). The steps:
    ``model_renamed``) takes the other side's changes of the old name along: a version
    registered under the old name on the other side lands in the renamed model. Renamed
    to two different names on the two sides is a conflict.
-2. **Renumbering** (format 2). A version (or tombstone) created on the local, unpublished
-   side whose number is taken on the published side — a version file of another ``uid``,
-   or a tombstone — gets a new number, and so does every version created locally after
-   it (the creation order stays, and numbers stay contiguous): the next numbers above
-   every number either side uses. It carries everything: its file, stage, the aliases
-   this side moved onto it (alias files changed locally that point at the old number, and
-   the alias history entries added locally), and a ``renumbered`` history entry.
-   Published numbers never change.
+2. **Renumbering** (format 2). A model created on both sides under one name is one
+   model: the published ``model.yaml`` is kept (this side's later tags and description
+   on top) and this side's versions follow the published ones. A version (or
+   tombstone) created on the local, unpublished side whose number is taken on the
+   published side — a version file of another ``uid``, or a tombstone — gets a new
+   number, and so does every version created locally after it (the creation order
+   stays, and numbers stay contiguous): the next numbers above every number either side
+   uses. It carries everything: its file, stage, the aliases this side moved onto it
+   (alias files changed locally that point at the old number, and the alias history
+   entries added locally), and a ``renumbered`` history entry. Published numbers never
+   change.
 3. **Each file** by its kind (:mod:`modelreg.merging`): model.yaml and version files by
    meaning, alias files by the later move, tombstones by union, ``registry.yaml`` and
    other text by git's line merge. A version deleted on one side and changed on the other
@@ -38,15 +41,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from modelreg import actions, merging, yamlio
+from modelreg import actions, merging
 from modelreg.entities import iso_to_ms, now_iso
-from modelreg.errors import ConflictError, CorruptFileError
+from modelreg.errors import ConflictError
+from modelreg.gitsync._files import Doc, dump, load
 
 Tree = Mapping[str, bytes]
-Doc = dict[str, Any]
 
 CONFIG_FILE = "registry.yaml"
 ARCHIVED = "Archived"
@@ -80,6 +82,7 @@ def integrate(
     fmt = _format(base, published, local)
     base, published, local = _follow_renames(dict(base), dict(published), dict(local))
     if fmt >= 2:
+        local = _adopt_twin_models(base, published, local, result)
         local = _renumber(base, published, local, stamp or now_iso(), user, result)
     for path in sorted({*base, *published, *local}):
         merged = _merge_file(path, base.get(path), published.get(path), local.get(path), result)
@@ -108,17 +111,6 @@ def locate(path: str) -> tuple[str, str, str] | None:
     return None
 
 
-def load(data: bytes, path: str) -> Doc:
-    doc = yamlio.loads(data, Path(path))
-    if not isinstance(doc, dict):
-        raise CorruptFileError(Path(path), "expected a mapping of keys to values at the top")
-    return doc
-
-
-def dump(doc: Any) -> bytes:
-    return yamlio.dumps(doc).encode("utf-8")
-
-
 def _format(base: Tree, published: Tree, local: Tree) -> int:
     """The registry format of the merge (the highest); ConflictError when the two sides
     differ (one side upgraded and the other did not)."""
@@ -140,12 +132,19 @@ def _format_of(tree: Tree) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
-def identity(doc: Mapping[str, Any]) -> str:
+def identity(doc: Mapping[str, object]) -> str:
     """What makes a version (or tombstone) that version: its ``uid`` (format 2), else the
     content merging.py compares (creation time, user, source, run id, checksum)."""
     uid = doc.get("uid")
     if isinstance(uid, str) and uid:
         return "uid:" + uid
+    return content_identity(doc)
+
+
+def content_identity(doc: Mapping[str, object]) -> str:
+    """A version's identity from what it was registered with (creation time, user,
+    source, run id, checksum): the same before and after the format upgrade gave it a
+    ``uid``, and after a renumbering."""
     values = [merging._dig(doc, path) for path in merging.IDENTITY_KEYS]
     return "content:" + json.dumps(values, default=str)
 
@@ -233,6 +232,34 @@ def _moved(tree: Doc, moves: Mapping[str, str]) -> Doc:
             data = dump(doc)
         moved[target] = data
     return moved
+
+
+def _adopt_twin_models(base: Doc, published: Doc, local: Doc, result: Integration) -> Doc:
+    """A model created on both sides under one name (two CI jobs registering the first
+    versions of a new model) is one model: the published ``model.yaml`` is kept, with the
+    model-level entries made here after the creation (tags, description) on top; the
+    versions made here are then renumbered after the published ones (step 2)."""
+    for model in _models(local):
+        path = f"models/{model}/model.yaml"
+        if path in base or path not in published or path not in local:
+            continue
+        theirs, mine = load(published[path], path), load(local[path], path)
+        if merging._identity_conflicts("model", None, mine, theirs) == []:
+            continue
+        adopted = dict(theirs)
+        extra = [e for e in _history(mine) if e.get("action") != actions.MODEL_CREATED]
+        adopted["history"] = [*_history(theirs), *extra]
+        for entry in extra:
+            if entry.get("action") == actions.TAG_SET and isinstance(entry.get("key"), str):
+                adopted["tags"] = {**(adopted.get("tags") or {}), entry["key"]: entry.get("value")}
+            elif entry.get("action") == actions.DESCRIPTION_CHANGED:
+                adopted["description"] = mine.get("description")
+        local = {**local, path: dump(adopted)}
+        result.notes.append(
+            f"{model}: created here and on the published side; this side's versions join "
+            "the published model"
+        )
+    return local
 
 
 # -- 2. renumbering ----------------------------------------------------------------------
@@ -327,8 +354,8 @@ def _apply_renumbering(
                 doc["updated_at"] = stamp
             folder = "versions" if kind == "version" else "deleted"
             moved[f"{prefix}{folder}/{new}.yaml"] = dump(doc)
-        elif kind == "alias" and base.get(path) != data:
-            moved[path] = _alias_followed(data, base.get(path), path, renumbering)
+        elif kind in ("alias", "version") and base.get(path) != data:
+            moved[path] = _entries_followed(data, base.get(path), path, renumbering)
         else:
             moved[path] = data
     return moved
@@ -338,22 +365,29 @@ def _last_user(history: list[Doc]) -> Any:
     return history[-1].get("user_id") if history else None
 
 
-def _alias_followed(
+# The fields of history entries that name another version by number: in an alias file,
+# the target and the previous one; in a version file, the version whose move archived it.
+_NUMBER_FIELDS = {"alias": ("version", "previous_version"), "version": ("archived_by",)}
+
+
+def _entries_followed(
     data: bytes, base: bytes | None, path: str, renumbering: Mapping[int, int]
 ) -> bytes:
-    """An alias file changed here, its target and its entries added here moved to the
-    versions' new numbers."""
+    """A file changed here (an alias file; another version's file) with the numbers its
+    entries added here name — and an alias file's target — moved to the new numbers."""
+    located = locate(path)
+    assert located is not None
     doc = load(data, path)
     old_entries = {_entry_key(entry) for entry in _history(load(base, path))} if base else set()
     changed = False
     for entry in _history(doc):
         if _entry_key(entry) in old_entries:
             continue
-        for key in ("version", "previous_version"):
+        for key in _NUMBER_FIELDS[located[1]]:
             if entry.get(key) in renumbering:
                 entry[key] = renumbering[entry[key]]
                 changed = True
-    if doc.get("version") in renumbering:
+    if located[1] == "alias" and doc.get("version") in renumbering:
         doc["version"] = renumbering[doc["version"]]
         changed = True
     return dump(doc) if changed else data
@@ -424,7 +458,14 @@ def _text_merge(path: str, base: bytes | None, published: bytes, local: bytes) -
 
 def _cannot_merge(path: str, merged: merging.MergeResult) -> str:
     reasons = "\n  - ".join(merged.conflicts)
-    if merged.collision:
+    located = locate(path)
+    if merged.collision and located is not None and located[1] == "model":
+        hint = (
+            f"Two different models named {located[0]!r} were created on the two sides: "
+            "keep the published one; rename yours in your clone before merging "
+            "(`git merge --abort`, `modelreg rename`, commit) and integrate again."
+        )
+    elif merged.collision:
         hint = (
             "This registry is format 1, which cannot renumber a version: upgrade it "
             "(`modelreg check --repair` on a clean checkout of each side, commit) and "

@@ -24,8 +24,9 @@ GIT_TIMEOUT = 120.0
 _SKIPPED_PARTS = frozenset({".cache", ".trash"})
 
 
-class GitError(InvalidInputError):
-    """A git command failed: its words and what it said (exit 2, like bad input)."""
+# A git command that failed: bad input as far as the exit code goes (2). A name for the
+# callers that catch it, not another class: errors.py is the one hierarchy.
+GitError = InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,9 @@ def git(
     config: Mapping[str, str] | None = None,
     ok: Sequence[int] = (0,),
 ) -> process.Finished:
-    """``git ARGS`` in ``repo`` (with ``-c KEY=VALUE`` for each of ``config``); GitError
-    unless it exits with one of ``ok``."""
+    """``git ARGS`` in ``repo`` (with ``-c KEY=VALUE`` for each of ``config``);
+    InvalidInputError (exit 2) naming the command and what git said unless it exits with
+    one of ``ok``."""
     options = [part for key, value in (config or {}).items() for part in ("-c", f"{key}={value}")]
     command = ["git", *options, *args]
     try:
@@ -189,3 +191,17 @@ def _cat_blobs(repo: Path, shas: list[str]) -> list[bytes]:
         contents.append(data[end + 1 : end + 1 + size])
         at = end + 1 + size + 1  # the content is followed by a newline
     return contents
+
+
+def read_folder(root: Path) -> dict[str, bytes]:
+    """The registry's documents as they are in the folder ``root`` (the work tree):
+    ``registry.yaml`` and the YAML files under ``models/``, as a tree."""
+    found: dict[str, bytes] = {}
+    config = root / "registry.yaml"
+    if config.is_file():
+        found["registry.yaml"] = config.read_bytes()
+    for path in sorted((root / "models").glob("*/**/*.yaml")):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file() and not path.is_symlink():
+            found[relative] = path.read_bytes()
+    return found
