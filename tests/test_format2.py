@@ -19,7 +19,7 @@ from modelreg import Registry, actions, layout, yamlio
 from modelreg.check import check_registry
 from modelreg.cli import app
 from modelreg.entities import now_iso
-from modelreg.errors import InvalidInputError, NotFoundError
+from modelreg.errors import NotFoundError
 from modelreg.store import read_mapping
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -691,10 +691,13 @@ def test_a_dangling_alias_in_format_1_names_the_alias(tmp_path: Path, run_cli: A
     assert (result.returncode, result.stderr) == (3, f"error: {message}\n")
 
 
-def test_aliases_differing_only_in_case_are_refused(reg: Registry) -> None:
-    with pytest.raises(InvalidInputError, match="differs from alias 'champion'"):
-        reg.set_registered_model_alias("m", "Champion", 3)
-    assert reg.get_registered_model("m").aliases == {"candidate": 2, "champion": 1}
+def test_aliases_differing_only_in_case_are_a_finding(reg: Registry) -> None:
+    # Case-sensitive as in MLflow; the files would clash on macOS and Windows.
+    reg.set_registered_model_alias("m", "Champion", 3)
+    assert reg.get_registered_model("m").aliases == {"Champion": 3, "candidate": 2, "champion": 1}
+    finding = only_problem(reg.root)
+    assert finding.path == reg.root / "models/m/aliases/champion.yaml"
+    assert finding.problem.startswith("alias 'champion' differs from alias 'Champion' only in")
 
 
 def test_a_version_file_without_uid_is_one_finding_and_repaired(reg: Registry) -> None:

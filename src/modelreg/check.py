@@ -691,8 +691,17 @@ class _Checker:
         versions: dict[int, ModelVersion | None],
         tombstones: dict[int, layout.Tombstone],
     ) -> None:
+        seen: dict[str, str] = {}
         for alias, each in sorted(aliases.items()):
             path = folder / layout.ALIASES_DIR / f"{alias}.yaml"
+            twin = seen.setdefault(alias.lower(), alias)
+            if twin != alias and each.version is not None and aliases[twin].version is not None:
+                self._report(
+                    path,
+                    f"alias {alias!r} differs from alias {twin!r} only in case; their files "
+                    "are one file on macOS and Windows checkouts",
+                    f"use one of them (modelreg alias {name} {alias} --delete)",
+                )
             latest = _latest_alias_target(each)
             if latest is not None and latest[1] != each.version:
                 target, wanted = latest

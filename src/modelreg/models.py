@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from modelreg import actions
 from modelreg import events as ev
 from modelreg.entities import ModelVersion, RegisteredModel
-from modelreg.errors import InvalidInputError, NotFoundError, RuleViolationError
+from modelreg.errors import NotFoundError, RuleViolationError
 from modelreg.names import validate_alias, validate_model_name, validate_tag
 from modelreg.session import Room
 from modelreg.values import version_number
@@ -102,8 +102,6 @@ class ModelWrites(Room):
         with self._writer.change() as change:
             model = catalog.load_model(name)
             target = catalog.load_version(model, number)  # the version must exist
-            if catalog.split:
-                self._refuse_case_clash(name, alias)
             previous = model.aliases.get(alias)
             if previous != number:
                 model.aliases[alias] = number
@@ -120,18 +118,6 @@ class ModelWrites(Room):
                     ev.MODEL_VERSION_ALIAS_CREATED, target, alias=alias, previous_version=previous
                 )
         return target
-
-    def _refuse_case_clash(self, name: str, alias: str) -> None:
-        """An alias is a file in format 2: two that differ only in case would be one
-        file on macOS and Windows checkouts."""
-        from modelreg import layout
-
-        for known in layout.read_aliases(self._catalog.store, name):
-            if known != alias and known.lower() == alias.lower():
-                raise InvalidInputError(
-                    f"alias {alias!r} differs from alias {known!r} of model '{name}' only in "
-                    "case; their files would clash on macOS and Windows checkouts"
-                )
 
     def delete_alias(self, name: str, alias: str) -> None:
         catalog = self._catalog
