@@ -38,9 +38,10 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-# make bench [COMPARE_MLFLOW=1] [LARGE=1] [ARGS="--quick ..."]: see bench/README.md
+# make bench [COMPARE_MLFLOW=1] [LARGE=1] [ARGS="--quick ..."] [QUICK=1]: see bench/README.md
 bench: $(BIN)/modelreg
 	$(BIN)/python bench/run.py $(if $(COMPARE_MLFLOW),--compare-mlflow) $(if $(LARGE),--large) $(BENCH_ARGS) $(ARGS)
+	$(BIN)/python bench/push.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

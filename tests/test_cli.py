@@ -803,6 +803,7 @@ FORMATS_TESTED_ELSEWHERE = {
     "git-setup": "test_merge_driver.py (a git repository)",
     "changes": "test_changes.py (two commits of a git repository)",
     "merge-continue": "test_merge_continue.py (a stopped git merge)",
+    "sync": "test_publish.py (a git remote)",
 }
 
 

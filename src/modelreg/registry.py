@@ -46,6 +46,7 @@ from modelreg.values import version_number
 from modelreg.versions import Details, RegisterResult, TransitionResult, VersionWrites
 
 if TYPE_CHECKING:
+    from modelreg.gitsync.publish import Publication
     from modelreg.hooks import DeliveryResult
     from modelreg.search import Page, Query
 
@@ -576,6 +577,25 @@ class Registry:
         """Write a model and its versions as another registry recorded them; see
         :meth:`modelreg.importing.Importer.import_model`."""
         return self._importer.import_model(model, versions, origin, source_name, replace)
+
+    # -- publishing through git (modelreg sync, --push) ----------------------------------
+
+    def publish(self) -> Publication:
+        """Publish the registry through its git remote, as ``modelreg sync`` does: commit
+        its pending changes, integrate what others published, push (retrying a lost race),
+        move the local branch to what was pushed; see :mod:`modelreg.gitsync.publish`.
+
+        Then the subscribers (the hooks) hear the published changes, with their final
+        numbers. A registry that publishes what it writes is best opened with
+        ``hooks=False`` for the writes and again with hooks for this call, so that each
+        change is announced once, when it is published (the command line does so)."""
+        from modelreg.gitsync.publish import publish
+
+        publication = publish(self._store)
+        for event in publication.events:
+            for subscriber in self.subscribers:
+                subscriber(event)
+        return publication
 
 
 def run_id_of(model_uri: str) -> str | None:

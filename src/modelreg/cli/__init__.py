@@ -8,7 +8,8 @@ options said for this invocation):
 - ``workflow``: transition, promote, request, approve, reject, comment, archive
 - ``versions``: alias, resolve, history, delete
 - ``maintenance``: check
-- ``git``: merge-file, git-setup
+- ``git``: merge-file, git-setup, merge-continue, changes, sync (and ``--push``, the
+  option of every registry write, is ``common.PushOption``, run by ``core.Session``)
 - ``hooks``: the ``hooks`` group; ``interop``: the ``import`` and ``export`` groups
 
 Every error a command lets out goes through :mod:`modelreg.funnel`, which the fast path

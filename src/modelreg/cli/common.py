@@ -4,15 +4,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer._click.globals import get_current_context
 
 from modelreg import render
+from modelreg.cli.core import Session
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import InvalidInputError
 from modelreg.refs import Ref, parse_ref_args
 from modelreg.render import Format
+
+if TYPE_CHECKING:
+    from modelreg.gitsync.publish import Publication
 
 FormatOption = Annotated[
     Format,
@@ -28,6 +33,25 @@ WriteFormatOption = Annotated[
         help="Also print the record on stdout: table, json, yaml or plain "
         "(default: only a line on stderr saying what was done).",
         show_default=False,
+    ),
+]
+
+
+def _push_requested(ctx: typer.Context, value: bool) -> bool:
+    if value:
+        ctx.ensure_object(Session).push = True
+    return value
+
+
+# On every command that changes the registry: publish the change once it is made.
+PushOption = Annotated[
+    bool,
+    typer.Option(
+        "--push",
+        help="Then publish the change through the git remote, as `modelreg sync` does "
+        "(commit, integrate what others published, push, retry a lost race); the output "
+        "shows the published numbers and hooks fire once it is published.",
+        callback=_push_requested,
     ),
 ]
 RefArgs = Annotated[
@@ -99,9 +123,15 @@ def ref_and_tags(args: list[str]) -> tuple[Ref, list[str]]:
 
 
 def show(entity: RegisteredModel | ModelVersion, fmt: Format | None) -> None:
-    """A write's record, when a --format asked for it."""
-    if fmt is not None:
+    """A write's record, when a --format asked for it (with --push: as published, once
+    it is)."""
+    if fmt is None:
+        return
+    publishing = _publishing()
+    if publishing is None:
         render.emit_entity(entity, fmt)
+    else:
+        publishing.deferred.append(lambda: render.emit_entity(publishing.as_published(entity), fmt))
 
 
 def show_record(
@@ -109,9 +139,66 @@ def show_record(
     fmt: Format | None,
     columns: Sequence[render.Column],
 ) -> None:
-    """A write's record that is not an entity, when a --format asked for it."""
-    if fmt is not None:
+    """A write's record that is not an entity, when a --format asked for it (with
+    --push: once published, a version number in it as published)."""
+    if fmt is None:
+        return
+    publishing = _publishing()
+    if publishing is None:
         render.emit(record, fmt, columns)
+        return
+
+    def published() -> None:
+        render.emit(_as_published(record, publishing.publication), fmt, columns)
+
+    publishing.deferred.append(published)
+
+
+def _publishing() -> Session | None:
+    """This invocation's session when it publishes its change (--push)."""
+    ctx = get_current_context(silent=True)
+    found = ctx.find_root().obj if ctx is not None else None
+    return found if isinstance(found, Session) and found.push else None
+
+
+def _as_published(
+    record: Mapping[str, object] | Sequence[Mapping[str, object]],
+    publication: Publication | None,
+) -> Mapping[str, object] | Sequence[Mapping[str, object]]:
+    if not isinstance(record, Mapping):
+        return [_as_published(one, publication) for one in record]  # type: ignore[misc]
+    name, version = record.get("name"), record.get("version")
+    if publication is None or not isinstance(name, str) or not isinstance(version, int):
+        return record
+    return {**record, "version": publication.final_version(name, version)}
+
+
+PUBLICATION_COLUMNS = (
+    render.Column("remote", "remote"),
+    render.Column("branch", "branch"),
+    render.Column("commit", "commit"),
+    render.Column("pushed", "pushed"),
+    render.Column("integrated", "integrated"),
+    render.Column("renumbered", "renumbered", "list"),
+)
+
+
+def publication_record(publication: Publication) -> dict[str, object]:
+    """What ``sync`` did, as its --format shows it."""
+    return {
+        "remote": publication.remote,
+        "branch": publication.branch,
+        "commit": publication.commit,
+        "pushed": publication.pushed,
+        "committed": publication.committed,
+        "integrated": publication.integrated,
+        "attempts": publication.attempts,
+        "renumbered": [
+            {"name": name, "from": old, "to": new} for name, old, new in publication.renumbered
+        ],
+        "notes": list(publication.notes),
+        "events": len(publication.events),
+    }
 
 
 def label(mv: ModelVersion) -> str:

@@ -25,6 +25,8 @@ from modelreg.errors import HookDeliveryError
 from modelreg.registry import Registry
 
 if TYPE_CHECKING:
+    from modelreg.entities import ModelVersion, RegisteredModel
+    from modelreg.gitsync.publish import Publication
     from modelreg.hooks import DeliveryResult
 
 
@@ -43,15 +45,52 @@ class Session:
     no_hooks: bool = False
     strict_hooks: bool = False
     hook_failures: list[DeliveryResult] = field(default_factory=list)
+    # --push: the command's change is published once it is made (``publish_now``); its
+    # record is printed after that, with the published numbers, and its hooks fire then.
+    push: bool = False
+    publication: Publication | None = None
+    deferred: list[Callable[[], None]] = field(default_factory=list)
 
     def open(self) -> Registry:
-        """The registry, with its hooks subscribed to its events (unless --no-hooks)."""
+        """The registry, with its hooks subscribed to its events (unless --no-hooks, or
+        --push: then the hooks hear the changes once they are published)."""
+        return self._open(hooks=not self.no_hooks and not self.push)
+
+    def _open(self, *, hooks: bool) -> Registry:
         return registry_factory(
             self.registry_path,
-            hooks=not self.no_hooks,
+            hooks=hooks,
             on_hook_result=self._hook_result,
             on_hooks_untrusted=self._hooks_untrusted,
         )
+
+    def publish_now(self) -> Publication:
+        """Publish the registry (``modelreg sync``); its hooks hear what was published."""
+        self.publication = self._open(hooks=not self.no_hooks).publish()
+        return self.publication
+
+    def as_published(
+        self, entity: RegisteredModel | ModelVersion
+    ) -> RegisteredModel | ModelVersion:
+        """``entity`` as it was published: read again, under its final number."""
+        import dataclasses
+
+        from modelreg.entities import ModelVersion
+        from modelreg.errors import NotFoundError
+
+        if self.publication is None:
+            return entity
+        reader = registry_factory(self.registry_path, hooks=False)
+        try:
+            if isinstance(entity, ModelVersion):
+                number = self.publication.final_version(entity.name, entity.version)
+                try:
+                    return reader.get_model_version(entity.name, number)
+                except NotFoundError:  # deleted: the record as it was, renumbered
+                    return dataclasses.replace(entity, version=number)
+            return reader.get_registered_model(entity.name)
+        except NotFoundError:
+            return entity
 
     def _hook_result(self, result: DeliveryResult) -> None:
         """A failed delivery is one line on stderr naming the hook; the change stays made."""
@@ -68,14 +107,43 @@ class Session:
         (render.error if self.strict_hooks else render.warning)(untrusted_notice(names))
 
     def finish(self) -> None:
-        """With --strict-hooks, a delivery that did not happen fails the command (exit 8),
-        after the change it made."""
+        """With --push, publish the change, then print what the command deferred. With
+        --strict-hooks, a delivery that did not happen fails the command (exit 8), after
+        the change it made."""
+        if self.push:
+            report_publication(self.publish_now())
+            for show in self.deferred:
+                show()
         if self.strict_hooks and self.hook_failures:
             count = len(self.hook_failures)
             raise HookDeliveryError(
                 f"{count} hook deliver{'y' if count == 1 else 'ies'} did not happen "
                 "(--strict-hooks); the change itself was made and is kept"
             )
+
+
+def report_publication(publication: Publication) -> None:
+    """What a publication did, in lines on stderr."""
+    where = f"{publication.remote}/{publication.branch}"
+    if publication.committed:
+        render.message(f"Committed the registry's changes ({publication.committed[:12]})")
+    if publication.integrated:
+        count = publication.integrated
+        render.message(f"Integrated {count} commit{'' if count == 1 else 's'} from {where}")
+    for name, old, new in publication.renumbered:
+        render.message(
+            f"Renumbered {name} version {old} -> {new} ({old} was already published on {where})"
+        )
+    if publication.pushed:
+        tries = f" after {publication.attempts} attempts" if publication.attempts > 1 else ""
+        assert publication.commit is not None
+        render.message(f"Published to {where} ({publication.commit[:12]}){tries}")
+    elif publication.commit is None:
+        render.message(f"Nothing to publish: {where} does not exist and nothing here is new")
+    else:
+        render.message(f"Nothing to publish: up to date with {where}")
+    for note in publication.notes:
+        render.message(f"note: {note}")
 
 
 def session(ctx: Context) -> Session:

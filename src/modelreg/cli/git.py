@@ -1,7 +1,7 @@
 """The git commands: ``merge-file`` (the merge driver git runs), ``git-setup`` (which
-installs it), ``changes`` (the events between two revisions) and ``merge-continue``
-(finish a merge or rebase git stopped on registry files); the work is in
-``merge_driver.py`` and the ``gitsync`` package."""
+installs it), ``changes`` (the events between two revisions), ``merge-continue`` (finish
+a merge or rebase git stopped on registry files) and ``sync`` (publish the registry through
+its git remote); the work is in ``merge_driver.py`` and the ``gitsync`` package."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Annotated
 import typer
 
 from modelreg import merge_driver, merging, render
+from modelreg.cli import common
 from modelreg.cli.common import FormatOption, WriteFormatOption
-from modelreg.cli.core import app, session
+from modelreg.cli.core import app, report_publication, session
 from modelreg.errors import InvalidInputError, NotFoundError
 from modelreg.render import Format
 from modelreg.store import find_root
@@ -267,3 +268,15 @@ def merge_continue(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
         )
         raise typer.Exit(4)
     render.message(f"Done: {done.mode} committed as {done.commit}")
+
+
+@app.command()
+def sync(ctx: typer.Context, fmt: WriteFormatOption = None) -> None:
+    """Publish the registry through its git remote: commit its pending changes, integrate
+    what others published, push (retrying a lost race), then fire its hooks once.
+
+    Only the registry folder is published: unpushed commits that change other files are
+    refused (exit 4; push your code yourself). Exit 6 when others kept publishing first."""
+    publication = session(ctx).publish_now()
+    report_publication(publication)
+    common.show_record(common.publication_record(publication), fmt, common.PUBLICATION_COLUMNS)

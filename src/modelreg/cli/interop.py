@@ -10,7 +10,7 @@ import typer
 
 from modelreg import render
 from modelreg.cli import common
-from modelreg.cli.common import WriteFormatOption
+from modelreg.cli.common import PushOption, WriteFormatOption
 from modelreg.cli.core import app, session
 from modelreg.render import Format
 
@@ -195,6 +195,7 @@ def import_mlruns(
     replace: ReplaceOption = False,
     dry_run: DryRunOption = False,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Import the models of an MLflow file store (mlruns), read without MLflow."""
     from modelreg import mlflow_io
@@ -214,6 +215,7 @@ def import_mlflow(
     replace: ReplaceOption = False,
     dry_run: DryRunOption = False,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Import the models of a live MLflow (server or database) through MLflow's client."""
     from modelreg import mlflow_io

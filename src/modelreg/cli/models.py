@@ -14,6 +14,7 @@ from modelreg.cli import common
 from modelreg.cli.common import (
     DescriptionOption,
     FormatOption,
+    PushOption,
     RefArgs,
     TagOption,
     WriteFormatOption,
@@ -53,6 +54,7 @@ def create(
     description: DescriptionOption = None,
     tag: TagOption = None,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Create a registered model."""
     model = (
@@ -95,6 +97,7 @@ def register(
         ),
     ] = False,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Register a new version of a model."""
     registry = session(ctx).open()
@@ -215,6 +218,7 @@ def tag(
         list[str] | None, typer.Option("--remove", help="A tag key to remove (repeatable).")
     ] = None,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Set or remove tags of a model or of a version."""
     ref, items = common.ref_and_tags(args)
@@ -240,6 +244,7 @@ def update(
     ref: RefArgs,
     description: Annotated[str, typer.Option("--description", "-d", help="The new description.")],
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Change the description of a model or of a version."""
     registry = session(ctx).open()

@@ -10,7 +10,7 @@ import typer
 
 from modelreg import quick, render
 from modelreg.cli import common
-from modelreg.cli.common import FormatOption, RefArgs, WriteFormatOption
+from modelreg.cli.common import FormatOption, PushOption, RefArgs, WriteFormatOption
 from modelreg.cli.core import app, session
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import InvalidInputError
@@ -29,6 +29,7 @@ def alias(
         str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
     ] = None,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Point an alias at a version, or delete it."""
     registry = session(ctx).open()
@@ -74,6 +75,7 @@ def delete(
     ref: RefArgs,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Delete a version, or a whole model with all its versions."""
     registry = session(ctx).open()

@@ -10,7 +10,7 @@ import typer
 
 from modelreg import render
 from modelreg.cli import common
-from modelreg.cli.common import RefArgs, WriteFormatOption
+from modelreg.cli.common import PushOption, RefArgs, WriteFormatOption
 from modelreg.cli.core import Session, app, session
 from modelreg.errors import InvalidInputError
 from modelreg.refs import Ref
@@ -81,6 +81,7 @@ def transition(
         ),
     ] = False,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Move a version to another stage (the registry's rules must allow it)."""
     ref, stage = _ref_and_last(args, "STAGE")
@@ -93,6 +94,7 @@ def promote(
     args: StageArgs,
     comment: CommentOption = None,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Run the target stage's validation checks, then transition if the rules allow it.
 
@@ -139,6 +141,7 @@ def _decision_command(action: str, summary: str) -> Callable[..., None]:
         args: StageArgs,
         comment: CommentOption = None,
         fmt: WriteFormatOption = None,
+        push: PushOption = False,
     ) -> None:
         _decision(session(ctx), args, comment, fmt, action)
 
@@ -164,6 +167,7 @@ def comment(
         ),
     ],
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Add a comment to a version's history."""
     ref, text = _ref_and_last(args, "TEXT")
@@ -182,6 +186,7 @@ def archive(
         str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
     ] = None,
     fmt: WriteFormatOption = None,
+    push: PushOption = False,
 ) -> None:
     """Move a version to Archived."""
     _transition(session(ctx), common.ref(ref, allow_model=False), "Archived", False, comment, fmt)
