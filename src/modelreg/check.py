@@ -268,9 +268,11 @@ class _Checker:
     def _report_corrupt(self, exc: CorruptFileError) -> None:
         if "conflict marker" in exc.problem:
             fix = (
-                "resolve the git merge conflict (README: 'Resolving a merge conflict'); if "
-                "two branches registered the same version number, keep one and register "
-                "the other again (README: 'Two branches registered the same version number')"
+                "finish the git merge or rebase with `modelreg merge-continue`, which "
+                "merges registry files by meaning and renumbers a version two branches "
+                "both registered (README: 'After a manual merge or rebase: `modelreg "
+                "merge-continue`'); resolve by hand only what it cannot (README: 'Other "
+                "merge conflicts')"
             )
         else:
             fix = _RESTORE.format(path=exc.path)
