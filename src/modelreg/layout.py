@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from modelreg import actions
@@ -78,12 +78,8 @@ class Tombstone:
     history: list[HistoryEntry] = field(default_factory=list)
 
     def to_doc(self) -> Document:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "uid": self.uid,
-            "history": list(self.history),
-        }
+        # The fields in their order, as the file has them.
+        return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
 # -- paths -----------------------------------------------------------------------------

@@ -210,13 +210,10 @@ def merge_documents(
             value = merge.recorded(key, _RECORDERS[kind][key])
         else:
             value = merge.plain(key)
-        if value is not MISSING:
-            merged[key] = value
-    if merge.conflicts:
-        return MergeResult(None, tuple(merge.conflicts))
-    if kind == "model":
+        merge.keep(merged, key, value)
+    if kind == "model" and not merge.conflicts:
         _drop_aliases_of_deleted_versions(merged, ours, theirs)
-    return MergeResult(merged)
+    return merge.result(merged)
 
 
 def _merge_record(kind: Kind, base: Doc | None, ours: Doc, theirs: Doc) -> MergeResult:
@@ -243,12 +240,8 @@ def _merge_record(kind: Kind, base: Doc | None, ours: Doc, theirs: Doc) -> Merge
         elif key == "version" and kind == "alias":
             merged[key] = _alias_target(merge, history)
         else:
-            value = merge.plain(key)
-            if value is not MISSING:
-                merged[key] = value
-    if merge.conflicts:
-        return MergeResult(None, tuple(merge.conflicts))
-    return MergeResult(merged)
+            merge.keep(merged, key, merge.plain(key))
+    return merge.result(merged)
 
 
 def _alias_target(merge: _Merge, history: Sequence[Mapping[str, Any]]) -> Any:
@@ -436,6 +429,18 @@ class _Merge:
         self.new_ours = _new_entries(_history(base), _history(ours))
         self.new_theirs = _new_entries(_history(base), _history(theirs))
         self.conflicts: list[str] = []
+
+    @staticmethod
+    def keep(merged: Doc, key: str, value: Any) -> None:
+        """Put ``value`` under ``key``, unless the merge left the key out (MISSING)."""
+        if value is not MISSING:
+            merged[key] = value
+
+    def result(self, merged: Doc) -> MergeResult:
+        """``merged``, or the conflicts found on the way there."""
+        if self.conflicts:
+            return MergeResult(None, tuple(self.conflicts))
+        return MergeResult(merged)
 
     def plain(self, key: str) -> Any:
         """A key without recorded changes: one side's change is taken, recursively in

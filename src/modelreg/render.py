@@ -49,6 +49,11 @@ class Column:
         return max(self.min_width, text_width(self.header))
 
 
+def columns(*keys: str) -> tuple[Column, ...]:
+    """Plain text columns headed by their keys."""
+    return tuple(Column(key, key) for key in keys)
+
+
 def _latest_version(record: Mapping[str, Any]) -> Any:
     versions = [item["version"] for item in record.get("latest_versions") or []]
     return max(versions) if versions else None

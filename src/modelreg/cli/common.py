@@ -44,6 +44,9 @@ def _push_requested(ctx: typer.Context, value: bool) -> bool:
 
 
 # On every command that changes the registry: publish the change once it is made.
+CommentOption = Annotated[
+    str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
+]
 PushOption = Annotated[
     bool,
     typer.Option(
@@ -174,11 +177,7 @@ def _as_published(
 
 
 PUBLICATION_COLUMNS = (
-    render.Column("remote", "remote"),
-    render.Column("branch", "branch"),
-    render.Column("commit", "commit"),
-    render.Column("pushed", "pushed"),
-    render.Column("integrated", "integrated"),
+    *render.columns("remote", "branch", "commit", "pushed", "integrated"),
     render.Column("renumbered", "renumbered", "list"),
 )
 

@@ -101,11 +101,7 @@ def _count(items: object) -> int:
 
 
 SUMMARY_COLUMNS = (
-    render.Column("action", "action"),
-    render.Column("models", "models"),
-    render.Column("versions", "versions"),
-    render.Column("unchanged", "unchanged"),
-    render.Column("replaced", "replaced"),
+    *render.columns("action", "models", "versions", "unchanged", "replaced"),
     _summary_count("skipped"),
     _summary_count("renamed"),
     _summary_count("remapped"),

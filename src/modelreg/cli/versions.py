@@ -10,7 +10,13 @@ import typer
 
 from modelreg import quick, render
 from modelreg.cli import common
-from modelreg.cli.common import FormatOption, PushOption, RefArgs, WriteFormatOption
+from modelreg.cli.common import (
+    CommentOption,
+    FormatOption,
+    PushOption,
+    RefArgs,
+    WriteFormatOption,
+)
 from modelreg.cli.core import app, session
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import InvalidInputError
@@ -25,9 +31,7 @@ def alias(
     alias_name: Annotated[str, typer.Argument(metavar="ALIAS", help="The alias.")],
     version: Annotated[str | None, typer.Argument(help="The version the alias points at.")] = None,
     delete: Annotated[bool, typer.Option("--delete", help="Remove the alias.")] = False,
-    comment: Annotated[
-        str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
-    ] = None,
+    comment: CommentOption = None,
     fmt: WriteFormatOption = None,
     push: PushOption = False,
 ) -> None:

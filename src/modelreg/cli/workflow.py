@@ -10,7 +10,7 @@ import typer
 
 from modelreg import render
 from modelreg.cli import common
-from modelreg.cli.common import PushOption, RefArgs, WriteFormatOption
+from modelreg.cli.common import CommentOption, PushOption, RefArgs, WriteFormatOption
 from modelreg.cli.core import Session, app, session
 from modelreg.errors import InvalidInputError
 from modelreg.refs import Ref
@@ -57,9 +57,6 @@ StageArgs = Annotated[
         help="NAME VERSION STAGE (or NAME@ALIAS STAGE, models:/NAME/N STAGE).",
         show_default=False,
     ),
-]
-CommentOption = Annotated[
-    str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
 ]
 
 
@@ -182,9 +179,7 @@ def comment(
 def archive(
     ctx: typer.Context,
     ref: RefArgs,
-    comment: Annotated[
-        str | None, typer.Option("--comment", "-c", help="Why; recorded in the history.")
-    ] = None,
+    comment: CommentOption = None,
     fmt: WriteFormatOption = None,
     push: PushOption = False,
 ) -> None:
