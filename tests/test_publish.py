@@ -149,6 +149,17 @@ def test_sync_publishes_a_registration_and_then_fires_the_hook(team: Team) -> No
     assert team.deliveries() == ["model_version.created 2 alice-2"]
 
 
+def test_a_change_announced_when_it_was_written_is_not_announced_again_by_sync(
+    team: Team,
+) -> None:
+    alice = team.clone("alice")
+    alice.modelreg("register", "churn", "s3://alice/2", "--run-id", "alice-2")  # hooks hear it
+    assert team.deliveries() == ["model_version.created 2 alice-2"]
+    alice.modelreg("sync")
+    assert 2 in team.published_versions()
+    assert team.deliveries() == ["model_version.created 2 alice-2"]
+
+
 def test_the_second_clone_is_renumbered_with_everything_it_carries(team: Team) -> None:
     alice, bob = team.clone("alice"), team.clone("bob")
     alice.modelreg("register", "churn", "s3://alice/2", "--run-id", "alice-2", "--push")

@@ -64,7 +64,14 @@ class Event:
     user: str
     timestamp: str
     data: Document = field(default_factory=dict)
-    delivery_id: str = field(default_factory=lambda: _new_delivery_id())
+    # The same change has the same id whoever announces it — the write that made it,
+    # `sync` once it is published, `changes --deliver` in CI — so a receiver, and
+    # `sync`, can tell a change that was already announced.
+    delivery_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.delivery_id:
+            object.__setattr__(self, "delivery_id", _change_id(self))
 
     def to_dict(self) -> Document:
         return {
@@ -77,7 +84,18 @@ class Event:
         }
 
 
-def _new_delivery_id() -> str:
+def _change_id(event: Event) -> str:
     import uuid  # only writes make events: reads skip the import
 
-    return str(uuid.uuid4())
+    from modelreg import jsonio
+
+    what = [
+        event.type,
+        event.entity.get("name"),
+        event.entity.get("version"),
+        event.timestamp,
+        event.user,
+        event.data,
+    ]
+    text = jsonio.dumps(what, sort_keys=True, default=str)
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"modelreg:event:{text}"))

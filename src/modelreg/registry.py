@@ -586,15 +586,23 @@ class Registry:
         move the local branch to what was pushed; see :mod:`modelreg.gitsync.publish`.
 
         Then the subscribers (the hooks) hear the published changes, with their final
-        numbers. A registry that publishes what it writes is best opened with
-        ``hooks=False`` for the writes and again with hooks for this call, so that each
-        change is announced once, when it is published (the command line does so)."""
+        numbers; a change they heard when it was written here (its delivery is in the
+        hooks log) is not announced again. Opening the registry with ``hooks=False`` for
+        the writes and with hooks for this call announces each change once it is
+        published, with its final number (the command line's ``--push`` does so)."""
         from modelreg.gitsync.publish import publish
 
         publication = publish(self._store)
-        for event in publication.events:
-            for subscriber in self.subscribers:
-                subscriber(event)
+        if self.subscribers:
+            # A change this clone's hooks already heard when it was written (without
+            # --push) is not announced again: same change, same delivery id.
+            from modelreg.hooks import read_log
+
+            heard = {record.get("delivery_id") for record in read_log(self.root, limit=None)}
+            for event in publication.events:
+                if event.delivery_id not in heard:
+                    for subscriber in self.subscribers:
+                        subscriber(event)
         return publication
 
 

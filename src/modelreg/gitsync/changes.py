@@ -7,8 +7,9 @@ whose history holds them, never by position, so a merge that interleaves entries
 renumbering that moves a file does not repeat anything. The events have the shape a write
 emits (:class:`modelreg.events.Event`: the same types and ``data``), with the entity as
 it is in ``new`` (final numbers, final stage), the entry's user and time, ordered by time.
-Their ``delivery_id`` is derived from the entry, so the same change has the same id
-whoever computes it (a ``sync`` after its push, a CI job running ``changes``).
+Their ``delivery_id`` is derived from the change (:class:`modelreg.events.Event`), so the
+same change has the same id whoever announces it: the write that made it, a ``sync``
+after its push, a CI job running ``changes``.
 
 What has no history entry is no event: a model deleted with its folder is not reported.
 """
@@ -16,7 +17,6 @@ What has no history entry is no event: a model deleted with its folder is not re
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,8 +32,6 @@ from modelreg.gitsync.integrate import content_identity, locate
 
 Tree = Mapping[str, bytes]
 
-# Delivery ids of derived events: uuid5 in this namespace of the change's identity.
-_NAMESPACE = uuid.UUID("6f0c5c1e-6d1f-4c55-9d7a-2b6c0b1f1e14")
 
 
 @dataclass(frozen=True)
@@ -164,7 +162,6 @@ class _View:
             user=str(entry.get("user_id") or ""),
             timestamp=str(entry.get("timestamp") or ""),
             data={key: value for key, value in data.items() if value is not None},
-            delivery_id=str(uuid.uuid5(_NAMESPACE, _key(found))),
         )
         if kind[1] == "version":
             entity = self.version(found.model, int(kind[2]), self.new)
