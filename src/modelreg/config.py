@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,17 @@ class Config:
             doc["exclusive_stages"] = list(self.exclusive_stages)
         doc["lock_timeout"] = self.lock_timeout
         return doc
+
+
+def new_config(path: Path, stages: Sequence[str] | None, file_format: int) -> Config:
+    """The settings of a new registry (``path``: its registry.yaml, named by errors)."""
+    names = tuple(stages) if stages else DEFAULT_STAGES
+    # "Only one version should be in Production per model": new registries say so.
+    exclusive = tuple(s for s in ("Production",) if s in names and file_format >= 2)
+    config = Config(stages=names, format=file_format, exclusive_stages=exclusive)
+    if stages or file_format != FORMAT_VERSION:
+        parse_config(config.to_doc(), path)
+    return config
 
 
 def parse_config(doc: Document, path: Path) -> Config:

@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from modelreg import actions, workflow
 from modelreg.catalog import Catalog
 from modelreg.config import (
-    DEFAULT_STAGES,
     FORMAT_VERSION,
-    Config,
     effective_lock_timeout,
+    new_config,
     parse_config,
 )
 from modelreg.docread import JSONValue
@@ -41,7 +40,7 @@ from modelreg.models import ModelWrites
 from modelreg.promotion import Promotion
 from modelreg.refs import Ref, artifact_location, as_ref, parse_uri
 from modelreg.session import Clock, Subscriber, Writer
-from modelreg.store import CONFIG_FILE, GITIGNORE, Store, atomic_write, find_root
+from modelreg.store import CONFIG_FILE, Store, create_folder, find_root
 from modelreg.values import version_number
 from modelreg.versions import Details, RegisterResult, TransitionResult, VersionWrites
 
@@ -142,18 +141,7 @@ class Registry:
         root = Path(path)
         if (root / CONFIG_FILE).exists():
             raise ConflictError(f"{root} is already a registry (it has {CONFIG_FILE})")
-        names = tuple(stages) if stages else DEFAULT_STAGES
-        # "Only one version should be in Production per model": new registries say so.
-        exclusive = tuple(s for s in ("Production",) if s in names and file_format >= 2)
-        config = Config(stages=names, format=file_format, exclusive_stages=exclusive)
-        if stages or file_format != FORMAT_VERSION:
-            parse_config(config.to_doc(), root / CONFIG_FILE)
-        root.mkdir(parents=True, exist_ok=True)
-        (root / "models").mkdir(exist_ok=True)
-        from modelreg import yamlio
-
-        atomic_write(root / ".gitignore", GITIGNORE.encode())
-        atomic_write(root / CONFIG_FILE, yamlio.dumps(config.to_doc()).encode())
+        create_folder(root, new_config(root / CONFIG_FILE, stages, file_format))
         return cls(root)
 
     @property
@@ -581,28 +569,18 @@ class Registry:
     # -- publishing through git (modelreg sync, --push) ----------------------------------
 
     def publish(self) -> Publication:
-        """Publish the registry through its git remote, as ``modelreg sync`` does: commit
-        its pending changes, integrate what others published, push (retrying a lost race),
-        move the local branch to what was pushed; see :mod:`modelreg.gitsync.publish`.
-
-        Then the subscribers (the hooks) hear the published changes, with their final
-        numbers; a change they heard when it was written here (its delivery is in the
-        hooks log) is not announced again. Opening the registry with ``hooks=False`` for
-        the writes and with hooks for this call announces each change once it is
-        published, with its final number (the command line's ``--push`` does so)."""
+        """Publish the registry through its git remote, as ``modelreg sync`` does (see
+        :mod:`modelreg.gitsync.publish`); then the subscribers hear the published changes
+        with their final numbers, but for those this clone's hooks heard when they were
+        written. (The command line's ``--push`` writes with hooks=False, so each change
+        is announced once it is published.)"""
         from modelreg.gitsync.publish import publish
+        from modelreg.hooks import unheard
 
         publication = publish(self._store)
-        if self.subscribers:
-            # A change this clone's hooks already heard when it was written (without
-            # --push) is not announced again: same change, same delivery id.
-            from modelreg.hooks import read_log
-
-            heard = {record.get("delivery_id") for record in read_log(self.root, limit=None)}
-            for event in publication.events:
-                if event.delivery_id not in heard:
-                    for subscriber in self.subscribers:
-                        subscriber(event)
+        for event in unheard(publication.events, self.root) if self.subscribers else []:
+            for subscriber in self.subscribers:
+                subscriber(event)
         return publication
 
 

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelreg import yamlio
 from modelreg.docread import Document
@@ -38,6 +38,9 @@ from modelreg.errors import (
     RegistryNotFoundError,
 )
 from modelreg.names import is_valid_model_name, validate_model_name
+
+if TYPE_CHECKING:
+    from modelreg.config import Config
 
 CONFIG_FILE = "registry.yaml"
 LOCK_FILE = ".modelreg.lock"
@@ -556,6 +559,14 @@ def _seq_number(seq: bytes) -> int:
 
 def _is_odd(seq: bytes) -> bool:
     return _seq_number(seq) % 2 == 1
+
+
+def create_folder(root: Path, config: Config) -> None:
+    """Make ``root`` a registry folder: ``models/``, its .gitignore and registry.yaml."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / MODELS_DIR).mkdir(exist_ok=True)
+    atomic_write(root / ".gitignore", GITIGNORE.encode())
+    atomic_write(root / CONFIG_FILE, yamlio.dumps(config.to_doc()).encode())
 
 
 def read_mapping(path: Path) -> Document:

@@ -33,7 +33,6 @@ from modelreg.gitsync.integrate import content_identity, locate
 Tree = Mapping[str, bytes]
 
 
-
 @dataclass(frozen=True)
 class _Found:
     """One history entry, whose history it is in (``owner``), and its file."""

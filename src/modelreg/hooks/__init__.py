@@ -51,7 +51,14 @@ from modelreg.hooks.dispatch import (
     sample_event,
     send_test,
 )
-from modelreg.hooks.log import LOG_FILE, MAX_LOG_BYTES, DeliveryResult, append_log, read_log
+from modelreg.hooks.log import (
+    LOG_FILE,
+    MAX_LOG_BYTES,
+    DeliveryResult,
+    append_log,
+    read_log,
+    unheard,
+)
 from modelreg.hooks.trust import (
     NO_HOOKS_ENV,
     TRUST_DIR_ENV,
@@ -96,6 +103,7 @@ __all__ = [
     "trust",
     "trust_file",
     "trusted_by_environment",
+    "unheard",
     "untrusted_notice",
     "warn_untrusted",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from modelreg import jsonio
 from modelreg.docread import Document
+from modelreg.events import Event
 
 LOG_FILE = Path(".cache") / "hooks.log"
 # The log is a cache: past this size it is rotated to hooks.log.1 (one generation kept).
@@ -96,3 +97,11 @@ def read_log(root: Path, *, limit: int | None = 20, hook: str | None = None) -> 
                 if isinstance(record, dict) and (hook is None or record.get("hook") == hook):
                     records.append(record)
     return records if limit is None else records[-limit:] if limit > 0 else []
+
+
+def unheard(events: list[Event], root: Path) -> list[Event]:
+    """``events`` but those the log holds a delivery of: one change has one delivery id
+    whoever announces it (:class:`modelreg.events.Event`), so a change the hooks heard
+    when it was written is not announced again when ``sync`` publishes it."""
+    heard = {record.get("delivery_id") for record in read_log(root, limit=None)}
+    return [event for event in events if event.delivery_id not in heard]
