@@ -510,6 +510,8 @@ def signed(value: int | float | None) -> str:
     """A delta with its sign (``+0.02``, ``-3``, ``0``); empty when unknown."""
     if value is None:
         return ""
+    if value == 0:
+        return "0"
     return f"+{value}" if value > 0 else str(value)
 
 
@@ -545,7 +547,7 @@ def _short(sha: object, size: int = 12) -> str:
 
 def _pair_text(pair: Mapping[str, Any], arrow: str) -> str:
     if pair["same"]:
-        return f"{_none(pair['a'])} (same)"
+        return f"{cell(pair['a'])} (same)" if cell(pair["a"]) else "(none)"
     return f"{_none(pair['a'])} {arrow} {_none(pair['b'])}"
 
 
@@ -564,7 +566,10 @@ def _diff_fields(record: Mapping[str, Any], arrow: str) -> list[tuple[str, list[
     for key in ("stage", "aliases", "description"):
         fields.append((key, [_pair_text(record[key], arrow)], not record[key]["same"]))
     one, other = _short(lineage["a_commit"]), _short(lineage["b_commit"])
-    lines = [f"{one} (same)" if lineage["same_commit"] else f"{one} {arrow} {other}"]
+    if lineage["same_commit"]:
+        lines = [f"{one} (same)" if lineage["a_commit"] else "(none)"]
+    else:
+        lines = [f"{one} {arrow} {other}"]
     if lineage["commits"] is not None and not lineage["same_commit"]:
         count = lineage["count"]
         lines.append(f"{count} commit{'' if count == 1 else 's'} in {one}..{other}")
@@ -584,8 +589,13 @@ def _diff_fields(record: Mapping[str, Any], arrow: str) -> list[tuple[str, list[
     lines = [text]
     if artifact["a_source"] != artifact["b_source"]:
         lines.append(f"source: {artifact['a_source']} {arrow} {artifact['b_source']}")
-    fields.append(("artifact", lines, artifact["same"] is not True))
+    differs = artifact["same"] is False or artifact["a_source"] != artifact["b_source"]
+    fields.append(("artifact", lines, differs))
     return fields
+
+
+# In the table and the Markdown, a metric only one version has says so in its delta.
+_ADDED_OR_REMOVED = {"added": "(added)", "removed": "(removed)"}
 
 
 def emit_diff(record: Mapping[str, Any], fmt: ReportFormat) -> None:
@@ -599,7 +609,7 @@ def emit_diff(record: Mapping[str, Any], fmt: ReportFormat) -> None:
             metric["key"],
             cell(metric["a"]),
             cell(metric["b"]),
-            signed(metric["delta"]),
+            signed(metric["delta"]) or _ADDED_OR_REMOVED.get(metric["change"], ""),
             percent(metric["relative"]),
         ]
         for metric in record["metrics"]
