@@ -341,7 +341,6 @@ def test_diff_with_lineage_and_artifacts_in_a_git_repository(repo: Path) -> None
         NAME, str(repo / "model.pkl"), create_model=True, lineage={"git_commit": first}
     )
     (repo / "model.pkl").write_text("two!")
-    git(repo, "add", "train.py")
     git(repo, "commit", "-q", "--allow-empty", "-m", "tune | the model")
     second = git(repo, "rev-parse", "HEAD")
     registry.register(NAME, str(repo / "model.pkl"), lineage={"git_commit": second})
@@ -438,6 +437,13 @@ def test_errors(known: Registry, args: list[str], code: int, said: str) -> None:
     assert result.exit_code == code, (result.stdout, result.stderr)
     assert result.stdout == ""
     assert said in result.stderr
+
+
+def test_compare_of_a_model_without_versions_is_not_found(registry: Registry) -> None:
+    registry.create_registered_model(NAME)
+    result = invoke(registry, "compare", NAME)
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert "model 'churn' has no versions to compare" in result.stderr
 
 
 def test_the_installed_command_separates_data_and_errors(known: Registry, run_cli: Any) -> None:

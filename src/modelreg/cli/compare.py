@@ -10,7 +10,7 @@ import typer
 from modelreg import compare as comparing
 from modelreg import render
 from modelreg.cli.core import app, session
-from modelreg.errors import InvalidInputError
+from modelreg.errors import NotFoundError
 from modelreg.refs import parse_ref, parse_ref_pair
 from modelreg.render import ReportFormat
 
@@ -77,6 +77,6 @@ def compare_versions(
     if last is not None:
         chosen = chosen[-last:]
     if not chosen:
-        raise InvalidInputError(f"model {name} has no versions to compare")
+        raise NotFoundError(f"model '{name}' has no versions to compare")
     comparison = comparing.side_by_side(name, chosen, metrics or ())
     render.emit_comparison(comparison.to_dict(), fmt)
