@@ -598,8 +598,9 @@ def _diff_fields(record: Mapping[str, Any], arrow: str) -> list[tuple[str, list[
 _ADDED_OR_REMOVED = {"added": "(added)", "removed": "(removed)"}
 
 
-def emit_diff(record: Mapping[str, Any], fmt: ReportFormat) -> None:
+def emit_diff(data: Mapping[str, object], fmt: ReportFormat) -> None:
     """``modelreg diff``: a :meth:`modelreg.compare.VersionDiff.to_dict` in ``fmt``."""
+    record: Mapping[str, Any] = data
     if fmt in (ReportFormat.json, ReportFormat.yaml):
         emit(record, Format(fmt.value), ())
         return
@@ -669,9 +670,10 @@ def _plain_diff(record: Mapping[str, Any]) -> str:
     )
 
 
-def emit_comparison(record: Mapping[str, Any], fmt: ReportFormat) -> None:
+def emit_comparison(data: Mapping[str, object], fmt: ReportFormat) -> None:
     """``modelreg compare``: ``{"name", "versions", "metrics": {KEY: [values]}}``; the
     table adds a sparkline per metric, the other formats give the numbers alone."""
+    record: Mapping[str, Any] = data
     if fmt in (ReportFormat.json, ReportFormat.yaml):
         emit(record, Format(fmt.value), ())
         return
