@@ -1261,6 +1261,7 @@ def reads_of(registry: Registry) -> dict[str, Callable[[], object]]:
         "resolve": lambda: registry.resolve(f"{NAME}@champion"),
         "resolve_version": lambda: registry.resolve_version(f"models:/{NAME}/1"),
         "artifact_location": lambda: registry.artifact_location(f"models:/{NAME}/1"),
+        "diff": lambda: registry.diff(f"models:/{NAME}/1", f"models:/{NAME}/1"),
         "history": lambda: registry.history(NAME),
     }
 

@@ -804,6 +804,8 @@ FORMATS_TESTED_ELSEWHERE = {
     "changes": "test_changes.py (two commits of a git repository)",
     "merge-continue": "test_merge_continue.py (a stopped git merge)",
     "sync": "test_publish.py (a git remote)",
+    "diff": "test_compare.py (versions with known metrics, a git repository)",
+    "compare": "test_compare.py (versions with known metrics)",
 }
 
 

@@ -116,6 +116,36 @@ def parse_ref_args(args: list[str], *, allow_model: bool = True) -> Ref:
     return ref
 
 
+def parse_ref_pair(args: list[str]) -> tuple[Ref, Ref]:
+    """Two references given one after the other (``modelreg diff``): each is ``NAME``,
+    ``NAME VERSION``, ``NAME@ALIAS`` or a ``models:/`` URI; ``NAME V1 V2`` with two version
+    numbers means two versions of one model."""
+
+    def whole(arg: str) -> bool:  # a reference by itself, never followed by a version
+        return arg.startswith("models:/") or "@" in arg
+
+    if len(args) == 3 and not any(map(whole, args)) and args[1].isdigit() and args[2].isdigit():
+        return parse_ref(args[0], args[1]), parse_ref(args[0], args[2])
+    if len(args) == 2:
+        split = 1
+    elif len(args) == 3:
+        split = 1 if whole(args[0]) or not (whole(args[2]) or args[1].isdigit()) else 2
+    elif len(args) == 4:
+        split = 2
+    else:
+        raise InvalidInputError(
+            "expected two references, e.g. churn@champion churn 7, churn 3 churn 7 or churn 3 7"
+        )
+    first, second = args[:split], args[split:]
+    for part in (first, second):
+        if len(part) == 2 and whole(part[0]):
+            raise InvalidInputError(
+                f"cannot tell the two references apart in {' '.join(args)!r}: "
+                "give each as NAME VERSION, NAME@ALIAS or models:/NAME/VERSION"
+            )
+    return parse_ref_args(first), parse_ref_args(second)
+
+
 def local_artifact_path(source: str) -> Path | None:
     """The local path a source names, or None for a remote URI (s3://, runs:/, ...)."""
     if source.startswith("file://"):

@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from modelreg import actions, workflow
+from modelreg import actions, compare, workflow
 from modelreg.catalog import Catalog
+from modelreg.compare import VersionDiff
 from modelreg.config import (
     FORMAT_VERSION,
     effective_lock_timeout,
@@ -519,6 +520,10 @@ class Registry:
         found = self.resolve(ref)
         assert isinstance(found, ModelVersion)
         return found
+
+    def diff(self, ref_a: Ref | str, ref_b: Ref | str) -> VersionDiff:
+        """What differs from one version to another (``modelreg diff``; see compare.py)."""
+        return compare.diff(self.resolve_version(ref_a), self.resolve_version(ref_b), self.root)
 
     def artifact_location(self, ref: ModelVersion | Ref | str) -> str:
         """Where a version's artifact is — exactly what ``modelreg resolve`` prints: an

@@ -454,3 +454,248 @@ DELIVERY_COLUMNS = (
     Column("delivery_id", "delivery_id"),
     Column("detail", "detail"),
 )
+
+
+# -- comparing versions: `modelreg diff` and `modelreg compare` ------------------------------
+
+
+class ReportFormat(str, Enum):
+    """The formats of a report that people also paste elsewhere: ``markdown`` is ready
+    to post as a pull-request comment."""
+
+    table = "table"
+    json = "json"
+    yaml = "yaml"
+    plain = "plain"
+    markdown = "markdown"
+
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float | int | None]) -> str:
+    """One block character per value, low to high between the smallest and the largest
+    (the middle one when they are all equal); a space where a value is missing."""
+    present = [value for value in values if value is not None]
+    if not present:
+        return ""
+    low, high = min(present), max(present)
+    top = len(_SPARKS) - 1
+
+    def spark(value: float | int | None) -> str:
+        if value is None:
+            return " "
+        if high == low:
+            return _SPARKS[top // 2]
+        return _SPARKS[round((value - low) / (high - low) * top)]
+
+    return "".join(spark(value) for value in values)
+
+
+def markdown_cell(value: object) -> str:
+    """A value inside a Markdown table or list: ``|`` escaped, line breaks as ``<br>``."""
+    text = cell(value).replace("\\", "\\\\").replace("|", "\\|")
+    return "<br>".join(part.strip("\r") for part in text.split("\n"))
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: int = 0) -> str:
+    """A GitHub-flavoured Markdown table; the columns from index ``right`` on (numbers)
+    are right-aligned (``right`` 0: none). Cells are given escaped (see markdown_cell)."""
+    rules = ["---:" if right and index >= right else "---" for index in range(len(headers))]
+    lines = [headers, rules, *rows]
+    return "".join("| " + " | ".join(line) + " |\n" for line in lines)
+
+
+def signed(value: int | float | None) -> str:
+    """A delta with its sign (``+0.02``, ``-3``, ``0``); empty when unknown."""
+    if value is None:
+        return ""
+    if value == 0:
+        return "0"
+    return f"+{value}" if value > 0 else str(value)
+
+
+def percent(value: float | None) -> str:
+    """A relative delta as a signed percentage (``+2.20%``); empty when unknown."""
+    if value is None:
+        return ""
+    return "0.00%" if value == 0 else f"{value * 100:+.2f}%"
+
+
+def _diff_labels(record: Mapping[str, Any]) -> tuple[str, str]:
+    a, b = record["a"], record["b"]
+    if a["name"] == b["name"]:
+        return f"version {a['version']}", f"version {b['version']}"
+    return f"{a['name']} version {a['version']}", f"{b['name']} version {b['version']}"
+
+
+def _title(record: Mapping[str, Any], arrow: str) -> str:
+    a, b = record["a"], record["b"]
+    one, other = _diff_labels(record)
+    prefix = f"{a['name']}: " if a["name"] == b["name"] else ""
+    return f"{prefix}{one} {arrow} {other}"
+
+
+def _none(value: object) -> str:
+    text = cell(value)
+    return text if text else "(none)"
+
+
+def _short(sha: object, size: int = 12) -> str:
+    return sha[:size] if isinstance(sha, str) else "(none)"
+
+
+def _pair_text(pair: Mapping[str, Any], arrow: str) -> str:
+    if pair["same"]:
+        return f"{cell(pair['a'])} (same)" if cell(pair["a"]) else "(none)"
+    return f"{_none(pair['a'])} {arrow} {_none(pair['b'])}"
+
+
+def _changes_lines(changes: Sequence[Mapping[str, Any]], arrow: str) -> list[str]:
+    return [f"{c['key']}: {_none(c['a'])} {arrow} {_none(c['b'])}" for c in changes]
+
+
+def _diff_fields(record: Mapping[str, Any], arrow: str) -> list[tuple[str, list[str], bool]]:
+    """The differences besides the metrics: (field, its lines, whether it differs); a
+    value inside a line may hold line breaks of its own (a description)."""
+    lineage, artifact = record["lineage"], record["artifact"]
+    fields = [
+        ("params", _changes_lines(record["params"], arrow) or ["(same)"], bool(record["params"])),
+        ("tags", _changes_lines(record["tags"], arrow) or ["(same)"], bool(record["tags"])),
+    ]
+    for key in ("stage", "aliases", "description"):
+        fields.append((key, [_pair_text(record[key], arrow)], not record[key]["same"]))
+    one, other = _short(lineage["a_commit"]), _short(lineage["b_commit"])
+    if lineage["same_commit"]:
+        lines = [f"{one} (same)" if lineage["a_commit"] else "(none)"]
+    else:
+        lines = [f"{one} {arrow} {other}"]
+    if lineage["commits"] is not None and not lineage["same_commit"]:
+        count = lineage["count"]
+        lines.append(f"{count} commit{'' if count == 1 else 's'} in {one}..{other}")
+        lines.extend(f"  {line}" for line in lineage["commits"])
+        if count > len(lineage["commits"]):
+            lines.append(f"  ... {count - len(lineage['commits'])} more")
+    lines.extend(_changes_lines(lineage["others"], arrow))
+    fields.append(("lineage", lines, not lineage["same_commit"] or bool(lineage["others"])))
+    sizes = f"{_none(artifact['a_size'])} {arrow} {_none(artifact['b_size'])} bytes"
+    if artifact["same"] is None:
+        text = "unknown (no recorded sha256)"
+    elif artifact["same"]:
+        text = f"same (sha256 {_short(artifact['a_sha256'])}, {_none(artifact['a_size'])} bytes)"
+    else:
+        text = f"different: sha256 {_short(artifact['a_sha256'])} {arrow} "
+        text += f"{_short(artifact['b_sha256'])}, size {sizes}"
+    lines = [text]
+    if artifact["a_source"] != artifact["b_source"]:
+        lines.append(f"source: {artifact['a_source']} {arrow} {artifact['b_source']}")
+    differs = artifact["same"] is False or artifact["a_source"] != artifact["b_source"]
+    fields.append(("artifact", lines, differs))
+    return fields
+
+
+# In the table and the Markdown, a metric only one version has says so in its delta.
+_ADDED_OR_REMOVED = {"added": "(added)", "removed": "(removed)"}
+
+
+def emit_diff(data: Mapping[str, object], fmt: ReportFormat) -> None:
+    """``modelreg diff``: a :meth:`modelreg.compare.VersionDiff.to_dict` in ``fmt``."""
+    record: Mapping[str, Any] = data
+    if fmt in (ReportFormat.json, ReportFormat.yaml):
+        emit(record, Format(fmt.value), ())
+        return
+    one, other = _diff_labels(record)
+    metrics = [
+        [
+            metric["key"],
+            cell(metric["a"]),
+            cell(metric["b"]),
+            signed(metric["delta"]) or _ADDED_OR_REMOVED.get(metric["change"], ""),
+            percent(metric["relative"]),
+        ]
+        for metric in record["metrics"]
+    ]
+    if fmt is ReportFormat.plain:
+        _write(_plain_diff(record))
+    elif fmt is ReportFormat.markdown:
+        rows = [[markdown_cell(item) for item in row] for row in metrics]
+        text = f"### {markdown_cell(_title(record, '→'))}\n\n"
+        headers = ["metric", markdown_cell(one), markdown_cell(other), "Δ", "Δ %"]
+        text += markdown_table(headers, rows, right=1) if rows else "No metrics.\n"
+        differing = [(name, value) for name, value, differs in _diff_fields(record, "→") if differs]
+        text += "\n**Other differences**\n\n" if differing else "\nNo other differences.\n"
+        for name, (first, *rest) in differing:
+            text += f"- **{name}**: {markdown_cell(first)}\n"
+            text += "".join(f"  - {markdown_cell(line.strip())}\n" for line in rest)
+        _write(text)
+    else:
+        width, bold = terminal_width(sys.stdout), colour(sys.stdout)
+        lines = [_title(record, "->"), ""]
+        titles = ("metric", one, other, "delta", "relative")
+        table = [{str(i): item for i, item in enumerate(row)} for row in metrics]
+        if table:
+            layout = [Column(header, str(i), "key") for i, header in enumerate(titles)]
+            lines.extend(_table_lines(table, layout, width, bold))
+        else:
+            lines.append("(no metrics)")
+        lines.append("")
+        fields = [(name, "\n".join(lines)) for name, lines, _ in _diff_fields(record, "->")]
+        lines.extend(_card_lines(fields, width, bold))
+        _print_lines(lines)
+
+
+def _plain_diff(record: Mapping[str, Any]) -> str:
+    """Tab-separated: every metric (``metric KEY A B DELTA RELATIVE``), then what else
+    differs (``param|tag|lineage KEY A B``, ``stage|aliases|description|commit|
+    artifact_sha256|artifact_size|source - A B`` with an empty key)."""
+    rows: list[list[object]] = [
+        ["metric", m["key"], m["a"], m["b"], m["delta"], m["relative"]] for m in record["metrics"]
+    ]
+    for section, key in (("param", "params"), ("tag", "tags")):
+        rows.extend([section, c["key"], c["a"], c["b"]] for c in record[key])
+    for key in ("stage", "aliases", "description"):
+        if not record[key]["same"]:
+            rows.append([key, "", record[key]["a"], record[key]["b"]])
+    lineage, artifact = record["lineage"], record["artifact"]
+    if not lineage["same_commit"]:
+        rows.append(["commit", "", lineage["a_commit"], lineage["b_commit"]])
+    rows.extend(["lineage", c["key"], c["a"], c["b"]] for c in lineage["others"])
+    for key in ("sha256", "size", "source"):
+        if artifact[f"a_{key}"] != artifact[f"b_{key}"]:
+            name = "source" if key == "source" else f"artifact_{key}"
+            rows.append([name, "", artifact[f"a_{key}"], artifact[f"b_{key}"]])
+    return "".join(
+        "\t".join(cell(item).replace("\t", " ").replace("\n", " ") for item in row) + "\n"
+        for row in rows
+    )
+
+
+def emit_comparison(data: Mapping[str, object], fmt: ReportFormat) -> None:
+    """``modelreg compare``: ``{"name", "versions", "metrics": {KEY: [values]}}``; the
+    table adds a sparkline per metric, the other formats give the numbers alone."""
+    record: Mapping[str, Any] = data
+    if fmt in (ReportFormat.json, ReportFormat.yaml):
+        emit(record, Format(fmt.value), ())
+        return
+    versions = [str(version) for version in record["versions"]]
+    rows = [[key, *(cell(value) for value in values)] for key, values in record["metrics"].items()]
+    if fmt is ReportFormat.plain:
+        _write("".join("\t".join(row) + "\n" for row in rows))
+        return
+    if fmt is ReportFormat.markdown:
+        heading = f"### {markdown_cell(record['name'])}: metrics by version\n\n"
+        body = [[markdown_cell(item) for item in row] for row in rows]
+        _write(heading + (markdown_table(["metric", *versions], body, right=1) if body else ""))
+        return
+    if not rows:
+        message("(no metrics)")
+        return
+    headers = ["metric", *versions, "trend"]
+    trends = [sparkline(values) for values in record["metrics"].values()]
+    table = [
+        {str(i): item for i, item in enumerate([*row, trend])}
+        for row, trend in zip(rows, trends, strict=True)
+    ]
+    layout = [Column("metric", "0", min_width=6)]
+    layout += [Column(header, str(i), "key") for i, header in enumerate(headers) if i]
+    _print_lines(_table_lines(table, layout, terminal_width(sys.stdout), colour(sys.stdout)))

@@ -7,6 +7,7 @@ options said for this invocation):
 - ``models``: init, create, register, list, search, describe, tag, update
 - ``workflow``: transition, promote, request, approve, reject, comment, archive
 - ``versions``: alias, resolve, history, delete
+- ``compare``: diff, compare
 - ``maintenance``: check
 - ``git``: merge-file, git-setup, merge-continue, changes, sync (and ``--push``, the
   option of every registry write, is ``common.PushOption``, run by ``core.Session``)
@@ -23,7 +24,7 @@ from modelreg.cli.core import app, use_command_class
 # Importing a group's module attaches its commands to the app: `modelreg --help` lists
 # them in the order of these imports (and groups of subcommands after the commands).
 # isort: off
-from modelreg.cli import models, workflow, versions, maintenance  # noqa: F401
+from modelreg.cli import models, workflow, versions, compare, maintenance  # noqa: F401
 from modelreg.cli import git  # noqa: F401
 from modelreg.cli import hooks, interop  # noqa: F401
 # isort: on
