@@ -132,14 +132,9 @@ class ArtifactDiff:
         return self.a_sha256 == self.b_sha256
 
     def to_dict(self) -> dict[str, JSONValue]:
-        return {
-            "same": self.same,
-            "a_sha256": self.a_sha256,
-            "b_sha256": self.b_sha256,
-            "a_size": self.a_size,
-            "b_size": self.b_size,
-            "a_source": self.a_source,
-            "b_source": self.b_source,
+        both = ("sha256", "size", "source")
+        return {"same": self.same} | {
+            f"{side}_{key}": getattr(self, f"{side}_{key}") for key in both for side in "ab"
         }
 
 

@@ -40,6 +40,52 @@ def ms_to_iso(ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+# The attributes of the JSON output, in its order (MLflow's names).
+_VERSION_OUTPUT = (
+    "name",
+    "version",
+    "creation_timestamp",
+    "last_updated_timestamp",
+    "current_stage",
+    "description",
+    "user_id",
+    "source",
+    "run_id",
+    "run_link",
+    "status",
+    "status_message",
+    "tags",
+    "aliases",
+    "metrics",
+    "params",
+    "artifact_sha256",
+    "artifact_size",
+    "lineage",
+)
+_MODEL_OUTPUT = (
+    "name",
+    "creation_timestamp",
+    "last_updated_timestamp",
+    "description",
+    "user_id",
+    "tags",
+    "aliases",
+)
+
+
+def _output(entity: object, names: tuple[str, ...]) -> Document:
+    """The attributes ``names`` of ``entity``, its mappings and lists copied."""
+    out: Document = {}
+    for name in names:
+        value: JSONValue = getattr(entity, name)
+        if isinstance(value, dict):
+            value = dict(value)
+        elif isinstance(value, list):
+            value = list(value)
+        out[name] = value
+    return out
+
+
 @dataclass
 class ModelVersion:
     """One version of a registered model (MLflow's ``ModelVersion`` plus lineage)."""
@@ -70,27 +116,7 @@ class ModelVersion:
 
     def to_dict(self) -> Document:
         """The JSON/YAML shape: attribute names, timestamps in epoch milliseconds."""
-        return {
-            "name": self.name,
-            "version": self.version,
-            "creation_timestamp": self.creation_timestamp,
-            "last_updated_timestamp": self.last_updated_timestamp,
-            "current_stage": self.current_stage,
-            "description": self.description,
-            "user_id": self.user_id,
-            "source": self.source,
-            "run_id": self.run_id,
-            "run_link": self.run_link,
-            "status": self.status,
-            "status_message": self.status_message,
-            "tags": dict(self.tags),
-            "aliases": list(self.aliases),
-            "metrics": dict(self.metrics),
-            "params": dict(self.params),
-            "artifact_sha256": self.artifact_sha256,
-            "artifact_size": self.artifact_size,
-            "lineage": dict(self.lineage),
-        }
+        return _output(self, _VERSION_OUTPUT)
 
     def to_doc(self) -> Document:
         """The version file's content, in the order people read it."""
@@ -166,16 +192,8 @@ class RegisteredModel:
     history: list[HistoryEntry] = field(default_factory=list)
 
     def to_dict(self) -> Document:
-        return {
-            "name": self.name,
-            "creation_timestamp": self.creation_timestamp,
-            "last_updated_timestamp": self.last_updated_timestamp,
-            "description": self.description,
-            "user_id": self.user_id,
-            "tags": dict(self.tags),
-            "aliases": dict(self.aliases),
-            "latest_versions": [version.to_dict() for version in self.latest_versions],
-        }
+        latest: list[JSONValue] = [version.to_dict() for version in self.latest_versions]
+        return _output(self, _MODEL_OUTPUT) | {"latest_versions": latest}
 
     def to_doc(self) -> Document:
         return {
