@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from conftest import modelreg_executable
 from modelreg import yamlio
 from modelreg.gitsync.trees import read_folder, read_tree
 from test_merge_driver import Clone
@@ -142,27 +143,36 @@ def alias_target(tree: Tree, alias: str, model: str = "churn") -> int | None:
     return load(tree, path)["version"] if path in tree else None
 
 
-# Fields of a history entry that renumbering rewrites (the numbers it names).
-NUMBERS = {"version", "previous_version"}
+# Fields of a history entry that renumbering rewrites (the numbers it names; an archive
+# note's comment names the version that entered the stage).
+NUMBERS = {"version", "previous_version", "archived_by"}
 
 
-def entry_keys(tree: Tree) -> Counter[str]:
+def entry_keys(tree: Tree, skip_uids: frozenset[str] = frozenset()) -> Counter[str]:
     """Every history entry of every file of the registry, with the version numbers inside
-    it left out (a renumbered version's alias entries name its new number)."""
+    it left out (a renumbered version's alias entries name its new number); version files
+    whose uid is in ``skip_uids`` are left out."""
     found: Counter[str] = Counter()
     for path in tree:
         if path.startswith("models/") and path.endswith(".yaml"):
-            for entry in load(tree, path).get("history") or []:
+            doc = load(tree, path)
+            if "/versions/" in path and doc.get("uid") in skip_uids:
+                continue
+            for entry in doc.get("history") or []:
                 kept = {key: value for key, value in entry.items() if key not in NUMBERS}
+                if "archived_by" in entry:
+                    kept.pop("comment", None)
                 found[json.dumps(kept, sort_keys=True)] += 1
     return found
 
 
 def assert_nothing_lost(final: Tree, *sides: Tree) -> None:
-    """Every history entry of each side is in the final registry (as many times)."""
+    """Every history entry of each side is in the final registry (as many times), but
+    those of a version deleted in the end: its tombstone keeps only the delete."""
+    deleted = frozenset(load(final, path)["uid"] for path in final if "/deleted/" in path)
     have = entry_keys(final)
     for side in sides:
-        missing = entry_keys(side) - have
+        missing = entry_keys(side, deleted) - have
         assert not missing, f"history entries lost: {list(missing)}"
 
 
@@ -232,3 +242,200 @@ def test_both_register_the_next_version(team: Team, path: str) -> None:
     assert_nothing_lost(final, tree_at(alice, "HEAD"), mine)
     check(bob)
 
+
+@pytest.mark.parametrize("path", PATHS)
+def test_two_commits_register_then_alias_and_promote(team: Team, path: str) -> None:
+    """Bob's two commits — register 4; then champion and Production on 4 — land on his
+    version (renumbered 5), never on alice's published 4."""
+    alice, bob = team.clone("alice"), team.clone("bob")
+    alice.modelreg("register", "churn", "s3://alice/4", "--run-id", "alice-4", "--push")
+    alices = tree_at(alice, "HEAD")
+    bob.modelreg("register", "churn", "s3://bob/4", "--run-id", "bob-4")
+    bob.commit("bob registers 4")
+    bob.modelreg("alias", "churn", "champion", "4")
+    bob.modelreg("transition", "churn", "4", "Production", "--archive-existing")
+    bob.commit("bob: champion and Production on 4")
+    mine = work_tree(bob)
+    said = publish(bob, path, stops=True)
+    assert "Renumbered churn version 4 -> 5" in said.stderr
+    final = published(bob)
+    assert load(final, V.format(4)) == load(alices, V.format(4))  # untouched
+    assert load(final, V.format(4))["run_id"] == "alice-4"
+    five = load(final, V.format(5))
+    same_version(load(mine, V.format(4)), five)
+    assert five["run_id"] == "bob-4"
+    assert stages(final) == {1: "Archived", 2: "Staging", 3: "None", 4: "None", 5: "Production"}
+    assert alias_target(final, "champion") == 5
+    note = load(final, V.format(1))["history"][-1]
+    assert (note["archived_by"], note["to_stage"]) == (5, "Archived")
+    assert note["comment"] == "archived: version 5 entered Production"  # not alice's 4
+    assert_nothing_lost(final, alices, mine)
+    check(bob)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_register_and_delete_against_register(team: Team, path: str) -> None:
+    """Alice registers and deletes 4; bob registers 4: his becomes 5, number 4 stays
+    deleted with alice's record."""
+    alice, bob = team.clone("alice"), team.clone("bob")
+    alice.modelreg("register", "churn", "s3://alice/4", "--run-id", "alice-4")
+    alice.modelreg("delete", "churn", "4", "--yes", "--push")
+    alices = tree_at(alice, "HEAD")
+    tombstone = load(alices, "models/churn/deleted/4.yaml")
+    bob.modelreg("register", "churn", "s3://bob/4", "--run-id", "bob-4")
+    mine = work_tree(bob)
+    # Two different files (deleted/4.yaml, versions/4.yaml): git does not stop.
+    said = publish(bob, path, stops=False)
+    assert "Renumbered churn version 4 -> 5" in said.stderr
+    final = published(bob)
+    assert V.format(4) not in final
+    assert load(final, "models/churn/deleted/4.yaml") == tombstone
+    five = load(final, V.format(5))
+    same_version(load(mine, V.format(4)), five)
+    assert sorted(versions(final)) == [1, 2, 3, 5]
+    assert_nothing_lost(final, alices, mine)
+    check(bob)
+    # The number 4 is never handed out again.
+    shown = bob.modelreg("register", "churn", "s3://bob/6", "--format", "plain").stdout
+    assert shown.split("\t")[1] == "6"
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("driver", [True, False], ids=["driver", "plain-git"])
+def test_unrelated_changes_merge_without_conflict(team: Team, path: str, driver: bool) -> None:
+    """Alice moves 2 and bob 3, each tags and comments; with the driver both comment on
+    the same version too. git merges without stopping, with or without the driver."""
+    alice, bob = team.clone("alice", driver), team.clone("bob", driver)
+    alice.modelreg("transition", "churn", "2", "Production", "--archive-existing")
+    alice.modelreg("comment", "churn", "2", "alice was here")
+    alice.modelreg("tag", "churn", "2", "owner=alice")
+    alice.modelreg("sync")
+    alices = tree_at(alice, "HEAD")
+    bob.modelreg("transition", "churn", "3", "Staging")
+    bob.modelreg("comment", "churn", "3", "bob was here")
+    bob.modelreg("tag", "churn", "3", "owner=bob")
+    if driver:
+        alice.modelreg("comment", "churn", "3", "alice on 3", "--push")
+        alices = tree_at(alice, "HEAD")
+    mine = work_tree(bob)
+    said = publish(bob, path, stops=False)
+    assert "Renumbered" not in said.stderr
+    final = published(bob)
+    assert stages(final) == {1: "Archived", 2: "Production", 3: "Staging"}
+    assert load(final, V.format(2))["tags"] == {"owner": "alice"}
+    assert load(final, V.format(3))["tags"] == {"owner": "bob"}
+    comments = [e.get("comment") for e in load(final, V.format(3))["history"]]
+    assert "bob was here" in comments
+    assert ("alice on 3" in comments) == driver
+    assert_nothing_lost(final, alices, mine)
+    check(bob)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("later", ["bob", "alice"])
+def test_both_promote_a_different_version_to_production(team: Team, path: str, later: str) -> None:
+    """Alice promotes 2, bob 3, both with --archive-existing: exactly one version is in
+    Production, the one moved later; the other is archived with a history note."""
+    alice, bob = team.clone("alice"), team.clone("bob")
+    if later == "alice":
+        bob.modelreg("transition", "churn", "3", "Production", "--archive-existing")
+    alice.modelreg("transition", "churn", "2", "Production", "--archive-existing", "--push")
+    alices = tree_at(alice, "HEAD")
+    if later == "bob":
+        bob.modelreg("transition", "churn", "3", "Production", "--archive-existing")
+    mine = work_tree(bob)
+    publish(bob, path)
+    final = published(bob)
+    winner, loser = (3, 2) if later == "bob" else (2, 3)
+    assert stages(final) == {1: "Archived", winner: "Production", loser: "Archived"}
+    note = load(final, V.format(loser))["history"][-1]
+    assert (note["action"], note["to_stage"]) == ("stage_changed", "Archived")
+    assert f"version {winner} entered Production later" in note["comment"]
+    assert_nothing_lost(final, alices, mine)
+    check(bob)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("later", ["bob", "alice"])
+def test_both_move_one_alias(team: Team, path: str, later: str) -> None:
+    """Alice moves champion to 2, bob to 3: the later move wins, the other is in the
+    alias's history."""
+    alice, bob = team.clone("alice"), team.clone("bob")
+    if later == "alice":
+        bob.modelreg("alias", "churn", "champion", "3")
+    alice.modelreg("alias", "churn", "champion", "2", "--push")
+    alices = tree_at(alice, "HEAD")
+    if later == "bob":
+        bob.modelreg("alias", "churn", "champion", "3")
+    mine = work_tree(bob)
+    publish(bob, path)
+    final = published(bob)
+    assert alias_target(final, "champion") == (3 if later == "bob" else 2)
+    moves = [
+        entry["version"]
+        for entry in load(final, "models/churn/aliases/champion.yaml")["history"]
+        if entry["action"] == "alias_set"
+    ]
+    assert sorted(moves) == [1, 2, 3]
+    assert moves[-1] == alias_target(final, "champion")
+    assert_nothing_lost(final, alices, mine)
+    check(bob)
+
+
+RENAME = (
+    "from modelreg import Registry; "
+    "Registry('registry').rename_registered_model('churn', 'attrition')"
+)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_rename_against_register(team: Team, path: str) -> None:
+    """Alice renames churn to attrition; bob registers churn 4: it lands in attrition."""
+    alice, bob = team.clone("alice"), team.clone("bob")
+    subprocess.run(
+        [str(Path(modelreg_executable()).parent / "python"), "-c", RENAME],
+        cwd=alice.path,
+        env=alice.env,
+        check=True,
+    )
+    alice.modelreg("sync")
+    alices = tree_at(alice, "HEAD")
+    bob.modelreg("register", "churn", "s3://bob/4", "--run-id", "bob-4", "--alias", "candidate")
+    mine = work_tree(bob)
+    publish(bob, path)
+    final = published(bob)
+    assert not any(p.startswith("models/churn/") for p in final)
+    assert sorted(versions(final, "attrition")) == [1, 2, 3, 4]
+    four = load(final, "models/attrition/versions/4.yaml")
+    assert (four["name"], four["run_id"]) == ("attrition", "bob-4")
+    assert alias_target(final, "candidate", "attrition") == 4
+    assert alias_target(final, "champion", "attrition") == 1
+    assert_nothing_lost(final, alices, mine)
+    check(bob)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("who_deletes", ["alice", "bob"])
+def test_alias_against_delete(team: Team, path: str, who_deletes: str) -> None:
+    """One side deletes version 3, the other points an alias at it: 3 stays deleted and
+    the alias is cleared, with both records in the history."""
+    alice, bob = team.clone("alice"), team.clone("bob")
+    deleter, aliaser = (alice, bob) if who_deletes == "alice" else (bob, alice)
+    if who_deletes == "alice":
+        alice.modelreg("delete", "churn", "3", "--yes", "--push")
+        bob.modelreg("alias", "churn", "challenger", "3")
+    else:
+        alice.modelreg("alias", "churn", "challenger", "3", "--push")
+        bob.modelreg("delete", "churn", "3", "--yes")
+    assert deleter is not aliaser
+    alices = tree_at(alice, "HEAD")
+    mine = work_tree(bob)
+    publish(bob, path)
+    final = published(bob)
+    assert sorted(versions(final)) == [1, 2]
+    assert "models/churn/deleted/3.yaml" in final
+    assert alias_target(final, "challenger") is None
+    history = load(final, "models/churn/aliases/challenger.yaml")["history"]
+    assert [e["action"] for e in history] == ["alias_set", "alias_deleted"]
+    assert_nothing_lost(final, alices, mine)
+    check(bob)
