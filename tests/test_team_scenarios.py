@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import modelreg_executable
-from modelreg import yamlio
+from modelreg import Registry, yamlio
 from modelreg.gitsync.trees import read_folder, read_tree
 from test_merge_driver import Clone
 
@@ -439,3 +441,192 @@ def test_alias_against_delete(team: Team, path: str, who_deletes: str) -> None:
     assert [e["action"] for e in history] == ["alias_set", "alias_deleted"]
     assert_nothing_lost(final, alices, mine)
     check(bob)
+
+
+# -- random operations on two clones -------------------------------------------------------
+
+# Which base version each clone may move between stages (besides the ones it registered).
+OWNS = {"alice": {"carol-1", "carol-2"}, "bob": {"carol-3"}}
+STAGES = ["None", "Staging", "Archived"]
+
+Op = tuple[str, str, int, int]  # who, what, a target index, a value
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["alice", "bob"]),
+        st.sampled_from(
+            ["register", "register", "transition", "tag", "comment", "alias", "unalias", "delete"]
+        ),
+        st.integers(0, 20),
+        st.integers(0, 3),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def run_op(clone: Clone, op: Op, count: Counter[str]) -> tuple[str, ...] | None:
+    """Carry out ``op`` in ``clone`` with the CLI; return it as the replay needs it (the
+    target version named by its run id), or None when it has nothing to act on."""
+    _, what, index, value = op
+    user = clone.user
+    here = versions(work_tree(clone))
+    if what == "register":
+        count[user] += 1
+        run = f"{user}-{count[user]}"
+        clone.modelreg(
+            "register", "churn", f"s3://{user}/{count[user]}", "--run-id", run,
+            "--metric", f"auc=0.{value}{count[user]}", "--param", f"depth={value}",
+            "--description", f"{user}'s model {count[user]}",
+        )  # fmt: skip
+        return ("register", run, str(value), str(count[user]))
+    if what in ("alias", "unalias"):
+        alias = f"{user}_{'champion' if value % 2 else 'challenger'}"
+        if what == "unalias":
+            if alias_target(work_tree(clone), alias) is None:
+                return None
+            clone.modelreg("alias", "churn", alias, "--delete")
+            return ("unalias", alias)
+    candidates = sorted(here)
+    if what == "transition":
+        candidates = [n for n in candidates if here[n]["run_id"] in OWNS[user]
+                      or here[n]["run_id"].startswith(f"{user}-")]  # fmt: skip
+    if not candidates:
+        return None
+    number = candidates[index % len(candidates)]
+    run = here[number]["run_id"]
+    if what == "alias":
+        clone.modelreg("alias", "churn", alias, str(number))
+        return ("alias", run, alias)
+    if what == "transition":
+        stage = STAGES[value % len(STAGES)]
+        if here[number]["current_stage"] == stage:
+            return None
+        clone.modelreg("transition", "churn", str(number), stage)
+        return ("transition", run, stage)
+    if what == "tag":
+        clone.modelreg("tag", "churn", str(number), f"{user}_k{value % 2}={user}{index}")
+        return ("tag", run, f"{user}_k{value % 2}", f"{user}{index}")
+    if what == "comment":
+        clone.modelreg("comment", "churn", str(number), f"{user} says {index}")
+        return ("comment", run, f"{user} says {index}")
+    clone.modelreg("delete", "churn", str(number), "--yes")
+    return ("delete", run)
+
+
+def replay(registry: Registry, done: list[tuple[str, ...]]) -> None:
+    """Apply ``done`` to one registry, in order. A version named by run id that is gone
+    (deleted by the other clone) is not acted on — but an alias moved onto it is deleted:
+    the documented merge rule for an alias pointing at a version deleted on the other
+    side."""
+
+    def number(run: str) -> int | None:
+        found = [mv for mv in registry.list_versions("churn") if mv.run_id == run]
+        return int(found[0].version) if found else None
+
+    def aliases() -> dict[str, int]:
+        return dict(registry.get_registered_model("churn").aliases)
+
+    for step in done:
+        what, *rest = step
+        if what == "register":
+            run, value, n = rest
+            user = run.split("-")[0]
+            registry.register(
+                "churn", f"s3://{user}/{n}", run_id=run, metrics={"auc": float(f"0.{value}{n}")},
+                params={"depth": int(value)}, description=f"{user}'s model {n}",
+            )  # fmt: skip
+            continue
+        if what == "unalias":
+            if rest[0] in aliases():
+                registry.delete_registered_model_alias("churn", rest[0])
+            continue
+        target = number(rest[0])
+        if target is None:
+            if what == "alias" and rest[1] in aliases():
+                registry.delete_registered_model_alias("churn", rest[1])
+            continue
+        if what == "alias":
+            registry.set_registered_model_alias("churn", rest[1], target)
+        elif what == "transition":
+            registry.transition("churn", target, rest[1])
+        elif what == "tag":
+            registry.set_model_version_tag("churn", target, rest[1], rest[2])
+        elif what == "comment":
+            registry.comment_model_version("churn", target, rest[1])
+        else:
+            registry.delete_model_version("churn", target)
+
+
+def outcome(tree: Tree) -> dict[str, Any]:
+    """What must be the same: every version (by number) with its run id, metrics, params,
+    tags, stage and description; the numbers deleted; each alias's target."""
+    return {
+        "versions": {
+            number: {
+                key: doc[key]
+                for key in ("run_id", "metrics", "params", "tags", "current_stage", "description")
+            }
+            for number, doc in versions(tree).items()
+        },
+        "deleted": sorted(
+            load(tree, path)["version"] for path in tree if path.startswith("models/churn/deleted/")
+        ),
+        "aliases": {
+            path.rsplit("/", 1)[1][:-5]: load(tree, path)["version"]
+            for path in tree
+            if path.startswith("models/churn/aliases/") and load(tree, path)["version"] is not None
+        },
+    }
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=operations)
+def test_random_operations_on_two_clones_sync_like_one_registry(
+    _origin: Path, tmp_path_factory: pytest.TempPathFactory, ops: list[Op]
+) -> None:
+    """Alice and bob each change their clone, interleaved in time but never publishing
+    in between; then alice syncs (publishes), bob syncs, alice syncs again. Both clones
+    end at the same commit, `check` is clean, no history entry of either clone is lost
+    (but a deleted version's), alice's published numbers are unchanged, and the result
+    is *the same* as alice's operations and then bob's applied to one registry — same
+    means: the same numbers, each with the same run id, metrics, params, tags, stage and
+    description; the same deleted numbers; every alias at the same number. The clones
+    own what the merge settles by time (each its tag keys, aliases and the versions it
+    moves between stages, never into exclusive Production), so that published order and
+    time order agree."""
+    top = tmp_path_factory.mktemp("random")
+    shutil.copytree(_origin / "origin.git", top / "origin.git", symlinks=True)
+    team = Team(top)
+    clones = {user: team.clone(user, driver=False) for user in ("alice", "bob")}
+    done: dict[str, list[tuple[str, ...]]] = {"alice": [], "bob": []}
+    count: Counter[str] = Counter()
+    for op in ops:
+        step = run_op(clones[op[0]], op, count)
+        if step is not None:
+            done[op[0]].append(step)
+    alice, bob = clones["alice"], clones["bob"]
+    sides = [work_tree(alice), work_tree(bob)]
+    alice.modelreg("sync")
+    alices = tree_at(alice, "HEAD")
+    bob.modelreg("sync")
+    alice.modelreg("sync")
+    final = published(alice)
+    assert bob.head() == alice.head()
+    check(alice)
+    for number, doc in versions(alices).items():  # published numbers never change
+        kept = final.get(V.format(number)) or final[f"models/churn/deleted/{number}.yaml"]
+        assert load({"f": kept}, "f")["uid"] == doc["uid"]
+    assert_nothing_lost(final, *sides)
+    reference = Clone(top / "reference", "reference", top / "scratch")
+    subprocess.run(["git", "clone", "-q", str(team.origin), str(reference.path)], check=True)
+    first = reference.git("rev-list", "--max-parents=0", "HEAD").stdout.strip()
+    reference.git("checkout", "-q", first)
+    registry = Registry(reference.path / "registry")
+    replay(registry, done["alice"] + done["bob"])
+    assert outcome(final) == outcome(work_tree(reference))
