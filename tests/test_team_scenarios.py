@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import modelreg_executable
@@ -460,7 +460,7 @@ operations = st.lists(
         st.integers(0, 20),
         st.integers(0, 3),
     ),
-    min_size=1,
+    min_size=3,
     max_size=12,
 )
 
@@ -630,3 +630,8 @@ def test_random_operations_on_two_clones_sync_like_one_registry(
     registry = Registry(reference.path / "registry")
     replay(registry, done["alice"] + done["bob"])
     assert outcome(final) == outcome(work_tree(reference))
+    renumbered = any(
+        e["action"] == "renumbered" for d in versions(final).values() for e in d["history"]
+    )
+    event("bob's versions renumbered" if renumbered else "nothing renumbered")
+    event(f"{len(done['alice'])} + {len(done['bob'])} operations carried out")
