@@ -385,8 +385,13 @@ def _entries_followed(
             continue
         for key in _NUMBER_FIELDS[located[1]]:
             if entry.get(key) in renumbering:
-                entry[key] = renumbering[entry[key]]
+                old, entry[key] = entry[key], renumbering[entry[key]]
                 changed = True
+                # The note a transition wrote names it too (versions.transition): the
+                # archived version left the stage the other one entered.
+                stage = entry.get("from_stage")
+                if entry.get("comment") == f"archived: version {old} entered {stage}":
+                    entry["comment"] = f"archived: version {entry[key]} entered {stage}"
     if located[1] == "alias" and doc.get("version") in renumbering:
         doc["version"] = renumbering[doc["version"]]
         changed = True
