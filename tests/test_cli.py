@@ -182,6 +182,19 @@ def test_no_registry_is_exit_3_with_a_hint_to_run_init(
 # -- create, register ----------------------------------------------------------------------
 
 
+def test_rename_moves_the_model_with_its_versions_aliases_and_history(cli: Invoke) -> None:
+    ok(cli("register", NAME, "s3://bucket/1", "--run-id", "r1", "--alias", "champion"))
+    renamed = ok(cli("rename", NAME, "attrition", "--format", "json"))
+    assert as_json(renamed)["name"] == "attrition"
+    assert renamed.stderr == f"Renamed model {NAME} to attrition\n"
+    version = as_json(ok(cli("describe", "attrition@champion", "--format", "json")))
+    assert (version["name"], version["version"], version["run_id"]) == ("attrition", 1, "r1")
+    assert cli("describe", NAME).exit_code == 3
+    ok(cli("create", "taken"))
+    assert cli("rename", "attrition", "taken").exit_code == 4
+    assert cli("rename", "absent", "other").exit_code == 3
+
+
 def test_create_prints_the_model(cli: Invoke, clock: Clock) -> None:
     clock.now = at(1)
     result = cli("create", NAME, "-d", "Predicts churn", "-t", "team=growth", "--format", "json")

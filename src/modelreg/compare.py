@@ -203,10 +203,10 @@ def diff(a: ModelVersion, b: ModelVersion, repo: Path | None = None) -> VersionD
         for key in sorted(set(a.metrics) | set(b.metrics))
     )
     return VersionDiff(
-        a_name=a.name,
-        a_version=a.version,
-        b_name=b.name,
-        b_version=b.version,
+        a.name,
+        a.version,
+        b.name,
+        b.version,
         metrics=metrics,
         params=changes(a.params, b.params),
         tags=changes(dict(a.tags), dict(b.tags)),

@@ -67,6 +67,20 @@ def create(
 
 
 @app.command()
+def rename(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The model's name.")],
+    new_name: Annotated[str, typer.Argument(metavar="NEW_NAME", help="Its new name.")],
+    fmt: WriteFormatOption = None,
+    push: PushOption = False,
+) -> None:
+    """Rename a registered model: its folder, versions, aliases and history move along."""
+    model = session(ctx).open().rename_registered_model(name, new_name)
+    render.message(f"Renamed model {name} to {model.name}")
+    common.show(model, fmt)
+
+
+@app.command()
 def register(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The model's name (created if it is new).")],
