@@ -699,6 +699,7 @@ def test_delete_asks_at_a_terminal(
 
 WRITE_AND_READ_COMMANDS = [
     ["create", "other"],
+    ["rename", "fraud", "fraud2"],
     ["register", NAME, "s3://x"],
     ["list"],
     ["list", NAME],
@@ -718,6 +719,7 @@ WRITE_AND_READ_COMMANDS = [
 USER = "tester@example.com"
 PLAIN = {
     "create other": "other\t\t\t\t\n",
+    "rename fraud fraud2": "fraud2\t\t\t\t\n",
     f"register {NAME} s3://x": f"{NAME}\t3\tNone\t\t\ts3://x\t{at(10)}\n",
     "list": f"{NAME}\t2\tchampion=1\tteam=growth\tPredicts churn\nfraud\t\t\t\t\n",
     f"list {NAME}": f"{V1_LINE}\n{V2_LINE}\n",
@@ -760,7 +762,8 @@ def test_json_output_is_valid_json_on_stdout_and_messages_on_stderr(
     result = cli(*args, "--format", "json")
     data = as_json(result)
     assert isinstance(data, (dict, list))
-    if args[0] in ("create", "register", "tag", "update", "transition", "archive", "alias"):
+    writes = ("create", "rename", "register", "tag", "update", "transition", "archive", "alias")
+    if args[0] in writes:
         assert result.stderr.strip() != ""
         assert result.stderr.count("\n") == 1
     else:
