@@ -36,9 +36,9 @@ MODES = ["merge", "rebase"]
 V = "models/churn/versions/{}.yaml"
 
 
-@pytest.fixture
-def team(tmp_path: Path) -> tuple[Clone, Clone]:
-    """origin.git with a format-2 registry (churn 1-3); clones for alice and bob."""
+def seeded_team(tmp_path: Path, seed: Callable[[Clone], None]) -> tuple[Clone, Clone]:
+    """origin.git with carol's first commit (``seed`` writes its files); clones for
+    alice and bob, tracking origin/main."""
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(tmp_path / "origin.git")])
     clones = []
     for user in ("carol", "alice", "bob"):
@@ -49,15 +49,24 @@ def team(tmp_path: Path) -> tuple[Clone, Clone]:
             capture_output=True,
         )
         if user == "carol":
-            write_folder(clone.path / "registry", base_tree())
-            (clone.path / "train.py").write_text("print('train')\n")
+            seed(clone)
             clone.commit("a registry")
             clone.git("push", "-q", "origin", "main")
+        else:
+            clone.git("branch", "-q", "--set-upstream-to=origin/main", "main")
         clones.append(clone)
-    for clone in clones[1:]:
-        clone.git("pull", "-q", "origin", "main")
-        clone.git("branch", "-q", "--set-upstream-to=origin/main", "main")
     return clones[1], clones[2]
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> tuple[Clone, Clone]:
+    """origin.git with a format-2 registry (churn 1-3); clones for alice and bob."""
+
+    def seed(carol: Clone) -> None:
+        write_folder(carol.path / "registry", base_tree())
+        (carol.path / "train.py").write_text("print('train')\n")
+
+    return seeded_team(tmp_path, seed)
 
 
 def change(clone: Clone, how: Callable[[Tree], Any], message: str) -> str:
@@ -284,28 +293,16 @@ def test_with_the_driver_aliases_merge_and_a_collision_points_to_merge_continue(
 def team_of(tmp_path: Path, fmt: int = 2) -> tuple[Clone, Clone]:
     """origin.git with a registry made by `modelreg init` (format ``fmt``; churn 1-3, 3 in
     Production); clones for alice and bob."""
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(tmp_path / "origin.git")])
-    clones = []
-    for user in ("carol", "alice", "bob"):
-        clone = Clone(tmp_path / user, user, tmp_path / "scratch")
-        subprocess.run(
-            ["git", "clone", "-q", str(tmp_path / "origin.git"), str(clone.path)],
-            check=True,
-            capture_output=True,
-        )
-        if user == "carol":
-            clone.modelreg("init", "registry")
-            config = clone.path / "registry" / "registry.yaml"
-            config.write_text(config.read_text().replace("modelreg: 2", f"modelreg: {fmt}"))
-            for number in (1, 2, 3):
-                clone.modelreg("register", "churn", f"s3://carol/{number}")
-            clone.modelreg("transition", "churn", "3", "Production")
-            clone.commit("a registry")
-            clone.git("push", "-q", "origin", "main")
-        else:
-            clone.git("branch", "-q", "--set-upstream-to=origin/main", "main")
-        clones.append(clone)
-    return clones[1], clones[2]
+
+    def seed(carol: Clone) -> None:
+        carol.modelreg("init", "registry")
+        config = carol.path / "registry" / "registry.yaml"
+        config.write_text(config.read_text().replace("modelreg: 2", f"modelreg: {fmt}"))
+        for number in (1, 2, 3):
+            carol.modelreg("register", "churn", f"s3://carol/{number}")
+        carol.modelreg("transition", "churn", "3", "Production")
+
+    return seeded_team(tmp_path, seed)
 
 
 @pytest.fixture
