@@ -195,6 +195,79 @@ def test_rename_moves_the_model_with_its_versions_aliases_and_history(cli: Invok
     assert cli("rename", "absent", "other").exit_code == 3
 
 
+def test_copy_keeps_what_the_api_keeps_and_records_the_original(
+    cli: Invoke, registry: Registry
+) -> None:
+    ok(cli("register", NAME, "s3://bucket/1", "--run-id", "r1", "-m", "auc=0.9", "-p", "depth=3"))
+    ok(cli("tag", NAME, "1", "team=growth"))
+    ok(cli("update", NAME, "1", "-d", "First"))
+    ok(cli("alias", NAME, "champion", "1"))
+    copied = ok(cli("copy", f"{NAME}@champion", "churn-eu", "--format", "json"))
+    assert copied.stderr == f"Copied {NAME} version 1 to churn-eu version 1\n"
+    through_cli = as_json(copied)
+    assert through_cli["lineage"]["copied_from"] == f"models:/{NAME}/1"
+    assert (through_cli["source"], through_cli["run_id"]) == ("s3://bucket/1", "r1")
+    assert (through_cli["metrics"], through_cli["params"]) == ({"auc": 0.9}, {"depth": 3})
+    assert (through_cli["tags"], through_cli["description"]) == ({"team": "growth"}, "First")
+    # The same as the API's copy of the same version, but for its own number and times.
+    through_api = registry.copy_model_version(f"models:/{NAME}/1", "churn-eu").to_dict()
+    ignored = ("version", "creation_timestamp", "last_updated_timestamp")
+    assert {k: v for k, v in through_cli.items() if k not in ignored} == {
+        k: v for k, v in through_api.items() if k not in ignored
+    }
+    ok(cli("copy", f"models:/{NAME}/1", "churn-eu"))
+    assert as_json(cli("describe", "churn-eu", "3", "--format", "json"))["source"] == (
+        "s3://bucket/1"
+    )
+    assert cli("copy", NAME, "churn-eu").exit_code == 2  # a model, not a version
+    assert cli("copy", NAME, "9", "churn-eu").exit_code == 3
+    assert cli("copy", NAME, "1", "bad/name").exit_code == 2
+
+
+def test_descriptions_and_comments_from_a_file_or_stdin(
+    cli: Invoke, registry: Registry, tmp_path: Path
+) -> None:
+    card = tmp_path / "card.md"
+    markdown = "# Churn\n\n- trained on *November*\n- `auc` 0.91\n"
+    card.write_text(markdown, encoding="utf-8")
+    ok(cli("create", NAME, "--description-file", str(card)))
+    assert registry.get_registered_model(NAME).description == markdown.rstrip("\n")
+    ok(cli("register", NAME, "s3://x", "--description-file", "-", input="from stdin\n\n"))
+    assert registry.get_model_version(NAME, 1).description == "from stdin"
+    ok(cli("update", NAME, "1", "--description-file", "-", input="Ünïcode ✓\n"))
+    assert registry.get_model_version(NAME, 1).description == "Ünïcode ✓"
+    ok(cli("transition", NAME, "1", "Staging", "--comment-file", "-", input="why\nbecause\n"))
+    ok(cli("comment", NAME, "1", "--comment-file", str(card)))
+    ok(cli("alias", NAME, "champion", "1", "--comment-file", "-", input="moved\n"))
+    history = registry.history(f"{NAME}@champion")
+    assert [(entry["action"], entry.get("comment")) for entry in history[-3:]] == [
+        ("stage_changed", "why\nbecause"),
+        ("commented", markdown.rstrip("\n")),
+        ("alias_set", "moved"),
+    ]
+
+
+def test_a_text_and_its_file_together_or_neither_is_exit_2(
+    cli: Invoke, registry: Registry, tmp_path: Path
+) -> None:
+    ok(cli("register", NAME, "s3://x"))
+    note = tmp_path / "note.txt"
+    note.write_text("x", encoding="utf-8")
+    both = cli("update", NAME, "1", "-d", "a", "--description-file", str(note))
+    assert (both.exit_code, both.stderr) == (
+        2,
+        "error: give either --description or --description-file, not both\n",
+    )
+    neither = cli("update", NAME, "1")
+    assert neither.exit_code == 2
+    assert "--description TEXT or --description-file FILE" in neither.stderr
+    missing = cli("comment", NAME, "1", "--comment-file", str(tmp_path / "absent.txt"))
+    assert missing.exit_code == 2 and "No such file" in missing.stderr
+    both_comments = cli("transition", NAME, "1", "Staging", "-c", "a", "--comment-file", str(note))
+    assert both_comments.exit_code == 2
+    assert registry.get_model_version(NAME, 1).current_stage == "None"
+
+
 def test_create_prints_the_model(cli: Invoke, clock: Clock) -> None:
     clock.now = at(1)
     result = cli("create", NAME, "-d", "Predicts churn", "-t", "team=growth", "--format", "json")
@@ -700,6 +773,7 @@ def test_delete_asks_at_a_terminal(
 WRITE_AND_READ_COMMANDS = [
     ["create", "other"],
     ["rename", "fraud", "fraud2"],
+    ["copy", NAME, "1", "fraud"],
     ["register", NAME, "s3://x"],
     ["list"],
     ["list", NAME],
@@ -720,6 +794,7 @@ USER = "tester@example.com"
 PLAIN = {
     "create other": "other\t\t\t\t\n",
     "rename fraud fraud2": "fraud2\t\t\t\t\n",
+    f"copy {NAME} 1 fraud": f"fraud\t1\tNone\t\trun1\ts3://models/churn/1\t{at(10)}\n",
     f"register {NAME} s3://x": f"{NAME}\t3\tNone\t\t\ts3://x\t{at(10)}\n",
     "list": f"{NAME}\t2\tchampion=1\tteam=growth\tPredicts churn\nfraud\t\t\t\t\n",
     f"list {NAME}": f"{V1_LINE}\n{V2_LINE}\n",
@@ -762,7 +837,17 @@ def test_json_output_is_valid_json_on_stdout_and_messages_on_stderr(
     result = cli(*args, "--format", "json")
     data = as_json(result)
     assert isinstance(data, (dict, list))
-    writes = ("create", "rename", "register", "tag", "update", "transition", "archive", "alias")
+    writes = (
+        "create",
+        "rename",
+        "copy",
+        "register",
+        "tag",
+        "update",
+        "transition",
+        "archive",
+        "alias",
+    )
     if args[0] in writes:
         assert result.stderr.strip() != ""
         assert result.stderr.count("\n") == 1
@@ -979,7 +1064,7 @@ def test_errors_are_one_line_on_stderr_with_their_exit_code(
         (["bogus"], "No such command 'bogus'."),
         (["list", "--bogus"], "No such option: --bogus"),
         (["list", "--format", "xml"], "Invalid value for '--format'"),
-        (["update", NAME], "Missing option '--description'"),
+        (["update", NAME], "expected --description TEXT or --description-file FILE"),
         (["create"], "Missing argument"),
     ],
 )

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from typer._click.globals import get_current_context
+from typer.models import ArgumentInfo, OptionInfo
 
 from modelreg import render
 from modelreg.cli.core import Session
@@ -57,6 +58,14 @@ PushOption = Annotated[
         callback=_push_requested,
     ),
 ]
+
+
+def words(metavar: str, help: str) -> ArgumentInfo:
+    """A command's positional words (a reference and what follows it), shown as
+    ``metavar``; the command splits them."""
+    return typer.Argument(metavar=metavar, help=help, show_default=False)  # type: ignore[no-any-return]
+
+
 RefArgs = Annotated[
     list[str],
     typer.Argument(
@@ -72,6 +81,34 @@ TagOption = Annotated[
 DescriptionOption = Annotated[
     str | None, typer.Option("--description", "-d", help="A description.")
 ]
+
+
+# Arguments are capped by the OS and multi-line Markdown belongs in a file: each text
+# option has a twin that reads the text from a file, or from stdin with '-'.
+def _text_file(flag: str, what: str) -> OptionInfo:
+    help = f"Read the {what} from this file ('-': standard input)."
+    return typer.Option(flag, help=help, encoding="utf-8", show_default=False)  # type: ignore[no-any-return]
+
+
+DescriptionFileOption = Annotated[
+    typer.FileText | None, _text_file("--description-file", "description (Markdown welcome)")
+]
+CommentFileOption = Annotated[typer.FileText | None, _text_file("--comment-file", "comment")]
+
+
+def text(value: str | None, file: TextIO | None, option: str) -> str | None:
+    """The text given with ``option`` or read from the file given with ``option-file``
+    (at most one of the two)."""
+    if file is None:
+        return value
+    if value is not None:
+        raise InvalidInputError(f"give either {option} or {option}-file, not both")
+    return read_text(file)
+
+
+def read_text(file: TextIO) -> str:
+    """A text option's file, without its trailing newlines (as ``$(cat F)``)."""
+    return file.read().rstrip("\n")
 
 
 def key_values(items: list[str] | None, what: str) -> dict[str, str]:
@@ -114,6 +151,13 @@ def metrics(items: list[str] | None) -> dict[str, int | float]:
 def ref(args: list[str], *, allow_model: bool = True) -> Ref:
     """The model or version that ``args`` (``REF...``) name."""
     return parse_ref_args(args, allow_model=allow_model)
+
+
+def ref_and_last(args: list[str], last: str) -> tuple[Ref, str]:
+    """``NAME [VERSION] LAST``: a version reference followed by one more argument."""
+    if len(args) < 2:
+        raise InvalidInputError(f"expected NAME VERSION {last}")
+    return ref(args[:-1], allow_model=False), args[-1]
 
 
 def ref_and_tags(args: list[str]) -> tuple[Ref, list[str]]:

@@ -9,6 +9,7 @@ import typer
 
 from modelreg import compare as comparing
 from modelreg import render
+from modelreg.cli import common
 from modelreg.cli.core import app, session
 from modelreg.errors import NotFoundError
 from modelreg.refs import parse_ref, parse_ref_pair
@@ -29,11 +30,10 @@ def diff(
     ctx: typer.Context,
     refs: Annotated[
         list[str],
-        typer.Argument(
-            metavar="REF REF",
-            help="Two versions, each NAME, NAME VERSION, NAME@ALIAS or a models:/ URI "
+        common.words(
+            "REF REF",
+            "Two versions, each NAME, NAME VERSION, NAME@ALIAS or a models:/ URI "
             "(NAME V1 V2: two versions of one model).",
-            show_default=False,
         ),
     ],
     fmt: ReportFormatOption = ReportFormat.table,

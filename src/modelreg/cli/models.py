@@ -12,6 +12,7 @@ import typer
 from modelreg import quick, render
 from modelreg.cli import common
 from modelreg.cli.common import (
+    DescriptionFileOption,
     DescriptionOption,
     FormatOption,
     PushOption,
@@ -52,6 +53,7 @@ def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The model's name.")],
     description: DescriptionOption = None,
+    description_file: DescriptionFileOption = None,
     tag: TagOption = None,
     fmt: WriteFormatOption = None,
     push: PushOption = False,
@@ -60,7 +62,11 @@ def create(
     model = (
         session(ctx)
         .open()
-        .create_registered_model(name, tags=common.key_values(tag, "tag"), description=description)
+        .create_registered_model(
+            name,
+            tags=common.key_values(tag, "tag"),
+            description=common.text(description, description_file, "--description"),
+        )
     )
     render.message(f"Created model {model.name}")
     common.show(model, fmt)
@@ -81,6 +87,30 @@ def rename(
 
 
 @app.command()
+def copy(
+    ctx: typer.Context,
+    args: Annotated[
+        list[str],
+        common.words(
+            "REF DST_NAME",
+            "NAME VERSION DST_NAME (or NAME@ALIAS DST_NAME, models:/NAME/N DST_NAME).",
+        ),
+    ],
+    fmt: WriteFormatOption = None,
+    push: PushOption = False,
+) -> None:
+    """Copy a version to the next version of another model (created if it is new), with
+    its source, run, tags, metrics, params, description and lineage; the copy records
+    which version it came from."""
+    ref, dst_name = common.ref_and_last(args, "DST_NAME")
+    registry = session(ctx).open()
+    original = registry.resolve_version(ref)
+    copied = registry.copy_model_version(f"models:/{original.name}/{original.version}", dst_name)
+    render.message(f"Copied {common.label(original)} to {common.label(copied)}")
+    common.show(copied, fmt)
+
+
+@app.command()
 def register(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The model's name (created if it is new).")],
@@ -90,6 +120,7 @@ def register(
         str | None, typer.Option("--run-link", help="A link to the training run.")
     ] = None,
     description: DescriptionOption = None,
+    description_file: DescriptionFileOption = None,
     tag: TagOption = None,
     metric: Annotated[
         list[str] | None, typer.Option("--metric", "-m", help="A metric KEY=NUMBER (repeatable).")
@@ -114,6 +145,7 @@ def register(
     push: PushOption = False,
 ) -> None:
     """Register a new version of a model."""
+    description = common.text(description, description_file, "--description")
     registry = session(ctx).open()
     # A bad --stage or --alias must be refused before the version is written.
     if stage is not None:
@@ -222,10 +254,8 @@ def tag(
     ctx: typer.Context,
     args: Annotated[
         list[str],
-        typer.Argument(
-            metavar="REF KEY=VALUE...",
-            help="NAME [VERSION] KEY=VALUE...: the model or version, then tags.",
-            show_default=False,
+        common.words(
+            "REF KEY=VALUE...", "NAME [VERSION] KEY=VALUE...: the model or version, then tags."
         ),
     ],
     remove: Annotated[
@@ -256,11 +286,17 @@ def tag(
 def update(
     ctx: typer.Context,
     ref: RefArgs,
-    description: Annotated[str, typer.Option("--description", "-d", help="The new description.")],
+    description: Annotated[
+        str | None, typer.Option("--description", "-d", help="The new description.")
+    ] = None,
+    description_file: DescriptionFileOption = None,
     fmt: WriteFormatOption = None,
     push: PushOption = False,
 ) -> None:
     """Change the description of a model or of a version."""
+    description = common.text(description, description_file, "--description")
+    if description is None:
+        raise InvalidInputError("expected --description TEXT or --description-file FILE")
     registry = session(ctx).open()
     target = common.ref(ref)
     entity: RegisteredModel | ModelVersion

@@ -11,6 +11,7 @@ import typer
 from modelreg import quick, render
 from modelreg.cli import common
 from modelreg.cli.common import (
+    CommentFileOption,
     CommentOption,
     FormatOption,
     PushOption,
@@ -32,10 +33,12 @@ def alias(
     version: Annotated[str | None, typer.Argument(help="The version the alias points at.")] = None,
     delete: Annotated[bool, typer.Option("--delete", help="Remove the alias.")] = False,
     comment: CommentOption = None,
+    comment_file: CommentFileOption = None,
     fmt: WriteFormatOption = None,
     push: PushOption = False,
 ) -> None:
     """Point an alias at a version, or delete it."""
+    comment = common.text(comment, comment_file, "--comment")
     registry = session(ctx).open()
     if delete:
         if version is not None:

@@ -10,9 +10,14 @@ import typer
 
 from modelreg import render
 from modelreg.cli import common
-from modelreg.cli.common import CommentOption, PushOption, RefArgs, WriteFormatOption
+from modelreg.cli.common import (
+    CommentFileOption,
+    CommentOption,
+    PushOption,
+    RefArgs,
+    WriteFormatOption,
+)
 from modelreg.cli.core import Session, app, session
-from modelreg.errors import InvalidInputError
 from modelreg.refs import Ref
 from modelreg.render import Format
 
@@ -43,20 +48,9 @@ def _transition(
     common.show(moved, fmt)
 
 
-def _ref_and_last(args: list[str], last: str) -> tuple[Ref, str]:
-    """``NAME [VERSION] LAST``: a version reference followed by one more argument."""
-    if len(args) < 2:
-        raise InvalidInputError(f"expected NAME VERSION {last}")
-    return common.ref(args[:-1], allow_model=False), args[-1]
-
-
 StageArgs = Annotated[
     list[str],
-    typer.Argument(
-        metavar="REF STAGE",
-        help="NAME VERSION STAGE (or NAME@ALIAS STAGE, models:/NAME/N STAGE).",
-        show_default=False,
-    ),
+    common.words("REF STAGE", "NAME VERSION STAGE (or NAME@ALIAS STAGE, models:/NAME/N STAGE)."),
 ]
 
 
@@ -69,6 +63,7 @@ def transition(
         typer.Option("--archive-existing", help="Archive the other versions in the target stage."),
     ] = False,
     comment: CommentOption = None,
+    comment_file: CommentFileOption = None,
     force: Annotated[
         bool,
         typer.Option(
@@ -81,7 +76,8 @@ def transition(
     push: PushOption = False,
 ) -> None:
     """Move a version to another stage (the registry's rules must allow it)."""
-    ref, stage = _ref_and_last(args, "STAGE")
+    ref, stage = common.ref_and_last(args, "STAGE")
+    comment = common.text(comment, comment_file, "--comment")
     _transition(session(ctx), ref, stage, archive_existing, comment, fmt, force)
 
 
@@ -90,6 +86,7 @@ def promote(
     ctx: typer.Context,
     args: StageArgs,
     comment: CommentOption = None,
+    comment_file: CommentFileOption = None,
     fmt: WriteFormatOption = None,
     push: PushOption = False,
 ) -> None:
@@ -97,7 +94,8 @@ def promote(
 
     On failure the version is tagged (validation=failed by default), the reasons are
     recorded in its history, and the command exits 5."""
-    ref, stage = _ref_and_last(args, "STAGE")
+    ref, stage = common.ref_and_last(args, "STAGE")
+    comment = common.text(comment, comment_file, "--comment")
     registry = session(ctx).open()
     mv = registry.resolve_version(ref)
     before = mv.current_stage
@@ -116,7 +114,7 @@ def promote(
 def _decision(
     session: Session, args: list[str], comment: str | None, fmt: Format | None, action: str
 ) -> None:
-    ref, stage = _ref_and_last(args, "STAGE")
+    ref, stage = common.ref_and_last(args, "STAGE")
     registry = session.open()
     mv = registry.resolve_version(ref)
     record = {
@@ -137,9 +135,11 @@ def _decision_command(action: str, summary: str) -> Callable[..., None]:
         ctx: typer.Context,
         args: StageArgs,
         comment: CommentOption = None,
+        comment_file: CommentFileOption = None,
         fmt: WriteFormatOption = None,
         push: PushOption = False,
     ) -> None:
+        comment = common.text(comment, comment_file, "--comment")
         _decision(session(ctx), args, comment, fmt, action)
 
     command.__doc__ = summary
@@ -159,15 +159,19 @@ def comment(
     ctx: typer.Context,
     args: Annotated[
         list[str],
-        typer.Argument(
-            metavar="REF TEXT", help="NAME VERSION TEXT (or NAME@ALIAS TEXT).", show_default=False
+        common.words(
+            "REF [TEXT]", "NAME VERSION TEXT (or NAME@ALIAS TEXT); no TEXT with --comment-file."
         ),
     ],
+    comment_file: CommentFileOption = None,
     fmt: WriteFormatOption = None,
     push: PushOption = False,
 ) -> None:
     """Add a comment to a version's history."""
-    ref, text = _ref_and_last(args, "TEXT")
+    if comment_file is None:
+        ref, text = common.ref_and_last(args, "TEXT")
+    else:
+        ref, text = common.ref(args, allow_model=False), common.read_text(comment_file)
     registry = session(ctx).open()
     mv = registry.resolve_version(ref)
     updated = registry.comment_model_version(mv.name, mv.version, text)
@@ -180,8 +184,10 @@ def archive(
     ctx: typer.Context,
     ref: RefArgs,
     comment: CommentOption = None,
+    comment_file: CommentFileOption = None,
     fmt: WriteFormatOption = None,
     push: PushOption = False,
 ) -> None:
     """Move a version to Archived."""
+    comment = common.text(comment, comment_file, "--comment")
     _transition(session(ctx), common.ref(ref, allow_model=False), "Archived", False, comment, fmt)
