@@ -241,3 +241,12 @@ def test_a_hostile_name_is_exit_2_and_writes_nothing(
     assert result.stderr.count("\n") == 1
     assert tree(registry_path) == before
     assert sorted(path.name for path in (registry_path / "models").iterdir()) == [NAME]
+
+
+def test_a_description_piped_in_from_a_real_process(run: Run, registry: Registry) -> None:
+    card = "# Churn\n\nTrained on *November*; `auc` 0.91.\n" + "x" * 300_000 + "\n"
+    done = run("register", "churn", "s3://b/1", "--description-file", "-", stdin=card)
+    assert (done.returncode, done.stdout) == (0, "")
+    assert done.stderr == "Registered churn version 1\n"
+    # Longer than one argument may be (MAX_ARG_STRLEN is 128 KiB on Linux).
+    assert registry.get_model_version("churn", 1).description == card.rstrip("\n")
