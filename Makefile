@@ -23,7 +23,7 @@ demo: $(BIN)/modelreg
 	@PATH="$(CURDIR)/$(BIN):$$PATH" sh scripts/demo.sh "$(CURDIR)/$(DEMO_DIR)"
 
 test: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
