@@ -76,6 +76,10 @@ _MODEL_OUTPUT = (
     "aliases",
 )
 
+#: The fields of a version's and of a model's JSON output, in order (``--columns``).
+VERSION_FIELDS = _VERSION_OUTPUT
+MODEL_FIELDS = (*_MODEL_OUTPUT, "latest_versions")
+
 
 def _output(entity: object, names: tuple[str, ...]) -> Document:
     """The attributes ``names`` of ``entity``, its mappings and lists copied."""

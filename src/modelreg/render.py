@@ -12,7 +12,7 @@ import shutil
 import sys
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, TextIO
 
@@ -137,6 +137,16 @@ def emit(
         _card(data, columns)
     else:
         _table(data, columns)
+
+
+def emit_selected(
+    records: Sequence[Mapping[str, object]], fmt: Format, columns: Sequence[Column]
+) -> None:
+    """Exactly ``columns``, in their order, in every format (``--columns``): in json and
+    yaml one object per record whose keys are the columns' headers, null where the record
+    has no value."""
+    rows = [{column.header: column.value(record) for column in columns} for record in records]
+    emit(rows, fmt, [replace(column, key=column.header, getter=None) for column in columns])
 
 
 def emit_entity(entity: RegisteredModel | ModelVersion, fmt: Format) -> None:

@@ -100,13 +100,10 @@ def history(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Show stage changes, alias moves, tag and description changes, oldest first."""
-    entries = session(ctx).open().history(
-        common.ref(ref),
-        since=None if since is None else parse_time(since),
-        until=None if until is None else parse_time(until),
-        actions=action,
-        users=user,
-    )
+    start = None if since is None else parse_time(since)
+    end = None if until is None else parse_time(until)
+    registry = session(ctx).open()
+    entries = registry.history(common.ref(ref), since=start, until=end, actions=action, users=user)
     render.emit(entries, fmt, HISTORY_COLUMNS)
 
 
