@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from modelreg import actions, compare, history, workflow
+from modelreg import actions, compare, workflow
 from modelreg.catalog import Catalog
 from modelreg.compare import VersionDiff
 from modelreg.config import (
@@ -567,12 +567,14 @@ class Registry:
         another is an :class:`~modelreg.errors.InvalidInputError`) and by one of
         ``users`` (their ``user_id``); None does not filter.
         """
+        from modelreg.history import check_actions, select  # not on the fast read path
+
         if actions:  # before anything is read: a bad action is bad input, found or not
-            history.check_actions(actions)
+            check_actions(actions)
         ref = as_ref(ref)
         mv = None if ref.selector is None else self.resolve_version(ref)
         entries = self._catalog.history(ref.name, mv)
-        return history.select(entries, since=since, until=until, actions=actions, users=users)
+        return select(entries, since=since, until=until, actions=actions, users=users)
 
     # -- import (modelreg import mlruns / mlflow) ---------------------------------------
 
