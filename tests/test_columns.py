@@ -180,3 +180,10 @@ def test_json_columns_on_stdout_of_the_real_command(root: Path, run_cli: Any) ->
     done = run_cli("--registry", str(root), "search", "-C", "name,bogus", "-f", "json")
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.startswith("error: unknown column 'bogus'")
+
+
+def test_a_models_latest_versions_read_as_in_describe(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = both_paths(root, ["list", "-C", "latest_versions,name", "-f", "plain"], capsys)
+    assert (code, out) == (0, "1 (None), 2 (Production)\tchurn\n1 (None)\tfraud\n")

@@ -51,7 +51,8 @@ def _column(name: str, kind: Kind) -> Column:
             # asked for by name: never left out of a narrow table
             return replace(column, header=name, optional=False)
     if name in valid_columns(kind):
-        return Column(name, name, "time" if name.endswith("_timestamp") else "text")
+        shown = "versions" if name == "latest_versions" else "text"
+        return Column(name, name, "time" if name.endswith("_timestamp") else shown)
     try:
         field = parse_field(name, kind)
     except FilterSyntaxError:
