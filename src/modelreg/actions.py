@@ -33,3 +33,9 @@ APPROVED = "approved"
 REJECTED = "rejected"
 CHECK_RUN = "check_run"
 VALIDATION_FAILED = "validation_failed"
+
+# Every action above, in the order defined (what `history --action` accepts). Gathered
+# from the module's constants so that a new action cannot be left out.
+ALL: tuple[str, ...] = tuple(
+    value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
+)

@@ -27,12 +27,16 @@ def now_iso() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
+def iso_to_datetime(text: str) -> datetime:
+    """An aware datetime from an ISO-8601 date or date-time (naive means UTC, a date is
+    its midnight UTC); ValueError when ``text`` is none."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
 def iso_to_ms(text: str) -> int:
     """Epoch milliseconds of an ISO-8601 timestamp (naive means UTC)."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return math.floor(moment.timestamp() * 1000 + 0.5)
+    return math.floor(iso_to_datetime(text).timestamp() * 1000 + 0.5)
 
 
 def ms_to_iso(ms: int) -> str:
@@ -71,6 +75,10 @@ _MODEL_OUTPUT = (
     "tags",
     "aliases",
 )
+
+#: The fields of a version's and of a model's JSON output, in order (``--columns``).
+VERSION_FIELDS = _VERSION_OUTPUT
+MODEL_FIELDS = (*_MODEL_OUTPUT, "latest_versions")
 
 
 def _output(entity: object, names: tuple[str, ...]) -> Document:

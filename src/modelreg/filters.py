@@ -82,6 +82,7 @@ __all__ = [
     "matches",
     "numeric_value",
     "parse",
+    "parse_field",
     "parse_order_clause",
     "to_string",
 ]
@@ -679,6 +680,17 @@ def _parse_key(tokenizer: Tokenizer) -> str:
             f"unterminated quoted key: expected a closing {source[start]}", (start, len(source))
         )
     raise tokenizer.unexpected('a key: a name, a `back-ticked` key or a "double-quoted" key')
+
+
+def parse_field(text: str, kind: Kind = "version") -> Field:
+    """Parse a text that is one field name, as a filter spells it (``stage``,
+    ``metrics.auc``, ``tags.`my key```): what ``--columns`` names."""
+    _check_kind(kind)
+    tokenizer = Tokenizer(text, what="field")
+    field, _ = _parse_field(tokenizer, kind)
+    if not tokenizer.at_end():
+        raise tokenizer.unexpected("the end of the field name")
+    return field
 
 
 def parse_order_clause(text: str, kind: Kind = "version") -> tuple[Field, bool]:

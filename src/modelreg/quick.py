@@ -10,16 +10,17 @@ either way: ``cli`` calls them too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from modelreg import funnel, render
 from modelreg.errors import CorruptFileError
 from modelreg.refs import parse_ref_args
-from modelreg.render import MODEL_COLUMNS, VERSION_COLUMNS, Format
+from modelreg.render import MODEL_COLUMNS, VERSION_COLUMNS, Column, Format
 
 if TYPE_CHECKING:
+    from modelreg.filters import Kind
     from modelreg.registry import Registry
 
 
@@ -48,17 +49,25 @@ def describe(registry_path: str | None, ref_args: list[str], fmt: Format) -> int
     return 0
 
 
-def list_models_or_versions(registry_path: str | None, name: str | None, fmt: Format) -> int:
-    """The models, or the versions of one model; corrupt files are named after the
-    healthy data and make the exit code 7."""
+def list_models_or_versions(
+    registry_path: str | None,
+    name: str | None,
+    fmt: Format,
+    *,
+    columns: Sequence[str] | None = None,
+) -> int:
+    """The models, or the versions of one model (only ``columns``, when given: see
+    :mod:`modelreg.columns`); corrupt files are named after the healthy data and make the
+    exit code 7."""
+    kind: Kind = "model" if name is None else "version"
+    chosen = _chosen_columns(columns, kind)
     registry = _open(registry_path)
     errors: list[CorruptFileError] = []
     if name is None:
-        models = [model.to_dict() for model in registry.list_registered_models(errors=errors)]
-        render.emit(models, fmt, MODEL_COLUMNS)
+        records = [model.to_dict() for model in registry.list_registered_models(errors=errors)]
     else:
-        versions = [mv.to_dict() for mv in registry.list_versions(name, errors=errors)]
-        render.emit(versions, fmt, VERSION_COLUMNS)
+        records = [mv.to_dict() for mv in registry.list_versions(name, errors=errors)]
+    _emit_records(records, fmt, kind, chosen)
     return _report_corrupt(errors)
 
 
@@ -71,11 +80,15 @@ def search(
     max_results: int | None,
     page_token: str | None,
     fmt: Format,
+    columns: Sequence[str] | None = None,
 ) -> int:
-    """Search versions (or models); the next page's token goes to stderr."""
+    """Search versions (or models), showing only ``columns`` when given; the next page's
+    token goes to stderr."""
     from modelreg.entities import ModelVersion
     from modelreg.search import Query
 
+    kind: Kind = "model" if models else "version"
+    chosen = _chosen_columns(columns, kind)
     registry = _open(registry_path)
     errors: list[CorruptFileError] = []
     query = (filter_string or None, max_results, order_by or None, page_token)
@@ -86,10 +99,32 @@ def search(
         # Printing needs no history: the records are used without building full entities.
         page = registry.search_version_records(Query(*query), errors=errors)
         records, token = [ModelVersion(**record).to_dict() for record in page], page.token
-    render.emit(records, fmt, MODEL_COLUMNS if models else VERSION_COLUMNS)
+    _emit_records(records, fmt, kind, chosen)
     if token:
         render.message(f"more results: continue with --page-token {token}")
     return _report_corrupt(errors)
+
+
+def _chosen_columns(columns: Sequence[str] | None, kind: Kind) -> tuple[Column, ...] | None:
+    """The columns ``--columns`` names, read before the registry so that a bad name is
+    bad usage (exit 2) whatever the registry holds; None for the usual ones."""
+    if not columns:
+        return None
+    from modelreg.columns import parse_columns  # the filter language: only when asked
+
+    return parse_columns(columns, kind)
+
+
+def _emit_records(
+    records: Sequence[Mapping[str, object]],
+    fmt: Format,
+    kind: Kind,
+    chosen: Sequence[Column] | None,
+) -> None:
+    if chosen is None:
+        render.emit(records, fmt, MODEL_COLUMNS if kind == "model" else VERSION_COLUMNS)
+    else:
+        render.emit_selected(records, fmt, chosen)
 
 
 def _report_corrupt(errors: list[CorruptFileError]) -> int:
@@ -115,6 +150,7 @@ class _Options:
     order_by: list[str] = field(default_factory=list)
     max_results: int | None = None
     page_token: str | None = None
+    columns: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -135,6 +171,10 @@ _GLOBAL: Mapping[str, tuple[str, _Kind]] = {
     "--no-hooks": ("no_hooks", "flag"),
 }
 _FORMAT: Mapping[str, tuple[str, _Kind]] = {"--format": ("fmt", "value"), "-f": ("fmt", "value")}
+_COLUMNS: Mapping[str, tuple[str, _Kind]] = {
+    "--columns": ("columns", "many"),
+    "-C": ("columns", "many"),
+}
 
 
 def _run_resolve(root: str | None, args: list[str], opts: _Options) -> int:
@@ -146,7 +186,9 @@ def _run_describe(root: str | None, args: list[str], opts: _Options) -> int:
 
 
 def _run_list(root: str | None, args: list[str], opts: _Options) -> int:
-    return list_models_or_versions(root, args[0] if args else None, opts.fmt or Format.table)
+    return list_models_or_versions(
+        root, args[0] if args else None, opts.fmt or Format.table, columns=opts.columns
+    )
 
 
 def _run_search(root: str | None, args: list[str], opts: _Options) -> int:
@@ -158,13 +200,14 @@ def _run_search(root: str | None, args: list[str], opts: _Options) -> int:
         max_results=opts.max_results,
         page_token=opts.page_token,
         fmt=opts.fmt or Format.table,
+        columns=opts.columns,
     )
 
 
 _COMMANDS: Mapping[str, _Command] = {
     "resolve": _Command((1, 2), _run_resolve, _FORMAT),
     "describe": _Command((1, 2), _run_describe, _FORMAT),
-    "list": _Command((0, 1), _run_list, _FORMAT),
+    "list": _Command((0, 1), _run_list, {**_FORMAT, **_COLUMNS}),
     "search": _Command(
         (0, 1),
         _run_search,
@@ -176,6 +219,7 @@ _COMMANDS: Mapping[str, _Command] = {
             "--max-results": ("max_results", "value"),
             "-n": ("max_results", "value"),
             "--page-token": ("page_token", "value"),
+            **_COLUMNS,
         },
     ),
 }

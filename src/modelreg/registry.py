@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
@@ -549,12 +550,31 @@ class Registry:
         return self._catalog.all_versions(errors)
 
     @_consistent
-    def history(self, ref: Ref | str) -> list[HistoryEntry]:
+    def history(
+        self,
+        ref: Ref | str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        actions: Collection[str] | None = None,
+        users: Collection[str] | None = None,
+    ) -> list[HistoryEntry]:
         """Everything recorded about a model or a version, oldest first; ``ref`` as
-        :meth:`resolve` takes it."""
+        :meth:`resolve` takes it.
+
+        Only the entries recorded from ``since`` to ``until`` (both inclusive; a naive
+        datetime means UTC), with one of ``actions`` (see :data:`modelreg.actions.ALL`;
+        another is an :class:`~modelreg.errors.InvalidInputError`) and by one of
+        ``users`` (their ``user_id``); None does not filter.
+        """
+        from modelreg.history import check_actions, select  # not on the fast read path
+
+        if actions:  # before anything is read: a bad action is bad input, found or not
+            check_actions(actions)
         ref = as_ref(ref)
         mv = None if ref.selector is None else self.resolve_version(ref)
-        return self._catalog.history(ref.name, mv)
+        entries = self._catalog.history(ref.name, mv)
+        return select(entries, since=since, until=until, actions=actions, users=users)
 
     # -- import (modelreg import mlruns / mlflow) ---------------------------------------
 

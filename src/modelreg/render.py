@@ -12,7 +12,7 @@ import shutil
 import sys
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, TextIO
 
@@ -31,7 +31,7 @@ class Format(str, Enum):
 class Column:
     header: str
     key: str
-    kind: str = "text"  # key (never wrapped) | text | time | list | mapping
+    kind: str = "text"  # key (never wrapped) | text | time | list | mapping | versions
     # Derives the value from the record when it is not one of its fields.
     getter: Callable[[Mapping[str, object]], object] | None = None
     # In a narrow terminal: how a long value is shortened (see `shorten`; a "key" column
@@ -139,6 +139,16 @@ def emit(
         _table(data, columns)
 
 
+def emit_selected(
+    records: Sequence[Mapping[str, object]], fmt: Format, columns: Sequence[Column]
+) -> None:
+    """Exactly ``columns``, in their order, in every format (``--columns``): in json and
+    yaml one object per record whose keys are the columns' headers, null where the record
+    has no value."""
+    rows = [{column.header: column.value(record) for column in columns} for record in records]
+    emit(rows, fmt, [replace(column, key=column.header, getter=None) for column in columns])
+
+
 def emit_entity(entity: RegisteredModel | ModelVersion, fmt: Format) -> None:
     """A model or a version, with the columns of its kind."""
     columns = VERSION_COLUMNS if isinstance(entity, ModelVersion) else MODEL_COLUMNS
@@ -179,11 +189,22 @@ def cell(value: object, kind: str = "text") -> str:
         return "true" if value else "false"
     if kind == "time" and isinstance(value, int):
         return ms_to_iso(value)
+    if kind == "versions" and isinstance(value, list):
+        return _versions_text(value)
     if isinstance(value, Mapping):
         return ",".join(f"{key}={item}" for key, item in value.items())
     if isinstance(value, (list, tuple)):
         return ",".join(str(item) for item in value)
     return str(value)
+
+
+def _versions_text(versions: Sequence[Any]) -> str:
+    """A model's ``latest_versions``: ``3 (Production), 4 (None)``."""
+    return ", ".join(
+        f"{item.get('version')} ({item.get('current_stage')})"
+        for item in versions
+        if isinstance(item, Mapping)
+    )
 
 
 def _plain_line(record: Mapping[str, object], columns: Sequence[Column]) -> str:
@@ -423,7 +444,7 @@ def _card(record: Mapping[str, Any], columns: Sequence[Column]) -> None:
     fields = []
     for key, value in record.items():
         if key == "latest_versions":
-            text = ", ".join(f"{item['version']} ({item['current_stage']})" for item in value)
+            text = _versions_text(value)
         elif isinstance(value, list) and value and isinstance(value[0], Mapping):
             text = "\n".join(cell(item) for item in value)
         else:

@@ -183,6 +183,19 @@ def register(
     common.show(mv, fmt)
 
 
+# `list` and `search`: which fields to show (modelreg.columns).
+ColumnsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--columns",
+        "-C",
+        help="Show only these fields, in this order, in every format: comma-separated "
+        "and/or repeated, e.g. name,version,stage,metrics.auc,params.lr,tags.team.",
+        show_default=False,
+    ),
+]
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
@@ -190,9 +203,11 @@ def list_(
         str | None, typer.Argument(help="A model: list its versions instead of the models.")
     ] = None,
     fmt: FormatOption = Format.table,
+    columns: ColumnsOption = None,
 ) -> None:
     """List the models, or the versions of one model."""
-    common.exit_with(quick.list_models_or_versions(session(ctx).registry_path, name, fmt))
+    code = quick.list_models_or_versions(session(ctx).registry_path, name, fmt, columns=columns)
+    common.exit_with(code)
 
 
 @app.command()
@@ -228,6 +243,7 @@ def search(
         str | None, typer.Option("--page-token", help="Continue from a previous page.")
     ] = None,
     fmt: FormatOption = Format.table,
+    columns: ColumnsOption = None,
 ) -> None:
     """Search versions (or models) with the filter language; the next page's token goes
     to stderr."""
@@ -239,6 +255,7 @@ def search(
         max_results=max_results,
         page_token=page_token,
         fmt=fmt,
+        columns=columns,
     )
     common.exit_with(code)
 

@@ -21,6 +21,7 @@ from modelreg.cli.common import (
 from modelreg.cli.core import app, session
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import InvalidInputError
+from modelreg.history import parse_time
 from modelreg.refs import parse_ref
 from modelreg.render import HISTORY_COLUMNS, Format
 
@@ -70,10 +71,43 @@ def resolve(
     quick.resolve(session(ctx).registry_path, ref, fmt)
 
 
+_TIME_HELP = (
+    "an ISO-8601 date or date-time (2026-11-01, 2026-11-01T12:00Z; naive means UTC) "
+    "or a time ago (30m, 12h, 7d, 2w)"
+)
+
+
 @app.command()
-def history(ctx: typer.Context, ref: RefArgs, fmt: FormatOption = Format.table) -> None:
+def history(
+    ctx: typer.Context,
+    ref: RefArgs,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help=f"Only entries at or after this time: {_TIME_HELP}."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help=f"Only entries at or before this time: {_TIME_HELP}."),
+    ] = None,
+    action: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--action",
+            help="Only entries of this action (repeatable), e.g. stage_changed, alias_set.",
+        ),
+    ] = None,
+    user: Annotated[
+        list[str] | None,
+        typer.Option("--user", help="Only entries by this user_id (repeatable)."),
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
     """Show stage changes, alias moves, tag and description changes, oldest first."""
-    render.emit(session(ctx).open().history(common.ref(ref)), fmt, HISTORY_COLUMNS)
+    start = None if since is None else parse_time(since)
+    end = None if until is None else parse_time(until)
+    registry = session(ctx).open()
+    entries = registry.history(common.ref(ref), since=start, until=end, actions=action, users=user)
+    render.emit(entries, fmt, HISTORY_COLUMNS)
 
 
 @app.command()
