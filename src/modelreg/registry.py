@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
@@ -48,6 +49,7 @@ from modelreg.versions import Details, RegisterResult, TransitionResult, Version
 if TYPE_CHECKING:
     from modelreg.gitsync.publish import Publication
     from modelreg.hooks import DeliveryResult
+    from modelreg.pointintime import PastView
     from modelreg.search import Page, Query
 
 _P = ParamSpec("_P")
@@ -531,6 +533,13 @@ class Registry:
         reference as :meth:`resolve_version` takes it (``"churn@champion"``)."""
         mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
         return artifact_location(mv.source, self.root)
+
+    def as_of(self, when: str) -> AbstractContextManager[PastView]:
+        """The registry's reads as they would have answered at ``when``: an ISO 8601 date
+        (rebuilt from the histories) or a git revision (see :mod:`modelreg.pointintime`)."""
+        from modelreg import pointintime
+
+        return pointintime.as_of(self, self._catalog, when)
 
     @_consistent
     def list_versions(

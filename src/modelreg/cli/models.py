@@ -12,6 +12,7 @@ import typer
 from modelreg import quick, render
 from modelreg.cli import common
 from modelreg.cli.common import (
+    AtOption,
     DescriptionOption,
     FormatOption,
     PushOption,
@@ -158,9 +159,10 @@ def list_(
         str | None, typer.Argument(help="A model: list its versions instead of the models.")
     ] = None,
     fmt: FormatOption = Format.table,
+    at: AtOption = None,
 ) -> None:
     """List the models, or the versions of one model."""
-    common.exit_with(quick.list_models_or_versions(session(ctx).registry_path, name, fmt))
+    common.exit_with(quick.list_models_or_versions(session(ctx).registry_path, name, fmt, at))
 
 
 @app.command()
@@ -212,9 +214,11 @@ def search(
 
 
 @app.command()
-def describe(ctx: typer.Context, ref: RefArgs, fmt: FormatOption = Format.table) -> None:
+def describe(
+    ctx: typer.Context, ref: RefArgs, fmt: FormatOption = Format.table, at: AtOption = None
+) -> None:
     """Show a model, or one version."""
-    quick.describe(session(ctx).registry_path, ref, fmt)
+    quick.describe(session(ctx).registry_path, ref, fmt, at)
 
 
 @app.command()
