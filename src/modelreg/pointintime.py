@@ -146,7 +146,7 @@ class PastView(abc.ABC):
         raise NotImplementedError
 
     def _missing(self, ref: Ref, why: str) -> NotFoundError:
-        return NotFoundError(f"{ref} did not exist at {self.when} ({why})")
+        return NotFoundError(f"{ref} did not exist at {self.when}: {why}")
 
 
 @contextlib.contextmanager
