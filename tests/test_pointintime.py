@@ -123,24 +123,23 @@ def test_the_production_holder_at_instants_across_the_transitions(cli: Invoke) -
         assert ok(cli("resolve", "--at", when, "churn", "Production")).stdout == f"{holder}\n"
 
 
-def test_the_stages_of_every_version_then(both_formats: Invoke) -> None:
+def test_the_stages_and_aliases_of_every_version_then(both_formats: Invoke) -> None:
     cli = both_formats
 
-    def stages(when: str) -> dict[int, str]:
+    def versions(when: str) -> dict[int, str]:
         listed = json.loads(ok(cli("list", "--at", when, "churn", "-f", "json")).stdout)
-        return {mv["version"]: mv["current_stage"] for mv in listed}
+        return {mv["version"]: " ".join([mv["current_stage"], *mv["aliases"]]) for mv in listed}
 
-    assert stages(at(2)) == {1: "None"}
-    assert stages(at(6)) == {1: "Production", 2: "Staging"}
-    assert stages(at(7)) == {1: "Archived", 2: "Production"}
+    assert versions(at(2)) == {1: "None"}
+    assert versions(at(6)) == {1: "Production champion", 2: "Staging"}
+    assert versions(at(7)) == {1: "Archived champion", 2: "Production"}
     # Version 3 existed from t9 until its delete at t12 (as its delete recorded).
-    assert stages(at(9)) == {1: "Archived", 2: "Production", 3: "None"}
-    assert stages(at(11)) == {1: "Archived", 2: "Archived", 3: "Production"}
-    assert stages(at(12)) == {1: "Archived", 2: "Archived"}
+    assert versions(at(9)) == {1: "Archived", 2: "Production champion", 3: "None"}
+    assert versions(at(11)) == {1: "Archived", 2: "Archived champion", 3: "Production challenger"}
+    assert versions(at(12)) == {1: "Archived", 2: "Archived champion"}
 
 
-def test_alias_moves(both_formats: Invoke) -> None:
-    cli = both_formats
+def test_alias_moves(cli: Invoke) -> None:
     not_found(
         cli("resolve", "--at", at(3, half=True), "churn@champion"),
         f"churn@champion did not exist at {at(3, half=True)}: model 'churn' had no alias "
