@@ -31,7 +31,7 @@ def at(second: int, half: bool = False) -> str:
 def build(registry: Registry, clock: dict[str, str]) -> None:
     """churn: v1 Production (t3, champion t4); v2 Staging t6, Production t7 (v1 archived),
     champion t8; v3 Production t10 (v2 archived), challenger t11, deleted t12; the model's
-    tag and description changed t13."""
+    tag and description changed t13; v2's tag k (registered a) set to b t14, c t15."""
 
     def step(second: int, write: Callable[[], object]) -> None:
         clock["now"] = at(second)
@@ -52,6 +52,7 @@ def build(registry: Registry, clock: dict[str, str]) -> None:
     step(13, lambda: registry.set_registered_model_tag("churn", "team", "risk"))
     step(13, lambda: registry.update_registered_model("churn", "second"))
     step(14, lambda: registry.set_model_version_tag("churn", 2, "k", "b"))
+    step(15, lambda: registry.set_model_version_tag("churn", 2, "k", "c"))
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +148,9 @@ def test_alias_moves(cli: Invoke) -> None:
     )
     assert ok(cli("resolve", "--at", at(4), "churn@champion")).stdout == "s3://m/1\n"
     assert ok(cli("resolve", "--at", at(7, half=True), "churn@champion")).stdout == "s3://m/1\n"
+    # Nothing resolve prints can be shown as of now: no notes (describe has one, tags.k).
     assert ok(cli("resolve", "--at", at(8), "churn@champion")).stdout == "s3://m/2\n"
+    assert ok(cli("resolve", "--at", at(8), "churn@champion")).stderr == ""
     model = json.loads(ok(cli("describe", "--at", at(11), "churn", "-f", "json")).stdout)
     assert model["aliases"] == {"champion": 2, "challenger": 3}
     model = json.loads(ok(cli("describe", "--at", at(12), "churn", "-f", "json")).stdout)
@@ -200,17 +203,24 @@ def test_what_the_history_does_not_record_is_shown_as_now_and_said_so(cli: Invok
     model = json.loads(result.stdout)
     # The tag and description it was created with are not in the history: shown as now.
     assert (model["tags"], model["description"]) == ({"team": "risk"}, "second")
+    # ... and of the versions in its latest_versions (v2 was registered with k=a).
     assert result.stderr == (
         "note: model churn: description, tags.team shown as now (the history does not "
         f"record the value at {at(12)})\n"
+        "note: churn version 2: tags.k shown as now (the history does not record the value "
+        f"at {at(12)})\n"
     )
-    # A tag set on record before the moment is known then.
-    version = json.loads(ok(cli("describe", "--at", at(13), "churn", "2", "-f", "json")).stdout)
-    assert version["tags"] == {"k": "b"}  # unchanged since: no note
+    # A tag's value set on record by then is known, though it changed since.
+    result = ok(cli("describe", "--at", at(14), "churn", "2", "-f", "json"))
+    assert (json.loads(result.stdout)["tags"], result.stderr) == ({"k": "b"}, "")
     result = ok(cli("describe", "--at", at(13), "churn", "2", "-f", "json"))
-    assert json.loads(result.stdout)["tags"] == {"k": "b"}
-    assert "tags.k shown as now" in result.stderr  # registered with k=a, not recorded
-    assert ok(cli("describe", "--at", at(14), "churn", "2")).stderr == ""
+    assert json.loads(result.stdout)["tags"] == {"k": "c"}
+    assert result.stderr == (
+        "note: churn version 2: tags.k shown as now (the history does not record the value "
+        f"at {at(13)})\n"
+    )
+    result = ok(cli("describe", "--at", at(13), "churn", "-f", "json"))
+    assert json.loads(result.stdout)["tags"] == {"team": "risk"}  # set at t13, on record
 
 
 def test_describe_and_list_at_a_date_in_every_format(cli: Invoke) -> None:

@@ -18,8 +18,9 @@ had the value its last entry by then gave. What the history does not record is s
 it is now, and each such value is named in :attr:`PastView.notes`: a description changed
 since (its old text is not recorded), a tag or metric whose only recorded changes came
 later (the value it was registered with is not recorded), what an import replaced, and
-a deleted version's details (only its number and deletion are kept: its stage shows as
-``unknown``, its creation as the earliest it can have been).
+a deleted version's details (its delete records its creation and stages, see
+:func:`lifetime`; not its source; a delete recorded before that keeps only its number:
+its stage shows as ``unknown``, its creation as the earliest it can have been).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TypeVar
 
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 UNKNOWN_STAGE = "unknown"  # a deleted version's stage: its file, with its history, is gone
 _V = TypeVar("_V")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,9 @@ def parse_date(text: str) -> int | None:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    # An event stamped in the asked-for millisecond has happened by then.
-    return (int(moment.timestamp()) * 1000) + moment.microsecond // 1000
+    # Whole milliseconds, rounded down: an event stamped in the asked-for millisecond
+    # has happened by then.
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def parse_when(text: str, root: Path) -> When:
@@ -119,15 +122,22 @@ class PastView(abc.ABC):
         self.when = when
         self.notes: list[str] = []
 
-    @abc.abstractmethod
     def resolve(self, ref: Ref | str) -> RegisteredModel | ModelVersion:
-        raise NotImplementedError
+        found, notes = self._find(as_ref(ref))
+        self._add(notes)
+        return found
 
     def resolve_version(self, ref: Ref | str) -> ModelVersion:
+        """The version ``ref`` named (a model: its newest then). No notes: what ``resolve``
+        prints of it (its number, source and location) never changes."""
         ref = as_ref(ref)
-        found = self.resolve(Ref(ref.name, "latest") if ref.is_model else ref)
+        found, _ = self._find(Ref(ref.name, "latest") if ref.is_model else ref)
         assert isinstance(found, ModelVersion)
         return found
+
+    @abc.abstractmethod
+    def _find(self, ref: Ref) -> tuple[RegisteredModel | ModelVersion, list[str]]:
+        """What ``ref`` named then, and the notes about it."""
 
     @abc.abstractmethod
     def list_registered_models(
@@ -147,6 +157,9 @@ class PastView(abc.ABC):
 
     def _missing(self, ref: Ref, why: str) -> NotFoundError:
         return NotFoundError(f"{ref} did not exist at {self.when}: {why}")
+
+    def _add(self, notes: Iterable[str]) -> None:
+        self.notes.extend(note for note in notes if note and note not in self.notes)
 
 
 @contextlib.contextmanager
@@ -201,10 +214,9 @@ class _RevisionView(PastView):
         self._root = root
         self._past = past
 
-    def resolve(self, ref: Ref | str) -> RegisteredModel | ModelVersion:
-        ref = as_ref(ref)
+    def _find(self, ref: Ref) -> tuple[RegisteredModel | ModelVersion, list[str]]:
         try:
-            return self._past.resolve(ref)
+            return self._past.resolve(ref), []
         except NotFoundError as exc:
             raise self._missing(ref, str(exc)) from None
 
@@ -400,15 +412,13 @@ class _HistoryView(PastView):
 
     # -- the reads ---------------------------------------------------------------------
 
-    def resolve(self, ref: Ref | str) -> RegisteredModel | ModelVersion:
-        ref = as_ref(ref)
+    def _find(self, ref: Ref) -> tuple[RegisteredModel | ModelVersion, list[str]]:
         found = self._catalog.store.consistent(lambda: self._model(ref.name, ref))
         if ref.selector is None:
-            self._add(found.notes)
-            return found.model
+            latest = [found.version_notes.get(mv.version, "") for mv in found.model.latest_versions]
+            return found.model, [*found.notes, *latest]
         chosen = self._select(found, ref)
-        self._add([found.version_notes.get(chosen.version, "")])
-        return chosen
+        return chosen, [found.version_notes.get(chosen.version, "")]
 
     def list_registered_models(
         self, errors: list[CorruptFileError] | None = None
@@ -447,9 +457,6 @@ class _HistoryView(PastView):
         return artifact_location(mv.source, self._root)
 
     # -- rebuilding --------------------------------------------------------------------
-
-    def _add(self, notes: Iterable[str]) -> None:
-        self.notes.extend(note for note in notes if note and note not in self.notes)
 
     def _shown_as_now(self, owner: str, fields: list[str]) -> str:
         if not fields:
