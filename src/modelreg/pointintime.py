@@ -28,7 +28,6 @@ from __future__ import annotations
 import abc
 import contextlib
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -180,6 +179,8 @@ def as_of(registry: Registry, catalog: Catalog, text: str) -> Iterator[PastView]
 def _checkout(root: Path, when: When) -> Iterator[Registry]:
     """The registry folder's files at ``when.commit``, as a registry in a temporary
     folder (removed afterwards)."""
+    import tempfile
+
     from modelreg.gitsync import trees
     from modelreg.registry import Registry
     from modelreg.store import CONFIG_FILE
