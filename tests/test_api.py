@@ -1263,7 +1263,13 @@ def reads_of(registry: Registry) -> dict[str, Callable[[], object]]:
         "artifact_location": lambda: registry.artifact_location(f"models:/{NAME}/1"),
         "diff": lambda: registry.diff(f"models:/{NAME}/1", f"models:/{NAME}/1"),
         "history": lambda: registry.history(NAME),
+        "as_of": lambda: read_as_of(registry),
     }
+
+
+def read_as_of(registry: Registry) -> object:
+    with registry.as_of("2999-01-01") as past:  # everything has happened by then
+        return past.resolve(f"{NAME}@champion")
 
 
 def public_members(cls: type) -> set[str]:

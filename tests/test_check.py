@@ -15,6 +15,7 @@ from filelock import FileLock
 from modelreg import Registry
 from modelreg.check import Finding, check_registry
 from modelreg.errors import BusyError, CorruptFileError
+from modelreg.pointintime import lifetime
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "registry_example"
 
@@ -155,6 +156,7 @@ def test_a_finished_delete_records_what_delete_model_version_records(
     # interrupted after its file went to .trash and finished by --repair in the other.
     reg.transition_model_version_stage("m", 2, "Archived")
     uid = reg.get_model_version("m", 2).uid
+    life = lifetime(reg.get_model_version("m", 2))  # created_at, stages: for `--at`
     twin = tmp_path / "twin"
     shutil.copytree(reg.root, twin)
     reg.delete_model_version("m", 2)
@@ -176,7 +178,7 @@ def test_a_finished_delete_records_what_delete_model_version_records(
     assert recorded(twin) == recorded(reg.root)
     assert recorded(twin)["history"][-2:] == [
         {"user_id": reg.user, "action": "alias_deleted", "alias": "champion", "version": 2},
-        {"user_id": reg.user, "action": "version_deleted", "version": 2, "uid": uid},
+        {"user_id": reg.user, "action": "version_deleted", "version": 2, **life, "uid": uid},
     ]
 
 

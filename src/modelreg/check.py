@@ -34,10 +34,11 @@ from typing import Any
 
 from modelreg import actions, layout, workflow, yamlio
 from modelreg.config import FORMAT_VERSION, Config, effective_lock_timeout, parse_config
-from modelreg.docread import Document
+from modelreg.docread import Document, JSONValue
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms, new_uid, now_iso
 from modelreg.errors import CorruptFileError, RegistryError
 from modelreg.names import validate_model_name
+from modelreg.pointintime import lifetime
 from modelreg.store import (
     CONFIG_FILE,
     MODEL_FILE,
@@ -374,6 +375,7 @@ class _Checker:
                 functools.partial(self._entry, now_iso()),
                 unless_recorded=True,
                 uid=uid if isinstance(uid, str) else None,
+                life=_trashed_life(trashed),
             )
             layout.save(store, model)
             done = f"finished the delete in {model_file.parent}"
@@ -386,7 +388,11 @@ class _Checker:
             before = (len(model.history), model.last_version)
             # What delete_model_version records, with the same code.
             dropped = record_deleted(
-                model, number, functools.partial(self._entry, stamp), unless_recorded=True
+                model,
+                number,
+                functools.partial(self._entry, stamp),
+                unless_recorded=True,
+                life=_trashed_life(trashed),
             )
             if (len(model.history), model.last_version) != before:
                 model.last_updated_timestamp = iso_to_ms(stamp)
@@ -1114,6 +1120,14 @@ def _latest_alias_target(each: layout.AliasFile) -> tuple[str, int | None] | Non
         return str(latest.get("timestamp", "?")), None
     target = latest.get("version")
     return str(latest.get("timestamp", "?")), target if isinstance(target, int) else None
+
+
+def _trashed_life(trashed: Path) -> dict[str, JSONValue] | None:
+    """What a delete records of the trashed version's life (None when it is unreadable)."""
+    try:
+        return lifetime(ModelVersion.from_doc(read_mapping(trashed), trashed, []))
+    except (CorruptFileError, OSError):
+        return None
 
 
 def _who_when(history: list[dict[str, Any]]) -> str:

@@ -10,7 +10,8 @@ either way: ``cli`` calls them too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -21,6 +22,7 @@ from modelreg.render import MODEL_COLUMNS, VERSION_COLUMNS, Column, Format
 
 if TYPE_CHECKING:
     from modelreg.filters import Kind
+    from modelreg.pointintime import PastView
     from modelreg.registry import Registry
 
 
@@ -30,22 +32,41 @@ def _open(registry_path: str | None) -> Registry:
     return Registry(registry_path, hooks=False)  # reads make no events
 
 
-def resolve(registry_path: str | None, ref_args: list[str], fmt: Format | None) -> int:
-    """Print where a version's artifact is (a model name means its newest version)."""
+@contextlib.contextmanager
+def _reading(registry_path: str | None, at: str | None) -> Iterator[Registry | PastView]:
+    """The registry, or with ``at`` the registry as it was then (``--at``); what that
+    shows as of now is noted on stderr after the output."""
     registry = _open(registry_path)
-    mv = registry.resolve_version(parse_ref_args(ref_args))
-    location = registry.artifact_location(mv)
-    if fmt is None:
-        render.emit_text(location)
-        return 0
-    record = {"name": mv.name, "version": mv.version, "source": mv.source, "location": location}
-    render.emit(record, fmt, [render.Column(key, key) for key in record])
+    if at is None:
+        yield registry
+        return
+    with registry.as_of(at) as past:
+        yield past
+        for note in past.notes:
+            render.message(f"note: {note}")
+
+
+def resolve(
+    registry_path: str | None, ref_args: list[str], fmt: Format | None, at: str | None = None
+) -> int:
+    """Print where a version's artifact is (a model name means its newest version)."""
+    with _reading(registry_path, at) as registry:
+        mv = registry.resolve_version(parse_ref_args(ref_args))
+        location = registry.artifact_location(mv)
+        if fmt is None:
+            render.emit_text(location)
+            return 0
+        record = {"name": mv.name, "version": mv.version, "source": mv.source, "location": location}
+        render.emit(record, fmt, [render.Column(key, key) for key in record])
     return 0
 
 
-def describe(registry_path: str | None, ref_args: list[str], fmt: Format) -> int:
+def describe(
+    registry_path: str | None, ref_args: list[str], fmt: Format, at: str | None = None
+) -> int:
     """Show a model, or one version."""
-    render.emit_entity(_open(registry_path).resolve(parse_ref_args(ref_args)), fmt)
+    with _reading(registry_path, at) as registry:
+        render.emit_entity(registry.resolve(parse_ref_args(ref_args)), fmt)
     return 0
 
 
@@ -55,19 +76,20 @@ def list_models_or_versions(
     fmt: Format,
     *,
     columns: Sequence[str] | None = None,
+    at: str | None = None,
 ) -> int:
     """The models, or the versions of one model (only ``columns``, when given: see
-    :mod:`modelreg.columns`); corrupt files are named after the healthy data and make the
-    exit code 7."""
+    :mod:`modelreg.columns`; as they were ``at`` a time or revision, when given); corrupt
+    files are named after the healthy data and make the exit code 7."""
     kind: Kind = "model" if name is None else "version"
     chosen = _chosen_columns(columns, kind)
-    registry = _open(registry_path)
     errors: list[CorruptFileError] = []
-    if name is None:
-        records = [model.to_dict() for model in registry.list_registered_models(errors=errors)]
-    else:
-        records = [mv.to_dict() for mv in registry.list_versions(name, errors=errors)]
-    _emit_records(records, fmt, kind, chosen)
+    with _reading(registry_path, at) as registry:
+        if name is None:
+            records = [model.to_dict() for model in registry.list_registered_models(errors=errors)]
+        else:
+            records = [mv.to_dict() for mv in registry.list_versions(name, errors=errors)]
+        _emit_records(records, fmt, kind, chosen)
     return _report_corrupt(errors)
 
 
@@ -146,6 +168,7 @@ class _Options:
     """The options of a fast command, named as the Typer command's parameters."""
 
     fmt: Format | None = None
+    at: str | None = None
     models: bool = False
     order_by: list[str] = field(default_factory=list)
     max_results: int | None = None
@@ -175,19 +198,21 @@ _COLUMNS: Mapping[str, tuple[str, _Kind]] = {
     "--columns": ("columns", "many"),
     "-C": ("columns", "many"),
 }
+_AT: Mapping[str, tuple[str, _Kind]] = {"--at": ("at", "value")}
 
 
 def _run_resolve(root: str | None, args: list[str], opts: _Options) -> int:
-    return resolve(root, args, opts.fmt)
+    return resolve(root, args, opts.fmt, opts.at)
 
 
 def _run_describe(root: str | None, args: list[str], opts: _Options) -> int:
-    return describe(root, args, opts.fmt or Format.table)
+    return describe(root, args, opts.fmt or Format.table, opts.at)
 
 
 def _run_list(root: str | None, args: list[str], opts: _Options) -> int:
+    name = args[0] if args else None
     return list_models_or_versions(
-        root, args[0] if args else None, opts.fmt or Format.table, columns=opts.columns
+        root, name, opts.fmt or Format.table, columns=opts.columns, at=opts.at
     )
 
 
@@ -205,9 +230,9 @@ def _run_search(root: str | None, args: list[str], opts: _Options) -> int:
 
 
 _COMMANDS: Mapping[str, _Command] = {
-    "resolve": _Command((1, 2), _run_resolve, _FORMAT),
-    "describe": _Command((1, 2), _run_describe, _FORMAT),
-    "list": _Command((0, 1), _run_list, {**_FORMAT, **_COLUMNS}),
+    "resolve": _Command((1, 2), _run_resolve, {**_FORMAT, **_AT}),
+    "describe": _Command((1, 2), _run_describe, {**_FORMAT, **_AT}),
+    "list": _Command((0, 1), _run_list, {**_FORMAT, **_COLUMNS, **_AT}),
     "search": _Command(
         (0, 1),
         _run_search,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
@@ -49,6 +50,7 @@ from modelreg.versions import Details, RegisterResult, TransitionResult, Version
 if TYPE_CHECKING:
     from modelreg.gitsync.publish import Publication
     from modelreg.hooks import DeliveryResult
+    from modelreg.pointintime import PastView
     from modelreg.search import Page, Query
 
 _P = ParamSpec("_P")
@@ -533,6 +535,13 @@ class Registry:
         mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
         return artifact_location(mv.source, self.root)
 
+    def as_of(self, when: str) -> AbstractContextManager[PastView]:
+        """The registry's reads as they would have answered at ``when``: an ISO 8601 date
+        (rebuilt from the histories) or a git revision (see :mod:`modelreg.pointintime`)."""
+        from modelreg import pointintime
+
+        return pointintime.as_of(self.root, self._catalog, when, _read_only_copy)
+
     @_consistent
     def list_versions(
         self, name: str, errors: list[CorruptFileError] | None = None
@@ -625,3 +634,11 @@ __all__ = [
     "TransitionResult",
     "run_id_of",
 ]
+
+
+def _read_only_copy(folder: Path, cache_dir: Path) -> Registry:
+    """The registry in ``folder`` (files copied out of git for ``--at REV``): no hooks,
+    and its cache in ``cache_dir``, which goes with the copy."""
+    copy = Registry(folder, hooks=False)
+    copy._catalog.index.cache_dir = cache_dir
+    return copy

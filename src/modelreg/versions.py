@@ -22,6 +22,7 @@ from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, new_uid
 from modelreg.errors import ConflictError, InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.names import validate_model_name, validate_tag
+from modelreg.pointintime import lifetime
 from modelreg.refs import local_artifact_path
 from modelreg.session import Room
 from modelreg.store import _crash_point
@@ -240,7 +241,9 @@ class VersionWrites(Room):
             # `check --repair` finishes (with record_deleted, as here); never a live
             # version that lost its aliases.
             trashed = catalog.store.trash_version_file(name, number)
-            dropped = record_deleted(model, number, change.entry, uid=deleted.uid)
+            dropped = record_deleted(
+                model, number, change.entry, uid=deleted.uid, life=lifetime(deleted)
+            )
             change.touch(model)
             catalog.save_model(model)
             _crash_point("delete_version:model_saved")
@@ -330,6 +333,7 @@ def record_deleted(
     *,
     unless_recorded: bool = False,
     uid: str | None = None,
+    life: Mapping[str, JSONValue] | None = None,
 ) -> list[str]:
     """Record in ``model`` that its version ``number`` is gone: drop the aliases that
     point at it, record the delete in its history and keep the number handed out.
@@ -338,7 +342,8 @@ def record_deleted(
     The one way a delete is recorded: by ``delete_model_version``, and by ``check
     --repair`` finishing a delete interrupted after the file went (``unless_recorded``:
     the delete may have recorded itself before it was interrupted). ``uid`` is the
-    deleted version's, recorded in format 2 (None is left out of the entry)."""
+    deleted version's, recorded in format 2 (None is left out of the entry); ``life``,
+    when and in which stages it lived (:func:`modelreg.pointintime.lifetime`), too."""
     dropped = [alias for alias, target in model.aliases.items() if target == number]
     for alias in dropped:
         del model.aliases[alias]
@@ -349,7 +354,7 @@ def record_deleted(
     )
     if not recorded:
         # The deleted version's uid (format 2) goes to its tombstone (layout.py).
-        extra = {} if uid is None else {"uid": uid}
+        extra = {**(life or {}), **({} if uid is None else {"uid": uid})}
         model.history.append(entry(actions.VERSION_DELETED, version=number, **extra))
     model.last_version = max(model.last_version, number)
     return dropped

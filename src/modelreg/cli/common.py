@@ -81,6 +81,16 @@ TagOption = Annotated[
 DescriptionOption = Annotated[
     str | None, typer.Option("--description", "-d", help="A description.")
 ]
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        metavar="WHEN",
+        help="Answer as the registry was at WHEN: an ISO 8601 date or time (UTC unless it "
+        "has an offset, e.g. 2026-11-01T12:00Z), or a git revision (HEAD~3, a tag, a sha).",
+        show_default=False,
+    ),
+]
 
 
 # Arguments are capped by the OS and multi-line Markdown belongs in a file: each text

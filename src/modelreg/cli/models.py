@@ -12,6 +12,7 @@ import typer
 from modelreg import quick, render
 from modelreg.cli import common
 from modelreg.cli.common import (
+    AtOption,
     DescriptionFileOption,
     DescriptionOption,
     FormatOption,
@@ -204,9 +205,12 @@ def list_(
     ] = None,
     fmt: FormatOption = Format.table,
     columns: ColumnsOption = None,
+    at: AtOption = None,
 ) -> None:
     """List the models, or the versions of one model."""
-    code = quick.list_models_or_versions(session(ctx).registry_path, name, fmt, columns=columns)
+    code = quick.list_models_or_versions(
+        session(ctx).registry_path, name, fmt, columns=columns, at=at
+    )
     common.exit_with(code)
 
 
@@ -261,9 +265,11 @@ def search(
 
 
 @app.command()
-def describe(ctx: typer.Context, ref: RefArgs, fmt: FormatOption = Format.table) -> None:
+def describe(
+    ctx: typer.Context, ref: RefArgs, fmt: FormatOption = Format.table, at: AtOption = None
+) -> None:
     """Show a model, or one version."""
-    quick.describe(session(ctx).registry_path, ref, fmt)
+    quick.describe(session(ctx).registry_path, ref, fmt, at)
 
 
 @app.command()

@@ -11,6 +11,7 @@ import typer
 from modelreg import quick, render
 from modelreg.cli import common
 from modelreg.cli.common import (
+    AtOption,
     CommentFileOption,
     CommentOption,
     FormatOption,
@@ -66,9 +67,10 @@ def resolve(
         Format | None,
         typer.Option("--format", "-f", help="Output format (default: the location alone)."),
     ] = None,
+    at: AtOption = None,
 ) -> None:
     """Print where a version's artifact is (a model name means its newest version)."""
-    quick.resolve(session(ctx).registry_path, ref, fmt)
+    quick.resolve(session(ctx).registry_path, ref, fmt, at)
 
 
 _TIME_HELP = (
