@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main() -> None:
+    # The shell asking for completions (see modelreg.completion): before anything else,
+    # without Typer; never the fast read path below.
+    instruction = os.environ.get("_MODELREG_COMPLETE")
+    if instruction:
+        from modelreg.completion import run
+
+        code = run(instruction)
+        if code is not None:
+            sys.exit(code)
+        from modelreg.cli import run as run_typer  # another shell: Typer's own completion
+
+        run_typer()
+        return
     # `modelreg --version` is what scripts and benchmarks call first: answer it without
     # importing Typer, Rich or YAML.
     if sys.argv[1:] == ["--version"]:
