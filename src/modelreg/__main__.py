@@ -11,14 +11,14 @@ def main() -> None:
     # without Typer; never the fast read path below.
     instruction = os.environ.get("_MODELREG_COMPLETE")
     if instruction:
-        from modelreg.completion import run
+        from modelreg import completion
 
-        code = run(instruction)
+        code = completion.run(instruction)
         if code is not None:
             sys.exit(code)
-        from modelreg.cli import run as run_typer  # another shell: Typer's own completion
+        from modelreg import cli  # another shell: Typer's own completion
 
-        run_typer()
+        cli.run()
         return
     # `modelreg --version` is what scripts and benchmarks call first: answer it without
     # importing Typer, Rich or YAML.

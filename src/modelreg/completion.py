@@ -1,3 +1,5 @@
+# ruff: noqa: PTH109, PTH111, PTH113, PTH118, PTH120
+# (os.path, not pathlib: importing pathlib would cost every completion ~10 ms)
 """Shell completion, answered without Typer: commands, options, and the registry's own
 words (model names, versions, aliases, stages, hook names, ``models:/`` URIs).
 
@@ -18,12 +20,27 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
 
+# Nothing else at start-up: typing, pathlib and re alone would double a completion's time.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from modelreg.docread import JSONValue
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import TypedDict
+
+    # One spelling of an option: what its value is ("flag": none), whether it may be
+    # given again, and its help.
+    Option = tuple[str, bool, str]
+
+    class Node(TypedDict):
+        """The app, a group or a command: its options, its positional arguments (a list
+        of value kinds; the last one repeats when ``repeat``) and its subcommands."""
+
+        help: str
+        options: dict[str, Option]
+        args: list[str]
+        repeat: bool
+        commands: dict[str, Node]
+
 
 PROG = "modelreg"
 COMPLETE_VAR = "_MODELREG_COMPLETE"
@@ -35,25 +52,6 @@ DEFAULT_STAGES = ("None", "Staging", "Production", "Archived")
 # What bash splits the word under the cursor at (its COMP_WORDBREAKS, minus spaces and
 # quotes) that a modelreg word can contain: models:/..., NAME@ALIAS, --option=value.
 _BREAKS = ":@="
-
-
-class Option(TypedDict):
-    """One spelling of an option: what its value is (``flag``: none), and its help."""
-
-    value: str
-    many: bool
-    help: str
-
-
-class Node(TypedDict):
-    """The app, a group or a command: its options, its positional arguments (a list of
-    value kinds; the last one repeats when ``repeat``) and its subcommands."""
-
-    help: str
-    options: dict[str, Option]
-    args: list[str]
-    repeat: bool
-    commands: dict[str, Node]
 
 
 # -- what a value is -------------------------------------------------------------------
@@ -71,22 +69,19 @@ class Node(TypedDict):
 #   A|B|C    one of these words
 
 
-Candidate = tuple[str, str]  # the word, and its help (shown by zsh and fish)
-
-
 class Registry:
     """The registry folder, read for completion: listings and small files only."""
 
     def __init__(self, path: str | None) -> None:
         self.root = _find_root(path)
-        self._config: Mapping[str, JSONValue] | None = None
+        self._config: dict[str, list[str]] | None = None
 
     def models(self) -> list[str]:
         if self.root is None:
             return []
         return sorted(
             name
-            for name in _listing(self.root / "models", dirs=True)
+            for name in _listing(os.path.join(self.root, "models"), dirs=True)
             if name[:1].isalnum() and not name.endswith(".tmp")
         )
 
@@ -95,7 +90,7 @@ class Registry:
         if folder is None:
             return []
         numbers = []
-        for entry in _listing(folder / "versions"):
+        for entry in _listing(os.path.join(folder, "versions")):
             stem, dot, ext = entry.partition(".")
             if dot and ext == "yaml" and stem.isdigit() and stem == str(int(stem)):
                 numbers.append(int(stem))
@@ -106,112 +101,138 @@ class Registry:
         folder = self._model(name)
         if folder is None:
             return []
+        aliases = os.path.join(folder, "aliases")
         files = [
             entry
-            for entry in _listing(folder / "aliases")
+            for entry in _listing(aliases)
             if entry.endswith(".yaml") and not entry.startswith(".")
         ]
-        if files:  # format 2: aliases/A.yaml, whose version is null once deleted
+        if files:  # format 2: aliases/A.yaml, whose version is null once the alias is deleted
             return sorted(
                 entry[: -len(".yaml")]
                 for entry in files
-                if _top_level(folder / "aliases" / entry, "version") not in ("", "null", "~")
+                if _top_level(os.path.join(aliases, entry), "version") not in ("", "null", "~")
             )
-        return _format1_aliases(folder / "model.yaml")
+        return _block_keys(os.path.join(folder, "model.yaml"), "aliases")  # format 1
 
     def stages(self) -> list[str]:
-        stages = self._read_config().get("stages")
-        if isinstance(stages, list) and all(isinstance(stage, str) for stage in stages):
-            return [str(stage) for stage in stages]
-        return list(DEFAULT_STAGES)
+        return self._read_config().get("stages") or list(DEFAULT_STAGES)
 
     def hooks(self) -> list[str]:
-        hooks = self._read_config().get("hooks")
-        if not isinstance(hooks, list):
-            return []
-        return [
-            hook["name"] for hook in hooks if isinstance(hook, dict) and isinstance(hook.get("name"), str)
-        ]
+        return self._read_config().get("hooks", [])
 
-    def _model(self, name: str) -> Path | None:
+    def _model(self, name: str) -> str | None:
         if self.root is None or not name[:1].isalnum() or "/" in name or "\\" in name:
             return None
-        return self.root / "models" / name
+        return os.path.join(self.root, "models", name)
 
-    def _read_config(self) -> Mapping[str, JSONValue]:
+    def _read_config(self) -> dict[str, list[str]]:
         if self._config is None:
             self._config = {}
             if self.root is not None:
-                try:
-                    from modelreg import yamlio
-
-                    doc = yamlio.load(self.root / "registry.yaml")
-                except Exception:  # noqa: BLE001 - a broken registry.yaml: default stages, no hooks
-                    doc = None
-                if isinstance(doc, dict):
-                    self._config = doc
+                self._config = _read_config(os.path.join(self.root, "registry.yaml"))
         return self._config
 
 
-def _find_root(path: str | None) -> Path | None:
+def _find_root(path: str | None) -> str | None:
     """The registry folder as :func:`modelreg.store.find_root` finds it (None: none)."""
     explicit = path if path is not None else os.environ.get("MODELREG_REGISTRY") or None
     if explicit is not None:
-        text = explicit.removeprefix("file://").removeprefix("file:")
-        root = Path(os.path.expanduser(text))
-        return root if (root / "registry.yaml").is_file() else None
+        root = os.path.expanduser(explicit.removeprefix("file://").removeprefix("file:"))
+        return root if os.path.isfile(os.path.join(root, "registry.yaml")) else None
     try:
-        here = Path.cwd()
+        here = os.getcwd()
     except OSError:
         return None
-    for folder in (here, *here.parents):
-        if (folder / "registry.yaml").is_file():
-            return folder
-    return None
+    while True:
+        if os.path.isfile(os.path.join(here, "registry.yaml")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
-def _listing(folder: Path, *, dirs: bool = False) -> list[str]:
+def _listing(folder: str, *, dirs: bool = False) -> list[str]:
     try:
         with os.scandir(folder) as entries:
             return [
-                entry.name
-                for entry in entries
-                if not dirs or entry.is_dir(follow_symlinks=False)
+                entry.name for entry in entries if not dirs or entry.is_dir(follow_symlinks=False)
             ]
     except OSError:
         return []
 
 
-def _lines(path: Path, limit: int = 1 << 20) -> list[str]:
+def _lines(path: str, limit: int = 1 << 20) -> list[str]:
     try:
-        with path.open("rb") as file:
+        with open(path, "rb") as file:
             return file.read(limit).decode("utf-8", "replace").splitlines()
     except OSError:
         return []
 
 
-def _top_level(path: Path, key: str) -> str:
-    """The plain value of a top-level ``key: value`` line of a small YAML file."""
+def _plain(text: str) -> str:
+    """A YAML scalar as written in a registry's files: comment and quotes removed."""
+    text = text.split(" #", 1)[0].strip()
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    return text
+
+
+def _top_level(path: str, key: str) -> str:
+    """The value of a top-level ``key: value`` line of a small YAML file."""
     for line in _lines(path, 64 * 1024):
         if line.startswith(f"{key}:"):
-            return line[len(key) + 1 :].split(" #", 1)[0].strip()
+            return _plain(line[len(key) + 1 :])
     return ""
 
 
-def _format1_aliases(model_file: Path) -> list[str]:
-    """The keys of the ``aliases:`` block of a format-1 model.yaml."""
+def _block_keys(path: str, key: str) -> list[str]:
+    """The keys of the top-level mapping ``key`` whose values are not null (the aliases
+    of a format-1 model.yaml)."""
     found: list[str] = []
     inside = False
-    for line in _lines(model_file):
+    for line in _lines(path):
         if inside:
-            if not line.startswith((" ", "\t")):
+            if line[:1] not in (" ", "\t"):
                 break
-            key, colon, value = line.strip().partition(":")
-            if colon and value.strip() not in ("", "null", "~"):
-                found.append(key.strip().strip("'\""))
-        elif line.startswith("aliases:"):
-            inside = not line[len("aliases:") :].strip()  # 'aliases: {}' has none
+            name, colon, value = line.strip().partition(":")
+            if colon and _plain(value) not in ("", "null", "~"):
+                found.append(_plain(name))
+        elif line.startswith(f"{key}:"):
+            inside = not line[len(key) + 1 :].strip()  # 'aliases: {}' has none
     return sorted(found)
+
+
+def _read_config(path: str) -> dict[str, list[str]]:
+    """The stages and the hooks' names of registry.yaml, read line by line (block or
+    flow lists, as ``init`` writes them and people edit them); what this does not
+    recognise is left out."""
+    found: dict[str, list[str]] = {"stages": [], "hooks": []}
+    section = ""
+    item_indent = -1
+    for line in _lines(path):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if line[:1] not in (" ", "\t", "-"):
+            key, _, rest = line.partition(":")
+            section, item_indent = key.strip(), -1
+            rest = _plain(rest)
+            if section == "stages" and rest.startswith("[") and rest.endswith("]"):
+                found["stages"] = [_plain(part) for part in rest[1:-1].split(",") if part.strip()]
+            continue
+        indent = len(line) - len(line.lstrip())
+        if section == "stages" and stripped.startswith("- "):
+            found["stages"].append(_plain(stripped[2:]))
+        elif section == "hooks":
+            if stripped.startswith("- "):
+                item_indent = indent + 2
+                stripped = stripped[2:].lstrip()
+                indent = item_indent
+            if indent == item_indent and stripped.startswith("name:"):
+                found["hooks"].append(_plain(stripped[len("name:") :]))
+    return {key: value for key, value in found.items() if value}
 
 
 # -- what to offer ---------------------------------------------------------------------
@@ -231,7 +252,7 @@ class Completer:
             self._registry = Registry(self.registry_path)
         return self._registry
 
-    def complete(self, words: list[str], incomplete: str) -> list[Candidate]:
+    def complete(self, words: list[str], incomplete: str) -> list[tuple[str, str]]:
         node = self.table
         used: set[str] = set()
         positional: list[str] = []
@@ -247,7 +268,7 @@ class Completer:
                 spelling, equals, value = word.partition("=")
                 used.add(spelling)
                 option = node["options"].get(spelling)
-                if option is not None and option["value"] != "flag":
+                if option is not None and option[0] != "flag":
                     if equals:
                         self._note_option(node, spelling, value)
                     else:
@@ -258,12 +279,12 @@ class Completer:
             else:
                 positional.append(word)
         if awaiting is not None:
-            return self._values(node["options"][awaiting]["value"], incomplete)
+            return self._values(node["options"][awaiting][0], incomplete)
         if incomplete.startswith("-") and not only_arguments:
             spelling, equals, value = incomplete.partition("=")
             option = node["options"].get(spelling)
             if equals and option is not None:
-                found = self._values(option["value"], value)
+                found = self._values(option[0], value)
                 return [(f"{spelling}={word}", text) for word, text in found]
             return self._options(node, used, incomplete)
         if node["commands"]:
@@ -286,12 +307,12 @@ class Completer:
         if node is self.table and spelling in ("--registry", "-r"):
             self.registry_path = value  # complete from that registry
 
-    def _options(self, node: Node, used: set[str], incomplete: str) -> list[Candidate]:
+    def _options(self, node: Node, used: set[str], incomplete: str) -> list[tuple[str, str]]:
         return [
-            (spelling, option["help"])
-            for spelling, option in node["options"].items()
+            (spelling, text)
+            for spelling, (_, many, text) in node["options"].items()
             if spelling.startswith(incomplete)
-            and (option["many"] or spelling not in used)
+            and (many or spelling not in used)
             and (spelling.startswith("--") or not incomplete.startswith("--"))
         ]
 
@@ -303,7 +324,7 @@ class Completer:
             return True
         return word.lower() in {stage.lower() for stage in self.registry.stages()}
 
-    def _values(self, kind: str, incomplete: str) -> list[Candidate]:
+    def _values(self, kind: str, incomplete: str) -> list[tuple[str, str]]:
         if "|" in kind:
             return [(word, "") for word in kind.split("|") if word.startswith(incomplete)]
         kind, _, model = kind.partition(":")
@@ -329,7 +350,7 @@ class Completer:
             return _matching(EVENT_TYPES, incomplete, "event")
         return []  # path, text: the shell's default (files), or nothing
 
-    def _selectors(self, model: str, incomplete: str) -> list[Candidate]:
+    def _selectors(self, model: str, incomplete: str) -> list[tuple[str, str]]:
         """What may follow model name ``model``: its versions, 'latest', the stages and
         its aliases (``@ALIAS``)."""
         registry = self.registry
@@ -342,7 +363,7 @@ class Completer:
         found += _matching([f"@{a}" for a in registry.aliases(model)], incomplete, "alias")
         return found
 
-    def _refs(self, incomplete: str) -> list[Candidate]:
+    def _refs(self, incomplete: str) -> list[tuple[str, str]]:
         """The first word of a reference: a model name, NAME@ALIAS, or a models:/ URI."""
         registry = self.registry
         if incomplete.startswith(URI_PREFIX):
@@ -350,8 +371,10 @@ class Completer:
             name, slash, selector = body.partition("/")
             if slash:
                 found = self._selectors(name, selector)
-                return [(f"{URI_PREFIX}{name}/{word}", text) for word, text in found if word[:1] != "@"]
-            name, at, alias = body.partition("@")
+                return [
+                    (f"{URI_PREFIX}{name}/{word}", text) for word, text in found if word[:1] != "@"
+                ]
+            name, at, _ = body.partition("@")
             if at:
                 return _matching(
                     [f"{URI_PREFIX}{name}@{a}" for a in registry.aliases(name)], incomplete, "alias"
@@ -363,7 +386,7 @@ class Completer:
                     found.append((f"{URI_PREFIX}{model}@", "model"))
             return found
         if "@" in incomplete:
-            name, _, alias = incomplete.partition("@")
+            name = incomplete.partition("@")[0]
             return _matching([f"{name}@{a}" for a in registry.aliases(name)], incomplete, "alias")
         found = _matching(registry.models(), incomplete, "model")
         if incomplete and URI_PREFIX.startswith(incomplete):
@@ -371,7 +394,7 @@ class Completer:
         return found
 
 
-def _matching(words: Iterable[str], incomplete: str, text: str) -> list[Candidate]:
+def _matching(words: Iterable[str], incomplete: str, text: str) -> list[tuple[str, str]]:
     return [(word, text) for word in words if word.startswith(incomplete)]
 
 
@@ -530,7 +553,9 @@ def answer(shell: str, env: Mapping[str, str], table: Node) -> tuple[str, int]:
             for word, text in _unique_items(found)
         )
         return f"_arguments '*: :(({items}))'", 0
-    lines = [f"{word}\t{' '.join(text.split())}" if text else word for word, text in _unique_items(found)]
+    lines = [
+        f"{word}\t{' '.join(text.split())}" if text else word for word, text in _unique_items(found)
+    ]
     if env.get("_TYPER_COMPLETE_FISH_ACTION") == "is-args":
         return "", 0 if lines else 1
     return "\n".join(lines), 0
@@ -540,7 +565,7 @@ def _unique(words: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(words))
 
 
-def _unique_items(found: list[Candidate]) -> list[Candidate]:
+def _unique_items(found: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return list(dict(reversed(found)).items())[::-1]
 
 
@@ -611,11 +636,13 @@ def run(instruction: str) -> int | None:
     if action == "source":
         sys.stdout.write(script(shell))
         return 0
-    from modelreg.completion_table import TABLE
+    import json
+
+    from modelreg.completion_table import TABLE_JSON
 
     try:
-        text, code = answer(shell, os.environ, TABLE)
-    except Exception:  # noqa: BLE001 - a completion never shows a traceback; it offers nothing
+        text, code = answer(shell, os.environ, json.loads(TABLE_JSON))
+    except Exception:  # a completion never shows a traceback: it offers nothing
         text, code = "", 1
     if text:
         sys.stdout.write(text + "\n")

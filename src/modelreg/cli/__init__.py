@@ -48,7 +48,7 @@ def run(args: list[str] | None = None) -> None:
 
         try:
             (completion.show if argv[0] == "--show-completion" else completion.install)(None)
-        except Exception as exc:  # noqa: BLE001 - the one error funnel
+        except Exception as exc:  # the one error funnel
             sys.exit(funnel.report(exc))
         return
     app(args=args, prog_name="modelreg")
