@@ -353,7 +353,7 @@ def test_bash_words_are_rejoined_where_bash_split_them() -> None:
 
 
 def test_the_table_is_generated_from_the_app() -> None:
-    # After a change to the commands or options: python -m modelreg.cli.completion
+    # After a change to the commands or options: python scripts/completion_table.py
     assert cli_completion.TABLE_FILE.read_text() == cli_completion.table_source(app)
 
 

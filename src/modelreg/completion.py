@@ -8,7 +8,7 @@ The shell runs ``modelreg`` with ``_MODELREG_COMPLETE=complete_bash`` (or ``_zsh
 scripts do; ``__main__`` hands such a run here before anything else (the fast read path
 of :mod:`modelreg.quick` never sees it). Importing the Typer app costs half a second, so
 the commands and options come from :mod:`modelreg.completion_table`, generated from the
-app (``python -m modelreg.cli.completion``; a test proves it current).
+app (``python scripts/completion_table.py``; a test proves it current).
 
 A completion only reads, and reads little: directory listings for model names and
 version numbers, the alias files of one model, registry.yaml for stages and hooks. It
@@ -316,8 +316,8 @@ class Completer:
             and (spelling.startswith("--") or not incomplete.startswith("--"))
         ]
 
-    def _is_selector(self, model: str, word: str) -> bool:
-        """Whether ``word``, after model name ``model``, names one of its versions."""
+    def _is_selector(self, word: str) -> bool:
+        """Whether ``word``, after a model name, names one of its versions."""
         if "=" in word:
             return False
         if word.isdigit() or word.startswith("@") or word.lower() == "latest":
@@ -399,7 +399,7 @@ def _matching(words: Iterable[str], incomplete: str, text: str) -> list[tuple[st
 
 
 def _argument_kinds(
-    node: Node, positional: list[str], is_selector: Callable[[str, str], bool]
+    node: Node, positional: list[str], is_selector: Callable[[str], bool]
 ) -> list[str] | None:
     """What the next positional argument of ``node`` may be, given the ones before it:
     one or more kinds, those of a model's words naming the model (``version:churn``);
@@ -410,7 +410,7 @@ def _argument_kinds(
     after_name: str | None = None  # a model name its version may follow
     numbered = False  # the last word was a version number after a model name
     for word in positional:
-        if after_name is not None and is_selector(after_name, word):
+        if after_name is not None and is_selector(word):
             after_name, numbered = None, word.isdigit()
             continue
         after_name, numbered = None, False
