@@ -636,12 +636,10 @@ def run(instruction: str) -> int | None:
     if action == "source":
         sys.stdout.write(script(shell))
         return 0
-    import json
-
-    from modelreg.completion_table import TABLE_JSON
+    from modelreg.completion_table import TABLE
 
     try:
-        text, code = answer(shell, os.environ, json.loads(TABLE_JSON))
+        text, code = answer(shell, os.environ, TABLE)
     except Exception:  # a completion never shows a traceback: it offers nothing
         text, code = "", 1
     if text:
