@@ -42,6 +42,7 @@ typecheck: $(VENV)/.dev-installed
 bench: $(BIN)/modelreg
 	$(BIN)/python bench/run.py $(if $(COMPARE_MLFLOW),--compare-mlflow) $(if $(LARGE),--large) $(BENCH_ARGS) $(ARGS)
 	$(BIN)/python bench/push.py $(if $(QUICK),--quick)
+	$(BIN)/python bench/completion.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

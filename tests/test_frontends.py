@@ -189,9 +189,16 @@ def test_the_fast_path_takes_typers_global_options_or_leaves_them_to_typer() -> 
     everything = typer_options(root)
     taken = {spelling: everything.get(spelling) for spelling in quick._GLOBAL}
     assert taken == dict(quick._GLOBAL)
-    # These change what a read prints or how it exits: Typer answers them.
-    assert set(everything) - set(quick._GLOBAL) == {"--traceback", "--strict-hooks", "--version"}
-    for spelling in ("--traceback", "--strict-hooks", "--version", "-r=x"):
+    # These change what a read prints or how it exits: Typer answers them (and the
+    # completion options, which print a script instead of running a command).
+    assert set(everything) - set(quick._GLOBAL) == {
+        "--traceback",
+        "--strict-hooks",
+        "--version",
+        "--install-completion",
+        "--show-completion",
+    }
+    for spelling in ("--traceback", "--strict-hooks", "--version", "-r=x", "--show-completion"):
         assert quick._parse([spelling, "list"]) is None, spelling
 
 

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main() -> None:
+    # The shell asking for completions (see modelreg.completion): before anything else,
+    # without Typer; never the fast read path below.
+    instruction = os.environ.get("_MODELREG_COMPLETE")
+    if instruction:
+        from modelreg import completion
+
+        code = completion.run(instruction)
+        if code is not None:
+            sys.exit(code)
+        from modelreg import cli  # another shell: Typer's own completion
+
+        cli.run()
+        return
     # `modelreg --version` is what scripts and benchmarks call first: answer it without
     # importing Typer, Rich or YAML.
     if sys.argv[1:] == ["--version"]:

@@ -19,6 +19,8 @@ Every error a command lets out goes through :mod:`modelreg.funnel`, which the fa
 
 from __future__ import annotations
 
+import sys
+
 from modelreg.cli.core import app, use_command_class
 
 # Importing a group's module attaches its commands to the app: `modelreg --help` lists
@@ -38,4 +40,15 @@ __all__ = ["app", "run"]
 
 def run(args: list[str] | None = None) -> None:
     """Entry point: run the app with ``args`` (default: the command line)."""
+    argv = sys.argv[1:] if args is None else args
+    if len(argv) == 1 and argv[0] in ("--show-completion", "--install-completion"):
+        # Without its SHELL (Typer's options cannot leave out their value): this shell.
+        from modelreg import funnel
+        from modelreg.cli import completion
+
+        try:
+            (completion.show if argv[0] == "--show-completion" else completion.install)(None)
+        except Exception as exc:  # the one error funnel
+            sys.exit(funnel.report(exc))
+        return
     app(args=args, prog_name="modelreg")

@@ -242,6 +242,21 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
+def _completion_callback(ctx: typer.Context, param: Parameter, value: str | None) -> None:
+    """--show-completion SHELL, --install-completion SHELL (without SHELL, the current
+    shell: ``cli.run`` reads that form before Typer, whose options need their value)."""
+    if value is None or ctx.resilient_parsing:
+        return
+    from modelreg.cli import completion
+    from modelreg.errors import InvalidInputError
+
+    try:
+        (completion.show if param.name == "show_completion" else completion.install)(value)
+    except InvalidInputError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    raise typer.Exit()
+
+
 @app.callback()
 def _main(
     ctx: typer.Context,
@@ -282,6 +297,32 @@ def _main(
             "the change itself is made and kept either way.",
         ),
     ] = False,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="[SHELL]",
+            callback=_completion_callback,
+            is_eager=True,
+            expose_value=False,
+            help="Install shell completion for SHELL: bash, zsh or fish (default: the "
+            "current shell).",
+            show_default=False,
+        ),
+    ] = None,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="[SHELL]",
+            callback=_completion_callback,
+            is_eager=True,
+            expose_value=False,
+            help="Print the completion script for SHELL: bash, zsh or fish (default: the "
+            "current shell), to copy it or customize the installation.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """A model registry that lives in a folder: versions, stages, aliases and lineage in
     YAML files you commit to git."""
