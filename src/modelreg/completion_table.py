@@ -7,7 +7,22 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from modelreg.completion import Node
+    from typing import TypedDict
+
+    # One spelling of an option: what its value is (a kind of modelreg.completion;
+    # "flag": none), whether it may be given again, and its help.
+    Option = tuple[str, bool, str]
+
+    class Node(TypedDict):
+        """The app, a group or a command: its options, its positional arguments (a list
+        of value kinds; the last one repeats when ``repeat``) and its subcommands."""
+
+        help: str
+        options: dict[str, Option]
+        args: list[str]
+        repeat: bool
+        commands: dict[str, Node]
+
 
 # fmt: off
 TABLE: Node = {
