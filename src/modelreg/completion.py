@@ -25,21 +25,8 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
-    from typing import TypedDict
 
-    # One spelling of an option: what its value is ("flag": none), whether it may be
-    # given again, and its help.
-    Option = tuple[str, bool, str]
-
-    class Node(TypedDict):
-        """The app, a group or a command: its options, its positional arguments (a list
-        of value kinds; the last one repeats when ``repeat``) and its subcommands."""
-
-        help: str
-        options: dict[str, Option]
-        args: list[str]
-        repeat: bool
-        commands: dict[str, Node]
+    from modelreg.completion_table import Node
 
 
 PROG = "modelreg"
