@@ -58,6 +58,7 @@ TABLE: Node = {
             "options": {
                 "--description": ("text", False, "A description."),
                 "-d": ("text", False, "A description."),
+                "--description-file": ("path", False, "Read the description"),
                 "--tag": ("text", True, "A tag KEY=VALUE"),
                 "-t": ("text", True, "A tag KEY=VALUE"),
                 "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
@@ -81,6 +82,18 @@ TABLE: Node = {
             "repeat": False,
             "commands": {},
         },
+        "copy": {
+            "help": "Copy a version to the next version of another model (created if it is new),...",
+            "options": {
+                "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
+                "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
+                "--push": ("flag", False, "Then publish the change through the git remote, as `model..."),
+                "--help": ("flag", False, "Show this message and exit."),
+            },
+            "args": ["ref", "text"],
+            "repeat": False,
+            "commands": {},
+        },
         "register": {
             "help": "Register a new version of a model.",
             "options": {
@@ -88,6 +101,7 @@ TABLE: Node = {
                 "--run-link": ("text", False, "A link to the training run."),
                 "--description": ("text", False, "A description."),
                 "-d": ("text", False, "A description."),
+                "--description-file": ("path", False, "Read the description"),
                 "--tag": ("text", True, "A tag KEY=VALUE"),
                 "-t": ("text", True, "A tag KEY=VALUE"),
                 "--metric": ("text", True, "A metric KEY=NUMBER"),
@@ -113,6 +127,9 @@ TABLE: Node = {
             "options": {
                 "--format": ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."),
                 "-f": ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."),
+                "--columns": ("text", True, "Show only these fields, in this order, in every format: c..."),
+                "-C": ("text", True, "Show only these fields, in this order, in every format: c..."),
+                "--at": ("text", False, "Answer as the registry was at WHEN: an ISO 8601 date or time"),
                 "--help": ("flag", False, "Show this message and exit."),
             },
             "args": ["model"],
@@ -130,6 +147,8 @@ TABLE: Node = {
                 "--page-token": ("text", False, "Continue from a previous page."),
                 "--format": ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."),
                 "-f": ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."),
+                "--columns": ("text", True, "Show only these fields, in this order, in every format: c..."),
+                "-C": ("text", True, "Show only these fields, in this order, in every format: c..."),
                 "--help": ("flag", False, "Show this message and exit."),
             },
             "args": ["text"],
@@ -141,6 +160,7 @@ TABLE: Node = {
             "options": {
                 "--format": ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."),
                 "-f": ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."),
+                "--at": ("text", False, "Answer as the registry was at WHEN: an ISO 8601 date or time"),
                 "--help": ("flag", False, "Show this message and exit."),
             },
             "args": ["ref"],
@@ -165,6 +185,7 @@ TABLE: Node = {
             "options": {
                 "--description": ("text", False, "The new description."),
                 "-d": ("text", False, "The new description."),
+                "--description-file": ("path", False, "Read the description"),
                 "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "--push": ("flag", False, "Then publish the change through the git remote, as `model..."),
@@ -180,6 +201,7 @@ TABLE: Node = {
                 "--archive-existing": ("flag", False, "Archive the other versions in the target stage."),
                 "--comment": ("text", False, "Why; recorded in the history."),
                 "-c": ("text", False, "Why; recorded in the history."),
+                "--comment-file": ("path", False, "Read the comment from this file"),
                 "--force": ("flag", False, "Bypass the registry's rules"),
                 "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
@@ -195,6 +217,7 @@ TABLE: Node = {
             "options": {
                 "--comment": ("text", False, "Why; recorded in the history."),
                 "-c": ("text", False, "Why; recorded in the history."),
+                "--comment-file": ("path", False, "Read the comment from this file"),
                 "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "--push": ("flag", False, "Then publish the change through the git remote, as `model..."),
@@ -209,6 +232,7 @@ TABLE: Node = {
             "options": {
                 "--comment": ("text", False, "Why; recorded in the history."),
                 "-c": ("text", False, "Why; recorded in the history."),
+                "--comment-file": ("path", False, "Read the comment from this file"),
                 "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "--push": ("flag", False, "Then publish the change through the git remote, as `model..."),
@@ -223,6 +247,7 @@ TABLE: Node = {
             "options": {
                 "--comment": ("text", False, "Why; recorded in the history."),
                 "-c": ("text", False, "Why; recorded in the history."),
+                "--comment-file": ("path", False, "Read the comment from this file"),
                 "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "--push": ("flag", False, "Then publish the change through the git remote, as `model..."),
@@ -237,6 +262,7 @@ TABLE: Node = {
             "options": {
                 "--comment": ("text", False, "Why; recorded in the history."),
                 "-c": ("text", False, "Why; recorded in the history."),
+                "--comment-file": ("path", False, "Read the comment from this file"),
                 "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "--push": ("flag", False, "Then publish the change through the git remote, as `model..."),
@@ -249,6 +275,7 @@ TABLE: Node = {
         "comment": {
             "help": "Add a comment to a version's history.",
             "options": {
+                "--comment-file": ("path", False, "Read the comment from this file"),
                 "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "--push": ("flag", False, "Then publish the change through the git remote, as `model..."),
@@ -263,6 +290,7 @@ TABLE: Node = {
             "options": {
                 "--comment": ("text", False, "Why; recorded in the history."),
                 "-c": ("text", False, "Why; recorded in the history."),
+                "--comment-file": ("path", False, "Read the comment from this file"),
                 "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "--push": ("flag", False, "Then publish the change through the git remote, as `model..."),
@@ -278,6 +306,7 @@ TABLE: Node = {
                 "--delete": ("flag", False, "Remove the alias."),
                 "--comment": ("text", False, "Why; recorded in the history."),
                 "-c": ("text", False, "Why; recorded in the history."),
+                "--comment-file": ("path", False, "Read the comment from this file"),
                 "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "--push": ("flag", False, "Then publish the change through the git remote, as `model..."),
@@ -292,6 +321,7 @@ TABLE: Node = {
             "options": {
                 "--format": ("table|json|yaml|plain", False, "Output format"),
                 "-f": ("table|json|yaml|plain", False, "Output format"),
+                "--at": ("text", False, "Answer as the registry was at WHEN: an ISO 8601 date or time"),
                 "--help": ("flag", False, "Show this message and exit."),
             },
             "args": ["ref"],
@@ -301,6 +331,10 @@ TABLE: Node = {
         "history": {
             "help": "Show stage changes, alias moves, tag and description changes, oldest first.",
             "options": {
+                "--since": ("text", False, "Only entries at or after this time: an ISO-8601 date or d..."),
+                "--until": ("text", False, "Only entries at or before this time: an ISO-8601 date or..."),
+                "--action": ("text", True, "Only entries of this action"),
+                "--user": ("text", True, "Only entries by this user_id"),
                 "--format": ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."),
                 "-f": ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."),
                 "--help": ("flag", False, "Show this message and exit."),
