@@ -780,7 +780,7 @@ def test_export_where_numbers_cannot_match_records_the_mapping(
 @pytest.mark.slow
 @pytest.mark.usefixtures("requires_mlflow")
 def test_export_uploads_local_artifacts_and_fails_on_those_it_cannot(
-    mlflow_server: str, tmp_path: Path, run_cli: Any
+    mlflow_server: str, tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import mlflow
     from mlflow import MlflowClient
@@ -788,7 +788,7 @@ def test_export_uploads_local_artifacts_and_fails_on_those_it_cannot(
     out = tmp_path / "out"  # next to the registry: stored relative to it
     (out / "model-dir" / "sub").mkdir(parents=True)
     (out / "model.pkl").write_bytes(os.urandom(300_000))
-    (out / "model-dir" / "MLmodel").write_text("flavors: {}\n")
+    (out / "model-dir" / "config.json").write_text("{}\n")
     (out / "model-dir" / "sub" / "weights.bin").write_bytes(os.urandom(50_000))
     (out / "gone.pkl").write_bytes(b"soon gone")
     (out / "edited.pkl").write_bytes(b"first")
@@ -829,30 +829,30 @@ def test_export_uploads_local_artifacts_and_fails_on_those_it_cannot(
         },
     ]
 
+    for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):  # for models:/ URIs
+        monkeypatch.setenv(variable, mlflow_server)
     client = MlflowClient(tracking_uri=mlflow_server)
     experiment = client.get_experiment_by_name(mio.EXPORT_EXPERIMENT)
     assert len(client.search_runs([experiment.experiment_id])) == 2
     there = {int(mv.version): mv for mv in client.search_model_versions(f"name='{name}'")}
-    assert sorted(there) == [1, 2, 3]  # 4 and 5 were used up, as deleted numbers are
+    assert sorted(there) == [1, 2, 3]
     for number, path in ((1, out / "model.pkl"), (2, out / "model-dir")):
         mv, run = there[number], client.get_run(there[number].run_id)
         assert run.info.status == "FINISHED"
-        assert mv.source == f"{run.info.artifact_uri}/{path.name}"
+        assert mv.source == f"{run.info.artifact_uri}/model"
         own_run = {"modelreg.run_id": "a" * 32} if number == 2 else {}
         assert mv.tags == {**ours[number].tags, "modelreg.source": ours[number].source, **own_run}
-        # What MLflow's own client downloads has the bytes registered here.
+        # What MLflow's own client downloads has the bytes registered here: the folder,
+        # or a folder holding the file.
         dst = tmp_path / "download" / str(number)
         dst.mkdir(parents=True)
-        got = mlflow.artifacts.download_artifacts(
-            f"models:/{name}/{number}", dst_path=str(dst), tracking_uri=mlflow_server
+        uri = f"models:/{name}/{number}"
+        got = Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(dst)))
+        file = got / path.name if path.is_file() else got
+        assert artifact_digest(file) == (ours[number].artifact_sha256, ours[number].artifact_size)
+        assert sorted(p.relative_to(got).as_posix() for p in got.rglob("*") if p.is_file()) == (
+            ["model.pkl"] if path.is_file() else ["config.json", "sub/weights.bin"]
         )
-        assert artifact_digest(Path(got)) == (
-            ours[number].artifact_sha256,
-            ours[number].artifact_size,
-        )
-    assert hashlib.sha256(Path(got).joinpath("sub", "weights.bin").read_bytes()).digest() == (
-        hashlib.sha256((out / "model-dir" / "sub" / "weights.bin").read_bytes()).digest()
-    )
     assert (there[3].source, there[3].run_id or None, there[3].tags) == (
         "s3://bucket/remote/3",
         None,
@@ -876,17 +876,20 @@ def test_export_uploads_local_artifacts_and_fails_on_those_it_cannot(
     assert len(client.search_runs([experiment.experiment_id])) == 2
     assert len(client.search_model_versions(f"name='{name}'")) == 3
 
-    # A version deleted in MLflow after its upload is created again from the same run;
-    # an artifact back in place is uploaded.
-    client.delete_model_version(name, "1")
+    # An artifact back in place is uploaded, with the number it has here (failed versions
+    # at the end used up none).
     (out / "gone.pkl").write_bytes(b"soon gone")
     third = mio.export_models(registry, mlflow_server, models=[name])
-    assert [(r["version"], r["mlflow_version"]) for r in third.remapped] == [(1, 6), (4, 7)]
-    assert [f["version"] for f in third.failed] == [5]
-    runs = client.search_runs([experiment.experiment_id])
-    assert len(runs) == 3
-    assert client.get_model_version(name, "6").run_id == there[1].run_id
-    assert client.get_registered_model(name).aliases == {"champion": "6"}
+    assert (third.versions, third.remapped, [f["version"] for f in third.failed]) == (1, [], [5])
+    assert client.get_model_version(name, "4").tags["modelreg.source"] == ours[4].source
+    assert len(client.search_runs([experiment.experiment_id])) == 3
+
+    # A version deleted in MLflow after its upload is created again from the same run.
+    client.delete_model_version(name, "2")
+    fourth = mio.export_models(registry, mlflow_server, models=[name])
+    assert [(r["version"], r["mlflow_version"]) for r in fourth.remapped] == [(2, 5)]
+    assert client.get_model_version(name, "5").run_id == there[2].run_id
+    assert len(client.search_runs([experiment.experiment_id])) == 3
 
 
 def test_an_interrupted_import_prints_its_summary_and_exits_130(

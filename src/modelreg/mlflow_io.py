@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import logging
 import os
 import re
@@ -81,6 +82,7 @@ LOCAL_RUN_ID_TAG = "modelreg.run_id"
 RUN_MODEL_TAG = "modelreg.model"
 RUN_VERSION_TAG = "modelreg.version"
 RUN_SHA256_TAG = "modelreg.sha256"
+UPLOAD_FOLDER = "model"  # in the run's artifacts, as MLflow's log_model(artifact_path=...)
 
 
 # -- reporting -----------------------------------------------------------------------------
@@ -971,6 +973,7 @@ class _Exporter:
         self.placeholders: list[int] = []
         self.created = False  # the model is new on the target: no number is used there yet
         self.pending: set[int] = set()  # our versions not on the target yet
+        self.failed: list[int] = []  # ours that could not be exported, numbers not used up
 
     def run(self) -> None:
         if self.remote != self.name:
@@ -1002,6 +1005,7 @@ class _Exporter:
         for number in range(1, highest + 1):
             mv = self.versions.get(number)
             if mv is None:
+                self._use_up_failed()
                 self._use_up(number)
             elif number in there:
                 self.mapping[number] = there[number]
@@ -1070,6 +1074,7 @@ class _Exporter:
                 tags[LOCAL_SOURCE_TAG] = mv.source
                 if mv.run_id:
                     tags[LOCAL_RUN_ID_TAG] = mv.run_id
+            self._use_up_failed()
             created = self.client.create_model_version(
                 self.remote,
                 source,
@@ -1105,11 +1110,18 @@ class _Exporter:
             )
 
     def _not_exported(self, mv: ModelVersion, exc: RegistryError) -> None:
-        """A version that cannot be exported: a failure (the export exits non-zero), and
-        its number used up so that the numbers after it still match."""
+        """A version that cannot be exported: a failure (the export exits non-zero)."""
         self.summary.fail_version(self.name, mv.version, exc)
         self.report.note(f"{self.name} version {mv.version} not exported: {exc.message}")
-        self._use_up(mv.version)
+        self.failed.append(mv.version)
+
+    def _use_up_failed(self) -> None:
+        """Use up the numbers of the versions that failed, before a later number is
+        created, so that it still matches. Failed versions at the end keep their numbers
+        free: exported once they can be, they get them (a re-run burns none)."""
+        for number in self.failed:
+            self._use_up(number)
+        self.failed.clear()
 
     def _sync_version(self, mv: ModelVersion, number: int) -> None:
         there = self.target[number]
@@ -1216,15 +1228,20 @@ class _Uploads:
         return path
 
     def upload(self, remote: str, mv: ModelVersion, path: Path) -> tuple[str, str]:
-        """Upload ``path`` to the version's run; MLflow's source for it (the uploaded
-        copy, as ``register_model`` of a ``runs:/`` URI records it) and the run id."""
+        """Upload ``path`` to the folder ``model`` of the version's run; MLflow's source
+        for it (that folder, as ``register_model`` of ``runs:/RUN/model`` records it)
+        and the run id. A file goes into the folder: MLflow's versions are folders
+        (``download_artifacts("models:/NAME/N")`` of a file's URI gives an empty one)."""
         from mlflow.utils import uri as mlflow_uri
 
         joined: Callable[[str, str], str] = mlflow_uri.append_to_uri_path
         run = self._run(remote, mv)
         run_id = str(run.info.run_id)
         try:
-            self.client.log_artifact(run_id, str(path))  # a folder goes up under its name
+            if path.is_dir():
+                self.client.log_artifacts(run_id, str(path), UPLOAD_FOLDER)
+            else:
+                self.client.log_artifact(run_id, str(path), UPLOAD_FOLDER)
         except OSError as exc:
             self._finish(run_id, "FAILED")
             raise RegistryError(f"cannot upload {path}: {exc.strerror or exc}") from None
@@ -1232,10 +1249,12 @@ class _Uploads:
             self._finish(run_id, "FAILED")
             raise
         self._finish(run_id, "FINISHED")
-        return joined(run.info.artifact_uri, path.name), run_id
+        return joined(run.info.artifact_uri, UPLOAD_FOLDER), run_id
 
     def _finish(self, run_id: str, status: str) -> None:
-        with contextlib.suppress(Exception):  # the upload's own error is the one to report
+        # The upload's own error is the one to report; MLflow's "View run" line would mix
+        # with the summary on stdout.
+        with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
             self.client.set_terminated(run_id, status)
 
     def _run(self, remote: str, mv: ModelVersion) -> Any:
