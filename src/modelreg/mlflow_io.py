@@ -913,7 +913,8 @@ def export_models(
     the MLflow version's source is the uploaded copy, with the run's id; the tags
     ``modelreg.source`` and ``modelreg.run_id`` keep what the version had here. A version
     that cannot be exported (its local artifact missing or changed, MLflow refusing it)
-    is listed under ``failed``, and its number is used up like a deleted one.
+    is listed under ``failed``; its number is used up (like a deleted one) only when a
+    later version is created, so failed versions at the end keep theirs for a re-run.
 
     Numbers this registry deleted are used up on the target by a placeholder version,
     created and deleted again (MLflow never reuses a number either). When a number
