@@ -293,6 +293,25 @@ def write_tiny_mlruns(root: Path) -> Path:
     return root / "mlruns"
 
 
+def test_a_version_whose_local_artifact_an_export_uploaded_imports_with_its_own_source(
+    tmp_path: Path,
+) -> None:
+    mlruns = write_tiny_mlruns(tmp_path)
+    version = mlruns / "models" / "m" / "version-1"
+    uploaded = f"mlflow-artifacts:/1/{'b' * 32}/artifacts/model"
+    text = (version / "meta.yaml").read_text().replace("s3://x", uploaded)
+    (version / "meta.yaml").write_text(text + f"run_id: {'b' * 32}\n")
+    (version / "tags").mkdir()
+    for key, value in (("modelreg.source", "../out/model.pkl"), ("kind", "file")):
+        (version / "tags" / key).write_text(value)
+
+    registry = fresh_registry(tmp_path)
+    mio.import_models(registry, mio.MlrunsSource(mlruns))
+    mv = registry.get_model_version("m", 1)
+    assert (mv.source, mv.run_id, mv.tags) == ("../out/model.pkl", None, {"kind": "file"})
+    assert mv.lineage == {"mlflow_storage_location": uploaded}
+
+
 # -- the missing extra -------------------------------------------------------------------------
 
 
