@@ -8,6 +8,7 @@ in CI (``CI=true``), where a missing MLflow is an error: ``make test`` installs 
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -31,6 +32,7 @@ from modelreg import mlflow_io as mio
 from modelreg.catalog import Catalog
 from modelreg.cli import app
 from modelreg.entities import RegisteredModel
+from modelreg.lineage import artifact_digest
 
 HAVE_MLFLOW = importlib.util.find_spec("mlflow") is not None
 QUIET_MLFLOW = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
@@ -289,6 +291,25 @@ def write_tiny_mlruns(root: Path) -> Path:
         "creation_timestamp: 1\nlast_updated_timestamp: 2\n"
     )
     return root / "mlruns"
+
+
+def test_a_version_whose_local_artifact_an_export_uploaded_imports_with_its_own_source(
+    tmp_path: Path,
+) -> None:
+    mlruns = write_tiny_mlruns(tmp_path)
+    version = mlruns / "models" / "m" / "version-1"
+    uploaded = f"mlflow-artifacts:/1/{'b' * 32}/artifacts/model"
+    text = (version / "meta.yaml").read_text().replace("s3://x", uploaded)
+    (version / "meta.yaml").write_text(text + f"run_id: {'b' * 32}\n")
+    (version / "tags").mkdir()
+    for key, value in (("modelreg.source", "../out/model.pkl"), ("kind", "file")):
+        (version / "tags" / key).write_text(value)
+
+    registry = fresh_registry(tmp_path)
+    mio.import_models(registry, mio.MlrunsSource(mlruns))
+    mv = registry.get_model_version("m", 1)
+    assert (mv.source, mv.run_id, mv.tags) == ("../out/model.pkl", None, {"kind": "file"})
+    assert mv.lineage == {"mlflow_storage_location": uploaded}
 
 
 # -- the missing extra -------------------------------------------------------------------------
@@ -608,7 +629,8 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         str(port),
         "--backend-store-uri",
         f"sqlite:///{folder / 'server.db'}",
-        "--default-artifact-root",
+        # Artifacts go through the server (mlflow-artifacts:/), as on a real one.
+        "--artifacts-destination",
         str(folder / "artifacts"),
         "--workers",
         "1",
@@ -737,18 +759,23 @@ def test_export_where_numbers_cannot_match_records_the_mapping(
     registry = Registry.init(tmp_path / "registry", stages=stages)
     registry.create_registered_model("taken", tags={"k": "v"})
     registry.create_model_version("taken", "s3://ours/1")
-    registry.create_model_version("taken", "/a/local/path")  # a server refuses local paths
+    # A server refuses a runs:/ source without its run.
+    registry.create_model_version("taken", f"runs:/{'0' * 32}/model")
     registry.create_model_version("taken", "s3://ours/3")
     registry.transition_model_version_stage("taken", 3, "QA")
     registry.set_registered_model_alias("taken", "champion", 3)
 
     command = ["-r", str(registry.root), "export", "mlflow", "--tracking-uri", mlflow_server]
     done = run_cli(*command, "-f", "json", env=QUIET_MLFLOW)
-    assert done.returncode == 0, done.stderr
+    # The refused version makes the export fail (exit 2: MLflow's INVALID_PARAMETER_VALUE),
+    # after everything else was exported.
+    assert done.returncode == 2, done.stderr
+    assert "1 version could not be exported" in done.stderr
     summary = json.loads(done.stdout)
     # 1 is someone else's version 1, so ours is 2 there; our 2 is refused; our 3 is 3.
     assert summary["remapped"] == [{"model": "taken", "version": 1, "mlflow_version": 2}]
-    assert [(s["version"], s["reason"].split(":")[0]) for s in summary["skipped"]] == [
+    assert summary["skipped"] == []
+    assert [(f["version"], f["error"].split(":")[0]) for f in summary["failed"]] == [
         (2, "MLflow refused it")
     ]
     assert "stage QA recorded as the tag modelreg.stage" in done.stderr
@@ -763,10 +790,125 @@ def test_export_where_numbers_cannot_match_records_the_mapping(
     assert client.get_registered_model("taken").aliases == {"champion": "3"}
 
     again = run_cli(*command, "-f", "json", env=QUIET_MLFLOW)
-    assert again.returncode == 0, again.stderr
+    assert again.returncode == 2, again.stderr
     rerun = json.loads(again.stdout)
     assert (rerun["versions"], rerun["unchanged"], rerun["remapped"]) == (0, 2, [])
     assert len(client.search_model_versions("name='taken'")) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("requires_mlflow")
+def test_export_uploads_local_artifacts_and_fails_on_those_it_cannot(
+    mlflow_server: str, tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow
+    from mlflow import MlflowClient
+
+    out = tmp_path / "out"  # next to the registry: stored relative to it
+    (out / "model-dir" / "sub").mkdir(parents=True)
+    (out / "model.pkl").write_bytes(os.urandom(300_000))
+    (out / "model-dir" / "config.json").write_text("{}\n")
+    (out / "model-dir" / "sub" / "weights.bin").write_bytes(os.urandom(50_000))
+    (out / "gone.pkl").write_bytes(b"soon gone")
+    (out / "edited.pkl").write_bytes(b"first")
+    registry = Registry.init(tmp_path / "registry")
+    name = "local-artifacts"
+    registry.create_registered_model(name, tags={"team": "growth"}, description="uploaded")
+    registry.create_model_version(name, str(out / "model.pkl"), tags={"kind": "file"})
+    registry.create_model_version(name, str(out / "model-dir"), run_id="a" * 32)
+    registry.create_model_version(name, "s3://bucket/remote/3")
+    registry.create_model_version(name, str(out / "gone.pkl"))
+    registry.create_model_version(name, str(out / "edited.pkl"))
+    registry.transition_model_version_stage(name, 2, "Production")
+    registry.set_registered_model_alias(name, "champion", 1)
+    ours = {mv.version: mv for mv in registry.list_versions(name)}
+    assert ours[1].source == "../out/model.pkl"
+    (out / "gone.pkl").unlink()
+    (out / "edited.pkl").write_bytes(b"second")
+    edited = hashlib.sha256(b"second").hexdigest()
+
+    command = ["-r", str(registry.root), "export", "mlflow", "--tracking-uri", mlflow_server]
+    done = run_cli(*command, "-m", name, "-f", "json", env=QUIET_MLFLOW)
+    # A missing artifact is not found (exit 3), after everything else was exported.
+    assert done.returncode == 3, done.stderr
+    assert "2 versions could not be exported" in done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["versions"], summary["skipped"], summary["remapped"]) == (3, [], [])
+    assert summary["failed"] == [
+        {
+            "model": name,
+            "version": 4,
+            "error": f"its local artifact {out / 'gone.pkl'} does not exist: nothing to upload",
+        },
+        {
+            "model": name,
+            "version": 5,
+            "error": f"{out / 'edited.pkl'}: changed since version 5 was registered (sha256 "
+            f"{ours[5].artifact_sha256} recorded, {edited} now): not uploaded",
+        },
+    ]
+
+    for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):  # for models:/ URIs
+        monkeypatch.setenv(variable, mlflow_server)
+    client = MlflowClient(tracking_uri=mlflow_server)
+    experiment = client.get_experiment_by_name(mio.EXPORT_EXPERIMENT)
+    assert len(client.search_runs([experiment.experiment_id])) == 2
+    there = {int(mv.version): mv for mv in client.search_model_versions(f"name='{name}'")}
+    assert sorted(there) == [1, 2, 3]
+    for number, path in ((1, out / "model.pkl"), (2, out / "model-dir")):
+        mv, run = there[number], client.get_run(there[number].run_id)
+        assert run.info.status == "FINISHED"
+        assert mv.source == f"{run.info.artifact_uri}/model"
+        own_run = {"modelreg.run_id": "a" * 32} if number == 2 else {}
+        assert mv.tags == {**ours[number].tags, "modelreg.source": ours[number].source, **own_run}
+        # What MLflow's own client downloads has the bytes registered here: the folder,
+        # or a folder holding the file.
+        dst = tmp_path / "download" / str(number)
+        dst.mkdir(parents=True)
+        uri = f"models:/{name}/{number}"
+        got = Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(dst)))
+        file = got / path.name if path.is_file() else got
+        assert artifact_digest(file) == (ours[number].artifact_sha256, ours[number].artifact_size)
+        assert sorted(p.relative_to(got).as_posix() for p in got.rglob("*") if p.is_file()) == (
+            ["model.pkl"] if path.is_file() else ["config.json", "sub/weights.bin"]
+        )
+    assert (there[3].source, there[3].run_id or None, there[3].tags) == (
+        "s3://bucket/remote/3",
+        None,
+        {},
+    )
+    assert there[2].current_stage == "Production"
+    assert client.get_registered_model(name).aliases == {"champion": "1"}
+
+    # Imported back, the versions have their own sources and runs again.
+    back = Registry.init(tmp_path / "back")
+    assert mio.import_models(back, mio.open_mlflow(mlflow_server), models=[name]).failed == []
+    for mv in back.list_versions(name):
+        original = ours[mv.version]
+        assert (mv.source, mv.run_id, mv.tags) == (original.source, original.run_id, original.tags)
+        if mv.version < 3:
+            assert mv.lineage["mlflow_storage_location"] == there[mv.version].source
+
+    # Exporting again uploads and creates nothing twice, and still fails.
+    again = mio.export_models(registry, mlflow_server, models=[name])
+    assert (again.versions, again.unchanged, len(again.failed)) == (0, 3, 2)
+    assert len(client.search_runs([experiment.experiment_id])) == 2
+    assert len(client.search_model_versions(f"name='{name}'")) == 3
+
+    # An artifact back in place is uploaded, with the number it has here (failed versions
+    # at the end used up none).
+    (out / "gone.pkl").write_bytes(b"soon gone")
+    third = mio.export_models(registry, mlflow_server, models=[name])
+    assert (third.versions, third.remapped, [f["version"] for f in third.failed]) == (1, [], [5])
+    assert client.get_model_version(name, "4").tags["modelreg.source"] == ours[4].source
+    assert len(client.search_runs([experiment.experiment_id])) == 3
+
+    # A version deleted in MLflow after its upload is created again from the same run.
+    client.delete_model_version(name, "2")
+    fourth = mio.export_models(registry, mlflow_server, models=[name])
+    assert [(r["version"], r["mlflow_version"]) for r in fourth.remapped] == [(2, 5)]
+    assert client.get_model_version(name, "5").run_id == there[2].run_id
+    assert len(client.search_runs([experiment.experiment_id])) == 3
 
 
 def test_an_interrupted_import_prints_its_summary_and_exits_130(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import logging
 import os
 import re
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from modelreg import actions, jsonio, yamlio
+from modelreg import actions, jsonio, refs, yamlio
 from modelreg.docread import Document
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import (
@@ -51,6 +52,7 @@ from modelreg.errors import (
     NotFoundError,
     RegistryError,
 )
+from modelreg.lineage import artifact_digest
 from modelreg.names import (
     MAX_NAME_LENGTH,
     is_valid_model_name,
@@ -70,6 +72,17 @@ PLACEHOLDER_SOURCE = "modelreg://placeholder/deleted"
 # Export: a stage MLflow cannot hold (a custom stage, or a MLflow without stages).
 STAGE_TAG = "modelreg.stage"
 MLFLOW_STAGES = ("None", "Staging", "Production", "Archived")
+# Export: a local artifact is uploaded to a run in this experiment (as MLflow's log_model
+# would); the MLflow version's source is the uploaded copy, and these tags keep the
+# version's own source and run id here, which an import maps back.
+EXPORT_EXPERIMENT = "modelreg-export"
+LOCAL_SOURCE_TAG = "modelreg.source"
+LOCAL_RUN_ID_TAG = "modelreg.run_id"
+# Export: the tags of an upload run, by which a re-run finds it instead of making another.
+RUN_MODEL_TAG = "modelreg.model"
+RUN_VERSION_TAG = "modelreg.version"
+RUN_SHA256_TAG = "modelreg.sha256"
+UPLOAD_FOLDER = "model"  # in the run's artifacts, as MLflow's log_model(artifact_path=...)
 
 
 # -- reporting -----------------------------------------------------------------------------
@@ -168,6 +181,13 @@ class Summary:
         self.failed.append({"model": model, "error": error.message})
         self._errors.append(error)
 
+    def fail_version(self, model: str, version: int, error: RegistryError) -> None:
+        """One version that could not be moved (the rest of its model was)."""
+        self.failed.append({"model": model, "version": version, "error": error.message})
+        named = RegistryError(f"'{model}' version {version}: {error.message}")
+        named.exit_code = error.exit_code
+        self._errors.append(named)
+
     def to_dict(self) -> Document:
         return {
             "action": self.action,
@@ -190,9 +210,15 @@ class Summary:
         if not self._errors:
             return None
         first = self._errors[0]
-        count = len(self._errors)
+        versions = sum(1 for item in self.failed if item.get("version") is not None)
+        models = len(self.failed) - versions
+        counts = [
+            f"{count} {what}{'s' if count > 1 else ''}"
+            for count, what in ((models, "model"), (versions, "version"))
+            if count
+        ]
         error = RegistryError(
-            f"{count} model{'s' if count > 1 else ''} could not be {self.action}ed "
+            f"{' and '.join(counts)} could not be {self.action}ed "
             f"(listed under 'failed'); the first: {first.message}"
         )
         error.exit_code = first.exit_code
@@ -397,6 +423,16 @@ def _version_entity(name: str, meta: Mapping[str, Any], tags: dict[str, str]) ->
     location = _text(meta.get("storage_location"))
     if location and location != meta.get("source"):
         lineage["mlflow_storage_location"] = location
+    source = str(meta.get("source") or "")
+    run_id = _text(meta.get("run_id"))
+    if LOCAL_SOURCE_TAG in tags:
+        # Exported from a registry with its local artifact uploaded: that registry's
+        # source and run come back; MLflow's copy of the artifact stays known.
+        tags = dict(tags)
+        if source:
+            lineage["mlflow_storage_location"] = source
+        source = tags.pop(LOCAL_SOURCE_TAG)
+        run_id = _text(tags.pop(LOCAL_RUN_ID_TAG, None))
     return ModelVersion(
         name=name,
         version=int(meta["version"]),
@@ -405,8 +441,8 @@ def _version_entity(name: str, meta: Mapping[str, Any], tags: dict[str, str]) ->
         current_stage=_text(meta.get("current_stage")) or "None",
         description=_text(meta.get("description")),
         user_id=_text(meta.get("user_id")),
-        source=str(meta.get("source") or ""),
-        run_id=_text(meta.get("run_id")),
+        source=source,
+        run_id=run_id,
         run_link=_text(meta.get("run_link")),
         status=_text(meta.get("status")) or "READY",
         tags=tags,
@@ -865,18 +901,29 @@ def export_models(
     *,
     registry_uri: str | None = None,
     models: Sequence[str] = (),
+    experiment: str = EXPORT_EXPERIMENT,
     reporter: Reporter | None = None,
     summary: Summary | None = None,
 ) -> Summary:
     """Create the registry's models and versions in MLflow, in order, so that version
     numbers match on a target that does not have the model yet.
 
+    A version whose artifact is a local file or folder is uploaded first, as MLflow's
+    ``log_model`` + ``register_model`` would: to a run it creates in ``experiment``, and
+    the MLflow version's source is the uploaded copy, with the run's id; the tags
+    ``modelreg.source`` and ``modelreg.run_id`` keep what the version had here. A version
+    that cannot be exported (its local artifact missing or changed, MLflow refusing it)
+    is listed under ``failed``; its number is used up (like a deleted one) only when a
+    later version is created, so failed versions at the end keep theirs for a re-run.
+
     Numbers this registry deleted are used up on the target by a placeholder version,
     created and deleted again (MLflow never reuses a number either). When a number
     cannot match, the MLflow version gets the tag ``modelreg.source_version`` and the
     pair is listed under ``remapped``. Stages, aliases, tags and descriptions follow.
     Running it again changes nothing that is already there: a version counts as there
-    when it carries that tag, or has the same number, source and run id.
+    when it carries that tag, or has the same number, source and run id (an uploaded
+    one: in its ``modelreg.source`` and ``modelreg.run_id`` tags); an upload run is
+    found again by its tags instead of being made twice.
     """
     report = reporter or SilentReporter()
     client = _client(tracking_uri, registry_uri, must_exist=False)
@@ -886,12 +933,13 @@ def export_models(
     names = list(models) or [model.name for model in registry.list_registered_models()]
     for name in names:
         registry.get_registered_model(name)  # every named model exists, before any write
+    uploads = _Uploads(client, registry, experiment)
     report.start(len(names))
     for name in names:
         report.advance(name)
         try:
             with _calling_mlflow():
-                _Exporter(client, registry, name, summary, report, hidden).run()
+                _Exporter(client, registry, name, summary, report, hidden, uploads).run()
         except RegistryError as exc:
             summary.fail(name, exc)
             report.note(f"'{name}' not exported: {exc.message}")
@@ -909,8 +957,10 @@ class _Exporter:
         summary: Summary,
         report: Reporter,
         hidden: Mapping[str, Sequence[int]],
+        uploads: _Uploads,
     ) -> None:
         self.client = client
+        self.uploads = uploads
         self.name = name
         self.model = registry.get_registered_model(name)
         self.remote = mlflow_name(self.model)  # the model's name in MLflow
@@ -924,6 +974,7 @@ class _Exporter:
         self.placeholders: list[int] = []
         self.created = False  # the model is new on the target: no number is used there yet
         self.pending: set[int] = set()  # our versions not on the target yet
+        self.failed: list[int] = []  # ours that could not be exported, numbers not used up
 
     def run(self) -> None:
         if self.remote != self.name:
@@ -955,6 +1006,7 @@ class _Exporter:
         for number in range(1, highest + 1):
             mv = self.versions.get(number)
             if mv is None:
+                self._use_up_failed()
                 self._use_up(number)
             elif number in there:
                 self.mapping[number] = there[number]
@@ -1015,23 +1067,32 @@ class _Exporter:
     def _create(self, mv: ModelVersion) -> None:
         error = _mlflow_error()
         tags = dict(mv.tags)
+        source, run_id = mv.source, mv.run_id
         try:
+            local = self.uploads.local_artifact(mv)
+            if local is not None:
+                source, run_id = self.uploads.upload(self.remote, mv, local)
+                tags[LOCAL_SOURCE_TAG] = mv.source
+                if mv.run_id:
+                    tags[LOCAL_RUN_ID_TAG] = mv.run_id
+            self._use_up_failed()
             created = self.client.create_model_version(
                 self.remote,
-                mv.source,
-                run_id=mv.run_id,
+                source,
+                run_id=run_id,
                 tags=tags or None,
                 run_link=mv.run_link,
                 description=mv.description,
                 await_creation_for=0,
             )
+        except RegistryError as exc:
+            self._not_exported(mv, exc)
+            return
         except error as exc:
             if _error_code(exc) in _FATAL_CODES:
                 raise
-            reason = f"MLflow refused it: {_short(exc)}"
-            self.summary.skip(self.name, mv.version, reason)
-            self.report.note(f"{self.name} version {mv.version} not exported: {reason}")
-            self._use_up(mv.version)
+            kind = _ERRORS_BY_CODE.get(_error_code(exc), RegistryError)
+            self._not_exported(mv, kind(f"MLflow refused it: {_short(exc)}"))
             return
         got = int(created.version)
         self.target[got] = created
@@ -1048,6 +1109,20 @@ class _Exporter:
                 f"{self.name} version {mv.version} is version {got} in MLflow (the number "
                 f"was taken there); tagged {SOURCE_VERSION_TAG}={mv.version}"
             )
+
+    def _not_exported(self, mv: ModelVersion, exc: RegistryError) -> None:
+        """A version that cannot be exported: a failure (the export exits non-zero)."""
+        self.summary.fail_version(self.name, mv.version, exc)
+        self.report.note(f"{self.name} version {mv.version} not exported: {exc.message}")
+        self.failed.append(mv.version)
+
+    def _use_up_failed(self) -> None:
+        """Use up the numbers of the versions that failed, before a later number is
+        created, so that it still matches. Failed versions at the end keep their numbers
+        free: exported once they can be, they get them (a re-run burns none)."""
+        for number in self.failed:
+            self._use_up(number)
+        self.failed.clear()
 
     def _sync_version(self, mv: ModelVersion, number: int) -> None:
         there = self.target[number]
@@ -1115,4 +1190,119 @@ def mlflow_name(model: RegisteredModel) -> str:
 
 
 def _same_version(there: Any, mv: ModelVersion) -> bool:
+    tags = _tags_of(there)
+    if LOCAL_SOURCE_TAG in tags:  # uploaded by an export: the tags hold what it had here
+        return (
+            tags[LOCAL_SOURCE_TAG] == mv.source
+            and (tags.get(LOCAL_RUN_ID_TAG) or None) == mv.run_id
+        )
     return (there.source or "") == mv.source and (there.run_id or None) == mv.run_id
+
+
+class _Uploads:
+    """The local artifacts of one export, each uploaded to a run of its own in one
+    experiment, as MLflow's ``log_model`` would (a server accepts a local path as a
+    version's source only inside the artifact folder of the version's run)."""
+
+    def __init__(self, client: Any, registry: Registry, experiment: str) -> None:
+        self.client = client
+        self.registry = registry
+        self.experiment = experiment
+        self._experiment_id: str | None = None
+
+    def local_artifact(self, mv: ModelVersion) -> Path | None:
+        """The version's artifact when its source is a local path (None for a URI),
+        checked: it exists, and has the sha256 recorded when it was registered."""
+        if not mv.source or refs.local_artifact_path(mv.source) is None:
+            return None
+        path = Path(self.registry.artifact_location(mv))
+        if not path.exists():
+            raise NotFoundError(f"its local artifact {path} does not exist: nothing to upload")
+        if mv.artifact_sha256:
+            digest, _ = artifact_digest(path)
+            if digest != mv.artifact_sha256:
+                raise CorruptFileError(
+                    path,
+                    f"changed since version {mv.version} was registered (sha256 "
+                    f"{mv.artifact_sha256} recorded, {digest} now): not uploaded",
+                )
+        return path
+
+    def upload(self, remote: str, mv: ModelVersion, path: Path) -> tuple[str, str]:
+        """Upload ``path`` to the folder ``model`` of the version's run; MLflow's source
+        for it (that folder, as ``register_model`` of ``runs:/RUN/model`` records it)
+        and the run id. A file goes into the folder: MLflow's versions are folders
+        (``download_artifacts("models:/NAME/N")`` of a file's URI gives an empty one)."""
+        from mlflow.utils import uri as mlflow_uri
+
+        joined: Callable[[str, str], str] = mlflow_uri.append_to_uri_path
+        run = self._run(remote, mv)
+        run_id = str(run.info.run_id)
+        try:
+            if path.is_dir():
+                self.client.log_artifacts(run_id, str(path), UPLOAD_FOLDER)
+            else:
+                self.client.log_artifact(run_id, str(path), UPLOAD_FOLDER)
+        except OSError as exc:
+            self._finish(run_id, "FAILED")
+            raise RegistryError(f"cannot upload {path}: {exc.strerror or exc}") from None
+        except Exception:
+            self._finish(run_id, "FAILED")
+            raise
+        self._finish(run_id, "FINISHED")
+        return joined(run.info.artifact_uri, UPLOAD_FOLDER), run_id
+
+    def _finish(self, run_id: str, status: str) -> None:
+        # The upload's own error is the one to report; MLflow's "View run" line would mix
+        # with the summary on stdout.
+        with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
+            self.client.set_terminated(run_id, status)
+
+    def _run(self, remote: str, mv: ModelVersion) -> Any:
+        """The version's upload run: the one an earlier export made (found by its tags,
+        also when it stopped half-way), or a new one."""
+        experiment_id = self._experiment()
+        wanted = {
+            RUN_MODEL_TAG: remote,
+            RUN_VERSION_TAG: str(mv.version),
+            LOCAL_SOURCE_TAG: mv.source,
+        }
+        earlier = _paged(
+            self.client.search_runs,
+            experiment_ids=[experiment_id],
+            filter_string=f"tags.`{RUN_VERSION_TAG}` = '{mv.version}'",
+            order_by=["attributes.start_time ASC"],
+            max_results=1000,
+        )
+        for run in earlier:
+            if all(run.data.tags.get(key) == value for key, value in wanted.items()):
+                return run
+        tags = dict(wanted)
+        if mv.artifact_sha256:
+            tags[RUN_SHA256_TAG] = mv.artifact_sha256
+        return self.client.create_run(
+            experiment_id, tags=tags, run_name=f"{remote} version {mv.version}"
+        )
+
+    def _experiment(self) -> str:
+        if self._experiment_id is None:
+            self._experiment_id = self._find_or_create_experiment()
+        return self._experiment_id
+
+    def _find_or_create_experiment(self) -> str:
+        error = _mlflow_error()
+        for _attempt in range(2):
+            found = self.client.get_experiment_by_name(self.experiment)
+            if found is not None:
+                if found.lifecycle_stage != "active":
+                    raise InvalidInputError(
+                        f"the MLflow experiment '{self.experiment}' that holds the uploads "
+                        "is deleted: restore it in MLflow, or choose another with --experiment"
+                    )
+                return str(found.experiment_id)
+            try:
+                return str(self.client.create_experiment(self.experiment))
+            except error as exc:  # another export created it meanwhile: found next time
+                if _error_code(exc) != "RESOURCE_ALREADY_EXISTS":
+                    raise
+        raise ConflictError(f"the MLflow experiment '{self.experiment}' cannot be created")

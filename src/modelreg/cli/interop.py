@@ -234,9 +234,19 @@ def export_mlflow(
             help="Only this model of the registry (repeatable; default: every model).",
         ),
     ] = None,
+    experiment: Annotated[
+        str,
+        typer.Option(
+            "--experiment",
+            metavar="NAME",
+            help="The MLflow experiment that gets one run per version whose local artifact "
+            "is uploaded (created if missing).",
+        ),
+    ] = "modelreg-export",
     fmt: WriteFormatOption = None,
 ) -> None:
-    """Export models to MLflow: versions in order, then stages, aliases, tags, descriptions."""
+    """Export models to MLflow: versions in order (local artifacts uploaded to runs), then
+    stages, aliases, tags, descriptions."""
     from modelreg import mlflow_io
 
     registry = session(ctx).open()
@@ -249,6 +259,7 @@ def export_mlflow(
             tracking_uri,
             registry_uri=registry_uri,
             models=model or (),
+            experiment=experiment,
             reporter=reporter,
             summary=summary,
         )
