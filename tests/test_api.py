@@ -713,9 +713,7 @@ def test_an_alias_must_point_at_an_existing_version(
     before = tree(registry_path)
     with pytest.raises(NotFoundError):
         registry.set_registered_model_alias(NAME, "champion", 1)
-    with pytest.raises(NotFoundError) as missing:
-        registry.delete_registered_model_alias(NAME, "champion")
-    assert str(missing.value) == f"model '{NAME}' has no alias 'champion'"
+    registry.delete_registered_model_alias(NAME, "champion")  # nothing to do, as in MLflow
     assert tree(registry_path) == before
 
 
@@ -1191,10 +1189,9 @@ def test_tags_are_set_and_deleted(registry: Registry) -> None:
     registry.set_model_version_tag(NAME, 1, "k", "v")
     registry.delete_model_version_tag(NAME, 1, "k")
     assert registry.get_model_version(NAME, 1).tags == {}
-    with pytest.raises(NotFoundError):
-        registry.delete_model_version_tag(NAME, 1, "k")
-    with pytest.raises(NotFoundError):
-        registry.delete_registered_model_tag(NAME, "n")
+    # Deleting a tag that is not there is nothing to do, as in MLflow.
+    assert registry.delete_model_version_tag(NAME, 1, "k") is None
+    assert registry.delete_registered_model_tag(NAME, "n") is None
 
 
 # -- locking -------------------------------------------------------------------------------

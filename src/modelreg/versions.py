@@ -21,7 +21,7 @@ from modelreg.config import ARCHIVING_STAGES
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, new_uid
 from modelreg.errors import ConflictError, InvalidInputError, NotFoundError, RuleViolationError
-from modelreg.names import validate_model_name, validate_tag
+from modelreg.names import validate_model_name, validate_tag, validate_tag_key
 from modelreg.refs import local_artifact_path
 from modelreg.session import Room
 from modelreg.store import _crash_point
@@ -270,11 +270,13 @@ class VersionWrites(Room):
         return mv
 
     def untag(self, name: str, version: int | str, key: str) -> None:
+        """Remove one tag; a tag that is not there is nothing to do (as in MLflow)."""
+        validate_tag_key(key)
         number = version_number(version)
         with self._writer.change() as change:
             mv = self._catalog.load_version(self._catalog.load_model(name), number)
             if key not in mv.tags:
-                raise NotFoundError(f"version {number} of model '{name}' has no tag {key!r}")
+                return
             change.tag(mv, {}, [key], owner=name)
             self._catalog.save_version(mv)
 
