@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from _safety import tree
-from modelreg import InvalidInputError, MlflowClient, NotFoundError, Registry
+from modelreg import (
+    ConflictError,
+    InvalidInputError,
+    MlflowClient,
+    NotFoundError,
+    Registry,
+    RegistryError,
+    errors,
+)
 
 NAME = "churn"
 
@@ -59,3 +67,56 @@ def test_a_missing_key_or_impossible_alias_is_invalid_input(client: MlflowClient
         client.delete_registered_model_alias(NAME, None)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="reserved"):
         client.delete_registered_model_alias(NAME, "latest")
+
+
+# -- 5. error codes ------------------------------------------------------------------------
+
+
+def test_every_error_carries_mlflows_error_code(client: MlflowClient) -> None:
+    client.create_registered_model(NAME)
+    client.create_model_version(NAME, "s3://a")
+    cases = {
+        "RESOURCE_DOES_NOT_EXIST": lambda: client.get_registered_model("nope"),
+        "RESOURCE_ALREADY_EXISTS": lambda: client.create_registered_model(NAME),
+        "INVALID_PARAMETER_VALUE": lambda: client.search_model_versions("name >"),
+    }
+    for code, call in cases.items():
+        with pytest.raises(RegistryError) as caught:
+            call()
+        assert caught.value.error_code == code
+    with pytest.raises(NotFoundError) as missing:
+        client.get_model_version(NAME, 7)
+    assert missing.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_each_kind_of_error_has_its_code() -> None:
+    codes = {
+        cls.__name__: cls.error_code
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, RegistryError)
+    }
+    assert codes == {
+        "RegistryError": "INTERNAL_ERROR",
+        "InvalidInputError": "INVALID_PARAMETER_VALUE",
+        "FilterSyntaxError": "INVALID_PARAMETER_VALUE",
+        "NotFoundError": "RESOURCE_DOES_NOT_EXIST",
+        "RegistryNotFoundError": "RESOURCE_DOES_NOT_EXIST",
+        "ConflictError": "RESOURCE_ALREADY_EXISTS",
+        "RuleViolationError": "PERMISSION_DENIED",
+        "BusyError": "COULD_NOT_ACQUIRE_LOCK",
+        "CorruptFileError": "INVALID_STATE",
+        "CheckFailedError": "INVALID_STATE",
+        "HooksNotTrustedError": "PERMISSION_DENIED",
+        "HookDeliveryError": "IO_ERROR",
+        "InterruptedByUserError": "ABORTED",
+    }
+    assert errors.ConflictError("x", error_code="RESOURCE_CONFLICT").error_code == (
+        "RESOURCE_CONFLICT"
+    )
+
+
+def test_a_rerun_with_other_details_is_a_resource_conflict(client: MlflowClient) -> None:
+    client.register(NAME, "s3://a", run_id="r1", create_model=True)
+    with pytest.raises(ConflictError) as caught:
+        client.register(NAME, "s3://a", run_id="r1", description="other")
+    assert caught.value.error_code == "RESOURCE_CONFLICT"

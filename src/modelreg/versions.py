@@ -109,7 +109,8 @@ class VersionWrites(Room):
                         + "\n  - ".join(differences)
                         + "\nNothing was registered or changed. Change them on version "
                         f"{newest.version} (modelreg tag / update), or register a new "
-                        "version (--allow-duplicate)."
+                        "version (--allow-duplicate).",
+                        error_code="RESOURCE_CONFLICT",
                     )
                 return RegisterResult(newest, created=False)
             number = catalog.next_version_number(model)
