@@ -4,6 +4,7 @@ runs the same calls against MLflow's stores and compares."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,71 @@ def test_a_rerun_with_other_details_is_a_resource_conflict(client: MlflowClient)
     with pytest.raises(ConflictError) as caught:
         client.register(NAME, "s3://a", run_id="r1", description="other")
     assert caught.value.error_code == "RESOURCE_CONFLICT"
+
+
+# -- 4. prompts are not models -------------------------------------------------------------
+
+PROMPT = {"mlflow.prompt.is_prompt": "true"}
+
+
+@pytest.fixture
+def with_prompt(client: MlflowClient) -> MlflowClient:
+    """A model, a prompt (tagged as MLflow's Prompt Registry tags them) and a model tagged
+    'false', each with one version tagged like its model."""
+    client.create_registered_model("model")
+    client.create_model_version("model", "s3://m")
+    client.create_registered_model("prompt", tags=PROMPT)
+    client.create_model_version("prompt", "s3://p", tags=PROMPT)
+    not_prompt = {"mlflow.prompt.is_prompt": "false"}
+    client.create_registered_model("said-no", tags=not_prompt)
+    client.create_model_version("said-no", "s3://n", tags=not_prompt)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "expected"),
+    [
+        (None, ["model", "said-no"]),
+        ("", ["model", "said-no"]),
+        ("name LIKE '%'", ["model", "said-no"]),
+        ("name = 'prompt'", []),
+        ("tags.`mlflow.prompt.is_prompt` = 'false'", ["model", "said-no"]),
+        ("tags.`mlflow.prompt.is_prompt` != 'true'", ["model", "said-no"]),
+        ("tag.`mlflow.prompt.is_prompt` = 'true'", ["prompt"]),
+        ("tags.`mlflow.prompt.is_prompt` = 'true' AND name = 'prompt'", ["prompt"]),
+        # Beyond MLflow's language: the rest of the missing-tag rule still holds.
+        ("tags.`mlflow.prompt.is_prompt` != 'false'", ["prompt"]),
+        ("tags.`mlflow.prompt.is_prompt` IS NULL", ["model"]),
+        ("tags.`mlflow.prompt.is_prompt` LIKE '%'", ["prompt", "said-no"]),
+        ("name = 'prompt' OR tags.`mlflow.prompt.is_prompt` = 'false'", ["model", "prompt", "said-no"]),
+    ],
+)
+def test_searches_leave_prompts_out_unless_the_filter_asks(
+    with_prompt: MlflowClient, filter_string: str | None, expected: list[str]
+) -> None:
+    models = with_prompt.search_registered_models(filter_string)
+    assert sorted(model.name for model in models) == expected
+    versions = with_prompt.search_model_versions(filter_string)
+    assert sorted(mv.name for mv in versions) == expected
+
+
+def test_prompts_stay_readable_and_listed(with_prompt: MlflowClient) -> None:
+    assert with_prompt.get_registered_model("prompt").tags == PROMPT
+    assert with_prompt.get_model_version("prompt", 1).source == "s3://p"
+    listed = [model.name for model in with_prompt.list_registered_models()]
+    assert listed == ["model", "prompt", "said-no"]
+
+
+def test_the_command_line_search_follows_the_api(with_prompt: MlflowClient) -> None:
+    from typer.testing import CliRunner
+
+    from modelreg.cli import app
+
+    root = str(with_prompt.root)
+    runner = CliRunner()
+    plain = ["--registry", root, "search", "--format", "json"]
+    versions = runner.invoke(app, plain)
+    assert versions.exit_code == 0, versions.output
+    assert sorted(mv["name"] for mv in json.loads(versions.stdout)) == ["model", "said-no"]
+    asked = runner.invoke(app, [*plain, "--models", "tags.`mlflow.prompt.is_prompt` = 'true'"])
+    assert [model["name"] for model in json.loads(asked.stdout)] == ["prompt"]
