@@ -157,7 +157,10 @@ def with_prompt(client: MlflowClient) -> MlflowClient:
         ("tags.`mlflow.prompt.is_prompt` != 'false'", ["prompt"]),
         ("tags.`mlflow.prompt.is_prompt` IS NULL", ["model"]),
         ("tags.`mlflow.prompt.is_prompt` LIKE '%'", ["prompt", "said-no"]),
-        ("name = 'prompt' OR tags.`mlflow.prompt.is_prompt` = 'false'", ["model", "prompt", "said-no"]),
+        (
+            "name = 'prompt' OR tags.`mlflow.prompt.is_prompt` = 'false'",
+            ["model", "prompt", "said-no"],
+        ),
     ],
 )
 def test_searches_leave_prompts_out_unless_the_filter_asks(

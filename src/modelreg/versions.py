@@ -20,7 +20,7 @@ from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, new_uid
-from modelreg.errors import ConflictError, InvalidInputError, NotFoundError, RuleViolationError
+from modelreg.errors import ConflictError, InvalidInputError, RuleViolationError
 from modelreg.names import validate_model_name, validate_tag, validate_tag_key
 from modelreg.refs import local_artifact_path
 from modelreg.session import Room
