@@ -766,8 +766,9 @@ def test_resolve_finds_the_version_a_reference_names(
 )
 def test_model_uris_name_versions(three_versions: Registry, uri: str, version: int) -> None:
     copied = three_versions.copy_model_version(uri, "copy")
-    assert copied.source == f"s3://bucket/{version}"
+    assert copied.source == f"models:/{NAME}/{version}"  # as MLflow records a copy
     assert copied.lineage["copied_from"] == f"models:/{NAME}/{version}"
+    assert three_versions.artifact_location(copied) == f"s3://bucket/{version}"
 
 
 def test_resolving_a_stage_with_no_version_is_not_found(three_versions: Registry) -> None:
@@ -1258,6 +1259,7 @@ def reads_of(registry: Registry) -> dict[str, Callable[[], object]]:
         "resolve": lambda: registry.resolve(f"{NAME}@champion"),
         "resolve_version": lambda: registry.resolve_version(f"models:/{NAME}/1"),
         "artifact_location": lambda: registry.artifact_location(f"models:/{NAME}/1"),
+        "artifact_of": lambda: registry.artifact_of(f"models:/{NAME}/1"),
         "diff": lambda: registry.diff(f"models:/{NAME}/1", f"models:/{NAME}/1"),
         "history": lambda: registry.history(NAME),
     }

@@ -18,6 +18,7 @@ from modelreg import (
     Registry,
     RegistryError,
     errors,
+    register_model,
 )
 
 NAME = "churn"
@@ -192,3 +193,129 @@ def test_the_command_line_search_follows_the_api(with_prompt: MlflowClient) -> N
     assert sorted(mv["name"] for mv in json.loads(versions.stdout)) == ["model", "said-no"]
     asked = runner.invoke(app, [*plain, "--models", "tags.`mlflow.prompt.is_prompt` = 'true'"])
     assert [model["name"] for model in json.loads(asked.stdout)] == ["prompt"]
+
+
+# -- 2. MLflow 3's logged models -----------------------------------------------------------
+
+
+def test_create_model_version_takes_model_id_and_await_creation_for(
+    client: MlflowClient,
+) -> None:
+    client.create_registered_model(NAME)
+    mv = client.create_model_version(
+        NAME, "s3://a", None, None, None, None, 300, "m-0123abcd", metrics={"auc": 0.9}
+    )
+    assert (mv.model_id, mv.status, mv.metrics) == ("m-0123abcd", "READY", {"auc": 0.9})
+    again = client.create_model_version(NAME, "s3://b", await_creation_for=0)
+    assert again.model_id is None
+    assert client.get_model_version(NAME, 1).model_id == "m-0123abcd"
+    assert client.get_model_version(NAME, 1).to_dict()["model_id"] == "m-0123abcd"
+    found = client.search_model_versions("model_id = 'm-0123abcd'")
+    assert [(v.name, v.version) for v in found] == [(NAME, 1)]
+    assert [v.version for v in client.search_model_versions("model_id IS NULL")] == [2]
+    with pytest.raises(InvalidInputError):
+        client.create_model_version(NAME, "s3://c", model_id="")
+
+
+def test_register_model_of_a_logged_model_records_its_id(client: MlflowClient) -> None:
+    mv = register_model("models:/m-77ff", NAME, registry_uri=str(client.root))
+    assert (mv.name, mv.version, mv.source, mv.model_id) == (NAME, 1, "models:/m-77ff", "m-77ff")
+    # Nothing to follow without a tracking server: the location is the URI.
+    assert client.get_model_version_download_uri(NAME, 1) == "models:/m-77ff"
+    # From a registered version, MLflow takes that version's model id.
+    other = client.register_model(f"models:/{NAME}/1", "other", 0, tags={"k": "v"})
+    assert (other.model_id, other.tags) == ("m-77ff", {"k": "v"})
+    plain = client.register_model("runs:/r1/model", "third")
+    assert (plain.model_id, plain.run_id) == (None, "r1")
+
+
+def test_model_id_is_in_the_file_every_format_and_check(client: MlflowClient) -> None:
+    from typer.testing import CliRunner
+
+    from modelreg.cli import app
+
+    client.create_registered_model(NAME)
+    client.create_model_version(NAME, "s3://a")
+    client.create_model_version(NAME, "s3://b", model_id="m-1")
+    root = client.root
+    one = (root / "models" / NAME / "versions" / "1.yaml").read_text()
+    two = (root / "models" / NAME / "versions" / "2.yaml").read_text()
+    assert "model_id" not in one  # written only when there is one
+    assert "run_link: null\nmodel_id: m-1\ndescription: null\n" in two
+    runner = CliRunner()
+    base = ["--registry", str(root)]
+    plain = runner.invoke(app, [*base, "list", NAME, "--format", "plain"]).stdout
+    assert [line.split("\t")[-1] for line in plain.splitlines()] == ["", "m-1"]
+    alone = runner.invoke(app, [*base, "describe", NAME, "1", "--format", "plain"]).stdout
+    assert alone.count("\t") == 6  # no model id anywhere: the column is not shown
+    assert "m-1" in runner.invoke(app, [*base, "describe", NAME, "2"]).stdout  # a card
+    yaml_out = runner.invoke(app, [*base, "describe", NAME, "2", "--format", "yaml"]).stdout
+    assert "model_id: m-1\n" in yaml_out
+    checked = runner.invoke(app, [*base, "check"])
+    assert checked.exit_code == 0, checked.output
+
+
+# -- 3. copies record MLflow's source and name the same artifact ----------------------------
+
+
+def test_a_copy_has_mlflows_source_and_the_originals_artifact(
+    client: MlflowClient, tmp_path: Path
+) -> None:
+    artifact = tmp_path / "model.pkl"
+    artifact.write_bytes(b"weights")
+    client.create_registered_model("src")
+    original = client.create_model_version("src", str(artifact), run_id="r1", model_id="m-9")
+    copy = client.copy_model_version("models:/src/1", "dst")
+    assert (copy.source, copy.run_id, copy.model_id) == ("models:/src/1", "r1", "m-9")
+    assert copy.lineage["copied_from"] == "models:/src/1"
+    assert (copy.artifact_sha256, copy.artifact_size) == (
+        original.artifact_sha256,
+        original.artifact_size,
+    )
+    assert client.get_model_version_download_uri("dst", 1) == str(artifact)
+    assert client.artifact_location("dst") == str(artifact)
+    # A copy of a copy names the same artifact; so it stays when the original goes.
+    second = client.copy_model_version("models:/dst/1", "third")
+    assert second.source == "models:/dst/1"
+    client.delete_registered_model("src")
+    assert client.get_model_version_download_uri("third", 1) == str(artifact)
+    assert client.artifact_of("dst").sha256 == original.artifact_sha256
+
+
+def test_a_models_source_is_pinned_when_registered(client: MlflowClient) -> None:
+    client.create_registered_model(NAME)
+    client.create_model_version(NAME, "s3://one")
+    client.transition_model_version_stage(NAME, 1, "Production")
+    follower = client.create_model_version(NAME, f"models:/{NAME}/Production")
+    assert follower.source == f"models:/{NAME}/Production"
+    client.create_model_version(NAME, "s3://three")
+    client.transition_model_version_stage(NAME, 3, "Production", archive_existing_versions=True)
+    assert client.get_model_version_download_uri(NAME, 2) == "s3://one"
+    with pytest.raises(NotFoundError):
+        client.create_model_version(NAME, "models:/nope/1")
+
+
+def test_hand_written_models_sources_are_followed_and_cycles_stopped(
+    client: MlflowClient,
+) -> None:
+    import yaml
+
+    client.create_registered_model(NAME)
+    for source in ("s3://one", f"models:/{NAME}/1", f"models:/{NAME}/2"):
+        client.create_model_version(NAME, source)
+
+    def rewrite(number: int, source: str) -> None:
+        # As a version imported from MLflow or edited by hand: no pinned location.
+        path = client.root / "models" / NAME / "versions" / f"{number}.yaml"
+        doc = yaml.safe_load(path.read_text())
+        doc["source"] = source
+        doc["lineage"].pop("storage_location", None)
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    rewrite(2, f"models:/{NAME}/1")
+    rewrite(3, f"models:/{NAME}/2")
+    assert client.get_model_version_download_uri(NAME, 3) == "s3://one"
+    rewrite(1, f"models:/{NAME}@loop")
+    client.set_registered_model_alias(NAME, "loop", 3)
+    with pytest.raises(NotFoundError, match="circle"):
+        client.get_model_version_download_uri(NAME, 3)

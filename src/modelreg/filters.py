@@ -190,6 +190,7 @@ _ATTRIBUTES: dict[str, tuple[str, frozenset[str]]] = {
     "current_stage": ("stage", _VERSION),
     "run_id": ("text", _VERSION),
     "run_link": ("text", _VERSION),
+    "model_id": ("text", _VERSION),
     "source": ("text", _VERSION),
     "description": ("text", _BOTH),
     "user_id": ("text", _BOTH),
@@ -219,7 +220,7 @@ _COLLECTION_TYPES: dict[str, tuple[str, frozenset[str]]] = {
 _ATTRIBUTE_PREFIX = "attribute"
 
 _VERSION_FIELDS_HELP = (
-    "name, version, version_number, stage, current_stage, run_id, run_link, source, "
+    "name, version, version_number, stage, current_stage, run_id, run_link, model_id, source, "
     "source_path, description, user_id, status, alias, creation_timestamp, "
     "last_updated_timestamp, tags.<key>, metrics.<key>, params.<key>"
 )
@@ -633,7 +634,8 @@ def _parse_field(tokenizer: Tokenizer, kind: Kind) -> tuple[Field, tuple[int, in
     | creation_timestamp | last_updated_timestamp
     | (tags | tag | metrics | metric | params | param) "." key
 
-    Also ``run_link``, and MLflow's ``attribute.<name>`` spelling of an attribute.
+    Also ``run_link``, ``model_id`` and MLflow's ``attribute.<name>`` spelling of an
+    attribute.
     """
     expected = f"a field name, one of: {_fields_help(kind)}"
     if not tokenizer.check("IDENTIFIER"):

@@ -391,8 +391,6 @@ def _drop_non_finite(mv: ModelVersion) -> list[str]:
 def _version_entity(name: str, meta: Mapping[str, Any], tags: dict[str, str]) -> ModelVersion:
     created = _millis(meta.get("creation_timestamp"), 0)
     lineage: dict[str, Any] = {}
-    if _text(meta.get("model_id")):
-        lineage["mlflow_model_id"] = str(meta["model_id"])
     # Where MLflow resolved a models:/ source to: the artifact itself, for `resolve`.
     location = _text(meta.get("storage_location"))
     if location and location != meta.get("source"):
@@ -408,6 +406,7 @@ def _version_entity(name: str, meta: Mapping[str, Any], tags: dict[str, str]) ->
         source=str(meta.get("source") or ""),
         run_id=_text(meta.get("run_id")),
         run_link=_text(meta.get("run_link")),
+        model_id=_text(meta.get("model_id")),
         status=_text(meta.get("status")) or "READY",
         tags=tags,
         metrics=dict(meta.get("metrics") or {}),

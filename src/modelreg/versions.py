@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelreg import actions, workflow
+from modelreg import actions, sources, workflow
 from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES
 from modelreg.docread import JSONValue
@@ -40,6 +40,7 @@ class Details:
     metrics: Mapping[str, int | float] | None
     params: Mapping[str, JSONValue] | None
     lineage: Mapping[str, JSONValue] | None
+    model_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,10 @@ class VersionWrites(Room):
         clean_tags = dict(validate_tag(key, value) for key, value in (details.tags or {}).items())
         clean_metrics = checked_metrics(details.metrics or {})
         clean_params = checked_params(details.params or {})
+        if details.model_id is not None and (
+            not isinstance(details.model_id, str) or not details.model_id.strip()
+        ):
+            raise InvalidInputError(f"invalid model_id {details.model_id!r}: expected an id")
         # Work that needs no lock (hashing, git) is done before taking it.
         stored_source, artifact = self._artifact(source)
         from modelreg.lineage import git_lineage
@@ -88,6 +93,15 @@ class VersionWrites(Room):
                 catalog.check_name_free(name)
                 change.create_model(change.new_model(name))
             model = catalog.load_model(name)
+            named = sources.version_named_by(stored_source)
+            if named is not None:
+                # Another version's artifact: pin it now (see modelreg.sources).
+                origin = sources.artifact_of(
+                    catalog.resolve_version(named), catalog.resolve_version
+                )
+                recorded[sources.STORAGE_LOCATION] = origin.source
+                if origin.sha256 is not None and origin.size is not None:
+                    artifact = (origin.sha256, origin.size)
             newest = None if allow_duplicate else catalog.newest_version(model)
             if newest is not None and _same_registration(
                 newest, stored_source, artifact, details.run_id
@@ -98,6 +112,7 @@ class VersionWrites(Room):
                         "run id": details.run_id,
                         "run link": details.run_link,
                         "description": details.description,
+                        "model id": details.model_id,
                     },
                     {"tag": clean_tags, "metric": clean_metrics, "param": clean_params},
                 )
@@ -124,6 +139,7 @@ class VersionWrites(Room):
                 source=stored_source,
                 run_id=details.run_id,
                 run_link=details.run_link,
+                model_id=details.model_id,
                 tags=clean_tags,
                 metrics=clean_metrics,
                 params=clean_params,
@@ -383,6 +399,7 @@ def _unapplied_details(
         "run id": mv.run_id,
         "run link": mv.run_link,
         "description": mv.description,
+        "model id": mv.model_id,
     }
     found = [
         f"{what}: {shown(value)} given, {shown(recorded[what])} recorded"
