@@ -319,3 +319,31 @@ def test_hand_written_models_sources_are_followed_and_cycles_stopped(
     client.set_registered_model_alias(NAME, "loop", 3)
     with pytest.raises(NotFoundError, match="circle"):
         client.get_model_version_download_uri(NAME, 3)
+
+
+def test_checks_and_hooks_get_the_copys_artifact(tmp_path: Path) -> None:
+    import sys
+
+    from modelreg.delivery import command_environment
+    from modelreg.events import Event
+
+    root = Registry.init(tmp_path / "registry").root
+    (root / "registry.yaml").write_text(
+        "modelreg: 2\nstages: [None, Staging, Production, Archived]\nrules:\n  stages:\n"
+        f"    Staging:\n      checks:\n      - name: size\n        run: {sys.executable} c.py\n"
+        "        timeout: 60\n"
+    )
+    (root / "c.py").write_text(
+        "import json, os\n"
+        "print(json.dumps({'bytes': len(open(os.environ['MODELREG_SOURCE'], 'rb').read())}))\n"
+    )
+    artifact = tmp_path / "model.pkl"
+    artifact.write_bytes(b"weights")
+    registry = Registry(root)
+    heard: list[Event] = []
+    registry.subscribers.append(heard.append)
+    registry.register("src", str(artifact), create_model=True)
+    copy = registry.copy_model_version("models:/src/1", "dst")
+    assert command_environment(heard[-1], root, "h")["MODELREG_SOURCE"] == str(artifact)
+    promoted, _ = registry.promote(copy.name, copy.version, "Staging")
+    assert promoted.metrics == {"bytes": 7}

@@ -321,16 +321,10 @@ class Registry:
             model_uri,
             run_id=run_id_of(model_uri),
             tags=tags,
-            model_id=self._model_id_of(model_uri),
+            model_id=sources.model_id_for(model_uri, self.resolve_version),
             allow_duplicate=True,
             create_model=True,
         ).version
-
-    def _model_id_of(self, model_uri: str) -> str | None:
-        named = sources.version_named_by(model_uri) if isinstance(model_uri, str) else None
-        if named is not None:
-            return self.resolve_version(named).model_id
-        return sources.model_id_of(model_uri)
 
     @_consistent
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:

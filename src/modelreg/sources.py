@@ -20,7 +20,7 @@ location as it stands.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from modelreg.entities import ModelVersion
@@ -69,6 +69,19 @@ def version_named_by(source: str) -> Ref | None:
     return None if ref.is_model else ref
 
 
+def pinned_location(lineage: Mapping[str, object]) -> str | None:
+    """The artifact location a version's lineage pins (see the module), else None."""
+    pinned = lineage.get(STORAGE_LOCATION) or lineage.get(MLFLOW_STORAGE_LOCATION)
+    return pinned if isinstance(pinned, str) and pinned else None
+
+
+def model_id_for(uri: str, lookup: Lookup) -> str | None:
+    """The logged-model id ``register_model(uri)`` records, as MLflow takes it: from
+    ``models:/<model_id>``, or the model id of the version ``models:/NAME/...`` names."""
+    named = version_named_by(uri) if isinstance(uri, str) else None
+    return lookup(named).model_id if named is not None else model_id_of(uri)
+
+
 def artifact_of(mv: ModelVersion, lookup: Lookup) -> Artifact:
     """The artifact ``mv`` names, following ``models:/`` sources (see the module).
 
@@ -78,8 +91,8 @@ def artifact_of(mv: ModelVersion, lookup: Lookup) -> Artifact:
     """
     passed = [mv]
     while True:
-        pinned = mv.lineage.get(STORAGE_LOCATION) or mv.lineage.get(MLFLOW_STORAGE_LOCATION)
-        if isinstance(pinned, str) and pinned:
+        pinned = pinned_location(mv.lineage)
+        if pinned is not None:
             return Artifact(pinned, mv.artifact_sha256, mv.artifact_size)
         ref = version_named_by(mv.source)
         if ref is None:
