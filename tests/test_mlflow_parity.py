@@ -347,3 +347,16 @@ def test_checks_and_hooks_get_the_copys_artifact(tmp_path: Path) -> None:
     assert command_environment(heard[-1], root, "h")["MODELREG_SOURCE"] == str(artifact)
     promoted, _ = registry.promote(copy.name, copy.version, "Staging")
     assert promoted.metrics == {"bytes": 7}
+
+
+def test_export_to_mlflow_sends_a_copys_artifact_not_its_models_uri(
+    client: MlflowClient,
+) -> None:
+    from modelreg import mlflow_io
+
+    client.create_registered_model("src")
+    client.create_model_version("src", "s3://bucket/model")
+    copy = client.copy_model_version("models:/src/1", "dst")
+    # The numbers of src may differ in the target MLflow: its artifact goes instead.
+    assert mlflow_io._export_source(copy) == "s3://bucket/model"
+    assert mlflow_io._export_source(client.get_model_version("src", 1)) == "s3://bucket/model"

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from modelreg import actions, jsonio, yamlio
+from modelreg import actions, jsonio, sources, yamlio
 from modelreg.docread import Document
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import (
@@ -1017,7 +1017,7 @@ class _Exporter:
         try:
             created = self.client.create_model_version(
                 self.remote,
-                mv.source,
+                _export_source(mv),
                 run_id=mv.run_id,
                 tags=tags or None,
                 run_link=mv.run_link,
@@ -1114,4 +1114,12 @@ def mlflow_name(model: RegisteredModel) -> str:
 
 
 def _same_version(there: Any, mv: ModelVersion) -> bool:
-    return (there.source or "") == mv.source and (there.run_id or None) == mv.run_id
+    return (there.source or "") == _export_source(mv) and (there.run_id or None) == mv.run_id
+
+
+def _export_source(mv: ModelVersion) -> str:
+    """The source MLflow gets: for a version registered from another (a copy, source
+    ``models:/SRC/N``), the artifact it names, as the version numbers may differ there.
+    (A version imported from MLflow goes back with the source MLflow gave it.)"""
+    pinned = mv.lineage.get(sources.STORAGE_LOCATION)
+    return pinned if isinstance(pinned, str) and pinned else mv.source
