@@ -713,9 +713,7 @@ def test_an_alias_must_point_at_an_existing_version(
     before = tree(registry_path)
     with pytest.raises(NotFoundError):
         registry.set_registered_model_alias(NAME, "champion", 1)
-    with pytest.raises(NotFoundError) as missing:
-        registry.delete_registered_model_alias(NAME, "champion")
-    assert str(missing.value) == f"model '{NAME}' has no alias 'champion'"
+    registry.delete_registered_model_alias(NAME, "champion")  # nothing to do, as in MLflow
     assert tree(registry_path) == before
 
 
@@ -768,8 +766,9 @@ def test_resolve_finds_the_version_a_reference_names(
 )
 def test_model_uris_name_versions(three_versions: Registry, uri: str, version: int) -> None:
     copied = three_versions.copy_model_version(uri, "copy")
-    assert copied.source == f"s3://bucket/{version}"
+    assert copied.source == f"models:/{NAME}/{version}"  # as MLflow records a copy
     assert copied.lineage["copied_from"] == f"models:/{NAME}/{version}"
+    assert three_versions.artifact_location(copied) == f"s3://bucket/{version}"
 
 
 def test_resolving_a_stage_with_no_version_is_not_found(three_versions: Registry) -> None:
@@ -1191,10 +1190,9 @@ def test_tags_are_set_and_deleted(registry: Registry) -> None:
     registry.set_model_version_tag(NAME, 1, "k", "v")
     registry.delete_model_version_tag(NAME, 1, "k")
     assert registry.get_model_version(NAME, 1).tags == {}
-    with pytest.raises(NotFoundError):
-        registry.delete_model_version_tag(NAME, 1, "k")
-    with pytest.raises(NotFoundError):
-        registry.delete_registered_model_tag(NAME, "n")
+    # Deleting a tag that is not there is nothing to do, as in MLflow.
+    assert registry.delete_model_version_tag(NAME, 1, "k") is None
+    assert registry.delete_registered_model_tag(NAME, "n") is None
 
 
 # -- locking -------------------------------------------------------------------------------
@@ -1261,6 +1259,7 @@ def reads_of(registry: Registry) -> dict[str, Callable[[], object]]:
         "resolve": lambda: registry.resolve(f"{NAME}@champion"),
         "resolve_version": lambda: registry.resolve_version(f"models:/{NAME}/1"),
         "artifact_location": lambda: registry.artifact_location(f"models:/{NAME}/1"),
+        "artifact_of": lambda: registry.artifact_of(f"models:/{NAME}/1"),
         "diff": lambda: registry.diff(f"models:/{NAME}/1", f"models:/{NAME}/1"),
         "history": lambda: registry.history(NAME),
         "as_of": lambda: read_as_of(registry),

@@ -206,7 +206,10 @@ def test_copy_keeps_what_the_api_keeps_and_records_the_original(
     assert copied.stderr == f"Copied {NAME} version 1 to churn-eu version 1\n"
     through_cli = as_json(copied)
     assert through_cli["lineage"]["copied_from"] == f"models:/{NAME}/1"
-    assert (through_cli["source"], through_cli["run_id"]) == ("s3://bucket/1", "r1")
+    # MLflow's source for a copy; it names the original's artifact, which resolve prints.
+    assert (through_cli["source"], through_cli["run_id"]) == (f"models:/{NAME}/1", "r1")
+    assert through_cli["lineage"]["storage_location"] == "s3://bucket/1"
+    assert ok(cli("resolve", "churn-eu", "1")).stdout == "s3://bucket/1\n"
     assert (through_cli["metrics"], through_cli["params"]) == ({"auc": 0.9}, {"depth": 3})
     assert (through_cli["tags"], through_cli["description"]) == ({"team": "growth"}, "First")
     # The same as the API's copy of the same version, but for its own number and times.
@@ -217,7 +220,7 @@ def test_copy_keeps_what_the_api_keeps_and_records_the_original(
     }
     ok(cli("copy", f"models:/{NAME}/1", "churn-eu"))
     assert as_json(cli("describe", "churn-eu", "3", "--format", "json"))["source"] == (
-        "s3://bucket/1"
+        f"models:/{NAME}/1"
     )
     assert cli("copy", NAME, "churn-eu").exit_code == 2  # a model, not a version
     assert cli("copy", NAME, "9", "churn-eu").exit_code == 3
@@ -309,6 +312,7 @@ def test_register_prints_the_version_in_json(cli: Invoke, clock: Clock) -> None:
         "source": "s3://models/churn/1",
         "run_id": "run1",
         "run_link": "http://mlflow/runs/run1",
+        "model_id": None,
         "status": "READY",
         "status_message": None,
         "tags": {"k": "v"},
@@ -794,7 +798,7 @@ USER = "tester@example.com"
 PLAIN = {
     "create other": "other\t\t\t\t\n",
     "rename fraud fraud2": "fraud2\t\t\t\t\n",
-    f"copy {NAME} 1 fraud": f"fraud\t1\tNone\t\trun1\ts3://models/churn/1\t{at(10)}\n",
+    f"copy {NAME} 1 fraud": f"fraud\t1\tNone\t\trun1\tmodels:/{NAME}/1\t{at(10)}\n",
     f"register {NAME} s3://x": f"{NAME}\t3\tNone\t\t\ts3://x\t{at(10)}\n",
     "list": f"{NAME}\t2\tchampion=1\tteam=growth\tPredicts churn\nfraud\t\t\t\t\n",
     f"list {NAME}": f"{V1_LINE}\n{V2_LINE}\n",

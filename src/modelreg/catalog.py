@@ -188,6 +188,12 @@ class Catalog:
             raise NotFoundError(f"model '{ref.name}' has no version in stage {stage}")
         return max(in_stage, key=lambda mv: mv.version)
 
+    def resolve_version(self, ref: Ref) -> ModelVersion:
+        """The version ``ref`` names; a bare model name means its newest version."""
+        found = self.resolve(ref if ref.selector is not None else Ref(ref.name, "latest"))
+        assert isinstance(found, ModelVersion)
+        return found
+
     def history(self, name: str, mv: ModelVersion | None = None) -> list[HistoryEntry]:
         """Everything recorded about model ``name`` (or only about its version ``mv``),
         oldest first."""

@@ -569,12 +569,13 @@ TABLE: Node = {
             "repeat": False,
             "commands": {
                 "mlflow": {
-                    "help": "Export models to MLflow: versions in order, then stages, aliases, tags,...",
+                    "help": "Export models to MLflow: versions in order (local artifacts uploaded to...",
                     "options": {
                         "--tracking-uri": ("text", False, "MLflow's tracking URI: http(s)://HOST:PORT, sqlite:///PAT..."),
                         "--registry-uri": ("text", False, "MLflow's registry URI when it is not the tracking URI"),
                         "--model": ("model", True, "Only this model of the registry"),
                         "-m": ("model", True, "Only this model of the registry"),
+                        "--experiment": ("text", False, "The MLflow experiment that gets one run per version whose..."),
                         "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                         "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                         "--help": ("flag", False, "Show this message and exit."),

@@ -51,6 +51,7 @@ from modelreg._version import __version__
 from modelreg.docread import Document
 from modelreg.events import Event
 from modelreg.refs import artifact_location
+from modelreg.sources import pinned_location
 
 SIGNATURE_HEADER = "X-MLflow-Signature"
 TIMESTAMP_HEADER = "X-MLflow-Timestamp"
@@ -312,7 +313,11 @@ def command_environment(
     is always set (empty when it does not apply), so a value never leaks in from the
     parent environment."""
     fields = event_fields(event)
-    source = artifact_location(fields["source"], root) if fields["source"] else ""
+    lineage = event.entity.get("lineage")
+    # A version registered from another (a copy) names that version's artifact.
+    pinned = pinned_location(lineage) if isinstance(lineage, dict) else None
+    source = pinned or fields["source"]
+    source = artifact_location(source, root) if source else ""
     return {
         **process.model_environment(
             name=fields["name"],

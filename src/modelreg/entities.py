@@ -56,6 +56,7 @@ _VERSION_OUTPUT = (
     "source",
     "run_id",
     "run_link",
+    "model_id",
     "status",
     "status_message",
     "tags",
@@ -121,6 +122,8 @@ class ModelVersion:
     # The identity of a version across clones and renumbering (format 2; None in format 1
     # files, which keep their bytes).
     uid: str | None = None
+    # MLflow 3's logged model this version was registered from (``models:/<model_id>``).
+    model_id: str | None = None
 
     def to_dict(self) -> Document:
         """The JSON/YAML shape: attribute names, timestamps in epoch milliseconds."""
@@ -131,10 +134,10 @@ class ModelVersion:
         doc: Document = {"name": self.name, "version": self.version}
         if self.uid is not None:
             doc["uid"] = self.uid
+        doc |= {"source": self.source, "run_id": self.run_id, "run_link": self.run_link}
+        if self.model_id is not None:  # only then: older modelreg reads the file unchanged
+            doc["model_id"] = self.model_id
         return doc | {
-            "source": self.source,
-            "run_id": self.run_id,
-            "run_link": self.run_link,
             "description": self.description,
             "current_stage": self.current_stage,
             "status": self.status,
@@ -174,6 +177,7 @@ class ModelVersion:
             lineage=read.mapping("lineage"),
             history=read_history(read),
             uid=read.optional_text("uid"),
+            model_id=read.optional_text("model_id"),
         )
 
 

@@ -2,7 +2,9 @@
 
 Every failure a user can cause or meet is a :class:`RegistryError` subclass that carries
 its exit code (the table in the README) and typed data, so the CLI can turn any of them
-into one line on stderr without knowing where it came from.
+into one line on stderr without knowing where it came from. Each also carries
+``error_code``, MLflow's name for that kind of failure (``MlflowException.error_code``), so
+code ported from MLflow that tests ``e.error_code`` runs unchanged.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ class RegistryError(Exception):
     """Base class of every error modelreg raises on purpose."""
 
     exit_code: int = 1
+    error_code: str = "INTERNAL_ERROR"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, error_code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if error_code is not None:
+            self.error_code = error_code
 
     def __str__(self) -> str:
         return self.message
@@ -27,6 +32,7 @@ class InvalidInputError(RegistryError, ValueError):
     """Bad usage or invalid input: a bad name, filter, stage, option value (exit 2)."""
 
     exit_code = 2
+    error_code = "INVALID_PARAMETER_VALUE"
 
 
 class FilterSyntaxError(InvalidInputError):
@@ -49,6 +55,7 @@ class NotFoundError(RegistryError, LookupError):
     """A registry, model, version or alias that does not exist (exit 3)."""
 
     exit_code = 3
+    error_code = "RESOURCE_DOES_NOT_EXIST"
 
 
 class RegistryNotFoundError(NotFoundError):
@@ -59,12 +66,14 @@ class ConflictError(RegistryError):
     """Already exists, a name collision, or a concurrent change (exit 4)."""
 
     exit_code = 4
+    error_code = "RESOURCE_ALREADY_EXISTS"
 
 
 class RuleViolationError(RegistryError):
     """A change the registry's rules do not allow (exit 5)."""
 
     exit_code = 5
+    error_code = "PERMISSION_DENIED"
 
     def __init__(self, message: str, unmet: list[str] | None = None) -> None:
         super().__init__(message)
@@ -75,6 +84,7 @@ class BusyError(RegistryError):
     """The registry's lock could not be taken in time (exit 6)."""
 
     exit_code = 6
+    error_code = "COULD_NOT_ACQUIRE_LOCK"
 
     def __init__(self, lock_path: Path, timeout: float) -> None:
         super().__init__(
@@ -89,6 +99,7 @@ class CorruptFileError(RegistryError):
     """A registry file that is unreadable, hostile or does not match its schema (exit 7)."""
 
     exit_code = 7
+    error_code = "INVALID_STATE"
 
     def __init__(self, path: Path, problem: str) -> None:
         super().__init__(f"{path}: {problem}")
@@ -100,12 +111,14 @@ class CheckFailedError(RegistryError):
     """``check`` found problems in the registry (exit 7)."""
 
     exit_code = 7
+    error_code = "INVALID_STATE"
 
 
 class HooksNotTrustedError(RegistryError):
     """``hooks test`` on a hook configuration this machine has not trusted (exit 5)."""
 
     exit_code = 5
+    error_code = "PERMISSION_DENIED"
 
 
 class HookDeliveryError(RegistryError):
@@ -114,9 +127,11 @@ class HookDeliveryError(RegistryError):
     The change itself was made and is kept: this code tells a script not to retry it."""
 
     exit_code = 8
+    error_code = "IO_ERROR"
 
 
 class InterruptedByUserError(RegistryError):
     """Ctrl-C (exit 130)."""
 
     exit_code = 130
+    error_code = "ABORTED"

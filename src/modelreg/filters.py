@@ -96,6 +96,10 @@ Predicate: TypeAlias = Callable[[Record], bool]
 #: Parentheses and NOTs nest at most this deep, so no input can exhaust the stack.
 MAX_DEPTH = 100
 
+#: MLflow 3's Prompt Registry keeps prompts as registered models (and versions) with this
+#: tag set to 'true'; searches leave them out unless the filter names the tag.
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+
 # ---------------------------------------------------------------------------------------
 # The AST
 # ---------------------------------------------------------------------------------------
@@ -187,6 +191,7 @@ _ATTRIBUTES: dict[str, tuple[str, frozenset[str]]] = {
     "current_stage": ("stage", _VERSION),
     "run_id": ("text", _VERSION),
     "run_link": ("text", _VERSION),
+    "model_id": ("text", _VERSION),
     "source": ("text", _VERSION),
     "description": ("text", _BOTH),
     "user_id": ("text", _BOTH),
@@ -216,7 +221,7 @@ _COLLECTION_TYPES: dict[str, tuple[str, frozenset[str]]] = {
 _ATTRIBUTE_PREFIX = "attribute"
 
 _VERSION_FIELDS_HELP = (
-    "name, version, version_number, stage, current_stage, run_id, run_link, source, "
+    "name, version, version_number, stage, current_stage, run_id, run_link, model_id, source, "
     "source_path, description, user_id, status, alias, creation_timestamp, "
     "last_updated_timestamp, tags.<key>, metrics.<key>, params.<key>"
 )
@@ -386,6 +391,23 @@ class Tokenizer:
 # ---------------------------------------------------------------------------------------
 # The parser
 # ---------------------------------------------------------------------------------------
+
+
+def mentions_prompt_tag(expr: Expr | None) -> bool:
+    """Whether ``expr`` names ``tags.`mlflow.prompt.is_prompt``` anywhere: then a search
+    returns prompts as the filter decides, else it leaves them out (MLflow 3)."""
+    if expr is None:
+        return False
+    if isinstance(expr, Not):
+        return mentions_prompt_tag(expr.operand)
+    if isinstance(expr, (And, Or)):
+        return any(mentions_prompt_tag(operand) for operand in expr.operands)
+    return expr.field == _PROMPT_FIELD
+
+
+def is_prompt(record: Record) -> bool:
+    """Whether a record (a model or a version) is a prompt of MLflow's Prompt Registry."""
+    return _prompt_tag_of(record) == "true"
 
 
 def names_required(expr: Expr | None) -> frozenset[str] | None:
@@ -613,7 +635,8 @@ def _parse_field(tokenizer: Tokenizer, kind: Kind) -> tuple[Field, tuple[int, in
     | creation_timestamp | last_updated_timestamp
     | (tags | tag | metrics | metric | params | param) "." key
 
-    Also ``run_link``, and MLflow's ``attribute.<name>`` spelling of an attribute.
+    Also ``run_link``, ``model_id`` and MLflow's ``attribute.<name>`` spelling of an
+    attribute.
     """
     expected = f"a field name, one of: {_fields_help(kind)}"
     if not tokenizer.check("IDENTIFIER"):
@@ -849,6 +872,13 @@ def matches(text: str | None, record: Record, kind: Kind = "version") -> bool:
 
 def _compile_condition(node: Condition, label: str) -> Predicate:
     ftype = field_type(node.field)
+    if node.field == _PROMPT_FIELD and isinstance(node, Comparison):
+        # MLflow: a model without the prompt tag is not a prompt, so it satisfies exactly
+        # `= 'false'` and `!= 'true'` (every other comparison of a missing tag fails).
+        test = _compile_text(node, _prompt_tag_of, f"tag '{label}'", folded=False)
+        if (node.op, node.value) in (("=", "false"), ("!=", "true")):
+            return lambda record: _prompt_tag_of(record) is None or test(record)
+        return test
     if ftype in ("text", "tag", "stage"):
         what = f"tag '{label}'" if ftype == "tag" else f"text field '{label}'"
         return _compile_text(node, _text_getter(node.field), what, folded=ftype == "stage")
@@ -1035,6 +1065,10 @@ def _text_getter(field: Field) -> Callable[[Record], str | None]:
         return value if value is None or type(value) is str else str(value)
 
     return get
+
+
+_PROMPT_FIELD = Field("tags", PROMPT_TAG)
+_prompt_tag_of = _text_getter(_PROMPT_FIELD)
 
 
 def _number_getter(field: Field) -> Callable[[Record], int | float | None]:

@@ -155,7 +155,8 @@ class Importer(Room):
             if conflicts:
                 raise ConflictError(
                     f"model '{name}' here differs from the one being imported: "
-                    f"{'; '.join(conflicts)} (--replace, or replace=True, lets the import win)"
+                    f"{'; '.join(conflicts)} (--replace, or replace=True, lets the import win)",
+                    error_code="RESOURCE_CONFLICT",
                 )
             last_version = max([current.last_version, model.last_version, *numbers])
             model_changed = (

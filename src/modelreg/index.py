@@ -65,6 +65,7 @@ class VersionFields(TypedDict, total=False):
     lineage: dict[str, JSONValue]
     history: list[HistoryEntry]
     uid: str | None
+    model_id: str | None
 
 
 class VersionRecord(VersionFields, total=False):
@@ -91,7 +92,7 @@ class ModelFields(TypedDict, total=False):
 
 _Fields = TypeVar("_Fields", ModelFields, VersionFields)
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 # How long ago a file must have last changed before its parsed form is cached.
 SETTLE_SECONDS = 2.0
 

@@ -53,7 +53,7 @@ MODEL_KEYS = tuple(RegisteredModel("x", 0, 0).to_doc())
 # Format 2 writes a version's ``uid`` right after its number.
 VERSION_KEYS = tuple(
     key
-    for written in ModelVersion("x", 1, 0, 0).to_doc()
+    for written in ModelVersion("x", 1, 0, 0, model_id="x").to_doc()
     for key in ((written, "uid") if written == "version" else (written,))
 )
 # What makes a version that version: two files that differ in any of these are two

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from modelreg import actions, jsonio, refs, yamlio
+from modelreg import actions, jsonio, refs, sources, yamlio
 from modelreg.docread import Document
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import (
@@ -417,8 +417,6 @@ def _drop_non_finite(mv: ModelVersion) -> list[str]:
 def _version_entity(name: str, meta: Mapping[str, Any], tags: dict[str, str]) -> ModelVersion:
     created = _millis(meta.get("creation_timestamp"), 0)
     lineage: dict[str, Any] = {}
-    if _text(meta.get("model_id")):
-        lineage["mlflow_model_id"] = str(meta["model_id"])
     # Where MLflow resolved a models:/ source to: the artifact itself, for `resolve`.
     location = _text(meta.get("storage_location"))
     if location and location != meta.get("source"):
@@ -444,6 +442,7 @@ def _version_entity(name: str, meta: Mapping[str, Any], tags: dict[str, str]) ->
         source=source,
         run_id=run_id,
         run_link=_text(meta.get("run_link")),
+        model_id=_text(meta.get("model_id")),
         status=_text(meta.get("status")) or "READY",
         tags=tags,
         metrics=dict(meta.get("metrics") or {}),
@@ -1067,7 +1066,7 @@ class _Exporter:
     def _create(self, mv: ModelVersion) -> None:
         error = _mlflow_error()
         tags = dict(mv.tags)
-        source, run_id = mv.source, mv.run_id
+        source, run_id = _export_source(mv), mv.run_id
         try:
             local = self.uploads.local_artifact(mv)
             if local is not None:
@@ -1196,7 +1195,7 @@ def _same_version(there: Any, mv: ModelVersion) -> bool:
             tags[LOCAL_SOURCE_TAG] == mv.source
             and (tags.get(LOCAL_RUN_ID_TAG) or None) == mv.run_id
         )
-    return (there.source or "") == mv.source and (there.run_id or None) == mv.run_id
+    return (there.source or "") == _export_source(mv) and (there.run_id or None) == mv.run_id
 
 
 class _Uploads:
@@ -1306,3 +1305,11 @@ class _Uploads:
                 if _error_code(exc) != "RESOURCE_ALREADY_EXISTS":
                     raise
         raise ConflictError(f"the MLflow experiment '{self.experiment}' cannot be created")
+
+
+def _export_source(mv: ModelVersion) -> str:
+    """The source MLflow gets: for a version registered from another (a copy, source
+    ``models:/SRC/N``), the artifact it names, as the version numbers may differ there.
+    (A version imported from MLflow goes back with the source MLflow gave it.)"""
+    pinned = mv.lineage.get(sources.STORAGE_LOCATION)
+    return pinned if isinstance(pinned, str) and pinned else mv.source

@@ -10,7 +10,7 @@ from modelreg import actions
 from modelreg import events as ev
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import NotFoundError, RuleViolationError
-from modelreg.names import validate_alias, validate_model_name, validate_tag
+from modelreg.names import validate_alias, validate_model_name, validate_tag, validate_tag_key
 from modelreg.session import Room
 from modelreg.values import version_number
 
@@ -86,10 +86,12 @@ class ModelWrites(Room):
         return model
 
     def untag(self, name: str, key: str) -> None:
+        """Remove one tag; a tag that is not there is nothing to do (as in MLflow)."""
+        validate_tag_key(key)
         with self._writer.change() as change:
             model = self._catalog.load_model(name)
             if key not in model.tags:
-                raise NotFoundError(f"model '{name}' has no tag {key!r}")
+                return
             change.tag(model, {}, [key], owner=name)
             self._catalog.save_model(model)
 
@@ -120,11 +122,14 @@ class ModelWrites(Room):
         return target
 
     def delete_alias(self, name: str, alias: str) -> None:
+        """Remove an alias; one that is not there is nothing to do (as in MLflow), unless
+        it could not be an alias at all (InvalidInputError)."""
         catalog = self._catalog
         with self._writer.change() as change:
             model = catalog.load_model(name)
             if alias not in model.aliases:
-                raise NotFoundError(f"model '{name}' has no alias {alias!r}")
+                validate_alias(alias)
+                return
             number = model.aliases.pop(alias)
             model.history.append(change.entry(actions.ALIAS_DELETED, alias=alias, version=number))
             change.touch(model)

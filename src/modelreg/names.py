@@ -73,8 +73,11 @@ def validate_alias(alias: str) -> str:
     return alias
 
 
-def validate_tag(key: str, value: object) -> tuple[str, str]:
-    """Check a tag key and value; values are stored as text, like MLflow's."""
+def validate_tag_key(key: str) -> str:
+    """Return ``key`` if it can be a tag key, else raise InvalidInputError (None included:
+    MLflow's "missing value for required parameter 'key'")."""
+    if key is None:
+        raise InvalidInputError("invalid tag: missing value for the required parameter 'key'")
     if not isinstance(key, str) or not key.strip():
         raise InvalidInputError("invalid tag: the key is empty")
     if len(key) > MAX_TAG_KEY_LENGTH or _CONTROL_RE.search(key):
@@ -82,6 +85,12 @@ def validate_tag(key: str, value: object) -> tuple[str, str]:
             f"invalid tag key {key[:60]!r}: at most {MAX_TAG_KEY_LENGTH} characters, "
             "no control characters"
         )
+    return key
+
+
+def validate_tag(key: str, value: object) -> tuple[str, str]:
+    """Check a tag key and value; values are stored as text, like MLflow's."""
+    validate_tag_key(key)
     text = "" if value is None else str(value)
     if len(text) > MAX_TAG_VALUE_LENGTH:
         raise InvalidInputError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeAlias
 
-from modelreg import actions, workflow
+from modelreg import actions, sources, workflow
 from modelreg import events as ev
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidInputError, RuleViolationError
@@ -155,7 +155,9 @@ class Promotion(Room):
                 current_stage=mv.current_stage,
                 from_stage=mv.current_stage,
                 to_stage=stage,
-                source=artifact_location(mv.source, self._root),
+                source=artifact_location(
+                    sources.artifact_of(mv, self._catalog.resolve_version).source, self._root
+                ),
                 run_id=mv.run_id or "",
                 registry=self._root,
             ),

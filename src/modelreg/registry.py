@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from modelreg import actions, compare, workflow
+from modelreg import actions, compare, sources, workflow
 from modelreg.catalog import Catalog
 from modelreg.compare import VersionDiff
 from modelreg.config import (
@@ -52,6 +52,9 @@ if TYPE_CHECKING:
     from modelreg.hooks import DeliveryResult
     from modelreg.pointintime import PastView
     from modelreg.search import Page, Query
+
+#: MLflow's default wait for a version to become READY; here they are READY at once.
+DEFAULT_AWAIT_SECONDS = 300
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -250,13 +253,21 @@ class Registry:
         tags: Mapping[str, object] | None = None,
         run_link: str | None = None,
         description: str | None = None,
+        await_creation_for: int = DEFAULT_AWAIT_SECONDS,
+        model_id: str | None = None,
         *,
         metrics: Mapping[str, int | float] | None = None,
         params: Mapping[str, JSONValue] | None = None,
         lineage: Mapping[str, JSONValue] | None = None,
     ) -> ModelVersion:
-        """Register a new version of an existing model (MLflow's semantics: never deduplicated)."""
-        details = Details(run_id, tags, run_link, description, metrics, params, lineage)
+        """Register a new version of an existing model (MLflow's semantics: never deduplicated).
+
+        ``model_id`` is the MLflow 3 logged model it comes from, recorded on the version;
+        ``await_creation_for`` does nothing: a version is READY at once. A ``models:/``
+        source names another version, whose artifact this one shares (see
+        :mod:`modelreg.sources`)."""
+        del await_creation_for
+        details = Details(run_id, tags, run_link, description, metrics, params, lineage, model_id)
         return self._versions.register(
             name, source, details, allow_duplicate=True, create_model=False
         ).version
@@ -273,6 +284,7 @@ class Registry:
         metrics: Mapping[str, int | float] | None = None,
         params: Mapping[str, JSONValue] | None = None,
         lineage: Mapping[str, JSONValue] | None = None,
+        model_id: str | None = None,
         allow_duplicate: bool = False,
         create_model: bool = False,
     ) -> RegisterResult:
@@ -288,23 +300,31 @@ class Registry:
         nothing: it is never applied in part. ``create_model`` creates the model in the
         same change when it does not exist.
         """
-        details = Details(run_id, tags, run_link, description, metrics, params, lineage)
+        details = Details(run_id, tags, run_link, description, metrics, params, lineage, model_id)
         return self._versions.register(
             name, source, details, allow_duplicate=allow_duplicate, create_model=create_model
         )
 
     def register_model(
-        self, model_uri: str, name: str, tags: Mapping[str, object] | None = None
+        self,
+        model_uri: str,
+        name: str,
+        await_registration_for: int = DEFAULT_AWAIT_SECONDS,
+        *,
+        tags: Mapping[str, object] | None = None,
     ) -> ModelVersion:
         """``mlflow.register_model``: create the model if needed, then a version of it.
 
-        The run id is taken from ``runs:/RUN_ID/path`` URIs.
-        """
+        The run id is taken from ``runs:/RUN_ID/path`` URIs; the model id from MLflow 3's
+        ``models:/<model_id>`` (or, for ``models:/NAME/VERSION``, from that version).
+        ``await_registration_for`` does nothing: a version is READY at once."""
+        del await_registration_for
         return self.register(
             name,
             model_uri,
             run_id=run_id_of(model_uri),
             tags=tags,
+            model_id=sources.model_id_for(model_uri, self.resolve_version),
             allow_duplicate=True,
             create_model=True,
         ).version
@@ -448,16 +468,25 @@ class Registry:
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Copy a version (``models:/...``) to the next version of ``dst_name`` (created
-        if needed), keeping its source, run, tags, metrics and params."""
+        if needed), keeping its run, tags, metrics, params and model id; its source is
+        ``models:/SRC/N``, as in MLflow, and names the same artifact."""
         if not isinstance(src_model_uri, str):
             raise InvalidInputError(f"expected a models:/ URI, not {src_model_uri!r}")
         src = self.resolve_version(parse_uri(src_model_uri))
-        lineage = {**src.lineage, "copied_from": f"models:/{src.name}/{src.version}"}
+        origin = f"models:/{src.name}/{src.version}"
+        lineage = {**src.lineage, "copied_from": origin}
         details = Details(
-            src.run_id, src.tags, src.run_link, src.description, src.metrics, src.params, lineage
+            src.run_id,
+            src.tags,
+            src.run_link,
+            src.description,
+            src.metrics,
+            src.params,
+            lineage,
+            src.model_id,
         )
         return self._versions.register(
-            dst_name, src.source, details, allow_duplicate=True, create_model=True
+            dst_name, origin, details, allow_duplicate=True, create_model=True
         ).version
 
     # -- approval workflow (beyond MLflow) ---------------------------------------------
@@ -532,8 +561,14 @@ class Registry:
         """Where a version's artifact is — exactly what ``modelreg resolve`` prints: an
         absolute path for a local source, else the URI. ``ref`` is a version, or a
         reference as :meth:`resolve_version` takes it (``"churn@champion"``)."""
+        return artifact_location(self.artifact_of(ref).source, self.root)
+
+    @_consistent
+    def artifact_of(self, ref: ModelVersion | Ref | str) -> sources.Artifact:
+        """The artifact a version names — its source, sha256 and size — following a
+        ``models:/`` source to the version it names (:func:`modelreg.sources.artifact_of`)."""
         mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
-        return artifact_location(mv.source, self.root)
+        return sources.artifact_of(mv, self._catalog.resolve_version)
 
     def as_of(self, when: str) -> AbstractContextManager[PastView]:
         """The registry's reads as they would have answered at ``when``: an ISO 8601 date

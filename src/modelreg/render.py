@@ -41,6 +41,8 @@ class Column:
     min_width: int = 10
     give_way_first: bool = False
     optional: bool = False
+    # Shown (last, in plain too) only when some record has a value: a rare field.
+    when_present: bool = False
 
     def value(self, record: Mapping[str, object]) -> object:
         return self.getter(record) if self.getter else record.get(self.key)
@@ -69,6 +71,8 @@ VERSION_COLUMNS = (
     Column("run_id", "run_id", shorten="middle", min_width=9, give_way_first=True, optional=True),
     Column("source", "source", shorten="path", min_width=12),
     Column("created", "creation_timestamp", "time", give_way_first=True, optional=True),
+    # The MLflow 3 logged model a version was registered from.
+    Column("model_id", "model_id", shorten="middle", optional=True, when_present=True),
 )
 MODEL_COLUMNS = (
     Column("name", "name", "key"),
@@ -124,6 +128,8 @@ def emit(
     columns: Sequence[Column],
 ) -> None:
     """Print one record (a mapping) or a list of records in ``fmt``."""
+    if fmt not in (Format.json, Format.yaml):
+        columns = _present(data, columns)
     if fmt is Format.json:
         _write(jsonio.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     elif fmt is Format.yaml:
@@ -147,6 +153,18 @@ def emit_selected(
     has no value."""
     rows = [{column.header: column.value(record) for column in columns} for record in records]
     emit(rows, fmt, [replace(column, key=column.header, getter=None) for column in columns])
+
+
+def _present(
+    data: Mapping[str, object] | Sequence[Mapping[str, object]], columns: Sequence[Column]
+) -> list[Column]:
+    """``columns`` without the ``when_present`` ones no record has a value for."""
+    records = [data] if isinstance(data, Mapping) else data
+    return [
+        column
+        for column in columns
+        if not column.when_present or any(column.value(record) for record in records)
+    ]
 
 
 def emit_entity(entity: RegisteredModel | ModelVersion, fmt: Format) -> None:

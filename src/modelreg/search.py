@@ -15,6 +15,11 @@ its SQLite and file stores):
   so the order is total. An order naming the same field twice is refused (SQL store).
 - Names order by code point (SQLite's binary collation): ``Churn`` before ``churn``.
 
+Prompts (MLflow 3's Prompt Registry: models and versions tagged
+``mlflow.prompt.is_prompt = 'true'``) are left out unless the filter names that tag, as
+MLflow's file store does (``add_prompt_filter_string``); see
+:func:`modelreg.filters.mentions_prompt_tag`.
+
 Beyond MLflow: any field can be ordered by (``metrics.accuracy DESC``, ``tags.team``, ...),
 and a record missing the value sorts last in both directions. Paging is by *keyset*, not
 by offset: the token holds the sort key of the last record returned, and the next page
@@ -44,6 +49,8 @@ from modelreg.filters import (
     field_getter,
     field_type,
     format_field,
+    is_prompt,
+    mentions_prompt_tag,
     numeric_value,
     parse,
     parse_order_clause,
@@ -232,6 +239,9 @@ def search(
     after = _decode_token(page_token, query, columns) if page_token else None
 
     predicate = compile_filter(expr) if expr is not None else None
+    if not mentions_prompt_tag(expr):
+        # MLflow 3 leaves the Prompt Registry's prompts out unless the filter asks.
+        records = (record for record in records if not is_prompt(record))
     found = [record for record in records if predicate is None or predicate(record)]
     _sort(found, columns)
     start = 0 if after is None else _first_after(found, after, columns)

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelreg import actions, workflow
+from modelreg import actions, sources, workflow
 from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, new_uid
-from modelreg.errors import ConflictError, InvalidInputError, NotFoundError, RuleViolationError
-from modelreg.names import validate_model_name, validate_tag
+from modelreg.errors import ConflictError, InvalidInputError, RuleViolationError
+from modelreg.names import validate_model_name, validate_tag, validate_tag_key
 from modelreg.pointintime import lifetime
 from modelreg.refs import local_artifact_path
 from modelreg.session import Room
@@ -41,6 +41,7 @@ class Details:
     metrics: Mapping[str, int | float] | None
     params: Mapping[str, JSONValue] | None
     lineage: Mapping[str, JSONValue] | None
+    model_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ class VersionWrites(Room):
         clean_tags = dict(validate_tag(key, value) for key, value in (details.tags or {}).items())
         clean_metrics = checked_metrics(details.metrics or {})
         clean_params = checked_params(details.params or {})
+        if details.model_id is not None and (
+            not isinstance(details.model_id, str) or not details.model_id.strip()
+        ):
+            raise InvalidInputError(f"invalid model_id {details.model_id!r}: expected an id")
         # Work that needs no lock (hashing, git) is done before taking it.
         stored_source, artifact = self._artifact(source)
         from modelreg.lineage import git_lineage
@@ -89,6 +94,15 @@ class VersionWrites(Room):
                 catalog.check_name_free(name)
                 change.create_model(change.new_model(name))
             model = catalog.load_model(name)
+            named = sources.version_named_by(stored_source)
+            if named is not None:
+                # Another version's artifact: pin it now (see modelreg.sources).
+                origin = sources.artifact_of(
+                    catalog.resolve_version(named), catalog.resolve_version
+                )
+                recorded[sources.STORAGE_LOCATION] = origin.source
+                if origin.sha256 is not None and origin.size is not None:
+                    artifact = (origin.sha256, origin.size)
             newest = None if allow_duplicate else catalog.newest_version(model)
             if newest is not None and _same_registration(
                 newest, stored_source, artifact, details.run_id
@@ -99,6 +113,7 @@ class VersionWrites(Room):
                         "run id": details.run_id,
                         "run link": details.run_link,
                         "description": details.description,
+                        "model id": details.model_id,
                     },
                     {"tag": clean_tags, "metric": clean_metrics, "param": clean_params},
                 )
@@ -110,7 +125,8 @@ class VersionWrites(Room):
                         + "\n  - ".join(differences)
                         + "\nNothing was registered or changed. Change them on version "
                         f"{newest.version} (modelreg tag / update), or register a new "
-                        "version (--allow-duplicate)."
+                        "version (--allow-duplicate).",
+                        error_code="RESOURCE_CONFLICT",
                     )
                 return RegisterResult(newest, created=False)
             number = catalog.next_version_number(model)
@@ -124,6 +140,7 @@ class VersionWrites(Room):
                 source=stored_source,
                 run_id=details.run_id,
                 run_link=details.run_link,
+                model_id=details.model_id,
                 tags=clean_tags,
                 metrics=clean_metrics,
                 params=clean_params,
@@ -273,11 +290,13 @@ class VersionWrites(Room):
         return mv
 
     def untag(self, name: str, version: int | str, key: str) -> None:
+        """Remove one tag; a tag that is not there is nothing to do (as in MLflow)."""
+        validate_tag_key(key)
         number = version_number(version)
         with self._writer.change() as change:
             mv = self._catalog.load_version(self._catalog.load_model(name), number)
             if key not in mv.tags:
-                raise NotFoundError(f"version {number} of model '{name}' has no tag {key!r}")
+                return
             change.tag(mv, {}, [key], owner=name)
             self._catalog.save_version(mv)
 
@@ -385,6 +404,7 @@ def _unapplied_details(
         "run id": mv.run_id,
         "run link": mv.run_link,
         "description": mv.description,
+        "model id": mv.model_id,
     }
     found = [
         f"{what}: {shown(value)} given, {shown(recorded[what])} recorded"
