@@ -30,6 +30,8 @@ from modelreg import (
 )
 from modelreg.entities import ModelVersion, RegisteredModel, ms_to_iso
 from modelreg.errors import (
+    ArtifactMismatchError,
+    ArtifactStoreError,
     CheckFailedError,
     FilterSyntaxError,
     HookDeliveryError,
@@ -267,6 +269,8 @@ EXIT_CODES: dict[type[RegistryError], int] = {
     BusyError: 6,
     CorruptFileError: 7,
     CheckFailedError: 7,
+    ArtifactMismatchError: 7,
+    ArtifactStoreError: 9,
     HookDeliveryError: 8,
     InterruptedByUserError: 130,
 }

@@ -244,6 +244,7 @@ def test_register_prints_the_version_in_json(cli: Invoke, clock: Clock) -> None:
         "params": {"epochs": 10, "lr": 0.01, "opt": "adam"},
         "artifact_sha256": None,
         "artifact_size": None,
+        "artifact_uri": None,
         "lineage": {"user": "tester@example.com"},
     }
     assert isinstance(data["metrics"]["acc"], float)

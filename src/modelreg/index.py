@@ -62,6 +62,7 @@ class VersionFields(TypedDict, total=False):
     params: dict[str, JSONValue]
     artifact_sha256: str | None
     artifact_size: int | None
+    artifact_uri: str | None
     lineage: dict[str, JSONValue]
     history: list[HistoryEntry]
     uid: str | None
@@ -91,7 +92,7 @@ class ModelFields(TypedDict, total=False):
 
 _Fields = TypeVar("_Fields", ModelFields, VersionFields)
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 # How long ago a file must have last changed before its parsed form is cached.
 SETTLE_SECONDS = 2.0
 

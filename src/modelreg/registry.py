@@ -284,10 +284,22 @@ class Registry:
         metric, param, description, run id or link) raises ConflictError and changes
         nothing: it is never applied in part. ``create_model`` creates the model in the
         same change when it does not exist.
+
+        A local path must exist (NotFoundError otherwise); it is recorded so that the
+        same spelling resolves from any working directory and any clone (relative to the
+        registry folder when it is inside the registry's project). With
+        ``artifact_store:`` in registry.yaml the artifact is uploaded first; without one,
+        ``RegisterResult.warnings`` says when a clone would not find the artifact (git
+        ignores it, or it is outside the repository).
         """
         details = Details(run_id, tags, run_link, description, metrics, params, lineage)
         return self._versions.register(
-            name, source, details, allow_duplicate=allow_duplicate, create_model=create_model
+            name,
+            source,
+            details,
+            allow_duplicate=allow_duplicate,
+            create_model=create_model,
+            must_exist=True,
         )
 
     def register_model(
@@ -295,15 +307,12 @@ class Registry:
     ) -> ModelVersion:
         """``mlflow.register_model``: create the model if needed, then a version of it.
 
-        The run id is taken from ``runs:/RUN_ID/path`` URIs.
+        The run id is taken from ``runs:/RUN_ID/path`` URIs; like MLflow, any source is
+        accepted (a local path need not exist here).
         """
-        return self.register(
-            name,
-            model_uri,
-            run_id=run_id_of(model_uri),
-            tags=tags,
-            allow_duplicate=True,
-            create_model=True,
+        details = Details(run_id_of(model_uri), tags, None, None, None, None, None)
+        return self._versions.register(
+            name, model_uri, details, allow_duplicate=True, create_model=True
         ).version
 
     @_consistent
