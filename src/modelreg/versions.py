@@ -21,7 +21,6 @@ from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, new_uid
 from modelreg.errors import ConflictError, InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.names import validate_model_name, validate_tag
-from modelreg.refs import local_artifact_path
 from modelreg.session import Room
 from modelreg.store import _crash_point
 from modelreg.values import checked_metrics, checked_params, shown, version_number

@@ -1,8 +1,9 @@
 """The local cache of pulled artifacts, and ``pull`` itself.
 
 The cache is ``$MODELREG_CACHE``, else ``$XDG_CACHE_HOME/modelreg/artifacts``, else
-``~/.cache/modelreg/artifacts`` (beside the index cache of :mod:`modelreg.index`). An artifact lives in ``<cache>/<sha256>/<name>`` (``name``: the last
-part of its source, so a loader that looks at the suffix sees ``model.pkl``), with
+``~/.cache/modelreg/artifacts`` (beside the index cache of :mod:`modelreg.index`). An
+artifact lives in ``<cache>/<sha256>/<name>`` (``name``: the last part of its source, so
+a loader that looks at the suffix sees ``model.pkl``), with
 ``<cache>/<sha256>/.verified`` noting the size and modification time of every file as
 they were when their hash was checked. A download goes to ``<cache>/tmp-<random>/``, is
 verified there and only then renamed to ``<cache>/<sha256>``: the cache never holds a
@@ -131,7 +132,7 @@ def _pull_to_cache(
             # Changed since it was verified (or another pull won the race): replaced.
             _remove(entry)
         try:
-            os.replace(staging, entry)
+            staging.replace(entry)
         except OSError:
             # Another pull renamed its copy first: the same verified bytes.
             hit = _cached(entry, expected)
@@ -156,7 +157,7 @@ def _pull_to(
         target = staging / final.name
         _download(mv, root, target, expected, progress)
         _remove(final)
-        os.replace(target, final)
+        target.replace(final)
     finally:
         _remove(staging)
     return Pulled(final, downloaded=True, verified=True)
@@ -178,7 +179,7 @@ def _copy_local(
         if expected is not None:
             check_local(mv, target, expected)
         _remove(final)
-        os.replace(target, final)
+        target.replace(final)
     finally:
         _remove(staging)
     return Pulled(final, downloaded=False, verified=expected is not None)

@@ -29,7 +29,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -182,7 +182,7 @@ class ArtifactStore:
             _crash_point("artifact:uploaded")
             if self.where.local:
                 Path(final).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp, final)
+                Path(tmp).replace(final)
                 fsync_dir(Path(final).parent)
             else:
                 fs.mv(tmp, final)
@@ -192,20 +192,29 @@ class ArtifactStore:
                     fs.rm(tmp)
             raise
 
-    def tmp_objects(self) -> list[tuple[str, int]]:
-        """The leftovers of interrupted uploads: (path, size)."""
-        return _listing(self.where, "tmp")
+    def objects(self, prefix: str) -> list[StoredObject]:
+        """The objects under ``prefix`` (``blobs``, ``trees``, ``tmp``)."""
+        where = self.where
+        with _translated(where.spelling, "list"):
+            try:
+                found = where.fs.find(where.join(prefix), detail=True)
+            except FileNotFoundError:
+                return []
+        return sorted(
+            StoredObject(key_of(str(name), self), int(info.get("size") or 0), modified(info))
+            for name, info in found.items()
+        )
 
-    def blobs(self) -> list[tuple[str, int]]:
-        return _listing(self.where, "blobs")
-
-    def trees(self) -> list[tuple[str, int]]:
-        return _listing(self.where, "trees")
-
-    def remove(self, full_paths: list[str]) -> None:
+    def remove(self, keys: list[str]) -> None:
         with _translated(self.where.spelling, "remove from"):
-            for path in full_paths:
-                self.where.fs.rm(path)
+            for key in keys:
+                self.where.fs.rm(self.where.join(key))
+
+
+class StoredObject(NamedTuple):
+    key: str
+    size: int
+    modified: float | None
 
 
 def _write_local(tmp: str, write: Callable[[IO[bytes]], Any]) -> Any:
@@ -217,15 +226,6 @@ def _write_local(tmp: str, write: Callable[[IO[bytes]], Any]) -> Any:
     return written
 
 
-def _listing(where: Location, prefix: str) -> list[tuple[str, int]]:
-    with _translated(where.spelling, "list"):
-        try:
-            found = where.fs.find(where.join(prefix), detail=True)
-        except FileNotFoundError:
-            return []
-    return sorted((str(name), int(info.get("size") or 0)) for name, info in found.items())
-
-
 def manifest_bytes(entries: list[TreeEntry]) -> bytes:
     files = [{"path": e.path, "sha256": e.sha256, "size": e.size} for e in entries]
     doc = {"modelreg_tree": TREE_FORMAT, "files": files}
@@ -235,7 +235,9 @@ def manifest_bytes(entries: list[TreeEntry]) -> bytes:
 def parse_manifest(data: bytes, where: str) -> list[TreeEntry]:
     try:
         doc = json.loads(data)
-        entries = [TreeEntry(str(f["path"]), str(f["sha256"]), int(f["size"])) for f in doc["files"]]
+        entries = [
+            TreeEntry(str(f["path"]), str(f["sha256"]), int(f["size"])) for f in doc["files"]
+        ]
     except (ValueError, KeyError, TypeError) as exc:
         raise ArtifactStoreError(f"{where}: not a modelreg folder manifest ({exc})") from None
     for entry in entries:
@@ -249,7 +251,12 @@ def parse_manifest(data: bytes, where: str) -> list[TreeEntry]:
 
 
 def download(
-    uri: str, root: Path, target: Path, expected: tuple[str, int], label: str, progress: Progress | None = None
+    uri: str,
+    root: Path,
+    target: Path,
+    expected: tuple[str, int],
+    label: str,
+    progress: Progress | None = None,
 ) -> None:
     """Copy the stored artifact ``uri`` to ``target`` (which must not exist; its folder
     must), checking every byte against ``expected`` (sha256, size) as it arrives. On any
@@ -268,7 +275,13 @@ def download(
 
 
 def _get_tree(
-    fs: Any, full: str, uri: str, target: Path, expected: tuple[str, int], label: str, progress: Progress | None
+    fs: Any,
+    full: str,
+    uri: str,
+    target: Path,
+    expected: tuple[str, int],
+    label: str,
+    progress: Progress | None,
 ) -> None:
     with fs.open(full, "rb") as handle:
         data = handle.read(64 * 1024 * 1024 + 1)
@@ -286,7 +299,13 @@ def _get_tree(
 
 
 def _get_file(
-    fs: Any, full: str, uri: str, target: Path, expected: tuple[str, int], label: str, progress: Progress | None
+    fs: Any,
+    full: str,
+    uri: str,
+    target: Path,
+    expected: tuple[str, int],
+    label: str,
+    progress: Progress | None,
 ) -> None:
     digest, total = hashlib.sha256(), 0
     with fs.open(full, "rb", block_size=_BLOCK) as source, target.open("xb") as out:
@@ -356,16 +375,81 @@ def _translated(store: str, doing: str) -> Iterator[None]:
     except RegistryError:
         raise
     except FileNotFoundError as exc:
-        raise NotFoundError(f"could not {doing} the artifact store {store}: not found ({_cause(exc)})") from None
+        raise NotFoundError(
+            f"could not {doing} the artifact store {store}: not found ({_cause(exc)})"
+        ) from None
     except PermissionError as exc:
         raise ArtifactStoreError(
             f"could not {doing} the artifact store {store}: access denied ({_cause(exc)}); "
             "check the credentials its library reads (for s3://: AWS_* variables, ~/.aws)"
         ) from None
     except Exception as exc:
-        raise ArtifactStoreError(f"could not {doing} the artifact store {store}: {_cause(exc)}") from None
+        raise ArtifactStoreError(
+            f"could not {doing} the artifact store {store}: {_cause(exc)}"
+        ) from None
 
 
 def _cause(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 300 else text[:300] + "…"
+
+
+def stored_size(uri: str, root: Path) -> int | None:
+    """The size of the stored artifact ``uri`` (a folder's: the sum of its files'), or
+    None when it, or any file of a folder, is not in the store."""
+    where, key = _split(uri, root)
+    fs = where.fs
+    with _translated(where.spelling, "read"):
+        try:
+            if not is_tree_uri(uri):
+                return int(fs.info(where.join(key))["size"])
+            with fs.open(where.join(key), "rb") as handle:
+                entries = parse_manifest(handle.read(), uri)
+            total = 0
+            for entry in entries:
+                if int(fs.info(where.join(blob_key(entry.sha256)))["size"]) != entry.size:
+                    return -1
+                total += entry.size
+            return total
+        except FileNotFoundError:
+            return None
+
+
+def referenced_keys(uri: str, root: Path) -> list[str]:
+    """The store keys an artifact uses: its blob, or a folder's manifest and blobs (a
+    manifest that cannot be read counts for itself alone)."""
+    where, key = _split(uri, root)
+    if not is_tree_uri(uri):
+        return [key]
+    with _translated(where.spelling, "read"):
+        try:
+            with where.fs.open(where.join(key), "rb") as handle:
+                entries = parse_manifest(handle.read(), uri)
+        except FileNotFoundError:
+            return [key]
+    return [key, *(blob_key(entry.sha256) for entry in entries)]
+
+
+def same_store(uri: str, store: ArtifactStore) -> bool:
+    """Whether ``uri`` is in ``store`` (as the registry spells both)."""
+    return uri.startswith(store.where.spelling + "/")
+
+
+def key_of(full: str, store: ArtifactStore) -> str:
+    return full.removeprefix(store.where.path.rstrip("/") + "/")
+
+
+def modified(info: dict[str, Any]) -> float | None:
+    """When an object was last written (epoch seconds), from fsspec's info."""
+    import datetime
+
+    for name in ("mtime", "LastModified", "last_modified", "updated", "created"):
+        value = info.get(name)
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return None
