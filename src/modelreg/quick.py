@@ -29,11 +29,14 @@ def _open(registry_path: str | None) -> Registry:
     return Registry(registry_path, hooks=False)  # reads make no events
 
 
-def resolve(registry_path: str | None, ref_args: list[str], fmt: Format | None) -> int:
-    """Print where a version's artifact is (a model name means its newest version)."""
+def resolve(
+    registry_path: str | None, ref_args: list[str], fmt: Format | None, verify: bool = False
+) -> int:
+    """Print where a version's artifact is (a model name means its newest version); with
+    ``verify``, only once its bytes are checked against the recorded sha256 and size."""
     registry = _open(registry_path)
     mv = registry.resolve_version(parse_ref_args(ref_args))
-    location = registry.artifact_location(mv)
+    location = registry.verify_artifact(mv) if verify else registry.artifact_location(mv)
     if fmt is None:
         render.emit_text(location)
         return 0
@@ -115,6 +118,7 @@ class _Options:
     order_by: list[str] = field(default_factory=list)
     max_results: int | None = None
     page_token: str | None = None
+    verify: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ _FORMAT: Mapping[str, tuple[str, _Kind]] = {"--format": ("fmt", "value"), "-f": 
 
 
 def _run_resolve(root: str | None, args: list[str], opts: _Options) -> int:
-    return resolve(root, args, opts.fmt)
+    return resolve(root, args, opts.fmt, opts.verify)
 
 
 def _run_describe(root: str | None, args: list[str], opts: _Options) -> int:
@@ -162,7 +166,7 @@ def _run_search(root: str | None, args: list[str], opts: _Options) -> int:
 
 
 _COMMANDS: Mapping[str, _Command] = {
-    "resolve": _Command((1, 2), _run_resolve, _FORMAT),
+    "resolve": _Command((1, 2), _run_resolve, {**_FORMAT, "--verify": ("verify", "flag")}),
     "describe": _Command((1, 2), _run_describe, _FORMAT),
     "list": _Command((0, 1), _run_list, _FORMAT),
     "search": _Command(

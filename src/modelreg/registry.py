@@ -33,6 +33,7 @@ from modelreg.errors import (
     ConflictError,
     CorruptFileError,
     InvalidInputError,
+    NotFoundError,
     RegistryError,
 )
 from modelreg.importing import Importer, ImportResult
@@ -46,6 +47,9 @@ from modelreg.values import version_number
 from modelreg.versions import Details, RegisterResult, TransitionResult, VersionWrites
 
 if TYPE_CHECKING:
+    from modelreg.artifacts.cache import Pulled
+    from modelreg.artifacts.gc import Collection
+    from modelreg.artifacts.verify import ArtifactProblem
     from modelreg.gitsync.publish import Publication
     from modelreg.hooks import DeliveryResult
     from modelreg.search import Page, Query
@@ -540,6 +544,84 @@ class Registry:
         reference as :meth:`resolve_version` takes it (``"churn@champion"``)."""
         mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
         return artifact_location(mv.source, self.root)
+
+    # -- artifacts: pull, verify, gc (modelreg.artifacts) -----------------------------
+
+    def download_artifacts(
+        self, ref: ModelVersion | Ref | str, dst: str | os.PathLike[str] | None = None
+    ) -> str:
+        """``mlflow.artifacts.download_artifacts`` for ``models:/`` URIs: the local path
+        of a verified copy of a version's artifact, in the cache (``$MODELREG_CACHE``)
+        or in the folder ``dst``. ``ref`` as :meth:`resolve_version` takes it.
+        ArtifactMismatchError (exit 7) when the bytes are not the recorded ones."""
+        return str(self.pull_artifact(ref, dst).path)
+
+    def pull_artifact(
+        self,
+        ref: ModelVersion | Ref | str,
+        dst: str | os.PathLike[str] | None = None,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> Pulled:
+        """What :meth:`download_artifacts` does, telling whether it downloaded."""
+        from modelreg.artifacts.cache import pull
+
+        mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
+        return pull(mv, self.root, None if dst is None else Path(dst), progress)
+
+    def verify_artifact(self, ref: ModelVersion | Ref | str) -> str:
+        """Check the local artifact of a version against its recorded sha256 and size;
+        its location (as :meth:`artifact_location`). ArtifactMismatchError (exit 7)
+        when it changed, NotFoundError when it is not here (``modelreg pull`` gets a
+        stored one), InvalidInputError when the version recorded no hash."""
+        from modelreg.artifacts.cache import check_local, label, recorded
+
+        mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
+        location = artifact_location(mv.source, self.root)
+        expected = recorded(mv)
+        if expected is None:
+            raise InvalidInputError(
+                f"{label(mv)} records no sha256 (a remote source, or one registered before "
+                "it existed): nothing to verify against"
+            )
+        if not Path(location).exists():
+            hint = "; `modelreg pull` downloads the stored copy" if mv.artifact_uri else ""
+            raise NotFoundError(f"{label(mv)}: its artifact {location} is not here{hint}")
+        check_local(mv, Path(location), expected)
+        return location
+
+    def verify_artifacts(
+        self, advance: Callable[[int], None] | None = None
+    ) -> list[ArtifactProblem]:
+        """Every version's artifact checked (``check --artifacts``): the problems, as
+        :class:`modelreg.artifacts.verify.ArtifactProblem`; ``advance(1)`` per version."""
+        from modelreg.artifacts.verify import verify_versions
+
+        return verify_versions(self.all_versions(), self.root, advance or (lambda _: None))
+
+    def collect_garbage(
+        self, *, dry_run: bool = False, grace_seconds: float | None = None
+    ) -> Collection:
+        """``modelreg gc``: remove from the artifact store what no kept version needs
+        (see :mod:`modelreg.artifacts.gc`)."""
+        from modelreg.artifacts.gc import DEFAULT_GRACE_SECONDS, collect
+        from modelreg.artifacts.store import ArtifactStore
+
+        if self.config.artifact_store is None:
+            raise InvalidInputError(
+                "this registry has no artifact_store in registry.yaml: nothing to collect"
+            )
+        store = ArtifactStore(self.config.artifact_store, self.root)
+        store.check_reachable()
+        grace = DEFAULT_GRACE_SECONDS if grace_seconds is None else grace_seconds
+        return collect(
+            store,
+            self.all_versions(),
+            self.config.retention,
+            self.root,
+            dry_run=dry_run,
+            grace_seconds=grace,
+        )
 
     @_consistent
     def list_versions(

@@ -76,7 +76,7 @@ class Location:
             self.local = False
         else:
             local = Path(spelling.removeprefix("file://"))
-            self.fs, self.path = LocalFileSystem(), str(root.resolve() / local)
+            self.fs, self.path = LocalFileSystem(), os.path.normpath(root.resolve() / local)
             self.local = True
 
     def join(self, key: str) -> str:
