@@ -94,8 +94,15 @@ class ArtifactStore:
 
     def check_reachable(self) -> None:
         """Refuse early, in one line, a store that is missing or refuses us."""
+        # An object store's prefix exists only once something is in it: its bucket must.
+        top = self.where.path if self.where.local else self.where.path.split("/", 1)[0]
         with _translated(self.where.spelling, "reach"):
-            found = self.where.fs.exists(self.where.path)
+            # info, not exists: s3fs's exists answers False when credentials are refused.
+            try:
+                self.where.fs.info(top)
+                found = True
+            except FileNotFoundError:
+                found = False
         if not found:
             raise NotFoundError(
                 f"the artifact store {self.where.spelling} does not exist"
