@@ -339,3 +339,41 @@ def test_gc_keeps_what_the_retention_policy_keeps(tmp_path: Path) -> None:
     assert cli(root, "gc", "--grace", "0", "-n").stdout == ""
     # The young objects are kept by the grace period.
     assert "Would remove 0 object(s)" in cli(root, "gc", "-n").stderr
+
+
+@pytest.mark.slow
+def test_a_1_gb_artifact_is_registered_and_pulled_in_bounded_memory(
+    stored: Registry, tmp_path: Path
+) -> None:
+    """Streamed: the child processes' peak resident memory stays far below the file."""
+    path = tmp_path / "out" / "big.bin"
+    path.parent.mkdir()
+    marks = {}
+    with path.open("wb") as handle:  # sparse but for a few marked blocks: fast to make
+        for offset in range(0, 1 << 30, 128 << 20):
+            handle.seek(offset)
+            marks[offset] = os.urandom(4096)
+            handle.write(marks[offset])
+        handle.truncate(1 << 30)
+    peaks = {}
+    outputs = {}
+    for command in (["register", NAME, str(path)], ["pull", NAME]):
+        proc = subprocess.Popen(
+            [modelreg_executable(), "--registry", str(stored.root), *command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        outputs[command[0]] = proc.stdout.read().decode()
+        assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read()
+        peaks[command[0]] = usage.ru_maxrss * 1024  # kilobytes on Linux
+    pulled = Path(outputs["pull"].strip())
+    assert pulled != path
+    assert pulled.stat().st_size == 1 << 30
+    with pulled.open("rb") as handle:  # pull verified every byte; the marks show it is ours
+        for offset, mark in marks.items():
+            handle.seek(offset)
+            assert handle.read(4096) == mark
+    assert max(peaks.values()) < 150 * 1024 * 1024, peaks

@@ -199,9 +199,8 @@ def test_the_server_dying_mid_download_leaves_nothing_in_the_cache(tmp_path: Pat
         env = s3_env(server)
         import s3fs
 
-        fs = s3fs.S3FileSystem(
-            skip_instance_cache=True, key="testing", secret="testing", endpoint_url=server.url
-        )
+        credentials = {"key": env["AWS_ACCESS_KEY_ID"], "secret": env["AWS_SECRET_ACCESS_KEY"]}
+        fs = s3fs.S3FileSystem(skip_instance_cache=True, endpoint_url=server.url, **credentials)
         fs.mkdir("bucket")
         registry = registry_on(tmp_path, "s3://bucket")
         data = os.urandom(16 * 1024 * 1024)  # two blocks: the kill falls between them
