@@ -9,8 +9,9 @@ import typer
 
 from modelreg import render
 from modelreg.cli import common
-from modelreg.cli.common import RefArgs
+from modelreg.cli.common import RefArgs, WriteFormatOption
 from modelreg.cli.core import app, session
+from modelreg.render import Format
 
 
 @app.command()
@@ -25,6 +26,10 @@ def pull(
             help="Put the artifact in this folder (default: the cache, $MODELREG_CACHE).",
         ),
     ] = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", "-f", help="Output format (default: the local path alone)."),
+    ] = None,
 ) -> None:
     """Download a version's artifact, verify its sha256 and size, print its local path."""
     registry = session(ctx).open()
@@ -36,7 +41,19 @@ def pull(
         render.message(f"Pulled {common.label(mv)} ({mv.artifact_size} bytes, sha256 verified)")
     elif not pulled.verified:
         render.message(f"note: {common.label(mv)} records no sha256: not verified")
-    render.emit_text(str(pulled.path))
+    if fmt is None:
+        render.emit_text(str(pulled.path))
+        return
+    record = {
+        "name": mv.name,
+        "version": mv.version,
+        "path": str(pulled.path),
+        "sha256": mv.artifact_sha256,
+        "size": mv.artifact_size,
+        "downloaded": pulled.downloaded,
+        "verified": pulled.verified,
+    }
+    render.emit(record, fmt, render.columns(*record))
 
 
 @app.command()
@@ -54,13 +71,18 @@ def gc(
             min=0,
         ),
     ] = 3600.0,
+    fmt: WriteFormatOption = None,
 ) -> None:
-    """Remove stored artifacts no kept version references (retention: in registry.yaml)."""
+    """Remove stored artifacts no kept version references (retention: in registry.yaml).
+
+    --dry-run lists what would go (key and bytes, tab-separated unless --format says
+    otherwise); a real run lists it with --format."""
     result = session(ctx).open().collect_garbage(dry_run=dry_run, grace_seconds=grace)
     for mv in result.released:
         render.message(f"released by retention: {common.label(mv)}")
-    for obj in result.removed:
-        render.emit_text(f"{obj.key}\t{obj.size}")
+    if fmt is not None or dry_run:
+        removed = [{"key": obj.key, "size": obj.size} for obj in result.removed]
+        render.emit(removed, fmt or Format.plain, render.columns("key", "size"))
     verb = "Would remove" if dry_run else "Removed"
     render.message(
         f"{verb} {len(result.removed)} object(s), {result.bytes} bytes, from {result.store}; "
