@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -445,7 +445,7 @@ def key_of(full: str, store: ArtifactStore) -> str:
     return full.removeprefix(store.where.path.rstrip("/") + "/")
 
 
-def modified(info: dict[str, Any]) -> float | None:
+def modified(info: Mapping[str, object]) -> float | None:
     """When an object was last written (epoch seconds), from fsspec's info."""
     import datetime
 
