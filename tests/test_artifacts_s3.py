@@ -103,6 +103,15 @@ def artifact(tmp_path: Path, name: str, data: bytes) -> Path:
     return path
 
 
+def cli(*args: str) -> Any:
+    """The command line in this process (the S3 libraries are imported once)."""
+    from typer.testing import CliRunner
+
+    from modelreg.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     from conftest import modelreg_executable
 
@@ -155,8 +164,9 @@ def test_a_tampered_s3_blob_is_exit_7_and_nothing_is_cached(s3: Any, tmp_path: P
         NAME, str(artifact(tmp_path, "m.pkl", b"good")), create_model=True
     ).version
     fs.pipe(f"{bucket}/blobs/{mv.artifact_sha256[:2]}/{mv.artifact_sha256}", b"evil")
-    result = run("--registry", str(registry.root), "pull", NAME)
-    assert result.returncode == 7
+    result = cli("--registry", str(registry.root), "pull", NAME)
+    assert result.exit_code == 7
+    assert result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert f"recorded sha256 {mv.artifact_sha256}" in result.stderr
     assert list(Path(os.environ["MODELREG_CACHE"]).rglob("*")) == []
@@ -164,10 +174,10 @@ def test_a_tampered_s3_blob_is_exit_7_and_nothing_is_cached(s3: Any, tmp_path: P
 
 def test_a_missing_bucket_is_one_line_and_registers_nothing(s3: Any, tmp_path: Path) -> None:
     registry = registry_on(tmp_path, "s3://no-such-bucket/prefix")
-    result = run(
+    result = cli(
         "--registry", str(registry.root), "register", NAME, str(artifact(tmp_path, "m", b"m"))
     )
-    assert result.returncode == 3
+    assert result.exit_code == 3
     assert result.stderr == (
         "error: the artifact store s3://no-such-bucket/prefix does not exist; create it or "
         "fix artifact_store in registry.yaml\n"
@@ -175,17 +185,17 @@ def test_a_missing_bucket_is_one_line_and_registers_nothing(s3: Any, tmp_path: P
     assert not (registry.root / "models" / NAME).exists()
 
 
-def test_refused_credentials_are_one_line(tmp_path: Path) -> None:
+def test_refused_credentials_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     server = MotoServer({"INITIAL_NO_AUTH_ACTION_COUNT": "0"})  # checks every request's keys
     try:
+        for key, value in s3_env(server).items():
+            monkeypatch.setenv(key, value)
         registry = registry_on(tmp_path, "s3://bucket")
         path = artifact(tmp_path, "m", b"m")
-        result = run(
-            "--registry", str(registry.root), "register", NAME, str(path), env=s3_env(server)
-        )
+        result = cli("--registry", str(registry.root), "register", NAME, str(path))
     finally:
         server.stop()
-    assert result.returncode == 9
+    assert result.exit_code == 9
     assert result.stderr.startswith(
         "error: could not reach the artifact store s3://bucket: access denied"
     )
@@ -193,10 +203,14 @@ def test_refused_credentials_are_one_line(tmp_path: Path) -> None:
     assert not (registry.root / "models" / NAME).exists()
 
 
-def test_the_server_dying_mid_download_leaves_nothing_in_the_cache(tmp_path: Path) -> None:
+def test_the_server_dying_mid_download_leaves_nothing_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server = MotoServer()
     try:
         env = s3_env(server)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
         import s3fs
 
         credentials = {"key": env["AWS_ACCESS_KEY_ID"], "secret": env["AWS_SECRET_ACCESS_KEY"]}
@@ -205,15 +219,15 @@ def test_the_server_dying_mid_download_leaves_nothing_in_the_cache(tmp_path: Pat
         registry = registry_on(tmp_path, "s3://bucket")
         data = os.urandom(16 * 1024 * 1024)  # two blocks: the kill falls between them
         path = artifact(tmp_path, "big.bin", data)
-        done = run("--registry", str(registry.root), "register", NAME, str(path), env=env)
-        assert done.returncode == 0, done.stderr
+        registry.register(NAME, str(path), create_model=True)
         cache = tmp_path / "cache"
         pull = subprocess.Popen(
             [sys.executable, "-m", "modelreg", "--registry", str(registry.root), "pull", NAME],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, **env, "MODELREG_CACHE": str(cache)},
+            # One attempt per request: the dead server is reported without retries.
+            env={**os.environ, "AWS_MAX_ATTEMPTS": "1", "MODELREG_CACHE": str(cache)},
         )
         # Kill the server once the first bytes have arrived in the cache's temporary folder.
         deadline = time.monotonic() + 60

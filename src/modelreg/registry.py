@@ -618,7 +618,6 @@ class Registry:
             store,
             self.all_versions(),
             self.config.retention,
-            self.root,
             dry_run=dry_run,
             grace_seconds=grace,
         )

@@ -18,9 +18,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from modelreg.artifacts.store import ArtifactStore, StoredObject, referenced_keys, same_store
+from modelreg.artifacts.store import ArtifactStore, StoredObject
 from modelreg.config import Retention
 from modelreg.entities import ModelVersion
 
@@ -68,7 +67,6 @@ def collect(
     store: ArtifactStore,
     versions: Sequence[ModelVersion],
     retention: Retention | None,
-    root: Path,
     *,
     dry_run: bool,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
@@ -76,14 +74,13 @@ def collect(
     """Remove (unless ``dry_run``) what no kept version references."""
     released = released_versions(versions, retention)
     let_go = {(mv.name, mv.version) for mv in released}
+    # By key, whatever store a version names: the keys are content addresses, so a kept
+    # version's key is kept even when its URI spells this store another way (keeping too
+    # much is safe; removing a kept version's bytes is not).
     needed: set[str] = set()
     for mv in versions:
-        if (
-            mv.artifact_uri
-            and (mv.name, mv.version) not in let_go
-            and same_store(mv.artifact_uri, store)
-        ):
-            needed.update(referenced_keys(mv.artifact_uri, root))
+        if mv.artifact_uri and (mv.name, mv.version) not in let_go:
+            needed.update(store.keys_of(mv.artifact_uri))
     horizon = time.time() - grace_seconds
     result = Collection(store.where.spelling, released=released)
     for prefix in ("trees", "blobs", "tmp"):

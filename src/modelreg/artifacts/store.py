@@ -37,6 +37,7 @@ from fsspec.implementations.local import LocalFileSystem
 from modelreg.errors import (
     ArtifactMismatchError,
     ArtifactStoreError,
+    CorruptFileError,
     InvalidInputError,
     NotFoundError,
     RegistryError,
@@ -212,6 +213,20 @@ class ArtifactStore:
             for name, info in found.items()
         )
 
+    def keys_of(self, uri: str) -> list[str]:
+        """The keys in this store that the artifact ``uri`` (of any store) uses: its blob,
+        or a folder's manifest and, when this store has that manifest, its files' blobs."""
+        key = uri_key(uri)
+        if not is_tree_uri(uri):
+            return [key]
+        with _translated(self.where.spelling, "read"):
+            try:
+                with self.where.fs.open(self.where.join(key), "rb") as handle:
+                    entries = parse_manifest(handle.read(), uri)
+            except FileNotFoundError:
+                return [key]
+        return [key, *(blob_key(entry.sha256) for entry in entries)]
+
     def remove(self, keys: list[str]) -> None:
         with _translated(self.where.spelling, "remove from"):
             for key in keys:
@@ -334,6 +349,16 @@ def _shown(digest: tuple[str, int]) -> str:
     return f"sha256 {digest[0]} ({digest[1]} bytes)"
 
 
+def uri_key(uri: str) -> str:
+    """The key of a stored artifact's URI: ``blobs/ab/<sha256>`` or ``trees/<sha256>.json``."""
+    for marker in ("blobs/", "trees/"):
+        if uri.startswith(marker):
+            return uri
+        if f"/{marker}" in uri:
+            return marker + uri.rpartition(f"/{marker}")[2]
+    raise InvalidInputError(f"not an artifact store location: {uri!r}")
+
+
 def _split(uri: str, root: Path) -> tuple[Location, str]:
     for marker in ("/blobs/", "/trees/"):
         if marker in uri:
@@ -353,15 +378,19 @@ def _remove_local(path: Path) -> None:
 
 
 def _changed(path: Path) -> RegistryError:
-    return ArtifactMismatchError(
-        "register", str(path), "the bytes hashed before the upload", "other bytes while uploading"
+    return CorruptFileError(
+        path,
+        "changed while it was being uploaded (its bytes are not the ones hashed a moment "
+        "before); nothing was registered: register it again once it is written",
     )
 
 
 def _url_to_fs(url: str) -> tuple[Any, str]:
     protocol = url.split("://", 1)[0]
     try:
-        fs, path = fsspec.core.url_to_fs(url)
+        # A filesystem of its own: fsspec's shared instances would outlive a change of
+        # the environment (credentials, AWS_ENDPOINT_URL) within one Python process.
+        fs, path = fsspec.core.url_to_fs(url, skip_instance_cache=True)
     except ImportError as exc:
         extra = _EXTRAS.get(protocol)
         hint = f": pip install 'modelreg[{extra}]'" if extra else ""
@@ -419,26 +448,6 @@ def stored_size(uri: str, root: Path) -> int | None:
             return total
         except FileNotFoundError:
             return None
-
-
-def referenced_keys(uri: str, root: Path) -> list[str]:
-    """The store keys an artifact uses: its blob, or a folder's manifest and blobs (a
-    manifest that cannot be read counts for itself alone)."""
-    where, key = _split(uri, root)
-    if not is_tree_uri(uri):
-        return [key]
-    with _translated(where.spelling, "read"):
-        try:
-            with where.fs.open(where.join(key), "rb") as handle:
-                entries = parse_manifest(handle.read(), uri)
-        except FileNotFoundError:
-            return [key]
-    return [key, *(blob_key(entry.sha256) for entry in entries)]
-
-
-def same_store(uri: str, store: ArtifactStore) -> bool:
-    """Whether ``uri`` is in ``store`` (as the registry spells both)."""
-    return uri.startswith(store.where.spelling + "/")
 
 
 def key_of(full: str, store: ArtifactStore) -> str:
