@@ -377,3 +377,21 @@ def test_a_1_gb_artifact_is_registered_and_pulled_in_bounded_memory(
             handle.seek(offset)
             assert handle.read(4096) == mark
     assert max(peaks.values()) < 150 * 1024 * 1024, peaks
+
+
+def test_the_read_path_does_not_import_fsspec(stored: Registry, tmp_path: Path) -> None:
+    import sys
+
+    stored.register(NAME, str(artifact(tmp_path, "m.pkl", b"m")), create_model=True)
+    code = (
+        "import sys\n"
+        "from modelreg import quick\n"
+        f"for args in (['resolve', '--verify', '{NAME}'], ['list'], ['search'], "
+        f"['describe', '{NAME}']):\n"
+        f"    assert quick.try_run(['--registry', {str(stored.root)!r}, *args]) == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fsspec', 'typer')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.splitlines()[-1] == "[]"
