@@ -395,3 +395,27 @@ def test_the_read_path_does_not_import_fsspec(stored: Registry, tmp_path: Path) 
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_pull_and_gc_print_json_and_yaml_that_mean_the_same(
+    stored: Registry, tmp_path: Path
+) -> None:
+    import json
+
+    import yaml
+
+    mv = stored.register(NAME, str(artifact(tmp_path, "m.pkl", b"m")), create_model=True).version
+    (tmp_path / "store" / "tmp").mkdir(exist_ok=True)
+    (tmp_path / "store" / "tmp" / "left.over").write_bytes(b"xy")
+    assert cli(stored.root, "pull", NAME).exit_code == 0  # in the cache from now on
+    for command in (["pull", NAME], ["gc", "--dry-run", "--grace", "0"]):
+        as_json = cli(stored.root, *command, "-f", "json")
+        as_yaml = cli(stored.root, *command, "-f", "yaml")
+        assert as_json.exit_code == as_yaml.exit_code == 0, as_json.output
+        assert json.loads(as_json.stdout) == yaml.safe_load(as_yaml.stdout)
+    pulled = json.loads(cli(stored.root, "pull", NAME, "-f", "json").stdout)
+    assert pulled["sha256"] == mv.artifact_sha256
+    assert (pulled["downloaded"], pulled["verified"]) == (False, True)  # the cache had it
+    assert Path(pulled["path"]).read_bytes() == b"m"
+    gone = json.loads(cli(stored.root, "gc", "--dry-run", "--grace", "0", "-f", "json").stdout)
+    assert gone == [{"key": "tmp/left.over", "size": 2}]

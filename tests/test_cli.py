@@ -823,6 +823,8 @@ FORMATS_TESTED_ELSEWHERE = {
     "sync": "test_publish.py (a git remote)",
     "diff": "test_compare.py (versions with known metrics, a git repository)",
     "compare": "test_compare.py (versions with known metrics)",
+    "pull": "test_artifacts.py (an artifact store)",
+    "gc": "test_artifacts.py (an artifact store)",
 }
 
 
