@@ -32,6 +32,8 @@ def _isolated_environment(
     # Hook trust is remembered per user: tests never read or write the real trust file.
     monkeypatch.setenv("MODELREG_TRUST_DIR", str(tmp_path_factory.mktemp("trust")))
     monkeypatch.setenv("MODELREG_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    # Pulled artifacts too (modelreg pull).
+    monkeypatch.setenv("MODELREG_CACHE", str(tmp_path_factory.mktemp("artifact-cache")))
     monkeypatch.delenv("MODELREG_TRUST_HOOKS", raising=False)
     monkeypatch.delenv("MODELREG_NO_HOOKS", raising=False)
     # git lineage must not depend on the developer's own git configuration.

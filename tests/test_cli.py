@@ -321,6 +321,7 @@ def test_register_prints_the_version_in_json(cli: Invoke, clock: Clock) -> None:
         "params": {"epochs": 10, "lr": 0.01, "opt": "adam"},
         "artifact_sha256": None,
         "artifact_size": None,
+        "artifact_uri": None,
         "lineage": {"user": "tester@example.com"},
     }
     assert isinstance(data["metrics"]["acc"], float)
@@ -911,6 +912,8 @@ FORMATS_TESTED_ELSEWHERE = {
     "sync": "test_publish.py (a git remote)",
     "diff": "test_compare.py (versions with known metrics, a git repository)",
     "compare": "test_compare.py (versions with known metrics)",
+    "pull": "test_artifacts.py (an artifact store)",
+    "gc": "test_artifacts.py (an artifact store)",
 }
 
 

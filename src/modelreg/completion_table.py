@@ -322,6 +322,7 @@ TABLE: Node = {
                 "--format": ("table|json|yaml|plain", False, "Output format"),
                 "-f": ("table|json|yaml|plain", False, "Output format"),
                 "--at": ("text", False, "Answer as the registry was at WHEN: an ISO 8601 date or time"),
+                "--verify": ("flag", False, "Check the local artifact against its recorded sha256 and..."),
                 "--help": ("flag", False, "Show this message and exit."),
             },
             "args": ["ref"],
@@ -388,6 +389,7 @@ TABLE: Node = {
             "options": {
                 "--repair": ("flag", False, "Also fix what can be fixed without losing data: temporary..."),
                 "--rules": ("flag", False, "Also verify that every version's stage is backed by its h..."),
+                "--artifacts": ("flag", False, "Also verify every version's artifact: a local one against..."),
                 "--format": ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."),
                 "-f": ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."),
                 "--help": ("flag", False, "Show this message and exit."),
@@ -444,6 +446,33 @@ TABLE: Node = {
         "sync": {
             "help": "Publish the registry through its git remote: commit its pending changes,...",
             "options": {
+                "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
+                "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
+                "--help": ("flag", False, "Show this message and exit."),
+            },
+            "args": [],
+            "repeat": False,
+            "commands": {},
+        },
+        "pull": {
+            "help": "Download a version's artifact, verify its sha256 and size, print its local path.",
+            "options": {
+                "--output": ("path", False, "Put the artifact in this folder"),
+                "-o": ("path", False, "Put the artifact in this folder"),
+                "--format": ("table|json|yaml|plain", False, "Output format"),
+                "-f": ("table|json|yaml|plain", False, "Output format"),
+                "--help": ("flag", False, "Show this message and exit."),
+            },
+            "args": ["ref"],
+            "repeat": False,
+            "commands": {},
+        },
+        "gc": {
+            "help": "Remove stored artifacts no kept version references (retention: in...",
+            "options": {
+                "--dry-run": ("flag", False, "List what would be removed; remove nothing."),
+                "-n": ("flag", False, "List what would be removed; remove nothing."),
+                "--grace": ("text", False, "Keep stored objects younger than this many seconds"),
                 "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                 "--help": ("flag", False, "Show this message and exit."),

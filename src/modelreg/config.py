@@ -21,7 +21,26 @@ DEFAULT_STAGES = ("None", "Staging", "Production", "Archived")
 DEFAULT_LOCK_TIMEOUT = 10.0
 # MLflow allows archive_existing_versions only when entering these two stages.
 ARCHIVING_STAGES = ("Staging", "Production")
-KNOWN_KEYS = ("modelreg", "stages", "exclusive_stages", "lock_timeout", "rules", "hooks")
+KNOWN_KEYS = (
+    "modelreg",
+    "stages",
+    "exclusive_stages",
+    "lock_timeout",
+    "rules",
+    "hooks",
+    "artifact_store",
+    "retention",
+)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """``retention:``: which versions keep their stored artifacts when ``gc`` runs. Only
+    archived versions can lose them, and only when none of these keeps them."""
+
+    keep_last: int = 0  # the newest N versions of each model
+    keep_aliased: bool = True  # a version an alias points at
+    keep_stages: tuple[str, ...] = ("Staging", "Production")
 
 
 @dataclass(frozen=True)
@@ -34,6 +53,11 @@ class Config:
     exclusive_stages: tuple[str, ...] = ()
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     raw: Document = field(default_factory=dict, compare=False)
+    # Where `register` uploads artifacts: a folder (relative to the registry folder) or an
+    # fsspec URL (s3://, gs://, az://, file://); None: artifacts are not uploaded.
+    artifact_store: str | None = None
+    # None: `gc` releases no version's artifact, only blobs no version references.
+    retention: Retention | None = None
 
     def canonical_stage(self, stage: str) -> str:
         """The registry's spelling of ``stage`` (input is case-insensitive)."""
@@ -84,7 +108,27 @@ def parse_config(doc: Document, path: Path) -> Config:
     timeout = read.number(
         "lock_timeout", DEFAULT_LOCK_TIMEOUT, minimum=0, problem="must be a number of seconds >= 0"
     )
-    return Config(tuple(stages), version, tuple(exclusive), timeout, raw=doc)
+    store = read.optional_text("artifact_store", nonblank=True)
+    retention = None
+    if read.get("retention") is not None:
+        section = read.section("retention")
+        section.known_keys(("keep_last", "keep_aliased", "keep_stages"))
+        default = [stage for stage in ARCHIVING_STAGES if stage in stages]
+        kept = section.stage_names("keep_stages", default)
+        retention = Retention(
+            keep_last=section.integer("keep_last", 0, minimum=0),
+            keep_aliased=section.flag("keep_aliased", True),
+            keep_stages=tuple(section.known_stage("keep_stages", each, stages) for each in kept),
+        )
+    return Config(
+        tuple(stages),
+        version,
+        tuple(exclusive),
+        timeout,
+        raw=doc,
+        artifact_store=store,
+        retention=retention,
+    )
 
 
 def effective_lock_timeout(config: Config) -> float:

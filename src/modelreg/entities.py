@@ -65,6 +65,7 @@ _VERSION_OUTPUT = (
     "params",
     "artifact_sha256",
     "artifact_size",
+    "artifact_uri",
     "lineage",
 )
 _MODEL_OUTPUT = (
@@ -117,6 +118,8 @@ class ModelVersion:
     params: dict[str, JSONValue] = field(default_factory=dict)
     artifact_sha256: str | None = None
     artifact_size: int | None = None
+    # Where the artifact store keeps a copy (``register`` with ``artifact_store:``).
+    artifact_uri: str | None = None
     lineage: dict[str, JSONValue] = field(default_factory=dict)
     history: list[HistoryEntry] = field(default_factory=list)
     # The identity of a version across clones and renumbering (format 2; None in format 1
@@ -147,10 +150,17 @@ class ModelVersion:
             "tags": dict(sorted(self.tags.items())),
             "metrics": dict(sorted(self.metrics.items())),
             "params": dict(sorted(self.params.items())),
-            "artifact": {"sha256": self.artifact_sha256, "size": self.artifact_size},
+            "artifact": self._artifact_doc(),
             "lineage": dict(self.lineage),
             "history": list(self.history),
         }
+
+    def _artifact_doc(self) -> Document:
+        doc: Document = {"sha256": self.artifact_sha256, "size": self.artifact_size}
+        # Only a stored artifact has the key: other version files keep their bytes.
+        if self.artifact_uri is not None:
+            doc["uri"] = self.artifact_uri
+        return doc
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, JSONValue], path: Path, aliases: list[str]) -> ModelVersion:
@@ -174,6 +184,7 @@ class ModelVersion:
             params=read.mapping("params"),
             artifact_sha256=artifact.optional_text("sha256"),
             artifact_size=artifact.optional_integer("size"),
+            artifact_uri=artifact.optional_text("uri", nonblank=True),
             lineage=read.mapping("lineage"),
             history=read_history(read),
             uid=read.optional_text("uid"),

@@ -114,6 +114,29 @@ class CheckFailedError(RegistryError):
     error_code = "INVALID_STATE"
 
 
+class ArtifactMismatchError(RegistryError):
+    """A version's artifact whose bytes are not the ones its version recorded (exit 7)."""
+
+    exit_code = 7
+
+    def __init__(self, label: str, where: str, expected: str, found: str) -> None:
+        super().__init__(
+            f"{label}: the artifact at {where} is not the one the version recorded: "
+            f"found {found}, recorded {expected}"
+        )
+        self.label = label
+        self.where = where
+        self.expected = expected
+        self.found = found
+
+
+class ArtifactStoreError(RegistryError):
+    """The artifact store could not be used: unreachable, refused credentials, an
+    unknown protocol or a missing extra (exit 9)."""
+
+    exit_code = 9
+
+
 class HooksNotTrustedError(RegistryError):
     """``hooks test`` on a hook configuration this machine has not trusted (exit 5)."""
 

@@ -62,6 +62,7 @@ class VersionFields(TypedDict, total=False):
     params: dict[str, JSONValue]
     artifact_sha256: str | None
     artifact_size: int | None
+    artifact_uri: str | None
     lineage: dict[str, JSONValue]
     history: list[HistoryEntry]
     uid: str | None

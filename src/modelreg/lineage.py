@@ -357,16 +357,48 @@ def _git(args: list[str], cwd: Path) -> str | None:
 
 def artifact_digest(path: Path) -> tuple[str, int]:
     """sha256 and size in bytes of a file, or of a folder's files (names and contents)."""
-    digest = hashlib.sha256()
     if path.is_file():
-        return _hash_file(path, digest), path.stat().st_size
-    total = 0
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
-        relative = file.relative_to(path).as_posix().encode("utf-8")
+        return _hash_file(path, hashlib.sha256()), path.stat().st_size
+    return tree_digest(tree_entries(path))
+
+
+class TreeEntry(NamedTuple):
+    """One file of a folder artifact: its path inside the folder (``/``-separated), its
+    sha256 and its size in bytes."""
+
+    path: str
+    sha256: str
+    size: int
+
+
+def tree_entries(path: Path) -> list[TreeEntry]:
+    """The files of a folder (symbolic links left out), sorted by path, each hashed."""
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    return sorted(
+        (
+            TreeEntry(file.relative_to(path).as_posix(), _hash_file(file, hashlib.sha256()), size)
+            for file in files
+            for size in (file.stat().st_size,)
+        ),
+        key=_tree_order,
+    )
+
+
+def tree_digest(entries: list[TreeEntry]) -> tuple[str, int]:
+    """A folder's sha256 and size from its entries: the sha256 of, for each file in order
+    of its path's components, the UTF-8 path's length (8 bytes, big-endian), the path and
+    the file's raw sha256; the size is the sum of the files' sizes."""
+    digest = hashlib.sha256()
+    for entry in sorted(entries, key=_tree_order):
+        relative = entry.path.encode("utf-8")
         digest.update(len(relative).to_bytes(8, "big") + relative)
-        digest.update(bytes.fromhex(_hash_file(file, hashlib.sha256())))
-        total += file.stat().st_size
-    return digest.hexdigest(), total
+        digest.update(bytes.fromhex(entry.sha256))
+    return digest.hexdigest(), sum(entry.size for entry in entries)
+
+
+def _tree_order(entry: TreeEntry) -> list[str]:
+    # The order of pathlib's sorting, which the first folder digests were made in.
+    return entry.path.split("/")
 
 
 def _hash_file(path: Path, digest: Any) -> str:

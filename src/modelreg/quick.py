@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from modelreg import funnel, render
-from modelreg.errors import CorruptFileError
+from modelreg.errors import CorruptFileError, InvalidInputError
 from modelreg.refs import parse_ref_args
 from modelreg.render import MODEL_COLUMNS, VERSION_COLUMNS, Column, Format
 
 if TYPE_CHECKING:
+    from modelreg.entities import ModelVersion
     from modelreg.filters import Kind
     from modelreg.pointintime import PastView
     from modelreg.registry import Registry
@@ -47,17 +48,33 @@ def _reading(registry_path: str | None, at: str | None) -> Iterator[Registry | P
 
 
 def resolve(
-    registry_path: str | None, ref_args: list[str], fmt: Format | None, at: str | None = None
+    registry_path: str | None,
+    ref_args: list[str],
+    fmt: Format | None,
+    at: str | None = None,
+    *,
+    verify: bool = False,
 ) -> int:
-    """Print where a version's artifact is (a model name means its newest version)."""
-    with _reading(registry_path, at) as registry:
+    """Print where a version's artifact is (a model name means its newest version); with
+    ``verify``, only once its bytes are checked against the recorded sha256 and size
+    (not with ``at``: the artifact here is today's)."""
+    if verify:
+        if at is not None:
+            raise InvalidInputError("--verify checks the artifact here and now: not with --at")
+        registry = _open(registry_path)
         mv = registry.resolve_version(parse_ref_args(ref_args))
-        location = registry.artifact_location(mv)
-        if fmt is None:
-            render.emit_text(location)
-            return 0
-        record = {"name": mv.name, "version": mv.version, "source": mv.source, "location": location}
-        render.emit(record, fmt, [render.Column(key, key) for key in record])
+        return _print_location(mv, registry.verify_artifact(mv), fmt)
+    with _reading(registry_path, at) as reading:
+        mv = reading.resolve_version(parse_ref_args(ref_args))
+        return _print_location(mv, reading.artifact_location(mv), fmt)
+
+
+def _print_location(mv: ModelVersion, location: str, fmt: Format | None) -> int:
+    if fmt is None:
+        render.emit_text(location)
+        return 0
+    record = {"name": mv.name, "version": mv.version, "source": mv.source, "location": location}
+    render.emit(record, fmt, [render.Column(key, key) for key in record])
     return 0
 
 
@@ -174,6 +191,7 @@ class _Options:
     max_results: int | None = None
     page_token: str | None = None
     columns: list[str] = field(default_factory=list)
+    verify: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,7 +220,7 @@ _AT: Mapping[str, tuple[str, _Kind]] = {"--at": ("at", "value")}
 
 
 def _run_resolve(root: str | None, args: list[str], opts: _Options) -> int:
-    return resolve(root, args, opts.fmt, opts.at)
+    return resolve(root, args, opts.fmt, opts.at, verify=opts.verify)
 
 
 def _run_describe(root: str | None, args: list[str], opts: _Options) -> int:
@@ -230,7 +248,7 @@ def _run_search(root: str | None, args: list[str], opts: _Options) -> int:
 
 
 _COMMANDS: Mapping[str, _Command] = {
-    "resolve": _Command((1, 2), _run_resolve, {**_FORMAT, **_AT}),
+    "resolve": _Command((1, 2), _run_resolve, {**_FORMAT, **_AT, "--verify": ("verify", "flag")}),
     "describe": _Command((1, 2), _run_describe, {**_FORMAT, **_AT}),
     "list": _Command((0, 1), _run_list, {**_FORMAT, **_COLUMNS, **_AT}),
     "search": _Command(

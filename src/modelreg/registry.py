@@ -35,6 +35,7 @@ from modelreg.errors import (
     ConflictError,
     CorruptFileError,
     InvalidInputError,
+    NotFoundError,
     RegistryError,
 )
 from modelreg.importing import Importer, ImportResult
@@ -48,6 +49,9 @@ from modelreg.values import version_number
 from modelreg.versions import Details, RegisterResult, TransitionResult, VersionWrites
 
 if TYPE_CHECKING:
+    from modelreg.artifacts.cache import Pulled
+    from modelreg.artifacts.gc import GcResult
+    from modelreg.artifacts.verify import ArtifactProblem
     from modelreg.gitsync.publish import Publication
     from modelreg.hooks import DeliveryResult
     from modelreg.pointintime import PastView
@@ -299,10 +303,22 @@ class Registry:
         metric, param, description, run id or link) raises ConflictError and changes
         nothing: it is never applied in part. ``create_model`` creates the model in the
         same change when it does not exist.
+
+        A local path must exist (NotFoundError otherwise); it is recorded so that the
+        same spelling resolves from any working directory and any clone (relative to the
+        registry folder when it is inside the registry's project). With
+        ``artifact_store:`` in registry.yaml the artifact is uploaded first; without one,
+        ``RegisterResult.warnings`` says when a clone would not find the artifact (git
+        ignores it, or it is outside the repository).
         """
         details = Details(run_id, tags, run_link, description, metrics, params, lineage, model_id)
         return self._versions.register(
-            name, source, details, allow_duplicate=allow_duplicate, create_model=create_model
+            name,
+            source,
+            details,
+            allow_duplicate=allow_duplicate,
+            create_model=create_model,
+            must_exist=True,
         )
 
     def register_model(
@@ -316,17 +332,14 @@ class Registry:
         """``mlflow.register_model``: create the model if needed, then a version of it.
 
         The run id is taken from ``runs:/RUN_ID/path`` URIs; the model id from MLflow 3's
-        ``models:/<model_id>`` (or, for ``models:/NAME/VERSION``, from that version).
+        ``models:/<model_id>`` (or, for ``models:/NAME/VERSION``, from that version);
+        like MLflow, any source is accepted (a local path need not exist here).
         ``await_registration_for`` does nothing: a version is READY at once."""
         del await_registration_for
-        return self.register(
-            name,
-            model_uri,
-            run_id=run_id_of(model_uri),
-            tags=tags,
-            model_id=sources.model_id_for(model_uri, self.resolve_version),
-            allow_duplicate=True,
-            create_model=True,
+        model_id = sources.model_id_for(model_uri, self.resolve_version)
+        details = Details(run_id_of(model_uri), tags, None, None, None, None, None, model_id)
+        return self._versions.register(
+            name, model_uri, details, allow_duplicate=True, create_model=True
         ).version
 
     @_consistent
@@ -576,6 +589,83 @@ class Registry:
         from modelreg import pointintime
 
         return pointintime.as_of(self.root, self._catalog, when, _read_only_copy)
+
+    # -- artifacts: pull, verify, gc (modelreg.artifacts) -----------------------------
+
+    def download_artifacts(
+        self, ref: ModelVersion | Ref | str, dst: str | os.PathLike[str] | None = None
+    ) -> str:
+        """``mlflow.artifacts.download_artifacts`` for ``models:/`` URIs: the local path
+        of a verified copy of a version's artifact, in the cache (``$MODELREG_CACHE``)
+        or in the folder ``dst``. ``ref`` as :meth:`resolve_version` takes it.
+        ArtifactMismatchError (exit 7) when the bytes are not the recorded ones."""
+        return str(self.pull_artifact(ref, dst).path)
+
+    def pull_artifact(
+        self,
+        ref: ModelVersion | Ref | str,
+        dst: str | os.PathLike[str] | None = None,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> Pulled:
+        """What :meth:`download_artifacts` does, telling whether it downloaded."""
+        from modelreg.artifacts.cache import pull
+
+        mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
+        return pull(mv, self.root, None if dst is None else Path(dst), progress)
+
+    def verify_artifact(self, ref: ModelVersion | Ref | str) -> str:
+        """Check the local artifact of a version against its recorded sha256 and size;
+        its location (as :meth:`artifact_location`). ArtifactMismatchError (exit 7)
+        when it changed, NotFoundError when it is not here (``modelreg pull`` gets a
+        stored one), InvalidInputError when the version recorded no hash."""
+        from modelreg.artifacts.cache import check_local, label, recorded
+
+        mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
+        location = artifact_location(mv.source, self.root)
+        expected = recorded(mv)
+        if expected is None:
+            raise InvalidInputError(
+                f"{label(mv)} records no sha256 (a remote source, or one registered before "
+                "it existed): nothing to verify against"
+            )
+        if not Path(location).exists():
+            hint = "; `modelreg pull` downloads the stored copy" if mv.artifact_uri else ""
+            raise NotFoundError(f"{label(mv)}: its artifact {location} is not here{hint}")
+        check_local(mv, Path(location), expected)
+        return location
+
+    def verify_artifacts(
+        self, advance: Callable[[int], None] | None = None
+    ) -> list[ArtifactProblem]:
+        """Every version's artifact checked (``check --artifacts``): the problems, as
+        :class:`modelreg.artifacts.verify.ArtifactProblem`; ``advance(1)`` per version."""
+        from modelreg.artifacts.verify import verify_versions
+
+        return verify_versions(self.all_versions(), self.root, advance or (lambda _: None))
+
+    def collect_garbage(
+        self, *, dry_run: bool = False, grace_seconds: float | None = None
+    ) -> GcResult:
+        """``modelreg gc``: remove from the artifact store what no kept version needs
+        (see :mod:`modelreg.artifacts.gc`)."""
+        from modelreg.artifacts.gc import DEFAULT_GRACE_SECONDS, collect
+        from modelreg.artifacts.store import ArtifactStore
+
+        if self.config.artifact_store is None:
+            raise InvalidInputError(
+                "this registry has no artifact_store in registry.yaml: nothing to collect"
+            )
+        store = ArtifactStore(self.config.artifact_store, self.root)
+        store.check_reachable()
+        grace = DEFAULT_GRACE_SECONDS if grace_seconds is None else grace_seconds
+        return collect(
+            store,
+            self.all_versions(),
+            self.config.retention,
+            dry_run=dry_run,
+            grace_seconds=grace,
+        )
 
     @_consistent
     def list_versions(

@@ -7,11 +7,12 @@ tab-separated lines without a header, for ``cut``, ``read`` and ``$(shell ...)``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, TextIO
@@ -738,3 +739,30 @@ def emit_comparison(data: Mapping[str, object], fmt: ReportFormat) -> None:
     layout = [Column("metric", "0", min_width=6)]
     layout += [Column(header, str(i), "key") for i, header in enumerate(headers) if i]
     _print_lines(_table_lines(table, layout, terminal_width(sys.stdout), colour(sys.stdout)))
+
+
+@contextlib.contextmanager
+def progress(
+    description: str, total: int | None, *, in_bytes: bool = False
+) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when stderr is a terminal (nothing in a pipe); yields the
+    function to call with each amount of work done (bytes with ``in_bytes``, else items)."""
+    if not sys.stderr.isatty():
+        yield lambda _done: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TransferSpeedColumn,
+    )
+
+    console = Console(stderr=True, markup=False, highlight=False)
+    counts = (DownloadColumn(), TransferSpeedColumn()) if in_bytes else (MofNCompleteColumn(),)
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), *counts)
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda done: bar.advance(task, done)

@@ -10,7 +10,6 @@ a reader may see the new version before its alias, never a change half-made.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,6 @@ from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_t
 from modelreg.errors import ConflictError, InvalidInputError, RuleViolationError
 from modelreg.names import validate_model_name, validate_tag, validate_tag_key
 from modelreg.pointintime import lifetime
-from modelreg.refs import local_artifact_path
 from modelreg.session import Room
 from modelreg.store import _crash_point
 from modelreg.values import checked_metrics, checked_params, shown, version_number
@@ -50,6 +48,8 @@ class RegisterResult:
 
     version: ModelVersion
     created: bool
+    # What the caller should hear about (the artifact will not travel with a clone).
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,17 @@ class VersionWrites(Room):
     """Register, describe, tag, transition and delete the versions of one registry."""
 
     def register(
-        self, name: str, source: str, details: Details, *, allow_duplicate: bool, create_model: bool
+        self,
+        name: str,
+        source: str,
+        details: Details,
+        *,
+        allow_duplicate: bool,
+        create_model: bool,
+        must_exist: bool = False,
     ) -> RegisterResult:
-        """See :meth:`modelreg.registry.Registry.register`."""
+        """See :meth:`modelreg.registry.Registry.register`. ``must_exist``: a local path
+        must name an existing file or folder (MLflow's own methods accept any source)."""
         validate_model_name(name)
         if not isinstance(source, str) or not source:
             raise InvalidInputError("a version needs a source: the path or URI of its artifact")
@@ -78,8 +86,9 @@ class VersionWrites(Room):
             not isinstance(details.model_id, str) or not details.model_id.strip()
         ):
             raise InvalidInputError(f"invalid model_id {details.model_id!r}: expected an id")
-        # Work that needs no lock (hashing, git) is done before taking it.
-        stored_source, artifact = self._artifact(source)
+        # Work that needs no lock (hashing, git, the upload) is done before taking it: an
+        # upload interrupted leaves the registry as it was.
+        stored_source, artifact, uri, warnings = self._artifact(source, must_exist)
         from modelreg.lineage import git_lineage
 
         # Looked up on every registration: a script may edit or commit code between two.
@@ -128,7 +137,7 @@ class VersionWrites(Room):
                         "version (--allow-duplicate).",
                         error_code="RESOURCE_CONFLICT",
                     )
-                return RegisterResult(newest, created=False)
+                return RegisterResult(newest, created=False, warnings=warnings)
             number = catalog.next_version_number(model)
             version = ModelVersion(
                 name=name,
@@ -146,6 +155,7 @@ class VersionWrites(Room):
                 params=clean_params,
                 artifact_sha256=artifact[0] if artifact else None,
                 artifact_size=artifact[1] if artifact else None,
+                artifact_uri=uri,
                 lineage=recorded,
                 history=[change.entry(actions.VERSION_REGISTERED, version=number)],
                 # Format 1 files keep their shape; format 2 versions carry their identity.
@@ -160,7 +170,7 @@ class VersionWrites(Room):
             change.touch(model)
             catalog.save_model(model)
             change.emit(ev.MODEL_VERSION_CREATED, version)
-        return RegisterResult(version, created=True)
+        return RegisterResult(version, created=True, warnings=warnings)
 
     def transition(
         self,
@@ -324,25 +334,28 @@ class VersionWrites(Room):
             unmet,
         )
 
-    def _artifact(self, source: str) -> tuple[str, tuple[str, int] | None]:
-        """The source as stored, and (sha256, size) when it is an existing local path.
+    def _artifact(
+        self, source: str, must_exist: bool
+    ) -> tuple[str, tuple[str, int] | None, str | None, tuple[str, ...]]:
+        """The source as stored, (sha256, size) when it is an existing local path, the
+        stored copy's URI when the registry has an artifact store, and warnings.
 
-        A local path inside the folder that holds the registry is stored relative to
+        A local path inside the project that holds the registry is stored relative to
         the registry, so clones on other machines resolve it; `resolve` prints it
-        absolute."""
-        local = local_artifact_path(source)
-        if local is None:
-            return source, None
-        if not local.exists():
-            return source, None
-        absolute = local.resolve()
-        from modelreg.lineage import artifact_digest
+        absolute (see :func:`modelreg.artifacts.local.find_local`)."""
+        from modelreg.artifacts.local import find_local, travel_warning
 
-        digest = artifact_digest(absolute)
-        project = self._root.resolve().parent
-        if absolute.is_relative_to(project):
-            return os.path.relpath(absolute, self._root.resolve()), digest
-        return str(absolute), digest
+        local = find_local(source, self._root, must_exist=must_exist)
+        if isinstance(local, str):
+            return local, None, None, ()
+        store = self._config.artifact_store
+        if store is None:
+            warning = travel_warning(local, self._root) if must_exist else None
+            return local.stored, local.digest, None, (warning,) if warning else ()
+        from modelreg.artifacts.store import ArtifactStore
+
+        uri = ArtifactStore(store, self._root).upload(local.path, *local.digest)
+        return local.stored, local.digest, uri, ()
 
 
 def record_deleted(

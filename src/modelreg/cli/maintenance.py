@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,6 +11,10 @@ from modelreg import render
 from modelreg.cli.common import FormatOption
 from modelreg.cli.core import app, session
 from modelreg.render import Format
+
+if TYPE_CHECKING:
+    from modelreg.check import CheckReport
+    from modelreg.registry import Registry
 
 
 @app.command()
@@ -31,6 +36,15 @@ def check(
             "the promotion rules (catches hand-edited promotions).",
         ),
     ] = False,
+    artifacts: Annotated[
+        bool,
+        typer.Option(
+            "--artifacts",
+            help="Also verify every version's artifact: a local one against its recorded "
+            "sha256 and size, a stored one is in the store with its size; reports missing "
+            "and changed ones (a progress bar at a terminal).",
+        ),
+    ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Verify the whole registry folder (exit 7 on problems); for CI and pre-commit."""
@@ -38,7 +52,10 @@ def check(
     from modelreg.errors import CheckFailedError
     from modelreg.store import find_root
 
-    report = check_registry(find_root(session(ctx).registry_path), repair=repair, rules=rules)
+    root = find_root(session(ctx).registry_path)
+    report = check_registry(root, repair=repair, rules=rules)
+    if artifacts:
+        report = _with_artifacts(report, session(ctx).open())
     for note in report.notes:
         render.message(f"note: {note}")
     if report.findings or fmt in (Format.json, Format.yaml):
@@ -53,3 +70,16 @@ def check(
     repairable = sum(finding.repairable for finding in problems)
     hint = f"; {repairable} can be repaired with `modelreg check --repair`" if repairable else ""
     raise CheckFailedError(f"{len(problems)} problem(s) found in {report.root}{hint}")
+
+
+def _with_artifacts(report: CheckReport, registry: Registry) -> CheckReport:
+    """``report`` and the problems of the versions' artifacts."""
+    import dataclasses
+
+    from modelreg.check import Finding
+
+    total = len(registry.all_versions())
+    with render.progress("verifying artifacts", total) as advance:
+        problems = registry.verify_artifacts(advance)
+    found = tuple(Finding(Path(p.where), p.problem, p.fix) for p in problems)
+    return dataclasses.replace(report, findings=report.findings + found)

@@ -166,6 +166,8 @@ def register(
         create_model=True,
     )
     mv = result.version
+    for warning in result.warnings:
+        render.message(warning)
     if result.created:
         render.message(f"Registered {common.label(mv)}")
     else:

@@ -68,9 +68,17 @@ def resolve(
         typer.Option("--format", "-f", help="Output format (default: the location alone)."),
     ] = None,
     at: AtOption = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Check the local artifact against its recorded sha256 and size first "
+            "(exit 7 when it changed, 3 when it is not here).",
+        ),
+    ] = False,
 ) -> None:
     """Print where a version's artifact is (a model name means its newest version)."""
-    quick.resolve(session(ctx).registry_path, ref, fmt, at)
+    quick.resolve(session(ctx).registry_path, ref, fmt, at, verify=verify)
 
 
 _TIME_HELP = (

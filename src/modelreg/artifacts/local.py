@@ -1,0 +1,101 @@
+"""A local artifact given to ``register``: checked, hashed, spelled so that every working
+directory and every clone finds it, and whether it will travel with a clone."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelreg.errors import NotFoundError
+from modelreg.lineage import artifact_digest
+from modelreg.refs import local_artifact_path
+
+
+@dataclass(frozen=True)
+class LocalArtifact:
+    """A local file or folder named by a source: where it is, how the version records it,
+    and its (sha256, size)."""
+
+    path: Path
+    stored: str
+    digest: tuple[str, int]
+
+
+def find_local(source: str, root: Path, *, must_exist: bool) -> LocalArtifact | str:
+    """The local artifact ``source`` names (relative to the working directory, as a user
+    typed it), or the source to record as given: a URI, or (not ``must_exist``, as
+    MLflow's ``create_model_version`` allows) a path that is not there.
+
+    A path inside the project that holds the registry (its git repository, else the
+    folder around the registry folder) is recorded relative to the registry folder,
+    which is what ``resolve`` reads it against, so every clone and every working
+    directory finds it; a path elsewhere is recorded absolute."""
+    local = local_artifact_path(source)
+    if local is None:
+        return source
+    if not local.exists():
+        if must_exist:
+            raise NotFoundError(
+                f"no artifact at {source!r} (looked for {Path.cwd() / local}); "
+                "register an existing file or folder, or a URI (s3://, runs:/, ...)"
+            )
+        return source
+    absolute = local.resolve()
+    digest = artifact_digest(absolute)
+    registry = root.resolve()
+    project = git_toplevel(registry) or registry.parent
+    if absolute.is_relative_to(project):
+        return LocalArtifact(absolute, os.path.relpath(absolute, registry), digest)
+    return LocalArtifact(absolute, str(absolute), digest)
+
+
+def travel_warning(artifact: LocalArtifact, root: Path) -> str | None:
+    """Why a clone of the registry would not find this artifact (no store configured):
+    it is outside the registry's git repository, or git ignores it. None when it is
+    tracked-able, or when the registry is not in a git repository at all."""
+    top = git_toplevel(root.resolve())
+    if top is None:
+        return None
+    where = str(artifact.path)
+    if not artifact.path.is_relative_to(top):
+        reason = f"{where} is outside the git repository {top}"
+    elif _git_ignored(artifact.path, top):
+        reason = f"git ignores {where}"
+    else:
+        return None
+    return (
+        f"warning: {reason}: this artifact will not travel with a clone; set artifact_store "
+        "in registry.yaml to upload artifacts (see README, Artifacts)"
+    )
+
+
+def git_toplevel(folder: Path) -> Path | None:
+    """The top folder of the git work tree holding ``folder``, or None."""
+    out = _git(["rev-parse", "--show-toplevel"], folder)
+    return Path(out).resolve() if out else None
+
+
+def _git_ignored(path: Path, top: Path) -> bool:
+    try:
+        result = subprocess.run(
+            ["git", "check-ignore", "-q", "--", str(path)],
+            cwd=top,
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
