@@ -39,6 +39,7 @@ from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms, new_uid,
 from modelreg.errors import CorruptFileError, RegistryError
 from modelreg.names import validate_model_name
 from modelreg.store import (
+    CARD_FILE,
     CONFIG_FILE,
     MODEL_FILE,
     MODELS_DIR,
@@ -487,7 +488,7 @@ class _Checker:
         self._guess_format(folder)
         entries = self._entries(folder) or []
         model_file = folder / MODEL_FILE
-        kept: tuple[str, ...] = (MODEL_FILE, VERSIONS_DIR)
+        kept: tuple[str, ...] = (MODEL_FILE, CARD_FILE, VERSIONS_DIR)
         if self.split:
             kept += (layout.ALIASES_DIR, layout.DELETED_DIR)
         for entry in entries:

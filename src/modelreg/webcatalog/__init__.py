@@ -13,6 +13,7 @@ relative links only, nothing fetched from the network; it works opened from disk
 
 from __future__ import annotations
 
+from modelreg.webcatalog import serve
 from modelreg.webcatalog.build import BuildResult, build
 
-__all__ = ["BuildResult", "build"]
+__all__ = ["BuildResult", "build", "serve"]

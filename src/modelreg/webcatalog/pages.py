@@ -18,12 +18,13 @@ from typing import Any
 
 from modelreg import compare
 from modelreg.compare import VersionDiff
-from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms
+from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
 from modelreg.webcatalog import charts
 from modelreg.webcatalog.text import (
     chips,
     esc,
     external_link,
+    iso_time_tag,
     link,
     markdown,
     model_path,
@@ -62,7 +63,10 @@ class ModelView:
     @property
     def last_change(self) -> int:
         return max(
-            [self.model.last_updated_timestamp, *(mv.last_updated_timestamp for mv in self.versions)]
+            [
+                self.model.last_updated_timestamp,
+                *(mv.last_updated_timestamp for mv in self.versions),
+            ]
         )
 
     def history(self) -> list[HistoryEntry]:
@@ -125,8 +129,9 @@ def _up(path: str, depth: int) -> str:
     return "../" * depth + path
 
 
-def _first_line(text: str | None, width: int = 160) -> str:
-    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+def _first_line(text: object, width: int = 160) -> str:
+    stripped = text.strip() if isinstance(text, str) else ""
+    line = stripped.splitlines()[0] if stripped else ""
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
@@ -148,7 +153,9 @@ def index_page(site: Site, views: Sequence[ModelView]) -> str:
     rows = []
     for view in views:
         latest = " ".join(
-            f'{site.stage_badge(mv.current_stage)}&nbsp;{link(version_path(view.name, mv.version), f"v{mv.version}")}'
+            site.stage_badge(mv.current_stage)
+            + "&nbsp;"
+            + link(version_path(view.name, mv.version), f"v{mv.version}")
             for mv in view.model.latest_versions
         )
         tags = chips(sorted(view.model.tags.items()))
@@ -229,7 +236,9 @@ def _charts(site: Site, view: ModelView) -> str:
                 f'<figure class="chart-box"><figcaption>{esc(key)}</figcaption>{svg}</figure>'
             )
     present = list(dict.fromkeys(mv.current_stage for mv in view.versions))
-    ordered = [s for s in site.stages if s in present] + [s for s in present if s not in site.stages]
+    ordered = [s for s in site.stages if s in present] + [
+        s for s in present if s not in site.stages
+    ]
     return _legend(site, ordered) + '<div class="charts">' + "".join(figures) + "</div>"
 
 
@@ -303,14 +312,12 @@ _SHOWN_APART = frozenset(
 
 
 def _entry_time(entry: HistoryEntry) -> str:
-    stamp = entry.get("timestamp")
-    try:
-        return time_tag(iso_to_ms(str(stamp)))
-    except ValueError:
-        return esc(stamp)
+    return iso_time_tag(str(entry.get("timestamp", "")))
 
 
-def timeline(entries: Sequence[HistoryEntry], view: ModelView, depth: int, with_version: bool) -> str:
+def timeline(
+    entries: Sequence[HistoryEntry], view: ModelView, depth: int, with_version: bool
+) -> str:
     """History entries as a timeline (in the order given)."""
     if not entries:
         return '<p class="empty">Nothing recorded.</p>'
@@ -404,13 +411,20 @@ def diff_section(label: str, target: ModelVersion, mv: ModelVersion, diff: Versi
         changed.append(
             (
                 "description",
-                compare.ValueChange("", _first_line(diff.description.a), _first_line(diff.description.b)),
+                compare.ValueChange(
+                    "", _first_line(diff.description.a), _first_line(diff.description.b)
+                ),
             )
         )
     for change in diff.lineage.others:
         changed.append(("lineage", change))
     if diff.lineage.a_commit != diff.lineage.b_commit:
-        changed.append(("lineage", compare.ValueChange("git_commit", diff.lineage.a_commit, diff.lineage.b_commit)))
+        changed.append(
+            (
+                "lineage",
+                compare.ValueChange("git_commit", diff.lineage.a_commit, diff.lineage.b_commit),
+            )
+        )
     if changed:
         rows = [
             [esc(what), esc(change.key), esc(value_text(change.a)), esc(value_text(change.b))]
@@ -450,13 +464,18 @@ def version_page(
         ("Source", f'<span class="mono">{esc(mv.source)}</span>'),
         ("Run", _run_cell(mv)),
         ("Run link", external_link(mv.run_link) if mv.run_link else ""),
-        ("Artifact sha256", f'<span class="mono">{esc(mv.artifact_sha256)}</span>' if mv.artifact_sha256 else ""),
+        (
+            "Artifact sha256",
+            f'<span class="mono">{esc(mv.artifact_sha256)}</span>' if mv.artifact_sha256 else "",
+        ),
         ("Artifact size", esc(size)),
         ("Tags", chips(sorted(mv.tags.items()))),
         ("URI", f'<span class="mono">{esc(f"models:/{name}/{mv.version}")}</span>'),
     ]
     if target is None or diff is None:
-        comparison = '<p class="empty">No champion alias and no Production version to compare with.</p>'
+        comparison = (
+            '<p class="empty">No champion alias and no Production version to compare with.</p>'
+        )
     elif target[1].version == mv.version:
         comparison = f"<p>This version is {esc(target[0])}.</p>"
     else:
@@ -464,21 +483,29 @@ def version_page(
     metrics = [(key, _number(value)) for key, value in sorted(mv.metrics.items())]
     params = [(key, esc(value_text(value))) for key, value in sorted(mv.params.items())]
     lineage = [(key, _lineage_value(site, key, value)) for key, value in mv.lineage.items()]
-    entries = [
-        entry for entry in view.model.history if entry.get("version") == mv.version
-    ] + list(mv.history)
+    entries = [entry for entry in view.model.history if entry.get("version") == mv.version] + list(
+        mv.history
+    )
     entries.sort(key=lambda entry: str(entry.get("timestamp", "")))
     index = sorted(view.numbers)
     place = index.index(mv.version)
-    pager = '<nav class="pager">' + (
-        link(f"v{index[place - 1]}.html", f"← v{index[place - 1]}") if place > 0 else "<span></span>"
-    ) + (
-        link(f"v{index[place + 1]}.html", f"v{index[place + 1]} →")
-        if place + 1 < len(index)
-        else "<span></span>"
-    ) + "</nav>"
+    pager = (
+        '<nav class="pager">'
+        + (
+            link(f"v{index[place - 1]}.html", f"← v{index[place - 1]}")
+            if place > 0
+            else "<span></span>"
+        )
+        + (
+            link(f"v{index[place + 1]}.html", f"v{index[place + 1]} →")
+            if place + 1 < len(index)
+            else "<span></span>"
+        )
+        + "</nav>"
+    )
     body = (
-        f"<h1>{esc(name)} <span class=muted>v{mv.version}</span> {site.stage_badge(mv.current_stage)}</h1>"
+        f"<h1>{esc(name)} <span class=muted>v{mv.version}</span> "
+        f"{site.stage_badge(mv.current_stage)}</h1>"
         + _field_list(fields)
         + "<h2>Description</h2>"
         + _description(mv.description, "No description.")
