@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from modelreg.webcatalog.text import esc, href
 
 WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 14, 28
+LEFT, RIGHT, TOP, BOTTOM = 70, 16, 16, 30
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def metric_chart(key: str, points: Sequence[Point]) -> str:
     line = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
     dots = "".join(
         f'<a href="{href(point.href)}"><circle class="dot {point.stage_class}" '
-        f'cx="{cx:.1f}" cy="{cy:.1f}" r="4"><title>'
+        f'cx="{cx:.1f}" cy="{cy:.1f}" r="6"><title>'
         f"{esc(f'v{point.version} · {point.stage} · {key} = {point.value:g}')}"
         "</title></circle></a>"
         for point, (cx, cy) in zip(points, coords, strict=True)

@@ -391,7 +391,7 @@ def diff_section(label: str, target: ModelVersion, mv: ModelVersion, diff: Versi
         rows = [
             [
                 esc(m.key),
-                f'<span class="num">{_number(m.a)}</span>',
+                _number(m.a),
                 _number(m.b),
                 _signed(m.delta),
                 _percent(m.relative),

@@ -127,12 +127,13 @@ def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])  # model cards are often tables (GFM's)
     md.disable("image")  # nothing is fetched when a page is viewed
 
-    def link_open(tokens: Any, idx: int, options: Any, env: Any) -> str:
+    def link_open(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
         # Links lead out of the site: no referrer, no access to this window.
         tokens[idx].attrSet("rel", "noopener noreferrer")
-        return str(md.renderer.renderToken(tokens, idx, options, env))  # type: ignore[attr-defined]
+        return str(renderer.renderToken(tokens, idx, options, env))
 
     md.add_render_rule("link_open", link_open)
     return md
