@@ -45,7 +45,14 @@ def _user(name: str) -> Iterator[None]:
 
 def make_registry(root: Path, *, commit: str | None = None) -> Registry:
     """The registry at ``root``; ``commit`` is the git commit recorded in lineage."""
-    registry = Registry.init(root)
+    with _user("alice@example.com"):
+        registry = Registry.init(root)
+        _ordinary_models(root, registry, commit)
+    _hostile_model(root)
+    return Registry(root)
+
+
+def _ordinary_models(root: Path, registry: Registry, commit: str | None) -> None:
     lineage = {"git_commit": commit, "git_branch": "main"} if commit else {}
     registry.create_registered_model(
         "churn",
@@ -76,6 +83,8 @@ def make_registry(root: Path, *, commit: str | None = None) -> Registry:
 
     registry.create_registered_model("empty-model")
 
+
+def _hostile_model(root: Path) -> None:
     with _user(f"mallory {SCRIPT}"):
         hostile = Registry(root)
         hostile.create_registered_model(
@@ -97,4 +106,3 @@ def make_registry(root: Path, *, commit: str | None = None) -> Registry:
             )
         hostile.transition_model_version_stage(HOSTILE_MODEL, 1, "Production", comment=SCRIPT)
         hostile.set_registered_model_alias(HOSTILE_MODEL, "champion", 1, comment=IMG)
-    return registry
