@@ -275,7 +275,7 @@ def model_page(site: Site, view: ModelView) -> str:
         ("Created", f"{time_tag(model.creation_timestamp)} by {esc(model.user_id or '?')}"),
         ("Last change", time_tag(view.last_change)),
         ("Versions", str(len(view.versions))),
-        ("Aliases", _aliases(view, 0)),
+        ("Aliases", _aliases(view, 2)),
         ("Tags", chips(sorted(model.tags.items()))),
     ]
     card = (
