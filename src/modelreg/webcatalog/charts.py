@@ -43,13 +43,18 @@ def metric_chart(key: str, points: Sequence[Point]) -> str:
     if high == low:
         low, high = low - span / 2, high + span / 2
         span = high - low
-    inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    # The dots keep off the axes: the scale is a little wider than the values, whose
+    # lowest and highest are marked where they are.
+    inset = 14
+    inner_w, inner_h = WIDTH - LEFT - RIGHT - 2 * inset, HEIGHT - TOP - BOTTOM
+    scale_low, scale_span = low - span * 0.08, span * 1.16
 
     def x(index: int) -> float:
-        return LEFT + (inner_w / 2 if len(points) == 1 else inner_w * index / (len(points) - 1))
+        step = inner_w / 2 if len(points) == 1 else inner_w * index / (len(points) - 1)
+        return LEFT + inset + step
 
     def y(value: float) -> float:
-        return TOP + inner_h * (1 - (value - low) / span)
+        return TOP + inner_h * (1 - (value - scale_low) / scale_span)
 
     coords = [(x(index), y(point.value)) for index, point in enumerate(points)]
     line = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
@@ -60,15 +65,21 @@ def metric_chart(key: str, points: Sequence[Point]) -> str:
         "</title></circle></a>"
         for point, (cx, cy) in zip(points, coords, strict=True)
     )
-    bottom = HEIGHT - BOTTOM
+    bottom, right = HEIGHT - BOTTOM, WIDTH - RIGHT
+    top_y, low_y = y(high), y(low)
     axes = (
+        f'<line class="grid" x1="{LEFT}" y1="{top_y:.1f}" x2="{right}" y2="{top_y:.1f}"/>'
+        f'<line class="grid" x1="{LEFT}" y1="{low_y:.1f}" x2="{right}" y2="{low_y:.1f}"/>'
         f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}"/>'
-        f'<line class="axis" x1="{LEFT}" y1="{bottom}" x2="{WIDTH - RIGHT}" y2="{bottom}"/>'
-        f'<text class="tick" x="{LEFT - 6}" y="{TOP + 4}" text-anchor="end">{_label(high)}</text>'
-        f'<text class="tick" x="{LEFT - 6}" y="{bottom}" text-anchor="end">{_label(low)}</text>'
-        f'<text class="tick" x="{LEFT}" y="{HEIGHT - 8}">v{points[0].version}</text>'
-        f'<text class="tick" x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" text-anchor="end">'
-        f"v{points[-1].version}</text>"
+        f'<line class="axis" x1="{LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}"/>'
+        f'<text class="tick" x="{LEFT - 6}" y="{top_y + 5:.1f}" text-anchor="end">'
+        f"{_label(high)}</text>"
+        f'<text class="tick" x="{LEFT - 6}" y="{low_y + 5:.1f}" text-anchor="end">'
+        f"{_label(low)}</text>"
+        f'<text class="tick" x="{x(0):.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+        f"v{points[0].version}</text>"
+        f'<text class="tick" x="{x(len(points) - 1):.1f}" y="{HEIGHT - 8}" '
+        f'text-anchor="middle">v{points[-1].version}</text>'
     )
     return (
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
