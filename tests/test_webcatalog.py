@@ -10,6 +10,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from fnmatch import fnmatch
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -323,3 +324,19 @@ def test_serve_rebuilds_when_the_registry_changes(registry: Registry, tmp_path: 
         stop.set()
         thread.join(30)
     assert not thread.is_alive()
+
+
+def test_the_templates_and_assets_are_package_data() -> None:
+    # A non-editable install has only what pyproject.toml declares besides the modules.
+    tomllib = pytest.importorskip("tomllib")
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = config["tool"]["setuptools"]["package-data"]["modelreg"]
+    package = root / "src" / "modelreg"
+    data = {
+        path.relative_to(package).as_posix()
+        for path in (package / "webcatalog").rglob("*")
+        if path.is_file() and path.suffix != ".py"
+    }
+    assert {"webcatalog/templates/page.html", "webcatalog/assets/catalog.js"} <= data
+    assert [path for path in data if not any(fnmatch(path, glob) for glob in globs)] == []
