@@ -822,6 +822,8 @@ FORMATS_TESTED_ELSEWHERE = {
     "sync": "test_publish.py (a git remote)",
     "diff": "test_compare.py (versions with known metrics, a git repository)",
     "compare": "test_compare.py (versions with known metrics)",
+    "catalog build": "test_webcatalog.py (a site folder)",
+    "catalog serve": "test_webcatalog_browser.py (a running server)",
 }
 
 

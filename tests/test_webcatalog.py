@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from _catalog import CARD, HOSTILE_MODEL, IMG, JS_LINK, PAYLOADS, SCRIPT, make_registry
@@ -284,6 +285,14 @@ def test_catalog_build_command(registry: Registry, tmp_path: Path) -> None:
     assert result.stderr == (
         f"Catalog of 4 models and 7 versions in {site}: 14 files written, 0 unchanged, 0 removed\n"
     )
+    again = [*args[:-1], "yaml"]
+    assert yaml.safe_load(CliRunner().invoke(app, again).stdout) == {
+        **json.loads(result.stdout),
+        "written": 0,
+        "unchanged": 14,
+    }
+    plain = CliRunner().invoke(app, [*args[:-1], "plain"]).stdout
+    assert plain == f"{site}\t4\t7\t0\t14\t0\n"
 
 
 def _get(url: str) -> str:
