@@ -239,6 +239,21 @@ def test_hostile_values_are_inert_text(watched: Watched, site: Path) -> None:
     assert watched.errors == []
 
 
+def test_the_content_security_policy_holds_from_file(watched: Watched, site: Path) -> None:
+    # A second line of defence behind the escaping: were markup ever injected, an inline
+    # script would not run. (And the site's own script does run: see the search test.)
+    watched.goto(file_url(site / "index.html"))
+    watched.page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.__xss = 'inline'";
+            document.body.appendChild(script);
+        }"""
+    )
+    assert watched.xss_flag() is None
+    assert any("Content Security Policy" in error for error in watched.errors), watched.errors
+
+
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
 def test_screenshots_and_no_sideways_scrolling(watched: Watched, site: Path, width: int) -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
