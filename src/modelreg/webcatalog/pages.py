@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from string import Template
-from typing import Any
 
 from modelreg import compare
 from modelreg.compare import VersionDiff
@@ -354,7 +353,7 @@ def timeline(
 _HEX = re.compile(r"[0-9a-fA-F]{7,64}\Z")
 
 
-def _lineage_value(site: Site, key: str, value: Any) -> str:
+def _lineage_value(site: Site, key: str, value: object) -> str:
     text = value_text(value)
     if key == "git_commit" and isinstance(value, str) and _HEX.match(value):
         url = site.commit_url(value)

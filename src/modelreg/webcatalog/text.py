@@ -88,7 +88,7 @@ def external_link(url: object, text: object | None = None) -> str:
     return f'<a href="{esc(url)}" rel="noopener noreferrer">{esc(shown)}</a>'
 
 
-def value_text(value: Any) -> str:
+def value_text(value: object) -> str:
     """A param, lineage or history value as one line of text."""
     if value is None:
         return ""
