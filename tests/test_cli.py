@@ -914,6 +914,8 @@ FORMATS_TESTED_ELSEWHERE = {
     "compare": "test_compare.py (versions with known metrics)",
     "pull": "test_artifacts.py (an artifact store)",
     "gc": "test_artifacts.py (an artifact store)",
+    "catalog build": "test_webcatalog.py (a site folder)",
+    "catalog serve": "test_webcatalog_browser.py (a running server)",
 }
 
 

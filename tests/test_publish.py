@@ -302,6 +302,8 @@ def test_every_registry_write_command_takes_push() -> None:
         "hooks trust",
         "export mlflow",
         "sync",
+        "catalog build",  # writes a site, reads the registry
+        "catalog serve",
     }
     commands = cli_commands()
     writes = [

@@ -40,6 +40,7 @@ from modelreg.errors import CorruptFileError, RegistryError
 from modelreg.names import validate_model_name
 from modelreg.pointintime import lifetime
 from modelreg.store import (
+    CARD_FILE,
     CONFIG_FILE,
     MODEL_FILE,
     MODELS_DIR,
@@ -494,7 +495,7 @@ class _Checker:
         self._guess_format(folder)
         entries = self._entries(folder) or []
         model_file = folder / MODEL_FILE
-        kept: tuple[str, ...] = (MODEL_FILE, VERSIONS_DIR)
+        kept: tuple[str, ...] = (MODEL_FILE, CARD_FILE, VERSIONS_DIR)
         if self.split:
             kept += (layout.ALIASES_DIR, layout.DELETED_DIR)
         for entry in entries:

@@ -615,5 +615,41 @@ TABLE: Node = {
                 },
             },
         },
+        "catalog": {
+            "help": "The catalog: a static web site of the registry (models, versions, metrics,...",
+            "options": {
+                "--help": ("flag", False, "Show this message and exit."),
+            },
+            "args": [],
+            "repeat": False,
+            "commands": {
+                "build": {
+                    "help": "Write the catalog: a static site to open from disk or publish on any static...",
+                    "options": {
+                        "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
+                        "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
+                        "--help": ("flag", False, "Show this message and exit."),
+                    },
+                    "args": ["path"],
+                    "repeat": False,
+                    "commands": {},
+                },
+                "serve": {
+                    "help": "Preview the catalog on http://127.0.0.1:PORT/, rebuilt when the registry...",
+                    "options": {
+                        "--port": ("text", False, "The port on 127.0.0.1"),
+                        "-p": ("text", False, "The port on 127.0.0.1"),
+                        "--out": ("path", False, "Build into this folder and keep it"),
+                        "-o": ("path", False, "Build into this folder and keep it"),
+                        "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
+                        "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
+                        "--help": ("flag", False, "Show this message and exit."),
+                    },
+                    "args": [],
+                    "repeat": False,
+                    "commands": {},
+                },
+            },
+        },
     },
 }

@@ -48,6 +48,8 @@ SEQ_FILE = ".modelreg.seq"
 MODELS_DIR = "models"
 TRASH_DIR = ".trash"
 MODEL_FILE = "model.yaml"
+# A model card (Markdown) people may keep next to model.yaml; the catalog shows it.
+CARD_FILE = "card.md"
 VERSIONS_DIR = "versions"
 TMP_SUFFIX = ".tmp"
 # Separates model name and version in the name of a trashed version file.

@@ -13,6 +13,7 @@ options said for this invocation):
   option of every registry write, is ``common.PushOption``, run by ``core.Session``)
 - ``hooks``: the ``hooks`` group; ``interop``: the ``import`` and ``export`` groups
 - ``artifacts``: pull, gc
+- ``webcatalog``: the ``catalog`` group (the static site)
 
 Every error a command lets out goes through :mod:`modelreg.funnel`, which the fast path
 (:mod:`modelreg.quick`) uses too.
@@ -31,6 +32,7 @@ from modelreg.cli import models, workflow, versions, compare, maintenance  # noq
 from modelreg.cli import git  # noqa: F401
 from modelreg.cli import hooks, interop  # noqa: F401
 from modelreg.cli import artifacts  # noqa: F401
+from modelreg.cli import webcatalog  # noqa: F401
 # isort: on
 
 # Every command, also those of the groups, is a core.Command (uppercase metavars, the hint
