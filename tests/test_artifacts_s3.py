@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from modelreg import Registry
+from test_artifacts import artifact
 
 pytest.importorskip("s3fs")
 pytest.importorskip("moto.server")
@@ -94,13 +95,6 @@ def registry_on(tmp_path: Path, store: str) -> Registry:
     config = root / "registry.yaml"
     config.write_text(config.read_text() + f"artifact_store: {store}\n")
     return Registry(root)
-
-
-def artifact(tmp_path: Path, name: str, data: bytes) -> Path:
-    path = tmp_path / "out" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
 
 
 def cli(*args: str) -> Any:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from modelreg.artifacts.local import remove_path
 from modelreg.entities import ModelVersion
 from modelreg.errors import ArtifactMismatchError, NotFoundError
 from modelreg.lineage import artifact_digest
@@ -130,7 +131,7 @@ def _pull_to_cache(
         _write_stamp(staging, target)
         if entry.exists():
             # Changed since it was verified (or another pull won the race): replaced.
-            _remove(entry)
+            remove_path(entry)
         try:
             staging.replace(entry)
         except OSError:
@@ -140,7 +141,7 @@ def _pull_to_cache(
                 raise
             return Pulled(hit, downloaded=True, verified=True)
     finally:
-        _remove(staging)
+        remove_path(staging)
     return Pulled(entry / target.name, downloaded=True, verified=True)
 
 
@@ -156,10 +157,10 @@ def _pull_to(
     try:
         target = staging / final.name
         _download(mv, root, target, expected, progress)
-        _remove(final)
+        remove_path(final)
         target.replace(final)
     finally:
-        _remove(staging)
+        remove_path(staging)
     return Pulled(final, downloaded=True, verified=True)
 
 
@@ -178,10 +179,10 @@ def _copy_local(
             shutil.copyfile(path, target)
         if expected is not None:
             check_local(mv, target, expected)
-        _remove(final)
+        remove_path(final)
         target.replace(final)
     finally:
-        _remove(staging)
+        remove_path(staging)
     return Pulled(final, downloaded=False, verified=expected is not None)
 
 
@@ -225,11 +226,3 @@ def _files_state(artifact: Path) -> list[list[object]]:
         if f.is_file()
         for st in (f.stat(),)
     ]
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()

@@ -3,13 +3,15 @@ directory and every clone finds it, and whether it will travel with a clone."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from modelreg.errors import NotFoundError
-from modelreg.lineage import artifact_digest
+from modelreg.lineage import _git, artifact_digest
 from modelreg.refs import local_artifact_path
 
 
@@ -91,11 +93,10 @@ def _git_ignored(path: Path, top: Path) -> bool:
     return result.returncode == 0
 
 
-def _git(args: list[str], cwd: Path) -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() if result.returncode == 0 else None
+def remove_path(path: Path) -> None:
+    """Remove a file or a folder tree if it is there (never following a symlink)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()

@@ -34,6 +34,7 @@ from typing import IO, Any, NamedTuple
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from modelreg.artifacts.local import remove_path
 from modelreg.errors import (
     ArtifactMismatchError,
     ArtifactStoreError,
@@ -292,7 +293,7 @@ def download(
             else:
                 _get_file(fs, where.join(key), uri, target, expected, label, progress)
     except BaseException:
-        _remove_local(target)
+        remove_path(target)
         raise
 
 
@@ -365,16 +366,6 @@ def _split(uri: str, root: Path) -> tuple[Location, str]:
             base, _, rest = uri.rpartition(marker)
             return Location(base, root), marker.strip("/") + "/" + rest
     raise InvalidInputError(f"not an artifact store location: {uri!r}")
-
-
-def _remove_local(path: Path) -> None:
-    import shutil
-
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
 
 
 def _changed(path: Path) -> RegistryError:
