@@ -22,6 +22,8 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 # MLflow allows archive_existing_versions only when entering these two stages.
 ARCHIVING_STAGES = ("Staging", "Production")
 KNOWN_KEYS = ("modelreg", "stages", "exclusive_stages", "lock_timeout", "rules", "hooks")
+# Read by `check --provenance` (modelreg.provenance), at the trusted revision.
+PROVENANCE_KEYS = ("identities", "require_signed", "allowed_signers")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def parse_config(doc: Document, path: Path) -> Config:
             + " and ".join(map(str, READABLE_FORMATS)),
         )
     read = DocReader(doc, path)
-    read.known_keys(KNOWN_KEYS)
+    read.known_keys(KNOWN_KEYS + PROVENANCE_KEYS)
     stages = read.stage_names("stages", list(DEFAULT_STAGES))
     if "None" not in stages:
         raise read.error("stages", "must include 'None', the stage of new versions")

@@ -31,6 +31,24 @@ def check(
             "the promotion rules (catches hand-edited promotions).",
         ),
     ] = False,
+    provenance: Annotated[
+        bool,
+        typer.Option(
+            "--provenance",
+            help="Also verify the folder's git history: every history entry only ever "
+            "added, by a commit of the person it names (signed, with require_signed), and "
+            "stage changes within the rules at that commit.",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="REV",
+            help="With --provenance: only the commits after REV (a pull request: "
+            "`--since $(git merge-base origin/main HEAD)`).",
+        ),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Verify the whole registry folder (exit 7 on problems); for CI and pre-commit."""
@@ -38,7 +56,17 @@ def check(
     from modelreg.errors import CheckFailedError
     from modelreg.store import find_root
 
-    report = check_registry(find_root(session(ctx).registry_path), repair=repair, rules=rules)
+    if since is not None and not provenance:
+        from modelreg.errors import InvalidInputError
+
+        raise InvalidInputError("--since goes with --provenance")
+    report = check_registry(
+        find_root(session(ctx).registry_path),
+        repair=repair,
+        rules=rules,
+        provenance=provenance,
+        since=since,
+    )
     for note in report.notes:
         render.message(f"note: {note}")
     if report.findings or fmt in (Format.json, Format.yaml):
