@@ -163,6 +163,7 @@ class _Git:
 
     def __init__(self, root: Path) -> None:
         where = trees.place(root)
+        self.root = root
         self.top = where.top
         self.prefix = where.prefix
         self.files: dict[str, Files] = {}
@@ -591,7 +592,7 @@ class _Walk:
     def _finding(self, commit: Commit, held: _Held, what: str, fix: str, person: str) -> None:
         self.findings.append(
             ProvenanceFinding(
-                Path(self.git.prefix + held.path),
+                self.git.root / held.path,
                 f"commit {commit.short} ({commit.author}): {what}",
                 fix.replace("COMMIT", commit.short).replace("FILE", self.git.prefix + held.path),
                 commit=commit.sha,
