@@ -480,7 +480,7 @@ class _Walk:
                 self._finding(
                     commit, held, f"removed {_describe(held.entry)}", _FIX_REMOVED, commit.author
                 )
-            elif not held.owner.startswith("model:") and not self._tombstoned(held):
+            elif not held.owner.startswith("model:") and not self._tombstoned(held, now):
                 self._finding(
                     commit,
                     held,
@@ -494,29 +494,31 @@ class _Walk:
         for held in fresh:
             if (held.path, held.index) in rewritten:
                 continue
-            self._attribute(commit, held)
+            if not _consequence(held, now):
+                self._attribute(commit, held)
             if held.entry.get("action") == actions.STAGE_CHANGED:
                 self._rules(commit, held, files)
 
-    def _tombstoned(self, held: _Held) -> bool:
-        """Whether the version that held ``held`` left its tombstone in this commit."""
+    def _tombstoned(self, held: _Held, now: list[_Held]) -> bool:
+        """Whether the version that held ``held`` was deleted as ``delete`` does it: this
+        commit has a ``version_deleted`` entry of its number in the model (format 2: in
+        its tombstone, which also records its uid; format 1: in model.yaml)."""
+        version = self._version_doc(held) or {}
+        number, uid = version.get("version"), version.get("uid")
         files = self.git.files[self._current]
-        for path, sha in files.items():
-            located = locate(path)
-            if located is None or located[1] != "deleted" or located[0] != held.model:
-                continue
-            if self._matches(held, self.reader.doc(path, sha) or {}):
+        for other in now:
+            if (
+                other.model == held.model
+                and other.entry.get("action") == actions.VERSION_DELETED
+                and other.entry.get("version") == number
+            ):
                 return True
+            located = locate(other.path)
+            if located is not None and located[1] == "deleted" and located[0] == held.model:
+                tomb = self.reader.doc(other.path, files[other.path]) or {}
+                if isinstance(uid, str) and tomb.get("uid") == uid:
+                    return True  # renumbered before it was deleted
         return False
-
-    def _matches(self, held: _Held, tomb: Mapping[str, Any]) -> bool:
-        uid = tomb.get("uid")
-        version = self._version_doc(held)
-        if version is None:
-            return False
-        if isinstance(uid, str) and uid:
-            return bool(version.get("uid") == uid)
-        return bool(version.get("version") == tomb.get("version"))
 
     def _version_doc(self, held: _Held) -> Mapping[str, Any] | None:
         for rev in self._parents:
@@ -614,6 +616,41 @@ _SIGNATURES = {
     "R": "a good signature by a revoked key",
     "E": "a signature that cannot be checked (key not in allowed_signers?)",
 }
+
+
+def _consequence(held: _Held, now: list[_Held]) -> bool:
+    """Whether ``held`` is an entry that a merge or ``sync`` writes in the name of whoever
+    caused it, and its cause is in the same tree: an alias cleared because its version
+    was deleted on the other branch (the deleter's), a version archived because another
+    entered the stage later (the promoter's). The cause is attributed on its own."""
+    entry = held.entry
+    action = entry.get("action")
+    if action == actions.ALIAS_DELETED:
+        number = entry.get("version")
+        if entry.get("comment") != f"merge: version {number} was deleted on the other branch":
+            return False
+        return any(
+            other.model == held.model
+            and other.entry.get("action") == actions.VERSION_DELETED
+            and other.entry.get("version") == number
+            and other.entry.get("user_id") == entry.get("user_id")
+            for other in now
+        )
+    winner = entry.get("archived_by")
+    if action == actions.STAGE_CHANGED and winner is not None:
+        stage = entry.get("from_stage")
+        if entry.get("comment") != f"archived by merge: version {winner} entered {stage} later":
+            return False
+        return any(
+            other.model == held.model
+            and other.path.endswith(f"/versions/{winner}.yaml")
+            and other.entry.get("action") == actions.STAGE_CHANGED
+            and other.entry.get("to_stage") == stage
+            and other.entry.get("user_id") == entry.get("user_id")
+            and other.entry.get("timestamp") == entry.get("timestamp")
+            for other in now
+        )
+    return False
 
 
 def _wanted(path: str) -> bool:
