@@ -378,3 +378,69 @@ def test_signed_commits_are_verified_against_allowed_signers(
     team.by(CAROL).comment_model_version("churn", 1, "carol")
     carol = signed(CAROL, carol_key, "carol adds herself")
     assert (carol, "1.yaml", "commented", CAROL) in verdicts(team.findings(since=base))
+
+
+# -- identity at the command line ---------------------------------------------------------
+
+
+@pytest.fixture
+def alices_clone(team: Team) -> Team:
+    """The team's repository, where git's user.email is Alice's."""
+    run_git(team.repo, "config", "user.email", ALICE)
+    return team
+
+
+def _cli(team: Team, *args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from modelreg.cli import app
+
+    return CliRunner().invoke(app, ["--registry", str(team.root), *args])
+
+
+def test_the_user_defaults_to_gits_email_and_a_different_modelreg_user_is_named(
+    alices_clone: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = alices_clone
+    monkeypatch.delenv("MODELREG_USER")
+    done = _cli(team, "comment", "churn", "1", "mine")
+    assert done.exit_code == 0, done.stderr
+    assert done.stderr.count("warning") == 0
+    monkeypatch.setenv("MODELREG_USER", BOB)
+    done = _cli(team, "approve", "churn", "1", "Staging")
+    assert done.exit_code == 0, done.stderr
+    assert (
+        f"warning: $MODELREG_USER is {BOB} but git's user.email is {ALICE}: "
+        f"the approval is recorded as {BOB}"
+    ) in done.stderr
+    history = team.by(ALICE).get_model_version("churn", 1).history
+    assert [(e["action"], e["user_id"]) for e in history[-2:]] == [
+        ("commented", ALICE),
+        ("approved", BOB),
+    ]
+    # A comment is not an approval: no warning.
+    done = _cli(team, "comment", "churn", "1", "as bob")
+    assert "warning" not in done.stderr
+    # Listed in the identity map, the two agree.
+    team.config(identities={BOB: [ALICE]})
+    done = _cli(team, "approve", "churn", "1", "Staging")
+    assert done.exit_code == 0 and "warning" not in done.stderr
+
+
+def test_identity_git_refuses_an_approval_or_forced_move_as_someone_else(
+    alices_clone: Team, monkeypatch: pytest.MonkeyPatch, run_cli: Any
+) -> None:
+    team = alices_clone
+    team.config(rules={"identity": "git", "allow_force": True})
+    before = team.by(ALICE).get_model_version("churn", 1).history
+    monkeypatch.setenv("MODELREG_USER", BOB)
+    done = run_cli("--registry", str(team.root), "approve", "churn", "1", "Staging")
+    assert done.returncode == 5
+    assert "the rules say identity: git, so the approval is refused" in done.stderr
+    done = _cli(team, "transition", "churn", "1", "Staging", "--force", "--comment", "now")
+    assert done.exit_code == 5
+    assert "so the forced move is refused" in done.stderr
+    assert team.by(BOB).get_model_version("churn", 1).history == before
+    # As herself (git's email), Alice may.
+    monkeypatch.setenv("MODELREG_USER", ALICE)
+    assert _cli(team, "approve", "churn", "1", "Staging").exit_code == 0

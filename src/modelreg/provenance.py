@@ -299,8 +299,8 @@ class _Reader:
         for path, sha in files.items():
             located = locate(path)
             if located is not None and located[1] == "model":
-                doc = self.doc(path, sha) or {}
-                key = [doc.get("created_at"), doc.get("user_id")]
+                model_doc = self.doc(path, sha) or {}
+                key = [model_doc.get("created_at"), model_doc.get("user_id")]
                 owners[located[0]] = "model:" + json.dumps(key, default=str)
         found: list[_Held] = []
         for path in sorted(files):
