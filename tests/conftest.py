@@ -33,6 +33,7 @@ def _isolated_environment(
     monkeypatch.setenv("MODELREG_TRUST_DIR", str(tmp_path_factory.mktemp("trust")))
     monkeypatch.setenv("MODELREG_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("MODELREG_TRUST_HOOKS", raising=False)
+    monkeypatch.delenv("MODELREG_TRUST", raising=False)
     monkeypatch.delenv("MODELREG_NO_HOOKS", raising=False)
     # git lineage must not depend on the developer's own git configuration.
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)

@@ -23,9 +23,7 @@ ALICE = "alice@example.com"
 BOB = "bob@example.com"
 CAROL = "carol@example.com"
 RULES = {
-    "rules": {
-        "stages": {"Production": {"from": ["Staging"], "approvals": 1, "approvers": [BOB]}}
-    }
+    "rules": {"stages": {"Production": {"from": ["Staging"], "approvals": 1, "approvers": [BOB]}}}
 }
 
 
@@ -100,9 +98,7 @@ def team(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Team:
 
 def verdicts(found: list[ProvenanceFinding]) -> list[tuple[str, str, str | None, str]]:
     """(commit, file, the entry's action, the person) of each finding."""
-    return [
-        (each.commit, each.path.name, each.entry.get("action"), each.person) for each in found
-    ]
+    return [(each.commit, each.path.name, each.entry.get("action"), each.person) for each in found]
 
 
 def promote_honestly(team: Team) -> None:
@@ -117,9 +113,7 @@ def promote_honestly(team: Team) -> None:
     team.commit(ALICE, "production")
 
 
-def test_an_honest_history_made_by_the_commands_has_no_finding(
-    team: Team, run_cli: Any
-) -> None:
+def test_an_honest_history_made_by_the_commands_has_no_finding(team: Team, run_cli: Any) -> None:
     promote_honestly(team)
     alice = team.by(ALICE)
     alice.set_registered_model_alias("churn", "champion", 1)
@@ -334,9 +328,7 @@ def _key(folder: Path, name: str) -> tuple[Path, str]:
 
 
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen")
-def test_signed_commits_are_verified_against_allowed_signers(
-    team: Team, tmp_path: Path
-) -> None:
+def test_signed_commits_are_verified_against_allowed_signers(team: Team, tmp_path: Path) -> None:
     keys = tmp_path / "keys"
     keys.mkdir()
     alice_key, alice_pub = _key(keys, "alice")
@@ -444,3 +436,60 @@ def test_identity_git_refuses_an_approval_or_forced_move_as_someone_else(
     # As herself (git's email), Alice may.
     monkeypatch.setenv("MODELREG_USER", ALICE)
     assert _cli(team, "approve", "churn", "1", "Staging").exit_code == 0
+
+
+# -- one trust for hooks and checks -------------------------------------------------------
+
+
+def test_checks_run_only_once_trusted_like_hooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Any
+) -> None:
+    import sys
+
+    root = Registry.init(tmp_path / "registry").root
+    marker = tmp_path / "ran"
+    (root / "check.py").write_text(f"open({str(marker)!r}, 'a').write('x')\n")
+    config = yamlio.load(root / "registry.yaml")
+    config["rules"] = {
+        "stages": {"Staging": {"checks": [{"name": "c", "run": f"{sys.executable} check.py"}]}}
+    }
+    config["hooks"] = [
+        {"name": "h", "kind": "command", "events": ["model_version.created"], "command": "true"}
+    ]
+    (root / "registry.yaml").write_text(yamlio.dumps(config))
+    Registry(root, hooks=False).register("churn", "s3://m/1", create_model=True)
+    before = Registry(root, hooks=False).get_model_version("churn", 1).history
+    done = run_cli("--registry", str(root), "promote", "churn", "1", "Staging")
+    assert done.returncode == 5
+    assert "validation checks of this registry's rules are not trusted" in done.stderr
+    assert "run `modelreg trust` (or set MODELREG_TRUST=1" in done.stderr
+    assert not marker.exists()
+    assert Registry(root, hooks=False).get_model_version("churn", 1).history == before
+
+    def cli(*args: str) -> Any:
+        from typer.testing import CliRunner
+
+        from modelreg.cli import app
+
+        return CliRunner().invoke(app, ["--registry", str(root), *args])
+
+    trusted = cli("trust", "--format", "json")
+    assert trusted.exit_code == 0, trusted.stderr
+    assert [(h["name"], h["trusted"]) for h in json.loads(trusted.stdout)] == [("h", True)]
+    assert "Trusted 1 hook(s)" in trusted.stderr and "the validation checks" in trusted.stderr
+    assert "trusted on this machine" in cli("hooks", "list").stderr  # the hooks too
+    assert cli("promote", "churn", "1", "Staging").exit_code == 0
+    assert marker.read_text() == "x"
+    # Any change to the checks needs trust again; `hooks trust` (the alias) gives it.
+    config["rules"]["stages"]["Production"] = {"checks": [{"name": "d", "run": "true"}]}
+    (root / "registry.yaml").write_text(yamlio.dumps(config))
+    assert cli("promote", "churn", "1", "Production").exit_code == 5
+    assert cli("hooks", "trust").exit_code == 0
+    assert cli("promote", "churn", "1", "Production").exit_code == 0
+    # Revoked: refused again, unless the environment trusts everything (CI).
+    assert cli("trust", "--revoke").exit_code == 0
+    Registry(root, hooks=False).transition("churn", 1, "None")
+    assert cli("promote", "churn", "1", "Staging").exit_code == 5
+    monkeypatch.setenv("MODELREG_TRUST", "1")
+    assert cli("promote", "churn", "1", "Staging").exit_code == 0
+    assert marker.read_text() == "xx"

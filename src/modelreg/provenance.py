@@ -205,9 +205,7 @@ class _Git:
             if len(parts) < 4:
                 continue
             sha, parents, author, committer, *signed = parts
-            commits.append(
-                Commit(sha, tuple(parents.split()), author, committer, *signed)
-            )
+            commits.append(Commit(sha, tuple(parents.split()), author, committer, *signed))
         return commits
 
     def diffs(self, commits: Sequence[Commit]) -> dict[str, list[tuple[str, str]]]:
