@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from modelreg import Registry, yamlio
 from modelreg.check import Finding
@@ -300,6 +302,16 @@ def test_identities_map_addresses_and_since_trusts_only_its_base(team: Team) -> 
     assert team.findings(since="HEAD") == []
 
 
+def test_outside_git_or_with_an_unknown_revision_it_says_so(team: Team, tmp_path: Path) -> None:
+    from modelreg.errors import InvalidInputError, NotFoundError
+
+    with pytest.raises(InvalidInputError, match="--since nope: no such commit"):
+        team.findings(since="nope")
+    elsewhere = Registry.init(tmp_path / "elsewhere").root
+    with pytest.raises(NotFoundError, match="not inside a git work tree"):
+        verify(elsewhere)
+
+
 def test_since_covers_only_the_commits_after_it(team: Team, run_cli: Any) -> None:
     team.by(BOB).comment_model_version("churn", 1, "old forgery")
     team.commit(ALICE, "old")
@@ -493,3 +505,77 @@ def test_checks_run_only_once_trusted_like_hooks(
     monkeypatch.setenv("MODELREG_TRUST", "1")
     assert cli("promote", "churn", "1", "Staging").exit_code == 0
     assert marker.read_text() == "xx"
+
+
+# -- generated histories ------------------------------------------------------------------
+
+PEOPLE = (ALICE, BOB, CAROL)
+Step = tuple[str, str, str, int]  # (whose entry / edit, who commits, what, which entry)
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(PEOPLE),
+        st.sampled_from(PEOPLE),
+        st.sampled_from(("comment", "comment", "remove", "rewrite")),
+        st.integers(0, 9),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+def _apply(team: Team, step: Step, at: int) -> tuple[str, str] | None:
+    """Make one generated step, commit it; the verdict it deserves: (commit, "added" for an
+    entry committed by someone else, "removed", "changed"), or None."""
+    actor, committer, what, which = step
+    path = "models/churn/versions/1.yaml"
+    if what == "comment":
+        team.by(actor).comment_model_version("churn", 1, f"note {at}")
+        sha = team.commit(committer, f"step {at}")
+        return (sha, "added") if actor != committer else None
+    comments = [
+        index
+        for index, entry in enumerate(yamlio.load(team.root / path)["history"])
+        if entry["action"] == "commented"
+    ]
+    if not comments:
+        return None
+    index = comments[which % len(comments)]
+
+    def edit(doc: dict[str, Any]) -> None:
+        if what == "remove":
+            del doc["history"][index]
+        else:
+            doc["history"][index]["comment"] += " (edited)"
+
+    team.edit(path, edit)
+    sha = team.commit(committer, f"step {at}")
+    return sha, ("removed" if what == "remove" else "changed")
+
+
+def _verdict(found: ProvenanceFinding) -> tuple[str, str]:
+    for word in ("removed", "changed", "added"):
+        if f"): {word} " in found.problem:
+            return found.commit, word
+    raise AssertionError(found.problem)
+
+
+@pytest.mark.slow  # ~7 s: a git repository per example
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=STEPS)
+def test_generated_histories_get_the_verdict_of_what_really_happened(
+    steps: list[Step], tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path_factory.mktemp("generated")
+    run_git(repo, "init", "-q", "-b", "main")
+    team = Team(repo, monkeypatch)
+    Registry.init(team.root)
+    team.by(ALICE).register("churn", "s3://m/1", create_model=True)
+    team.commit(ALICE, "churn 1")
+    expected = {verdict for at, step in enumerate(steps) if (verdict := _apply(team, step, at))}
+    found = team.findings()
+    assert {_verdict(each) for each in found} == expected
+    assert len(found) == len(expected)  # one finding per forged, removed or changed entry
