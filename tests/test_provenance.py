@@ -142,11 +142,17 @@ def test_an_approval_written_by_someone_else_names_the_commit_and_the_person(
     team.by(BOB).approve_transition("churn", 1, "Production")
     forged = team.commit(ALICE, "staging, request, 'approval'")
     team.by(ALICE).transition("churn", 1, "Production")
-    team.commit(ALICE, "production")
-    assert verdicts(team.findings()) == [(forged, "1.yaml", "approved", ALICE)]
+    promoted = team.commit(ALICE, "production")
+    # The forged approval, and the promotion it does not make lawful.
+    found = team.findings()
+    assert verdicts(found) == [
+        (forged, "1.yaml", "approved", ALICE),
+        (promoted, "1.yaml", "stage_changed", ALICE),
+    ]
+    assert "needs 1 approval(s) for Production, 1 missing" in found[1].problem
     done = run_cli("--registry", str(team.root), "check", "--provenance", "--format", "json")
     assert done.returncode == 7
-    [finding] = json.loads(done.stdout)
+    finding = json.loads(done.stdout)[0]
     assert finding["commit"] == forged
     assert finding["path"] == str(team.root / "models/churn/versions/1.yaml")
     assert finding["entry"]["user_id"] == BOB

@@ -370,7 +370,7 @@ def verify(root: Path, since: str | None = None) -> list[Finding]:
     trust = _trust(git, base or head)
     commits = git.commits(head, base, trust)
     changes = git.diffs(commits)
-    walk = _Walk(git, trust, {c.sha for c in commits})
+    walk = _Walk(git, trust)
     for commit in commits:
         first = git.whole(commit.parents[0]) if commit.parents else {}
         files = dict(first)
@@ -401,12 +401,19 @@ def _trust(git: _Git, rev: str) -> Trust:
 
 
 class _Walk:
-    def __init__(self, git: _Git, trust: Trust, walked: set[str]) -> None:
+    """Judges one commit after the other (parents first)."""
+
+    def __init__(self, git: _Git, trust: Trust) -> None:
         self.git = git
         self.trust = trust
-        self.walked = walked
         self.reader = _Reader(git)
         self.findings: list[Finding] = []
+        # Entries found forged or rewritten: no rule counts them (an approval typed in by
+        # someone else does not make a promotion lawful).
+        self.unverified: set[str] = set()
+        # The commit being judged and its parents.
+        self._current = ""
+        self._parents: tuple[str, ...] = ()
 
     def entries(self, rev: str) -> list[_Held]:
         files = self.git.files[rev] if rev in self.git.files else self.git.whole(rev)
@@ -467,6 +474,7 @@ class _Walk:
             if replaced is not None and remaining[_key(replaced)] > 0:
                 rewritten.add((replaced.path, replaced.index))
                 remaining[_key(replaced)] -= 1
+                self.unverified.add(_key(replaced))
                 self._finding(
                     commit,
                     held,
@@ -577,7 +585,11 @@ class _Walk:
             mv = ModelVersion.from_doc(doc, Path(held.path), [])
         except CorruptFileError:
             return
-        mv.history = list(mv.history[: held.index + 1])
+        mv.history = [
+            entry
+            for entry in mv.history[: held.index + 1]
+            if _key(_Held(held.path, 0, entry, held.owner, held.model)) not in self.unverified
+        ]
         mv.current_stage = str(held.entry.get("to_stage"))
         for reason in workflow.audit_version(rules, mv):
             self._finding(
@@ -590,6 +602,7 @@ class _Walk:
             )
 
     def _finding(self, commit: Commit, held: _Held, what: str, fix: str, person: str) -> None:
+        self.unverified.add(_key(held))
         self.findings.append(
             ProvenanceFinding(
                 self.git.root / held.path,
@@ -600,9 +613,6 @@ class _Walk:
                 entry=held.entry,
             )
         )
-
-    _current: str = ""
-    _parents: tuple[str, ...] = ()
 
 
 _SIGNATURES = {
