@@ -368,6 +368,9 @@ def test_signed_commits_are_verified_against_allowed_signers(team: Team, tmp_pat
     base = run_git(team.repo, "rev-parse", "HEAD")
     team.by(BOB).approve_transition("churn", 1, "Staging")
     signed(BOB, bob_key, "approve")
+    # The signature decides, not the author a commit states: Alice's key, Bob's name.
+    team.by(ALICE).comment_model_version("churn", 1, "signed by alice")
+    signed(BOB, alice_key, "alice's entry under bob's name")
     assert team.findings(since=base) == []
     # Unsigned, and signed by Bob's key under Alice's name.
     team.by(ALICE).comment_model_version("churn", 1, "unsigned")

@@ -17,9 +17,10 @@ the history entries it added and the ones it took away:
 - **Attributable.** Every entry a commit adds must be by that commit's author: the
   entry's ``user_id`` is the author's email, or lists it in ``identities`` of
   ``registry.yaml`` (``identities: {alice: [alice@example.com, ...]}``). With
-  ``require_signed: true`` the commit must also carry a good signature (``%G?`` is ``G``:
-  GPG, or SSH checked against the ``allowed_signers`` file, path configurable with
-  ``allowed_signers:``) whose signer (principal or key fingerprint) maps to the user.
+  ``require_signed: true`` the signature decides instead of the author (which anyone can
+  state): the commit must carry a good signature (``%G?`` is ``G``: GPG, or SSH checked
+  against the ``allowed_signers`` file, path configurable with ``allowed_signers:``) whose
+  signer (principal or key fingerprint) maps to the user.
   So an approval counts only when the approver's own commit added it.
 - **Within the rules.** A stage change a commit adds must satisfy the promotion rules of
   ``registry.yaml`` *at that commit* (:func:`modelreg.workflow.audit_version` on the
@@ -537,18 +538,19 @@ class _Walk:
     # -- attribution and rules ----------------------------------------------------------
 
     def _attribute(self, commit: Commit, held: _Held) -> None:
+        """The entry's user must be the commit's author — or, with ``require_signed``, its
+        verified signer (the author a commit states is then not evidence)."""
         user = str(held.entry.get("user_id") or "")
         names = self.trust.names_of(user)
-        if commit.author.lower() not in names:
-            self._finding(
-                commit,
-                held,
-                f"added {_describe(held.entry)}, but the commit's author is {commit.author}",
-                _FIX_ATTRIBUTION,
-                commit.author,
-            )
-            return
         if not self.trust.require_signed:
+            if commit.author.lower() not in names:
+                self._finding(
+                    commit,
+                    held,
+                    f"added {_describe(held.entry)}, but the commit's author is {commit.author}",
+                    _FIX_ATTRIBUTION,
+                    commit.author,
+                )
             return
         if commit.signature != "G":
             self._finding(
