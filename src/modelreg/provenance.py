@@ -231,7 +231,8 @@ class _Git:
                 meta = record[1:].split()
                 path = records[at].decode("utf-8", "surrogateescape")
                 at += 1
-                new = "" if meta[4] == "D" or meta[1] == "160000" else meta[3]
+                # Deleted, or not a file (a submodule, a symlink): not a registry file.
+                new = "" if meta[4] == "D" or meta[1] in ("160000", "120000") else meta[3]
                 current.append((self._relative(path), new))
             else:
                 current = changes.setdefault(record.split()[0], [])
@@ -381,6 +382,8 @@ def verify(root: Path, since: str | None = None) -> list[Finding]:
             else:
                 files.pop(path, None)
         git.files[commit.sha] = files
+    # Every file version the walk reads, in one `cat-file --batch`.
+    git.fetch({sha for files in git.files.values() for path, sha in files.items() if _wanted(path)})
     for commit in commits:
         walk.commit(commit)
     return list(walk.findings)
