@@ -131,6 +131,11 @@ def test_an_honest_history_made_by_the_commands_has_no_finding(team: Team, run_c
     done = run_cli("--registry", str(team.root), "check", "--provenance")
     assert done.returncode == 0, done.stderr
     assert "No problems found" in done.stderr
+    count = run_git(team.repo, "rev-list", "--count", "HEAD")
+    head = run_git(team.repo, "rev-parse", "HEAD")[:12]
+    assert f"note: provenance: {count} commit(s) verified; identities as of {head} (HEAD)" in (
+        done.stderr
+    )
 
 
 def test_an_approval_written_by_someone_else_names_the_commit_and_the_person(

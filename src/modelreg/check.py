@@ -160,7 +160,7 @@ def check_registry(
         if provenance:
             from modelreg.provenance import verify
 
-            findings += verify(root, since)
+            findings += verify(root, since, notes)
         findings += vanished_history(root)
     return CheckReport(root, tuple(findings), tuple(notes))
 

@@ -361,9 +361,10 @@ def _counted(entries: list[_Held]) -> Counter[str]:
 # -- the walk -------------------------------------------------------------------------------
 
 
-def verify(root: Path, since: str | None = None) -> list[Finding]:
+def verify(root: Path, since: str | None = None, notes: list[str] | None = None) -> list[Finding]:
     """Every provenance problem of the registry at ``root`` in the commits ``since..HEAD``
-    (all of them without ``since``); see the module's docstring."""
+    (all of them without ``since``); see the module's docstring. ``notes`` is told what
+    was verified (for the people reading a CI log)."""
     git = _Git(root)
     head = trees.rev_parse(git.top, "HEAD")
     if head is None:
@@ -386,6 +387,12 @@ def verify(root: Path, since: str | None = None) -> list[Finding]:
     git.fetch({sha for files in git.files.values() for path, sha in files.items() if _wanted(path)})
     for commit in commits:
         walk.commit(commit)
+    if notes is not None:
+        trusted = f"{base[:12]} (--since)" if base else f"{head[:12]} (HEAD)"
+        signed = ", signatures required" if trust.require_signed else ""
+        notes.append(
+            f"provenance: {len(commits)} commit(s) verified; identities{signed} as of {trusted}"
+        )
     return list(walk.findings)
 
 
