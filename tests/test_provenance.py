@@ -190,6 +190,25 @@ def test_a_hand_written_promotion_breaks_the_rules_at_its_commit(team: Team) -> 
     assert "rules of registry.yaml at this commit" in finding.problem
 
 
+def test_an_approval_by_someone_the_rules_do_not_name_is_a_finding(team: Team) -> None:
+    # `approve` refuses Carol (approvers: Bob); typed in and committed by Carol herself.
+    def approve(doc: dict[str, Any]) -> None:
+        doc["history"].append(
+            {
+                "timestamp": "2030-01-01T00:00:00.000Z",
+                "user_id": CAROL,
+                "action": "approved",
+                "stage": "Production",
+            }
+        )
+
+    team.edit("models/churn/versions/1.yaml", approve)
+    carols = team.commit(CAROL, "approve")
+    [finding] = team.findings()
+    assert (finding.commit, finding.entry["user_id"], finding.person) == (carols, CAROL, CAROL)
+    assert f"{CAROL} is not an approver of Production ({BOB})" in finding.problem
+
+
 def test_the_rules_are_those_of_the_commit_that_added_the_stage_change(team: Team) -> None:
     # Weakened in the same commit as the promotion: the rules at that commit allow it,
     # so the weakening itself is what review (CODEOWNERS on registry.yaml) must catch.

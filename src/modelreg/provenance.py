@@ -513,8 +513,11 @@ class _Walk:
                 continue
             if not _consequence(held, now):
                 self._attribute(commit, held)
-            if held.entry.get("action") == actions.STAGE_CHANGED:
+            action = held.entry.get("action")
+            if action == actions.STAGE_CHANGED:
                 self._rules(commit, held, files)
+            elif action in (actions.APPROVED, actions.REJECTED):
+                self._approver(commit, held, files)
 
     def _tombstoned(self, held: _Held, now: list[_Held]) -> bool:
         """Whether the version that held ``held`` was deleted as ``delete`` does it: this
@@ -586,22 +589,60 @@ class _Walk:
                 commit.signer or commit.key,
             )
 
-    def _rules(self, commit: Commit, held: _Held, files: Files) -> None:
-        if held.entry.get("archived_by") is not None:
-            return  # archived by the registry when another version entered the stage
+    def _version_at(self, held: _Held, files: Files) -> tuple[workflow.Rules, ModelVersion] | None:
+        """The rules at this commit, and the version whose history ``held`` is in, with
+        its verified history up to ``held`` (None when either cannot be read: the plain
+        check names broken files)."""
         rules = self.reader.rules(files)
         doc = self.reader.doc(held.path, files[held.path])
         if rules is None or doc is None:
-            return
+            return None
         try:
             mv = ModelVersion.from_doc(doc, Path(held.path), [])
         except CorruptFileError:
-            return
+            return None
         mv.history = [
             entry
             for entry in mv.history[: held.index + 1]
             if _key(_Held(held.path, 0, entry, held.owner, held.model)) not in self.unverified
         ]
+        return rules, mv
+
+    def _approver(self, commit: Commit, held: _Held, files: Files) -> None:
+        """An approval or rejection by someone the rules at this commit let decide (as
+        ``approve`` checks it)."""
+        found = self._version_at(held, files)
+        if found is None:
+            return
+        rules, mv = found
+        stage, user = str(held.entry.get("stage")), str(held.entry.get("user_id"))
+        rule = rules.for_stage(stage, mv.name)
+        if rule is None:
+            return
+        reason = None
+        if rule.approvers is not None and user not in rule.approvers:
+            reason = f"{user} is not an approver of {stage} ({', '.join(rule.approvers)})"
+        elif not rules.allow_self_approval:
+            start = workflow.last_stage_change(mv.history) + 1
+            state = workflow.window(mv, stage, start, len(mv.history) - 1)
+            if user in workflow.self_approvers(mv, state):
+                reason = f"{user} requested or registered it, and self-approval is not allowed"
+        if reason is not None:
+            self._finding(
+                commit,
+                held,
+                f"added {_describe(held.entry)}, which the rules at this commit refuse: {reason}",
+                "approvals are given with `modelreg approve` by the approvers the rules name",
+                commit.author,
+            )
+
+    def _rules(self, commit: Commit, held: _Held, files: Files) -> None:
+        if held.entry.get("archived_by") is not None:
+            return  # archived by the registry when another version entered the stage
+        found = self._version_at(held, files)
+        if found is None:
+            return
+        rules, mv = found
         mv.current_stage = str(held.entry.get("to_stage"))
         for reason in workflow.audit_version(rules, mv):
             self._finding(
