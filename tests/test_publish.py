@@ -304,6 +304,7 @@ def test_every_registry_write_command_takes_push() -> None:
         "merge-file",
         "merge-continue",
         "hooks trust",
+        "trust",
         "export mlflow",
         "sync",
     }
