@@ -115,14 +115,10 @@ def check_registry(
     *,
     lock_timeout: float | None = None,
     rules: bool = False,
-    provenance: bool = False,
-    since: str | None = None,
 ) -> CheckReport:
     """Check the registry at ``root``; with ``repair``, fix what is safe to fix; with
     ``rules``, also that every version's stage is backed by its history under the
-    registry's promotion rules (see :func:`modelreg.workflow.audit_version`); with
-    ``provenance``, also the git history of the folder (``since`` a revision: only the
-    commits after it; see :mod:`modelreg.provenance`).
+    registry's promotion rules (see :func:`modelreg.workflow.audit_version`).
 
     Holds the registry's lock for the whole check (BusyError when it cannot be had in
     time). A plain check of a folder where the lock cannot even be created (a read-only
@@ -157,10 +153,6 @@ def check_registry(
             )
         if rules:
             findings += audit_rules(root)
-        if provenance:
-            from modelreg.provenance import verify
-
-            findings += verify(root, since, notes)
         findings += vanished_history(root)
     return CheckReport(root, tuple(findings), tuple(notes))
 

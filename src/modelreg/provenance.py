@@ -55,7 +55,7 @@ from typing import Any
 from modelreg import actions, workflow
 from modelreg.check import Finding
 from modelreg.config import Config, parse_config
-from modelreg.docread import Document
+from modelreg.docread import Document, JSONValue
 from modelreg.entities import ModelVersion
 from modelreg.errors import CorruptFileError, InvalidInputError
 from modelreg.gitsync import trees
@@ -85,7 +85,7 @@ class ProvenanceFinding(Finding):
 
     commit: str = ""
     person: str = ""  # the commit's author (or signer) the entry was checked against
-    entry: Mapping[str, Any] = field(default_factory=dict)
+    entry: Mapping[str, JSONValue] = field(default_factory=dict)
 
     def to_dict(self) -> Document:
         return {
@@ -136,7 +136,7 @@ class _Held:
     model: str
 
 
-def parse_trust(doc: Mapping[str, Any], path: Path) -> Trust:
+def parse_trust(doc: Mapping[str, object], path: Path) -> Trust:
     """The provenance settings of a registry.yaml (CorruptFileError naming the key)."""
     raw = doc.get("identities") or {}
     if not isinstance(raw, dict):

@@ -60,13 +60,17 @@ def check(
         from modelreg.errors import InvalidInputError
 
         raise InvalidInputError("--since goes with --provenance")
-    report = check_registry(
-        find_root(session(ctx).registry_path),
-        repair=repair,
-        rules=rules,
-        provenance=provenance,
-        since=since,
-    )
+    report = check_registry(find_root(session(ctx).registry_path), repair=repair, rules=rules)
+    if provenance:
+        import dataclasses
+
+        from modelreg.provenance import verify
+
+        notes = list(report.notes)
+        found = verify(report.root, since, notes)
+        report = dataclasses.replace(
+            report, findings=report.findings + tuple(found), notes=tuple(notes)
+        )
     for note in report.notes:
         render.message(f"note: {note}")
     if report.findings or fmt in (Format.json, Format.yaml):
