@@ -35,6 +35,7 @@ def _isolated_environment(
     # Pulled artifacts too (modelreg pull).
     monkeypatch.setenv("MODELREG_CACHE", str(tmp_path_factory.mktemp("artifact-cache")))
     monkeypatch.delenv("MODELREG_TRUST_HOOKS", raising=False)
+    monkeypatch.delenv("MODELREG_TRUST", raising=False)
     monkeypatch.delenv("MODELREG_NO_HOOKS", raising=False)
     # git lineage must not depend on the developer's own git configuration.
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)

@@ -902,6 +902,7 @@ FORMATS_TESTED_ELSEWHERE = {
     "hooks log": "test_hooks.py",
     "hooks test": "test_hooks.py",
     "hooks trust": "test_hooks.py",
+    "trust": "test_provenance.py (a registry with hooks and checks)",
     "import mlruns": "test_mlflow_io.py (an mlruns folder)",
     "import mlflow": "test_mlflow_io.py (MLflow)",
     "export mlflow": "test_mlflow_io.py (MLflow)",

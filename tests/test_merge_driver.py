@@ -193,6 +193,11 @@ def publish_then_integrate(
     checked = bob.modelreg("check", ok=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert_nothing_lost(bob, alices, bobs)
+    # Every entry is still the commit's that added it, by its author (check --provenance).
+    from modelreg.provenance import verify
+
+    found = verify(bob.path / "registry")
+    assert found == [], [each.problem for each in found]
     bob.git("push", "-q", "origin", "main")  # what was merged can be published
     return alices, bobs
 

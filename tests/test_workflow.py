@@ -64,6 +64,8 @@ def guided(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
     write_config(root, MLFLOW_GUIDE_RULES)
     (root / "check.py").write_text(CHECK_SCRIPT)
     monkeypatch.setenv("MODELREG_USER", "alice")
+    # The checks are this test's own: trusted (`modelreg trust`; test_provenance.py tests it).
+    monkeypatch.setenv("MODELREG_TRUST", "1")
     return Registry(root)
 
 

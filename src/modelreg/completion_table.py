@@ -390,6 +390,8 @@ TABLE: Node = {
                 "--repair": ("flag", False, "Also fix what can be fixed without losing data: temporary..."),
                 "--rules": ("flag", False, "Also verify that every version's stage is backed by its h..."),
                 "--artifacts": ("flag", False, "Also verify every version's artifact: a local one against..."),
+                "--provenance": ("flag", False, "Also verify the folder's git history: every history entry..."),
+                "--since": ("text", False, "With --provenance: only the commits after REV"),
                 "--format": ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."),
                 "-f": ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."),
                 "--help": ("flag", False, "Show this message and exit."),
@@ -454,6 +456,18 @@ TABLE: Node = {
             "repeat": False,
             "commands": {},
         },
+        "trust": {
+            "help": "Let this exact configuration run on this machine: the hooks of registry.yaml...",
+            "options": {
+                "--revoke": ("flag", False, "Stop trusting this registry's hooks and checks."),
+                "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
+                "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
+                "--help": ("flag", False, "Show this message and exit."),
+            },
+            "args": [],
+            "repeat": False,
+            "commands": {},
+        },
         "pull": {
             "help": "Download a version's artifact, verify its sha256 and size, print its local path.",
             "options": {
@@ -501,9 +515,9 @@ TABLE: Node = {
                     "commands": {},
                 },
                 "trust": {
-                    "help": "Let this exact hook configuration run on this machine (again after any change).",
+                    "help": "`modelreg trust`: let this exact configuration (hooks and checks) run here.",
                     "options": {
-                        "--revoke": ("flag", False, "Stop trusting this registry's hooks."),
+                        "--revoke": ("flag", False, "Stop trusting this registry's hooks and checks."),
                         "--format": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                         "-f": ("table|json|yaml|plain", False, "Also print the record on stdout: table, json, yaml or plain"),
                         "--help": ("flag", False, "Show this message and exit."),

@@ -43,6 +43,10 @@ class Retention:
     keep_stages: tuple[str, ...] = ("Staging", "Production")
 
 
+# Read by `check --provenance` (modelreg.provenance), at the trusted revision.
+PROVENANCE_KEYS = ("identities", "require_signed", "allowed_signers")
+
+
 @dataclass(frozen=True)
 class Config:
     stages: tuple[str, ...] = DEFAULT_STAGES
@@ -97,7 +101,7 @@ def parse_config(doc: Document, path: Path) -> Config:
             + " and ".join(map(str, READABLE_FORMATS)),
         )
     read = DocReader(doc, path)
-    read.known_keys(KNOWN_KEYS)
+    read.known_keys(KNOWN_KEYS + PROVENANCE_KEYS)
     stages = read.stage_names("stages", list(DEFAULT_STAGES))
     if "None" not in stages:
         raise read.error("stages", "must include 'None', the stage of new versions")

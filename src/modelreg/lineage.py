@@ -17,23 +17,39 @@ from modelreg.docread import Document
 _CHUNK = 1024 * 1024
 
 
-@functools.lru_cache(maxsize=1)
-def _git_user_email() -> str | None:
-    return _git(["config", "user.email"], Path.cwd())
+@functools.lru_cache(maxsize=8)
+def _git_user_email(where: Path) -> str | None:
+    return _git(["config", "user.email"], where)
 
 
-def current_user() -> str:
-    """``$MODELREG_USER``, else git's ``user.email``, else the login name."""
+def current_user(where: Path | None = None) -> str:
+    """``$MODELREG_USER``, else git's ``user.email`` (of the repository ``where`` is in,
+    by default the working directory's), else the login name."""
     explicit = os.environ.get("MODELREG_USER")
     if explicit:
         return explicit
-    email = _git_user_email()
+    email = _git_user_email(where or Path.cwd())
     if email:
         return email
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry, e.g. an arbitrary uid in a container
         return "unknown"
+
+
+def identity_mismatch(where: Path, identities: object = None) -> tuple[str, str] | None:
+    """``($MODELREG_USER, git's user.email)`` when both are set and disagree in the git
+    repository ``where`` is in; an email listed for that user in ``identities`` (the map
+    of registry.yaml) agrees. None when they agree or either is unset."""
+    explicit = os.environ.get("MODELREG_USER")
+    email = _git_user_email(where) if explicit else None
+    if not explicit or not email or explicit.lower() == email.lower():
+        return None
+    listed = identities.get(explicit) if isinstance(identities, dict) else None
+    names = [listed] if isinstance(listed, str) else listed if isinstance(listed, list) else []
+    if email.lower() in (str(name).lower() for name in names):
+        return None
+    return explicit, email
 
 
 class Head(NamedTuple):

@@ -64,6 +64,8 @@ class Promotion(Room):
             return self._versions.transition(
                 name, mv.version, target, False, comment, False
             ).version, []
+        if rule.checks:
+            self._require_trust(rules)
         results = [
             workflow.run_check(check, self._check_env(mv, target), self._root, on_output)
             for check in rule.checks
@@ -95,6 +97,19 @@ class Promotion(Room):
             )
         moved = self._versions.transition(name, mv.version, target, False, comment, False).version
         return moved, results
+
+    def _require_trust(self, rules: workflow.Rules) -> None:
+        """The checks are commands from registry.yaml: a cloned folder's run only once this
+        machine trusts them, as its hooks (RuleViolationError otherwise, nothing recorded)."""
+        from modelreg.hooks.trust import TRUST_ALL_ENV, checks_trusted
+
+        if not checks_trusted(self._root, rules):
+            raise RuleViolationError(
+                "the validation checks of this registry's rules are not trusted on this "
+                "machine: they are commands from registry.yaml; review them (the `checks:` "
+                "of `rules` in registry.yaml), then run `modelreg trust` (or set "
+                f"{TRUST_ALL_ENV}=1 where the folder is yours, e.g. in CI)"
+            )
 
     def decide(
         self, name: str, version: int | str, stage: str, action: str, comment: str | None

@@ -37,6 +37,7 @@ from modelreg.errors import (
     InvalidInputError,
     NotFoundError,
     RegistryError,
+    RuleViolationError,
 )
 from modelreg.importing import Importer, ImportResult
 from modelreg.index import VersionRecord
@@ -115,6 +116,9 @@ class Registry:
         self._catalog = Catalog(self._store, self.config)
         self._user: str | None = None
         self._rules: workflow.Rules | None = None
+        # Told when $MODELREG_USER disagrees with git's user.email for an approval or a
+        # forced move (the command line prints "warning: ..."; Python code: a UserWarning).
+        self.on_identity_warning: Callable[[str], None] = _warn
         # Called with every event once its change is durable: all the registry knows of
         # notifications. With ``hooks``, the hooks of registry.yaml subscribe here, for
         # Python code and the command line alike (only once this machine trusts them);
@@ -174,8 +178,25 @@ class Registry:
         if self._user is None:
             from modelreg.lineage import current_user  # subprocess, getpass: writes only
 
-            self._user = current_user()
+            self._user = current_user(self.root)
         return self._user
+
+    def _confirm_identity(self, what: str) -> None:
+        """Warn (or, with ``identity: git`` in the rules, refuse) when ``$MODELREG_USER``
+        says someone other than git's ``user.email`` for ``what``."""
+        from modelreg.lineage import identity_mismatch  # subprocess: writes only
+
+        found = identity_mismatch(self.root, self.config.raw.get("identities"))
+        if found is None:
+            return
+        claimed, email = found
+        text = f"$MODELREG_USER is {claimed} but git's user.email is {email}"
+        if self.rules.identity == "git":
+            raise RuleViolationError(
+                f"{text}: the rules say identity: git, so {what} is refused; unset "
+                "$MODELREG_USER (or add the address to `identities` in registry.yaml)"
+            )
+        self.on_identity_warning(f"{text}: {what} is recorded as {claimed}")
 
     # -- registered models -------------------------------------------------------------
 
@@ -383,6 +404,8 @@ class Registry:
         force: bool = False,
     ) -> TransitionResult:
         """:meth:`transition_model_version_stage`, saying also which versions it archived."""
+        if force:
+            self._confirm_identity("the forced move")
         return self._versions.transition(
             name, version, stage, archive_existing_versions, comment, force
         )
@@ -515,6 +538,7 @@ class Registry:
     ) -> ModelVersion:
         """Approve moving ``version`` to ``stage``; counts once per user, for this version,
         stage and artifact, until the version changes stage."""
+        self._confirm_identity("the approval")
         return self._promotion.decide(name, version, stage, actions.APPROVED, comment)
 
     def reject_transition(
@@ -741,6 +765,12 @@ class Registry:
             for subscriber in self.subscribers:
                 subscriber(event)
         return publication
+
+
+def _warn(text: str) -> None:
+    import warnings
+
+    warnings.warn(text, stacklevel=4)
 
 
 def run_id_of(model_uri: str) -> str | None:

@@ -64,7 +64,17 @@ _RULE_KEYS = (
     "archive_existing",
     "protected",
 )
-_TOP_KEYS = ("allow_force", "allow_self_approval", "failure_tag", "stages", "models")
+_TOP_KEYS = (
+    "allow_force",
+    "allow_self_approval",
+    "failure_tag",
+    "stages",
+    "models",
+    "identity",
+)
+# rules.identity: "git" refuses an approval or a forced move when $MODELREG_USER is not
+# git's user.email; "any" (the default) only warns.
+IDENTITY_MODES = ("any", "git")
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,7 @@ class Rules:
     allow_force: bool = False
     allow_self_approval: bool = True
     failure_tag: tuple[str, str] = DEFAULT_FAILURE_TAG
+    identity: str = "any"
 
     def for_stage(self, stage: str, model: str) -> StageRule | None:
         """The rule for entering ``stage``: the model's own, else the default."""
@@ -132,6 +143,7 @@ def parse_rules(raw: object, stages: Sequence[str], path: Path) -> Rules:
         allow_force=section.flag("allow_force", False),
         allow_self_approval=section.flag("allow_self_approval", True),
         failure_tag=_failure_tag(section),
+        identity=_identity(section),
     )
 
 
@@ -195,6 +207,13 @@ def _parse_checks(body: DocReader) -> tuple[Check, ...]:
     if len(set(names)) != len(names):
         raise body.error("checks", "has two checks with the same name")
     return tuple(checks)
+
+
+def _identity(section: DocReader) -> str:
+    value = section.doc.get("identity", "any")
+    if value not in IDENTITY_MODES:
+        raise section.error("identity", "must be 'git' or 'any'")
+    return str(value)
 
 
 def _failure_tag(section: DocReader) -> tuple[str, str]:

@@ -57,12 +57,14 @@ class Session:
         return self._open(hooks=not self.no_hooks and not self.push)
 
     def _open(self, *, hooks: bool) -> Registry:
-        return registry_factory(
+        registry = registry_factory(
             self.registry_path,
             hooks=hooks,
             on_hook_result=self._hook_result,
             on_hooks_untrusted=self._hooks_untrusted,
         )
+        registry.on_identity_warning = render.warning
+        return registry
 
     def publish_now(self) -> Publication:
         """Publish the registry (``modelreg sync``); its hooks hear what was published."""

@@ -65,32 +65,61 @@ def hooks_list(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
 def hooks_trust(
     ctx: typer.Context,
     revoke: Annotated[
-        bool, typer.Option("--revoke", help="Stop trusting this registry's hooks.")
+        bool, typer.Option("--revoke", help="Stop trusting this registry's hooks and checks.")
     ] = False,
     fmt: WriteFormatOption = None,
 ) -> None:
-    """Let this exact hook configuration run on this machine (again after any change)."""
+    """`modelreg trust`: let this exact configuration (hooks and checks) run here."""
+    _trust(ctx, revoke, fmt)
+
+
+@app.command("trust")
+def trust_command(
+    ctx: typer.Context,
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="Stop trusting this registry's hooks and checks.")
+    ] = False,
+    fmt: WriteFormatOption = None,
+) -> None:
+    """Let this exact configuration run on this machine: the hooks of registry.yaml and the
+    validation checks `promote` runs (again after any change; MODELREG_TRUST=1 in CI)."""
+    _trust(ctx, revoke, fmt)
+
+
+def _trust(ctx: typer.Context, revoke: bool, fmt: Format | None) -> None:
     from modelreg import hooks
 
     registry, config = _hook_config(ctx)
     if revoke:
         removed = hooks.revoke(registry.root)
         render.message(
-            f"This machine no longer trusts the hooks of {registry.root}"
+            f"This machine no longer trusts the hooks and checks of {registry.root}"
             if removed
-            else f"This machine did not trust the hooks of {registry.root}"
+            else f"This machine did not trust the hooks and checks of {registry.root}"
         )
         return
-    if not config.hooks:
-        render.message(_trust_state(registry, config) + "; nothing to trust")
+    rules = registry.rules
+    checks = hooks.checks_digest(rules)
+    if not config.hooks and checks is None:
+        render.message(_trust_state(registry, config) + " and no checks; nothing to trust")
         return
-    path = hooks.trust(registry.root, config, registry.user)
+    path = hooks.trust(registry.root, config, registry.user, rules)
     listed = [{**hook.to_dict(), "trusted": True} for hook in config.hooks]
     common.show_record(listed, fmt, render.HOOK_COLUMNS)
+    if checks is None:
+        render.message(
+            f"Trusted these {len(config.hooks)} hook(s) of {registry.root} on this machine "
+            f"(sha256 {config.digest[:12]}, remembered in {path}); any change to them needs "
+            "`modelreg hooks trust` again"
+        )
+        return
+    hooks_part = f"{len(config.hooks)} hook(s) (sha256 {config.digest[:12]}) and " * bool(
+        config.hooks
+    )
     render.message(
-        f"Trusted these {len(config.hooks)} hook(s) of {registry.root} on this machine "
-        f"(sha256 {config.digest[:12]}, remembered in {path}); any change to them needs "
-        "`modelreg hooks trust` again"
+        f"Trusted {hooks_part}the validation checks (sha256 {checks[:12]}) of {registry.root} "
+        f"on this machine (remembered in {path}); any change to them needs `modelreg trust` "
+        "again"
     )
 
 

@@ -45,6 +45,24 @@ def check(
             "and changed ones (a progress bar at a terminal).",
         ),
     ] = False,
+    provenance: Annotated[
+        bool,
+        typer.Option(
+            "--provenance",
+            help="Also verify the folder's git history: every history entry only ever "
+            "added, by a commit of the person it names (signed, with require_signed), and "
+            "stage changes within the rules at that commit.",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="REV",
+            help="With --provenance: only the commits after REV (a pull request: "
+            "`--since $(git merge-base origin/main HEAD)`).",
+        ),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Verify the whole registry folder (exit 7 on problems); for CI and pre-commit."""
@@ -52,10 +70,24 @@ def check(
     from modelreg.errors import CheckFailedError
     from modelreg.store import find_root
 
+    if since is not None and not provenance:
+        from modelreg.errors import InvalidInputError
+
+        raise InvalidInputError("--since goes with --provenance")
     root = find_root(session(ctx).registry_path)
     report = check_registry(root, repair=repair, rules=rules)
     if artifacts:
         report = _with_artifacts(report, session(ctx).open())
+    if provenance:
+        import dataclasses
+
+        from modelreg.provenance import verify
+
+        notes = list(report.notes)
+        found = verify(report.root, since, notes)
+        report = dataclasses.replace(
+            report, findings=report.findings + tuple(found), notes=tuple(notes)
+        )
     for note in report.notes:
         render.message(f"note: {note}")
     if report.findings or fmt in (Format.json, Format.yaml):

@@ -61,8 +61,11 @@ from modelreg.hooks.log import (
 )
 from modelreg.hooks.trust import (
     NO_HOOKS_ENV,
+    TRUST_ALL_ENV,
     TRUST_DIR_ENV,
     TRUST_ENV,
+    checks_digest,
+    checks_trusted,
     disabled_by_environment,
     is_trusted,
     revoke,
@@ -78,6 +81,7 @@ __all__ = [
     "LOG_FILE",
     "MAX_LOG_BYTES",
     "NO_HOOKS_ENV",
+    "TRUST_ALL_ENV",
     "TRUST_DIR_ENV",
     "TRUST_ENV",
     "DeliveryResult",
@@ -91,6 +95,8 @@ __all__ = [
     "UntrustedCallback",
     "append_log",
     "attach",
+    "checks_digest",
+    "checks_trusted",
     "deliver",
     "digest",
     "disabled_by_environment",

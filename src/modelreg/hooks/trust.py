@@ -1,6 +1,8 @@
-"""Trust: the hooks of a folder that arrived by ``git clone`` run on a machine only once
-someone there trusted this exact configuration (its sha256), remembered per registry path
-outside every registry folder — or when ``$MODELREG_TRUST_HOOKS=1``."""
+"""Trust: what a folder that arrived by ``git clone`` can run — its hooks, and the
+validation ``checks:`` of its rules that ``promote`` runs — runs on a machine only once
+someone there trusted this exact configuration (``modelreg trust``: the sha256 of the
+hooks and of the checks), remembered per registry path outside every registry folder — or
+when ``$MODELREG_TRUST=1`` (everything; for CI) or ``$MODELREG_TRUST_HOOKS=1`` (hooks)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ from modelreg import jsonio
 from modelreg.docread import Document
 from modelreg.entities import now_iso
 from modelreg.errors import CorruptFileError
-from modelreg.hooks.config import HookConfig
+from modelreg.hooks.config import HookConfig, digest
 from modelreg.store import atomic_write
+from modelreg.workflow import Rules
 
 TRUST_ENV = "MODELREG_TRUST_HOOKS"
+TRUST_ALL_ENV = "MODELREG_TRUST"
 NO_HOOKS_ENV = "MODELREG_NO_HOOKS"
 TRUST_DIR_ENV = "MODELREG_TRUST_DIR"
 
@@ -33,7 +37,35 @@ def trust_file() -> Path:
 
 
 def trusted_by_environment() -> bool:
-    return os.environ.get(TRUST_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    """Whether the environment trusts the hooks ($MODELREG_TRUST_HOOKS or $MODELREG_TRUST)."""
+    return _set(TRUST_ENV) or _set(TRUST_ALL_ENV)
+
+
+def _set(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def checks_digest(rules: Rules) -> str | None:
+    """sha256 of every validation command of ``rules`` (None: there is none)."""
+    listed = [
+        {"model": model, "stage": stage, "name": each.name, "run": each.run}
+        for model, stages in [(None, rules.stages), *sorted(rules.models.items())]
+        for stage, rule in sorted(stages.items())
+        for each in rule.checks
+    ]
+    return digest(listed) if listed else None
+
+
+def checks_trusted(root: Path, rules: Rules) -> bool:
+    """Whether this machine trusts exactly these validation checks of this registry."""
+    wanted = checks_digest(rules)
+    if wanted is None or _set(TRUST_ALL_ENV):
+        return True
+    try:
+        entry = _read_trust(strict=False).get(_registry_key(root))
+    except CorruptFileError:
+        return False
+    return isinstance(entry, dict) and entry.get("checks_sha256") == wanted
 
 
 def disabled_by_environment() -> bool:
@@ -51,12 +83,16 @@ def is_trusted(root: Path, config: HookConfig) -> bool:
     return isinstance(entry, dict) and entry.get("sha256") == config.digest
 
 
-def trust(root: Path, config: HookConfig, user: str | None = None) -> Path:
-    """Remember that this machine trusts this hook configuration; returns the trust file."""
+def trust(
+    root: Path, config: HookConfig, user: str | None = None, rules: Rules | None = None
+) -> Path:
+    """Remember that this machine trusts this hook configuration (and the validation
+    checks of ``rules``); returns the trust file."""
     entries = _read_trust(strict=True)
     entries[_registry_key(root)] = {
         "sha256": config.digest,
         "hooks": [hook.name for hook in config.hooks],
+        "checks_sha256": checks_digest(rules) if rules is not None else None,
         "trusted_at": now_iso(),
         "user": user,
     }
