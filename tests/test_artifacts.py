@@ -419,3 +419,27 @@ def test_pull_and_gc_print_json_and_yaml_that_mean_the_same(
     assert Path(pulled["path"]).read_bytes() == b"m"
     gone = json.loads(cli(stored.root, "gc", "--dry-run", "--grace", "0", "-f", "json").stdout)
     assert gone == [{"key": "tmp/left.over", "size": 2}]
+
+
+def test_a_copy_is_pulled_and_verified_as_the_artifact_it_names(
+    stored: Registry, tmp_path: Path
+) -> None:
+    # A copy's source is MLflow's models:/SRC/N: pull and --verify follow it (they failed
+    # with "no stored artifact" / "records no sha256" before).
+    data = b"weights" * 100
+    stored.register(NAME, str(artifact(tmp_path, "model.pkl", data)), create_model=True)
+    stored.copy_model_version(f"models:/{NAME}/1", "churn-eu")
+    (tmp_path / "out" / "model.pkl").unlink()  # another clone: only the store has it
+    pulled = cli(stored.root, "pull", "churn-eu", "1")
+    assert pulled.exit_code == 0, pulled.stderr
+    assert Path(pulled.stdout.strip()).read_bytes() == data
+    # Without a store: the copy verifies the original's local file.
+    registry = Registry.init(tmp_path / "plain")
+    local = artifact(tmp_path, "local.pkl", b"local weights")
+    registry.register("local", str(local), create_model=True)
+    registry.copy_model_version("models:/local/1", "local-copy")
+    verified = cli(registry.root, "resolve", "--verify", "local-copy")
+    assert (verified.exit_code, verified.stdout) == (0, f"{local}\n")
+    local.write_bytes(b"changed")
+    assert cli(registry.root, "resolve", "--verify", "local-copy").exit_code == 7
+    assert cli(registry.root, "pull", "local-copy").exit_code == 7

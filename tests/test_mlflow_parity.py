@@ -108,6 +108,8 @@ def test_each_kind_of_error_has_its_code() -> None:
         "BusyError": "COULD_NOT_ACQUIRE_LOCK",
         "CorruptFileError": "INVALID_STATE",
         "CheckFailedError": "INVALID_STATE",
+        "ArtifactMismatchError": "INVALID_STATE",
+        "ArtifactStoreError": "IO_ERROR",
         "HooksNotTrustedError": "PERMISSION_DENIED",
         "HookDeliveryError": "IO_ERROR",
         "InterruptedByUserError": "ABORTED",
@@ -321,8 +323,12 @@ def test_hand_written_models_sources_are_followed_and_cycles_stopped(
         client.get_model_version_download_uri(NAME, 3)
 
 
-def test_checks_and_hooks_get_the_copys_artifact(tmp_path: Path) -> None:
+def test_checks_and_hooks_get_the_copys_artifact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sys
+
+    monkeypatch.setenv("MODELREG_TRUST", "1")  # the folder is the test's own
 
     from modelreg.delivery import command_environment
     from modelreg.events import Event

@@ -118,6 +118,7 @@ class ArtifactMismatchError(RegistryError):
     """A version's artifact whose bytes are not the ones its version recorded (exit 7)."""
 
     exit_code = 7
+    error_code = "INVALID_STATE"
 
     def __init__(self, label: str, where: str, expected: str, found: str) -> None:
         super().__init__(
@@ -135,6 +136,7 @@ class ArtifactStoreError(RegistryError):
     unknown protocol or a missing extra (exit 9)."""
 
     exit_code = 9
+    error_code = "IO_ERROR"
 
 
 class HooksNotTrustedError(RegistryError):

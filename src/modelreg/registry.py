@@ -35,7 +35,6 @@ from modelreg.errors import (
     ConflictError,
     CorruptFileError,
     InvalidInputError,
-    NotFoundError,
     RegistryError,
     RuleViolationError,
 )
@@ -635,7 +634,7 @@ class Registry:
         """What :meth:`download_artifacts` does, telling whether it downloaded."""
         from modelreg.artifacts.cache import pull
 
-        mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
+        mv = self._with_its_artifact(ref)
         return pull(mv, self.root, None if dst is None else Path(dst), progress)
 
     def verify_artifact(self, ref: ModelVersion | Ref | str) -> str:
@@ -643,21 +642,13 @@ class Registry:
         its location (as :meth:`artifact_location`). ArtifactMismatchError (exit 7)
         when it changed, NotFoundError when it is not here (``modelreg pull`` gets a
         stored one), InvalidInputError when the version recorded no hash."""
-        from modelreg.artifacts.cache import check_local, label, recorded
+        from modelreg.artifacts.cache import verify_here
 
+        return verify_here(self._with_its_artifact(ref), self.root)
+
+    def _with_its_artifact(self, ref: ModelVersion | Ref | str) -> ModelVersion:
         mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
-        location = artifact_location(mv.source, self.root)
-        expected = recorded(mv)
-        if expected is None:
-            raise InvalidInputError(
-                f"{label(mv)} records no sha256 (a remote source, or one registered before "
-                "it existed): nothing to verify against"
-            )
-        if not Path(location).exists():
-            hint = "; `modelreg pull` downloads the stored copy" if mv.artifact_uri else ""
-            raise NotFoundError(f"{label(mv)}: its artifact {location} is not here{hint}")
-        check_local(mv, Path(location), expected)
-        return location
+        return sources.with_its_artifact(mv, self._catalog.resolve_version)
 
     def verify_artifacts(
         self, advance: Callable[[int], None] | None = None

@@ -21,7 +21,7 @@ location as it stands.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidInputError, NotFoundError
@@ -39,11 +39,13 @@ Lookup = Callable[[Ref], ModelVersion]
 class Artifact:
     """The artifact a version names: its source as stored (a path relative to the
     registry folder, an absolute path or a URI; see :func:`modelreg.refs.artifact_location`)
-    and the sha256 and size recorded for it (None when it was not a local file)."""
+    and the sha256 and size recorded for it (None when it was not a local file), and
+    its copy in the artifact store when it was uploaded to one."""
 
     source: str
     sha256: str | None
     size: int | None
+    uri: str | None = None
 
 
 def model_id_of(uri: str) -> str | None:
@@ -82,6 +84,19 @@ def model_id_for(uri: str, lookup: Lookup) -> str | None:
     return lookup(named).model_id if named is not None else model_id_of(uri)
 
 
+def with_its_artifact(mv: ModelVersion, lookup: Lookup) -> ModelVersion:
+    """``mv`` with the source, hashes and stored copy of the artifact it names (itself,
+    unless its source is ``models:/``): what ``pull`` and verification work on."""
+    artifact = artifact_of(mv, lookup)
+    return replace(
+        mv,
+        source=artifact.source,
+        artifact_sha256=artifact.sha256,
+        artifact_size=artifact.size,
+        artifact_uri=artifact.uri,
+    )
+
+
 def artifact_of(mv: ModelVersion, lookup: Lookup) -> Artifact:
     """The artifact ``mv`` names, following ``models:/`` sources (see the module).
 
@@ -93,10 +108,10 @@ def artifact_of(mv: ModelVersion, lookup: Lookup) -> Artifact:
     while True:
         pinned = pinned_location(mv.lineage)
         if pinned is not None:
-            return Artifact(pinned, mv.artifact_sha256, mv.artifact_size)
+            return Artifact(pinned, mv.artifact_sha256, mv.artifact_size, mv.artifact_uri)
         ref = version_named_by(mv.source)
         if ref is None:
-            return Artifact(mv.source, mv.artifact_sha256, mv.artifact_size)
+            return Artifact(mv.source, mv.artifact_sha256, mv.artifact_size, mv.artifact_uri)
         mv = lookup(ref)
         if any((seen.name, seen.version) == (mv.name, mv.version) for seen in passed):
             chain = " -> ".join(f"{seen.name} version {seen.version}" for seen in [*passed, mv])

@@ -112,6 +112,7 @@ class VersionWrites(Room):
                 recorded[sources.STORAGE_LOCATION] = origin.source
                 if origin.sha256 is not None and origin.size is not None:
                     artifact = (origin.sha256, origin.size)
+                uri = uri or origin.uri  # its stored copy: `pull` of a copy gets it
             newest = None if allow_duplicate else catalog.newest_version(model)
             if newest is not None and _same_registration(
                 newest, stored_source, artifact, details.run_id

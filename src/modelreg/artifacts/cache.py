@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from modelreg.artifacts.local import remove_path
 from modelreg.entities import ModelVersion
-from modelreg.errors import ArtifactMismatchError, NotFoundError
+from modelreg.errors import ArtifactMismatchError, InvalidInputError, NotFoundError
 from modelreg.lineage import artifact_digest
 from modelreg.refs import artifact_location, local_artifact_path
 
@@ -94,6 +94,25 @@ def pull(
     if dst is None:
         return Pulled(path, downloaded=False, verified=expected is not None)
     return _copy_local(mv, path, dst, expected)
+
+
+def verify_here(mv: ModelVersion, root: Path) -> str:
+    """Check the local artifact of ``mv`` (as :func:`modelreg.sources.with_its_artifact`
+    gives it) against its recorded sha256 and size; its location. ArtifactMismatchError
+    (exit 7) when it changed, NotFoundError when it is not here, InvalidInputError when
+    the version recorded no hash."""
+    location = artifact_location(mv.source, root)
+    expected = recorded(mv)
+    if expected is None:
+        raise InvalidInputError(
+            f"{label(mv)} records no sha256 (a remote source, or one registered before "
+            "it existed): nothing to verify against"
+        )
+    if not Path(location).exists():
+        hint = "; `modelreg pull` downloads the stored copy" if mv.artifact_uri else ""
+        raise NotFoundError(f"{label(mv)}: its artifact {location} is not here{hint}")
+    check_local(mv, Path(location), expected)
+    return location
 
 
 def recorded(mv: ModelVersion) -> tuple[str, int] | None:
