@@ -348,7 +348,8 @@ def test_at_a_git_revision_reads_the_committed_files(tmp_path: Path, run_cli: An
     git(project, "commit", "-q", "-m", "before the registry")
     root = Registry.init(project / "registry").root
     registry = Registry(root)
-    registry.register("churn", "model.pkl", create_model=True)  # relative: to the registry
+    (root / "model.pkl").write_bytes(b"weights")
+    registry.register("churn", str(root / "model.pkl"), create_model=True)  # kept relative
     registry.set_registered_model_alias("churn", "champion", 1)
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "churn 1")
