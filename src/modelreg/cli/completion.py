@@ -126,7 +126,9 @@ def table_source(app: typer.Typer) -> str:
     options: dict[tuple[tuple[str, ...], Option], str] = {}  # an option -> its name
     body = _node_source(root, "", options)
     definitions = "".join(
-        f"{name} = dict.fromkeys({_literal(spellings)}, {_literal(value)})\n"
+        f"{name} = {{{_literal(spellings[0])}: {_literal(value)}}}\n"
+        if len(spellings) == 1
+        else f"{name} = dict.fromkeys({_literal(spellings)}, {_literal(value)})\n"
         for (spellings, value), name in options.items()
     )
     return (
