@@ -19,6 +19,7 @@ from conftest import modelreg_executable
 from modelreg import Registry, completion
 from modelreg.cli import app
 from modelreg.cli import completion as cli_completion
+from modelreg.completion_table import TABLE
 from modelreg.config import DEFAULT_STAGES
 
 BASH = shutil.which("bash")
@@ -355,6 +356,22 @@ def test_bash_words_are_rejoined_where_bash_split_them() -> None:
 def test_the_table_is_generated_from_the_app() -> None:
     # After a change to the commands or options: python scripts/completion_table.py
     assert cli_completion.TABLE_FILE.read_text() == cli_completion.table_source(app)
+
+
+def test_the_generated_table_reads_back_as_the_app_s_table() -> None:
+    # The source names each option once and a command unpacks them: what it builds is
+    # the app's table, options in the app's order.
+    def ordered(node: object) -> object:
+        if isinstance(node, dict):
+            return [(key, ordered(value)) for key, value in node.items()]
+        return node
+
+    expected = cli_completion.table(typer.main.get_command(app))
+    assert ordered(TABLE) == ordered(expected)
+    # The option most commands share, written once (with both spellings), not per command.
+    source = cli_completion.TABLE_FILE.read_text()
+    assert source.count("Also print the record on stdout") == 1
+    assert source.count("**_FORMAT,") > 20
 
 
 def test_every_argument_of_a_reference_completes_references() -> None:

@@ -26,7 +26,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-    from modelreg.completion_table import Node
+    from modelreg.completion_types import Node
 
 
 PROG = "modelreg"
