@@ -6,12 +6,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from modelreg.errors import NotFoundError
-from modelreg.lineage import _git, artifact_digest
+from modelreg.lineage import _git, artifact_digest, git_exit_code
 from modelreg.refs import local_artifact_path
 
 
@@ -80,17 +79,7 @@ def git_toplevel(folder: Path) -> Path | None:
 
 
 def _git_ignored(path: Path, top: Path) -> bool:
-    try:
-        result = subprocess.run(
-            ["git", "check-ignore", "-q", "--", str(path)],
-            cwd=top,
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return result.returncode == 0
+    return git_exit_code(["check-ignore", "-q", "--", str(path)], top) == 0
 
 
 def remove_path(path: Path) -> None:
