@@ -20,6 +20,28 @@ from modelreg.errors import CorruptFileError
 HistoryEntry: TypeAlias = dict[str, JSONValue]
 """One entry of a model's or a version's history (see :mod:`modelreg.actions`)."""
 
+# What the displays of a history entry (the terminal's table, the web catalog) show in
+# places of their own, or (the artifact a decision was for) only in json/yaml.
+_HISTORY_SHOWN_APART = frozenset(
+    {
+        "timestamp",
+        "user_id",
+        "version",
+        "action",
+        "comment",
+        "from_stage",
+        "to_stage",
+        "artifact_sha256",
+    }
+)
+
+
+def history_details(entry: Mapping[str, JSONValue]) -> list[tuple[str, JSONValue]]:
+    """The fields of a history entry that its displays list as its details, in order:
+    all but those they show apart (time, user, version, action, comment, stage move)
+    and the artifact's sha256."""
+    return [(key, value) for key, value in entry.items() if key not in _HISTORY_SHOWN_APART]
+
 
 def now_iso() -> str:
     """The current UTC time as ISO-8601 with milliseconds, e.g. 2026-11-28T19:00:00.123Z."""

@@ -345,30 +345,33 @@ def _is_inside(path: bytes, folder: bytes | None) -> bool:
 def _git_status_code(args: list[str], cwd: Path) -> bool | None:
     """For ``git diff --quiet``: True when it found differences (exit 1), False when
     none (exit 0), None when git could not tell (not installed, an error)."""
-    try:
-        result = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {0: False, 1: True}.get(result.returncode)
+    code = git_exit_code(args, cwd)
+    return None if code is None else {0: False, 1: True}.get(code)
+
+
+def git_exit_code(args: list[str], cwd: Path) -> int | None:
+    """The exit code of ``git args`` run in ``cwd``, or None when it could not run."""
+    result = _run_git(args, cwd, text=False)
+    return None if result is None else result.returncode
 
 
 def _git(args: list[str], cwd: Path) -> str | None:
+    result = _run_git(args, cwd, text=True)
+    if result is None or result.returncode != 0:
+        return None
+    stdout: str = result.stdout
+    return stdout.strip()
+
+
+def _run_git(args: list[str], cwd: Path, *, text: bool) -> subprocess.CompletedProcess[Any] | None:
+    """``git args`` run in ``cwd``, its output captured (as text or bytes), for ten
+    seconds at most; None when it could not run (not installed, timed out)."""
     try:
-        result = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=text, timeout=10, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    if result.returncode != 0:
-        return None
-    return result.stdout.strip()
 
 
 def artifact_digest(path: Path) -> tuple[str, int]:

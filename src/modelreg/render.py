@@ -18,7 +18,7 @@ from enum import Enum
 from typing import Any, TextIO
 
 from modelreg import jsonio
-from modelreg.entities import ModelVersion, RegisteredModel, ms_to_iso
+from modelreg.entities import ModelVersion, RegisteredModel, history_details, ms_to_iso
 
 
 class Format(str, Enum):
@@ -82,21 +82,13 @@ MODEL_COLUMNS = (
     Column("tags", "tags", "mapping"),
     Column("description", "description"),
 )
-# Shown in their own columns, or (the artifact a decision was for) only in json/yaml.
-_HISTORY_FIELDS = frozenset(
-    {"timestamp", "user_id", "version", "action", "comment", "artifact_sha256"}
-)
 
 
 def _history_details(record: Mapping[str, Any]) -> str:
     parts = []
     if "from_stage" in record or "to_stage" in record:
         parts.append(f"{record.get('from_stage')} -> {record.get('to_stage')}")
-    parts.extend(
-        f"{key}={cell(value)}"
-        for key, value in record.items()
-        if key not in _HISTORY_FIELDS and key not in ("from_stage", "to_stage")
-    )
+    parts.extend(f"{key}={cell(value)}" for key, value in history_details(record))
     if record.get("comment"):
         parts.append(f"comment: {record['comment']}")
     return "; ".join(parts)

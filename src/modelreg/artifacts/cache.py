@@ -23,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from modelreg.artifacts.local import remove_path
+from modelreg.artifacts.local import check_digest, remove_path
 from modelreg.entities import ModelVersion
-from modelreg.errors import ArtifactMismatchError, InvalidInputError, NotFoundError
+from modelreg.errors import InvalidInputError, NotFoundError
 from modelreg.lineage import artifact_digest
 from modelreg.refs import artifact_location, local_artifact_path
 
@@ -124,13 +124,7 @@ def recorded(mv: ModelVersion) -> tuple[str, int] | None:
 def check_local(mv: ModelVersion, path: Path, expected: tuple[str, int]) -> None:
     """Raise ArtifactMismatchError unless the file or folder at ``path`` hashes to
     ``expected``."""
-    found = artifact_digest(path)
-    if found != expected:
-        raise ArtifactMismatchError(label(mv), str(path), _shown(expected), _shown(found))
-
-
-def _shown(digest: tuple[str, int]) -> str:
-    return f"sha256 {digest[0]} ({digest[1]} bytes)"
+    check_digest(label(mv), str(path), expected, artifact_digest(path))
 
 
 def _pull_to_cache(

@@ -6,12 +6,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelreg.errors import NotFoundError
-from modelreg.lineage import _git, artifact_digest
+from modelreg.errors import ArtifactMismatchError, NotFoundError
+from modelreg.lineage import _git, artifact_digest, git_exit_code
 from modelreg.refs import local_artifact_path
 
 
@@ -80,17 +79,18 @@ def git_toplevel(folder: Path) -> Path | None:
 
 
 def _git_ignored(path: Path, top: Path) -> bool:
-    try:
-        result = subprocess.run(
-            ["git", "check-ignore", "-q", "--", str(path)],
-            cwd=top,
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return result.returncode == 0
+    return git_exit_code(["check-ignore", "-q", "--", str(path)], top) == 0
+
+
+def check_digest(label: str, where: str, expected: tuple[str, int], found: tuple[str, int]) -> None:
+    """Raise ArtifactMismatchError (for the version ``label``, the artifact at ``where``)
+    unless ``found`` is the ``expected`` (sha256, size)."""
+    if found != expected:
+        raise ArtifactMismatchError(label, where, _shown(expected), _shown(found))
+
+
+def _shown(digest: tuple[str, int]) -> str:
+    return f"sha256 {digest[0]} ({digest[1]} bytes)"
 
 
 def remove_path(path: Path) -> None:

@@ -34,9 +34,8 @@ from typing import IO, Any, NamedTuple
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from modelreg.artifacts.local import remove_path
+from modelreg.artifacts.local import check_digest, remove_path
 from modelreg.errors import (
-    ArtifactMismatchError,
     ArtifactStoreError,
     CorruptFileError,
     InvalidInputError,
@@ -285,69 +284,52 @@ def download(
     must), checking every byte against ``expected`` (sha256, size) as it arrives. On any
     failure nothing is left at ``target``."""
     where, key = _split(uri, root)
-    fs = where.fs
+    fetch = _Fetch(where.fs, uri, label, progress)
     try:
         with _translated(where.spelling, "download from"):
             if is_tree_uri(uri):
-                _get_tree(fs, where.join(key), uri, target, expected, label, progress)
+                fetch.tree(where.join(key), target, expected)
             else:
-                _get_file(fs, where.join(key), uri, target, expected, label, progress)
+                fetch.file(where.join(key), target, expected)
     except BaseException:
         remove_path(target)
         raise
 
 
-def _get_tree(
-    fs: Any,
-    full: str,
-    uri: str,
-    target: Path,
-    expected: tuple[str, int],
-    label: str,
-    progress: Progress | None,
-) -> None:
-    with fs.open(full, "rb") as handle:
-        data = handle.read(64 * 1024 * 1024 + 1)
-    entries = parse_manifest(data, uri)
-    found = tree_digest(entries)
-    if found != expected:
-        raise ArtifactMismatchError(label, uri, _shown(expected), _shown(found))
-    base = full.rsplit("/trees/", 1)[0]
-    target.mkdir()
-    for entry in entries:
-        dest = target / entry.path
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        blob = f"{base}/{blob_key(entry.sha256)}"
-        _get_file(fs, blob, uri, dest, (entry.sha256, entry.size), label, progress)
+class _Fetch(NamedTuple):
+    """One download: the store's filesystem, the artifact's URI and its version's label
+    (for the errors), and whom to tell of the bytes moved."""
 
+    fs: Any
+    uri: str
+    label: str
+    progress: Progress | None
 
-def _get_file(
-    fs: Any,
-    full: str,
-    uri: str,
-    target: Path,
-    expected: tuple[str, int],
-    label: str,
-    progress: Progress | None,
-) -> None:
-    digest, total = hashlib.sha256(), 0
-    with fs.open(full, "rb", block_size=_BLOCK) as source, target.open("xb") as out:
-        while chunk := source.read(CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-            total += len(chunk)
-            if progress:
-                progress(len(chunk))
-            if total > expected[1]:
-                break
-    # No fsync: a copy that a crash left short fails its next check and is fetched again.
-    found = (digest.hexdigest(), total)
-    if found != expected:
-        raise ArtifactMismatchError(label, uri, _shown(expected), _shown(found))
+    def tree(self, full: str, target: Path, expected: tuple[str, int]) -> None:
+        with self.fs.open(full, "rb") as handle:
+            data = handle.read(64 * 1024 * 1024 + 1)
+        entries = parse_manifest(data, self.uri)
+        check_digest(self.label, self.uri, expected, tree_digest(entries))
+        base = full.rsplit("/trees/", 1)[0]
+        target.mkdir()
+        for entry in entries:
+            dest = target / entry.path
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            self.file(f"{base}/{blob_key(entry.sha256)}", dest, (entry.sha256, entry.size))
 
-
-def _shown(digest: tuple[str, int]) -> str:
-    return f"sha256 {digest[0]} ({digest[1]} bytes)"
+    def file(self, full: str, target: Path, expected: tuple[str, int]) -> None:
+        digest, total = hashlib.sha256(), 0
+        with self.fs.open(full, "rb", block_size=_BLOCK) as source, target.open("xb") as out:
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                total += len(chunk)
+                if self.progress:
+                    self.progress(len(chunk))
+                if total > expected[1]:
+                    break
+        # No fsync: a copy that a crash left short fails its next check and is fetched again.
+        check_digest(self.label, self.uri, expected, (digest.hexdigest(), total))
 
 
 def uri_key(uri: str) -> str:

@@ -61,18 +61,6 @@ def hooks_list(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     render.message(_trust_state(registry, config))
 
 
-@hooks_app.command("trust")
-def hooks_trust(
-    ctx: typer.Context,
-    revoke: Annotated[
-        bool, typer.Option("--revoke", help="Stop trusting this registry's hooks and checks.")
-    ] = False,
-    fmt: WriteFormatOption = None,
-) -> None:
-    """`modelreg trust`: let this exact configuration (hooks and checks) run here."""
-    _trust(ctx, revoke, fmt)
-
-
 @app.command("trust")
 def trust_command(
     ctx: typer.Context,
@@ -83,10 +71,6 @@ def trust_command(
 ) -> None:
     """Let this exact configuration run on this machine: the hooks of registry.yaml and the
     validation checks `promote` runs (again after any change; MODELREG_TRUST=1 in CI)."""
-    _trust(ctx, revoke, fmt)
-
-
-def _trust(ctx: typer.Context, revoke: bool, fmt: Format | None) -> None:
     from modelreg import hooks
 
     registry, config = _hook_config(ctx)
@@ -121,6 +105,12 @@ def _trust(ctx: typer.Context, revoke: bool, fmt: Format | None) -> None:
         f"on this machine (remembered in {path}); any change to them needs `modelreg trust` "
         "again"
     )
+
+
+# `modelreg hooks trust` is the same command, listed among the hooks' own.
+hooks_app.command(
+    "trust", help="`modelreg trust`: let this exact configuration (hooks and checks) run here."
+)(trust_command)
 
 
 @hooks_app.command("test")

@@ -17,7 +17,7 @@ from string import Template
 
 from modelreg import compare
 from modelreg.compare import VersionDiff
-from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
+from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, history_details
 from modelreg.webcatalog import charts
 from modelreg.webcatalog.text import (
     chips,
@@ -305,10 +305,6 @@ def model_page(site: Site, view: ModelView) -> str:
 
 # -- the history -------------------------------------------------------------------------
 
-_SHOWN_APART = frozenset(
-    {"timestamp", "user_id", "version", "action", "comment", "from_stage", "to_stage"}
-)
-
 
 def _entry_time(entry: HistoryEntry) -> str:
     return iso_time_tag(str(entry.get("timestamp", "")))
@@ -334,9 +330,7 @@ def timeline(
         if "from_stage" in entry or "to_stage" in entry:
             details.append(f"{esc(entry.get('from_stage'))} → {esc(entry.get('to_stage'))}")
         details.extend(
-            f"{esc(key)}: {esc(value_text(value))}"
-            for key, value in entry.items()
-            if key not in _SHOWN_APART and key != "artifact_sha256"
+            f"{esc(key)}: {esc(value_text(value))}" for key, value in history_details(entry)
         )
         comment = entry.get("comment")
         text = f'<span class="action">{esc(str(entry.get("action", "")).replace("_", " "))}</span>'
