@@ -22,13 +22,17 @@ $(VENV)/.dev-installed: $(BIN)/modelreg
 demo: $(BIN)/modelreg
 	@PATH="$(CURDIR)/$(BIN):$$PATH" sh scripts/demo.sh "$(CURDIR)/$(DEMO_DIR)"
 
+# The tests start thousands of modelreg processes: compile the sources once, or (with
+# PYTHONDONTWRITEBYTECODE set, as in CI shells) every process compiles every module again.
 test: $(VENV)/.dev-installed
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m pytest -q --durations=25
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 test-fast: $(VENV)/.dev-installed
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(VENV)/.dev-installed
