@@ -21,7 +21,10 @@ step modelreg resolve models:/churn-predictor/Production
 step modelreg search "metrics.accuracy >= 0.9 OR metrics.auc >= 0.96" --format plain
 
 # The example pipeline: train -> register -> validate (Staging, runs the holdout check)
-# -> promote (Production: needs a reviewer's approval, then the check again).
+# -> promote (Production: needs a reviewer's approval, then the check again). The checks
+# are commands from registry.yaml: they run once this machine trusts them (reviewed here:
+# the holdout check of example/).
+step modelreg trust
 step make --no-print-directory -C example validate REGISTRY="$DEMO"
 VERSION=$(cat example/build/version)
 step modelreg promote churn-predictor "$VERSION" Production || echo "(refused: exit $?)"
