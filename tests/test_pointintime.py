@@ -339,13 +339,8 @@ def snapshot(project: Path) -> tuple[object, ...]:
     )
 
 
-def test_at_a_git_revision_reads_the_committed_files(tmp_path: Path, run_cli: Any) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    git(project, "init", "-q", "-b", "main")
-    (project / "README").write_text("a project\n")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "before the registry")
+def test_at_a_git_revision_reads_the_committed_files(repo: Path, run_cli: Any) -> None:
+    project = repo  # a git repository on main with one commit before the registry
     root = Registry.init(project / "registry").root
     registry = Registry(root)
     (root / "model.pkl").write_bytes(b"weights")
