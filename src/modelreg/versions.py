@@ -17,6 +17,7 @@ from pathlib import Path
 from modelreg import actions, sources, workflow
 from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES
+from modelreg.datasets import Dataset, resolve_all
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, new_uid
 from modelreg.errors import ConflictError, InvalidInputError, RuleViolationError
@@ -40,6 +41,8 @@ class Details:
     params: Mapping[str, JSONValue] | None
     lineage: Mapping[str, JSONValue] | None
     model_id: str | None = None
+    # Name -> a path or URI to measure, or a Dataset recorded as given (modelreg.datasets).
+    datasets: Mapping[str, str | Dataset] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class VersionWrites(Room):
             raise InvalidInputError(f"invalid model_id {details.model_id!r}: expected an id")
         # Work that needs no lock (hashing, git, the upload) is done before taking it: an
         # upload interrupted leaves the registry as it was.
+        datasets = resolve_all(details.datasets, self._root)
         stored_source, artifact, uri, warnings = self._artifact(source, must_exist)
         from modelreg.lineage import git_lineage
 
@@ -158,6 +162,7 @@ class VersionWrites(Room):
                 artifact_size=artifact[1] if artifact else None,
                 artifact_uri=uri,
                 lineage=recorded,
+                datasets=datasets,
                 history=[change.entry(actions.VERSION_REGISTERED, version=number)],
                 # Format 1 files keep their shape; format 2 versions carry their identity.
                 uid=new_uid() if catalog.split else None,
