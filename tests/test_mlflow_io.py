@@ -1187,3 +1187,33 @@ def test_data_sets_round_trip_through_an_mlflow_server(
     for mv in first.list_versions("trained"):
         got = back.get_model_version("trained", mv.version)
         assert (got.run_id, got.datasets) == (mv.run_id, mv.datasets)
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_data_sets_changed_in_mlflow_are_a_conflict_unless_replace(
+    stores: dict[str, Any], tmp_path: Path
+) -> None:
+    import shutil
+
+    mlruns = tmp_path / "mlruns"
+    shutil.copytree(stores["with_inputs"], mlruns)
+    registry = fresh_registry(tmp_path)
+    mio.import_models(registry, mio.MlrunsSource(mlruns))
+    # The s3 input of digest abc123, now with another digest.
+    (meta,) = [
+        path
+        for path in mlruns.glob("*/datasets/*/meta.yaml")
+        if "digest: abc123" in path.read_text()
+    ]
+    meta.write_text(meta.read_text().replace("digest: abc123", "digest: 999999"))
+
+    conflict = mio.import_models(registry, mio.MlrunsSource(mlruns))
+    assert [failure["model"] for failure in conflict.failed] == ["trained"]
+    assert "version 1: datasets" in conflict.failed[0]["error"]
+    assert registry.get_model_version("trained", 1).datasets == imported_inputs(stores)
+
+    replaced = mio.import_models(registry, mio.MlrunsSource(mlruns), replace=True)
+    assert (replaced.replaced, replaced.failed) == (1, [])
+    mv = registry.get_model_version("trained", 1)
+    assert mv.datasets["eval-validation"].digest == "mlflow:999999"
+    assert mv.history[-1]["replaced"] == ["datasets"]
