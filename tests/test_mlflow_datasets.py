@@ -82,7 +82,7 @@ def test_an_input_imported_from_mlflow_goes_back_exactly_and_without_modelreg_ta
             "train",
             "92a7ac9c",
             "local",
-            '{"uri": "/data/train.csv"}',
+            '{"uri": "data/train.csv"}',  # relative to where the run ran: kept as it is
             schema,
             '{"features_size": 6}',
             {CONTEXT_TAG: "training"},
@@ -97,7 +97,7 @@ def test_an_input_imported_from_mlflow_goes_back_exactly_and_without_modelreg_ta
     ]
     datasets, kept = datasets_of_run(inputs)
     assert datasets == {
-        "train": Dataset("train", "/data/train.csv", "mlflow:92a7ac9c", None, None, "local"),
+        "train": Dataset("train", "data/train.csv", "mlflow:92a7ac9c", None, None, "local"),
         "reference": Dataset(
             "reference", "https://example.com/r.csv", "mlflow:6e76136c", None, None, "http"
         ),

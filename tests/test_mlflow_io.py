@@ -197,7 +197,6 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     mlruns = folder / "mlruns"
     database = folder / "mlflow.db"
     with_inputs = folder / "with-inputs"  # a file store whose run has dataset inputs
-    data = folder / "train.csv"
     env = {
         **os.environ,
         **QUIET_MLFLOW,
@@ -208,7 +207,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     done = subprocess.run(
         [
             *(sys.executable, "-c", BUILD_STORES, mlruns.as_uri(), f"sqlite:///{database}"),
-            *(with_inputs.as_uri(), str(data)),
+            *(with_inputs.as_uri(), "train.csv"),  # as a run logs it: relative to its folder
         ],
         capture_output=True,
         text=True,
@@ -224,7 +223,6 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "sqlite": f"sqlite:///{database}",
         "truth": truth,
         "with_inputs": with_inputs,
-        "data": data,
     }
 
 
@@ -1009,9 +1007,7 @@ def imported_inputs(stores: dict[str, Any]) -> dict[str, Dataset]:
         return "mlflow:" + by[(name, context)]["digest"]
 
     return {
-        "train": Dataset(
-            "train", str(stores["data"]), digest("train", "training"), None, None, "local"
-        ),
+        "train": Dataset("train", "train.csv", digest("train", "training"), None, None, "local"),
         "reference": Dataset(
             "reference",
             "https://example.com/data/reference.csv",

@@ -286,14 +286,17 @@ def _mlflow_source(dataset: Dataset, root: Path) -> tuple[str, str]:
     """MLflow's source type and source JSON for a data set: a local path (absolute,
     ``local``), an http(s) URL (``{"url": ...}``, ``http``, as MLflow's
     ``HTTPDatasetSource``), another URI (``{"uri": ...}``, its scheme, as MLflow's
-    artifact sources); a source that is MLflow's own JSON (from an import) as it is."""
+    artifact sources); a source that is MLflow's own JSON (from an import) as it is.
+    A relative path is relative to the registry, but one imported from MLflow (its
+    digest is MLflow's) is as the run logged it (relative to where it ran): kept."""
     source = dataset.source
     given = dataset.source_type
     if source.startswith("{"):
         return given or "unknown", source
     local = local_artifact_path(source)
     if local is not None:
-        if given in (None, "local", "dvc") and not source.startswith("file:"):
+        imported = (dataset.digest or "").startswith(MLFLOW_DIGEST)
+        if given in (None, "local", "dvc") and not imported and not source.startswith("file:"):
             return "local", _source_json("uri", artifact_location(source, root))
         return given or "local", _source_json("uri", source)
     scheme = source.split(":", 1)[0].lower()
