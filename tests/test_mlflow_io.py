@@ -1122,12 +1122,17 @@ def test_measured_data_sets_fit_mlflows_limits_and_come_back_exactly(
     registry.create_model_version(
         "measured", "s3://models/m/2", run_id=own_run, datasets={"train": str(data)}
     )
+    # A local artifact: its upload run gets the inputs.
+    (tmp_path / "model.pkl").write_bytes(b"weights")
+    registry.create_model_version(
+        "measured", str(tmp_path / "model.pkl"), datasets={"train": str(data)}
+    )
     ours = {mv.version: mv for mv in registry.list_versions("measured")}
     train = ours[1].datasets["train"]
     assert (train.source, train.size, len(train.digest or "")) == ("../data/train.csv", 8, 71)
 
     exported = mio.export_models(registry, target)
-    assert (exported.failed, exported.skipped, exported.versions) == ([], [], 2)
+    assert (exported.failed, exported.skipped, exported.versions) == ([], [], 3)
     run = client.get_run(client.get_model_version("measured", "1").run_id)
     _validate_dataset_inputs(run.inputs.dataset_inputs)  # as MLflow's SQL store checks them
     logged = {item.dataset.name: item for item in run.inputs.dataset_inputs}
@@ -1149,6 +1154,9 @@ def test_measured_data_sets_fit_mlflows_limits_and_come_back_exactly(
     assert [item.dataset.name for item in client.get_run(own_run).inputs.dataset_inputs] == [
         "train"
     ]
+    uploaded = client.get_run(client.get_model_version("measured", "3").run_id)
+    assert uploaded.data.tags["modelreg.version"] == "3"  # the upload run
+    assert [item.dataset.name for item in uploaded.inputs.dataset_inputs] == ["train"]
 
     back = Registry.init(tmp_path / "back")
     assert mio.import_models(back, mio.MlrunsSource(folder)).failed == []
@@ -1213,3 +1221,34 @@ def test_data_sets_changed_in_mlflow_are_a_conflict_unless_replace(
     mv = registry.get_model_version("trained", 1)
     assert mv.datasets["eval-validation"].digest == "mlflow:999999"
     assert mv.history[-1]["replaced"] == ["datasets"]
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_a_version_already_in_mlflow_without_its_run_there_reports_its_data_sets_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    target = (tmp_path / "target").as_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", target)
+    elsewhere = "f" * 32  # a run of another MLflow
+    client = MlflowClient(tracking_uri=target, registry_uri=target)
+    client.create_registered_model("m")
+    client.create_model_version("m", "s3://models/m/1", run_id=elsewhere)  # exported before
+    registry = Registry.init(tmp_path / "registry")
+    registry.create_registered_model("m")
+    registry.create_model_version(
+        "m", "s3://models/m/1", run_id=elsewhere, datasets={"train": "s3://bucket/train.csv"}
+    )
+
+    summary = mio.export_models(registry, target)
+    assert (summary.versions, summary.unchanged, summary.failed) == (0, 1, [])
+    assert summary.skipped == [
+        {
+            "model": "m",
+            "version": 1,
+            "reason": f"data sets not exported: the run {elsewhere} of MLflow's version 1 "
+            "is not there",
+        }
+    ]
