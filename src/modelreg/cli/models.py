@@ -261,6 +261,14 @@ def search(
     ] = None,
     fmt: FormatOption = Format.table,
     columns: ColumnsOption = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            help="Only the versions trained on this data: a local path (hashed; DVC's md5 "
+            "too when DVC tracks it), a URI, or a digest (sha256:HEX, md5:HEX or bare hex).",
+        ),
+    ] = None,
 ) -> None:
     """Search versions (or models) with the filter language; the next page's token goes
     to stderr."""
@@ -273,6 +281,7 @@ def search(
         page_token=page_token,
         fmt=fmt,
         columns=columns,
+        dataset=dataset,
     )
     common.exit_with(code)
 
