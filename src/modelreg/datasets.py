@@ -289,3 +289,53 @@ def _matching_out(
             size, bool
         ) else None
     return None
+
+
+# -- "which versions were trained on this?" (`search --dataset`) -----------------------
+
+_DIGEST_RE = re.compile(
+    r"(?:sha256:)?(?P<sha256>[0-9a-f]{64})|(?:md5:)?(?P<md5>[0-9a-f]{32}(?:\.dir)?)",
+    re.IGNORECASE,
+)
+_PREFIXES = ("sha256:", "md5:", "mlflow:")
+
+
+def search_filter(text: str) -> str:
+    """The filter that finds the versions trained on ``text``: a digest (``sha256:<hex>``,
+    ``md5:<hex>``, ``mlflow:...``, or bare hex: 64 digits are a sha256, 32 an md5), a
+    URI (matched by source, or by the digest given with ``#sha256:``), or a local path,
+    matched by its digest: its sha256 as modelreg hashes it, and DVC's md5 when DVC
+    tracks it. A local path that is neither there nor tracked is NotFoundError."""
+    from modelreg.refs import local_artifact_path
+
+    spec = text.strip()
+    if not spec:
+        raise InvalidInputError("--dataset needs a path, a URI or a digest")
+    match = _DIGEST_RE.fullmatch(spec)
+    if match is not None:
+        sha256 = match["sha256"]
+        return _any_digest(
+            [f"sha256:{sha256.lower()}" if sha256 else f"md5:{match['md5'].lower()}"]
+        )
+    if spec.startswith(_PREFIXES):
+        return _any_digest([spec])
+    if local_artifact_path(spec) is None:
+        remote = _remote("search", spec)
+        if remote.digest is not None:
+            return _any_digest([remote.digest])
+        return f"datasets.*.source = {_quoted(remote.source)}"
+    dataset = measure("search", spec, Path.cwd())
+    digests = [dataset.digest] if dataset.digest else []
+    if dataset.source_type == "dvc":
+        absolute = Path(os.path.normpath(Path.cwd() / spec))
+        if absolute.exists():  # the same bytes registered without DVC: their sha256
+            digests.append(local_digest(absolute))
+    return _any_digest(digests)
+
+
+def _any_digest(digests: list[str]) -> str:
+    return f"datasets.* IN ({', '.join(_quoted(digest) for digest in digests)})"
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

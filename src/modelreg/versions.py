@@ -129,7 +129,12 @@ class VersionWrites(Room):
                         "description": details.description,
                         "model id": details.model_id,
                     },
-                    {"tag": clean_tags, "metric": clean_metrics, "param": clean_params},
+                    {
+                        "tag": clean_tags,
+                        "metric": clean_metrics,
+                        "param": clean_params,
+                        "data set": _dataset_shown(datasets),
+                    },
                 )
                 if differences:
                     raise ConflictError(
@@ -144,6 +149,10 @@ class VersionWrites(Room):
                     )
                 return RegisterResult(newest, created=False, warnings=warnings)
             number = catalog.next_version_number(model)
+            # The history says what it was trained on: name -> digest (else source).
+            trained_on: dict[str, JSONValue] = {
+                key: each.digest or each.source for key, each in sorted(datasets.items())
+            }
             version = ModelVersion(
                 name=name,
                 version=number,
@@ -163,7 +172,11 @@ class VersionWrites(Room):
                 artifact_uri=uri,
                 lineage=recorded,
                 datasets=datasets,
-                history=[change.entry(actions.VERSION_REGISTERED, version=number)],
+                history=[
+                    change.entry(
+                        actions.VERSION_REGISTERED, version=number, datasets=trained_on or None
+                    )
+                ],
                 # Format 1 files keep their shape; format 2 versions carry their identity.
                 uid=new_uid() if catalog.split else None,
             )
@@ -434,6 +447,7 @@ def _unapplied_details(
         "tag": mv.tags,
         "metric": mv.metrics,
         "param": mv.params,
+        "data set": _dataset_shown(mv.datasets),
     }
     for kind, given in mappings.items():
         for key, value in given.items():
@@ -444,3 +458,10 @@ def _unapplied_details(
                     f"{kind} {key!r}: {shown(value)} given, {shown(have[kind][key])} recorded"
                 )
     return found
+
+
+def _dataset_shown(datasets: Mapping[str, Dataset]) -> dict[str, str]:
+    """Data sets as a re-run of ``register`` compares them: source and digest."""
+    return {
+        name: f"{each.source} ({each.digest or 'no digest'})" for name, each in datasets.items()
+    }
