@@ -212,3 +212,19 @@ def test_every_data_set_survives_a_trip_through_mlflows_fields(
     assert dataset_of("train", got) == dataset
     back, kept = datasets_of_run([got])
     assert back == {"train": dataset} and kept == {}
+
+
+def test_check_artifacts_does_not_compare_mlflows_digest_with_the_files_sha256(
+    tmp_path: Path,
+) -> None:
+    from modelreg import Registry
+    from modelreg.artifacts.verify import verify_datasets
+
+    registry = Registry.init(tmp_path / "registry")
+    (registry.root / "train.csv").write_text("x,y\n1,2\n")
+    registry.create_registered_model("m")
+    # As imported from MLflow: a local path as the run logged it, MLflow's own digest
+    # (of the data it loaded, not of the file's bytes).
+    imported = Dataset("train", "train.csv", "mlflow:92a7ac9c", None, None, "local")
+    mv = registry.create_model_version("m", "s3://m/1", datasets={"train": imported})
+    assert verify_datasets(mv, registry.root, {}) == []
