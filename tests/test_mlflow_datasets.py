@@ -153,6 +153,11 @@ def test_inputs_with_one_name_are_told_apart_by_context_then_by_number() -> None
     assert "data-training" not in kept
     # The same inputs in another order get the same names.
     assert datasets_of_run(inputs[::-1]) == (datasets, kept)
+    # Long names and contexts still make valid names.
+    long = [named("n" * 300, "1", "c" * 300), named("n" * 300, "2", "c" * 300)]
+    names = sorted(datasets_of_run(long)[0])
+    assert names == ["n" * 59 + "-" + "c" * 38 + "-2", "n" * 59 + "-" + "c" * 40]
+    assert all(NAME_RE.fullmatch(name) for name in names)
 
 
 @pytest.mark.parametrize(
@@ -228,3 +233,9 @@ def test_check_artifacts_does_not_compare_mlflows_digest_with_the_files_sha256(
     imported = Dataset("train", "train.csv", "mlflow:92a7ac9c", None, None, "local")
     mv = registry.create_model_version("m", "s3://m/1", datasets={"train": imported})
     assert verify_datasets(mv, registry.root, {}) == []
+
+
+@pytest.mark.parametrize("text", ["²", "-1", "1e3", "", "9" * 30])
+def test_a_size_tag_that_is_not_a_byte_count_is_no_size(text: str) -> None:
+    found = RunInput.of("d", "x", "s3", json.dumps({"uri": S3}), tags={SIZE_TAG: text})
+    assert dataset_of("d", found).size is None

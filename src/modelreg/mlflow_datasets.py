@@ -146,7 +146,7 @@ def dataset_of(name: str, run_input: RunInput) -> Dataset:
     source = tags.get(SOURCE_TAG, _source_text(run_input.source))
     source_type = tags.get(SOURCE_TYPE_TAG, run_input.source_type) or None
     size_text = tags.get(SIZE_TAG, "")
-    size = int(size_text) if size_text.isdigit() else None
+    size = int(size_text) if re.fullmatch(r"[0-9]{1,20}", size_text) else None
     return Dataset(name, source, digest, size, tags.get(GIT_COMMIT_TAG) or None, source_type)
 
 
@@ -207,6 +207,8 @@ def _keys(inputs: Sequence[RunInput]) -> list[str]:
 
 
 def _suffixed(base: str, suffix: str) -> str:
+    """``base-suffix``, within the length of a name (a long context is cut to 40)."""
+    suffix = suffix[:40]
     return base[: MAX_NAME_LENGTH - len(suffix) - 1] + "-" + suffix
 
 
