@@ -1252,3 +1252,24 @@ def test_a_version_already_in_mlflow_without_its_run_there_reports_its_data_sets
             "is not there",
         }
     ]
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_cli_imported_data_sets_are_found_by_mlflows_digest(
+    stores: dict[str, Any], registry: Registry, run_cli: Any
+) -> None:
+    base = ["-r", str(registry.root)]
+    uri = stores["with_inputs"].as_uri()
+    done = run_cli(*base, "import", "mlflow", "--tracking-uri", uri, "-f", "plain")
+    assert done.returncode == 0, done.stderr
+    found = run_cli(*base, "search", "--dataset", "mlflow:abc123", "-f", "json")
+    assert found.returncode == 0, found.stderr
+    (version,) = json.loads(found.stdout)
+    assert (version["name"], version["version"]) == ("trained", 1)
+    assert version["datasets"]["eval-validation"] == {
+        "source": "s3://bucket/eval/2026-12.parquet",
+        "digest": "mlflow:abc123",
+        "size": None,
+        "git_commit": None,
+        "source_type": "s3",
+    }
