@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from modelreg import Registry
 from modelreg.cli import app
 from modelreg.datasets import Dataset
 from modelreg.errors import InvalidInputError, NotFoundError
+from modelreg.index import cache_home
 
 
 def _sha(data: bytes) -> str:
@@ -85,6 +87,11 @@ def test_searches_through_the_cache_keep_the_data_sets(project: Path, settle_now
     for _ in range(2):  # the first search fills the cache, the second reads it
         (found,) = Registry("registry").search_model_versions("name = 'churn'")
         assert found.datasets["train"].digest == _sha(b"a,b\n1,2\n")
+    # The cache was written (marshal refuses dataclasses: they are kept as tuples) ...
+    cached = list(cache_home().rglob("churn.records.marshal"))
+    assert len(cached) == 1
+    entries = marshal.loads(cached[0].read_bytes())["entries"]  # noqa: S302 - our own cache
+    assert "datasets" in entries["1.yaml"][1]
 
 
 @pytest.mark.parametrize(
