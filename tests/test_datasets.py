@@ -412,3 +412,16 @@ def test_bad_data_set_filters_say_why(text: str, reason: str) -> None:
     assert reason in str(caught.value)
     with pytest.raises(FilterSyntaxError, match=re.escape("cannot order by 'datasets.*'")):
         parse_order_clause("datasets.*.size DESC")
+
+
+def test_the_merge_of_a_version_file_keeps_its_data_sets_in_place() -> None:
+    from modelreg.entities import ModelVersion
+    from modelreg.merging import merge_documents
+
+    train = Dataset("train", "d.csv", "sha256:aa", 3, None, "local")
+    base = ModelVersion("m", 1, 0, 0, uid="u", datasets={"train": train}).to_doc()
+    ours, theirs = {**base, "description": "x"}, {**base, "tags": {"a": "b"}}
+    merged = merge_documents("version", base, ours, theirs).document
+    assert merged is not None
+    assert merged["datasets"] == {"train": train.to_dict()}
+    assert list(merged) == [*base]  # the version file's own order: datasets before lineage
