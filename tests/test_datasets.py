@@ -425,3 +425,22 @@ def test_the_merge_of_a_version_file_keeps_its_data_sets_in_place() -> None:
     assert merged is not None
     assert merged["datasets"] == {"train": train.to_dict()}
     assert list(merged) == [*base]  # the version file's own order: datasets before lineage
+
+
+def test_the_web_catalog_shows_data_sets_and_their_changes(project: Path) -> None:
+    from modelreg.webcatalog.build import build
+
+    registry = Registry("registry")
+    registry.register("churn", "model.pkl", create_model=True, datasets={"train": "data/train.csv"})
+    registry.set_registered_model_alias("churn", "champion", 1)
+    (project / "data" / "train.csv").write_bytes(b"<b>new</b>")
+    registry.register(
+        "churn", "model.pkl", allow_duplicate=True, datasets={"train": "data/train.csv"}
+    )
+    build(registry, project / "site")
+    page = (project / "site" / "models" / "churn" / "v2.html").read_text()
+    new = f"../data/train.csv {_sha(b'<b>new</b>')} 10 bytes"
+    assert "<h2>Data sets</h2>" in page
+    assert f'<span class="mono">{new}</span>' in page
+    old = f"../data/train.csv {_sha(TRAIN)} 8 bytes"
+    assert f"<td>data set</td><td>train</td><td>{old}</td><td>{new}</td>" in page
