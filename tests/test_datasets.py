@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from modelreg import Registry
 from modelreg.cli import app
 from modelreg.datasets import Dataset
 from modelreg.errors import InvalidInputError, NotFoundError
+from modelreg.index import cache_home
 
 
 def _sha(data: bytes) -> str:
@@ -85,6 +87,11 @@ def test_searches_through_the_cache_keep_the_data_sets(project: Path, settle_now
     for _ in range(2):  # the first search fills the cache, the second reads it
         (found,) = Registry("registry").search_model_versions("name = 'churn'")
         assert found.datasets["train"].digest == _sha(b"a,b\n1,2\n")
+    # The cache was written (marshal refuses dataclasses: they are kept as tuples) ...
+    cached = list(cache_home().rglob("churn.records.marshal"))
+    assert len(cached) == 1
+    entries = marshal.loads(cached[0].read_bytes())["entries"]  # noqa: S302 - our own cache
+    assert "datasets" in entries["1.yaml"][1]
 
 
 @pytest.mark.parametrize(
@@ -405,3 +412,35 @@ def test_bad_data_set_filters_say_why(text: str, reason: str) -> None:
     assert reason in str(caught.value)
     with pytest.raises(FilterSyntaxError, match=re.escape("cannot order by 'datasets.*'")):
         parse_order_clause("datasets.*.size DESC")
+
+
+def test_the_merge_of_a_version_file_keeps_its_data_sets_in_place() -> None:
+    from modelreg.entities import ModelVersion
+    from modelreg.merging import merge_documents
+
+    train = Dataset("train", "d.csv", "sha256:aa", 3, None, "local")
+    base = ModelVersion("m", 1, 0, 0, uid="u", datasets={"train": train}).to_doc()
+    ours, theirs = {**base, "description": "x"}, {**base, "tags": {"a": "b"}}
+    merged = merge_documents("version", base, ours, theirs).document
+    assert merged is not None
+    assert merged["datasets"] == {"train": train.to_dict()}
+    assert list(merged) == [*base]  # the version file's own order: datasets before lineage
+
+
+def test_the_web_catalog_shows_data_sets_and_their_changes(project: Path) -> None:
+    from modelreg.webcatalog.build import build
+
+    registry = Registry("registry")
+    registry.register("churn", "model.pkl", create_model=True, datasets={"train": "data/train.csv"})
+    registry.set_registered_model_alias("churn", "champion", 1)
+    (project / "data" / "train.csv").write_bytes(b"<b>new</b>")
+    registry.register(
+        "churn", "model.pkl", allow_duplicate=True, datasets={"train": "data/train.csv"}
+    )
+    build(registry, project / "site")
+    page = (project / "site" / "models" / "churn" / "v2.html").read_text()
+    new = f"../data/train.csv {_sha(b'<b>new</b>')} 10 bytes"
+    assert "<h2>Data sets</h2>" in page
+    assert f'<span class="mono">{new}</span>' in page
+    old = f"../data/train.csv {_sha(TRAIN)} 8 bytes"
+    assert f"<td>data set</td><td>train</td><td>{old}</td><td>{new}</td>" in page

@@ -175,8 +175,7 @@ def measure(name: str, spec: str, root: Path) -> Dataset:
     local = local_artifact_path(spec)
     if local is None:
         return _remote(name, spec)
-    # Not resolved: DVC may link a data file into its cache, and the path is what counts.
-    absolute = Path(os.path.normpath(Path.cwd() / local))
+    absolute = _absolute(local)
     from modelreg.artifacts.local import recorded_path
 
     stored = recorded_path(absolute, root)
@@ -185,14 +184,23 @@ def measure(name: str, spec: str, root: Path) -> Dataset:
         digest, size, record = dvc
         return Dataset(name, stored, digest, size, _git_commit(record), "dvc")
     if not absolute.exists():
-        raise NotFoundError(
-            f"no data set at {spec!r} (looked for {absolute}); give an existing file or "
-            "folder, a DVC-tracked path, or a URI (s3://, https://, ...)"
-        )
+        raise _missing(spec, absolute)
     from modelreg.lineage import artifact_digest
 
     sha256, size = artifact_digest(absolute)
     return Dataset(name, stored, f"sha256:{sha256}", size, _git_commit(absolute), "local")
+
+
+def _absolute(local: Path) -> Path:
+    # Not resolved: DVC may link a data file into its cache, and the path is what counts.
+    return Path(os.path.normpath(Path.cwd() / local))
+
+
+def _missing(spec: str, absolute: Path) -> NotFoundError:
+    return NotFoundError(
+        f"no data set at {spec!r} (looked for {absolute}); give an existing file or "
+        "folder, a DVC-tracked path, or a URI (s3://, https://, ...)"
+    )
 
 
 def _remote(name: str, spec: str) -> Dataset:
@@ -266,11 +274,8 @@ def _dvc_outs(file: Path, kind: str) -> list[Mapping[str, object]]:
         groups: list[object] = [doc.get("outs")]
     else:
         stages = doc.get("stages")
-        groups = (
-            [stage.get("outs") for stage in (stages or {}).values() if isinstance(stage, dict)]
-            if isinstance(stages, dict)
-            else []
-        )
+        found = stages.values() if isinstance(stages, dict) else []
+        groups = [stage.get("outs") for stage in found if isinstance(stage, dict)]
     return [
         out for group in groups if isinstance(group, list) for out in group if isinstance(out, dict)
     ]
@@ -285,9 +290,8 @@ def _matching_out(
             continue
         if not isinstance(md5, str) or not _MD5.fullmatch(md5):
             return None  # tracked, but with no md5 recorded (yet): hash it ourselves
-        return f"md5:{md5.lower()}", size if isinstance(size, int) and not isinstance(
-            size, bool
-        ) else None
+        recorded = size if isinstance(size, int) and not isinstance(size, bool) else None
+        return f"md5:{md5.lower()}", recorded
     return None
 
 
@@ -324,12 +328,13 @@ def search_filter(text: str) -> str:
         if remote.digest is not None:
             return _any_digest([remote.digest])
         return f"datasets.*.source = {_quoted(remote.source)}"
-    dataset = measure("search", spec, Path.cwd())
-    digests = [dataset.digest] if dataset.digest else []
-    if dataset.source_type == "dvc":
-        absolute = Path(os.path.normpath(Path.cwd() / spec))
-        if absolute.exists():  # the same bytes registered without DVC: their sha256
-            digests.append(local_digest(absolute))
+    absolute = _absolute(Path(spec))
+    dvc = dvc_record(absolute)
+    digests = [] if dvc is None else [dvc[0]]
+    if absolute.exists():  # also the same bytes registered without DVC: their sha256
+        digests.append(local_digest(absolute))
+    elif dvc is None:
+        raise _missing(spec, absolute)
     return _any_digest(digests)
 
 

@@ -645,7 +645,8 @@ def _diff_fields(record: Mapping[str, Any], arrow: str) -> list[tuple[str, list[
     lines = [
         f"{c['key']}: {_dataset_side(c['a'])} {arrow} {_dataset_side(c['b'])}" for c in changed
     ]
-    fields.append(("datasets", lines or ["(same)"], bool(changed)))
+    if changed:  # versions without data sets keep the diff they always had
+        fields.append(("datasets", lines, True))
     return fields
 
 
