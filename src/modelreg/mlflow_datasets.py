@@ -20,18 +20,18 @@ lineage under ``mlflow_datasets``, so that an export gives MLflow the same input
 **Export** (:func:`run_inputs_of`): the other way, writing what MLflow can hold in its
 own fields. MLflow's digest holds 36 characters (its ``datasets`` table's column, checked
 by every store), so a modelreg digest (``sha256:<64 hex>``) goes there cut to 36
-characters, and whole in the input tag ``modelreg.digest`` (with ``modelreg.source``
-and ``modelreg.source_type``: within an experiment MLflow keeps one dataset per name and
-digest, so an input of the same content may show another version's source); a data set
-without a digest
-gets the digest MLflow's ``MetaDataset`` computes from the name and source (MLflow keys a
-dataset by name and digest within an experiment: an empty digest would make two remote
-sources one) and ``modelreg.digest`` empty. A local path goes to MLflow as an absolute
-path (type ``local``), with the path as recorded here in ``modelreg.source``; likewise
-``modelreg.source_type``, ``modelreg.size`` and ``modelreg.git_commit`` carry what
-MLflow's fields cannot. Each ``modelreg.*`` tag is written only when it is needed, so an
-input imported from MLflow goes back exactly as it came; an import reads them back, so
-a round trip keeps every field of a data set exactly.
+characters, and whole in the input tag ``modelreg.digest``, with ``modelreg.source``
+and ``modelreg.source_type`` (within an experiment MLflow keeps one dataset per name and
+digest, so an input of the same content may show another version's source). A data set
+without a digest gets the digest MLflow's ``MetaDataset`` computes from the name and
+source (an empty digest would make two remote sources one dataset) and
+``modelreg.digest`` empty. A local path goes to MLflow as an absolute path (type
+``local``), with the path as recorded here in ``modelreg.source`` (a path imported from
+MLflow goes back as the run logged it); likewise ``modelreg.source_type``,
+``modelreg.size`` and ``modelreg.git_commit`` carry what MLflow's fields cannot. Each
+``modelreg.*`` tag is written only when it is needed, so an input imported from MLflow
+goes back exactly as it came; an import reads them back, so a round trip keeps every
+field of a data set exactly.
 """
 
 from __future__ import annotations
