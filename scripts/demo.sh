@@ -27,6 +27,9 @@ step modelreg search "metrics.accuracy >= 0.9 OR metrics.auc >= 0.96" --format p
 step modelreg trust
 step make --no-print-directory -C example validate REGISTRY="$DEMO"
 VERSION=$(cat example/build/version)
+# Lineage to the training data: which versions were trained on this file?
+step modelreg search --dataset example/data/train.csv --columns name,version,datasets.train.digest \
+  --format plain
 step modelreg promote churn-predictor "$VERSION" Production || echo "(refused: exit $?)"
 step env MODELREG_USER=bob@example.com modelreg approve churn-predictor "$VERSION" Production \
   --comment "reviewed the holdout numbers" --format plain

@@ -322,6 +322,7 @@ def test_register_prints_the_version_in_json(cli: Invoke, clock: Clock) -> None:
         "artifact_sha256": None,
         "artifact_size": None,
         "artifact_uri": None,
+        "datasets": {},
         "lineage": {"user": "tester@example.com"},
     }
     assert isinstance(data["metrics"]["acc"], float)

@@ -138,7 +138,8 @@ def test_models_take_their_own_fields(
             "error: unknown column 'nmae' (did you mean 'name'?); valid columns: name, "
             "version, creation_timestamp, last_updated_timestamp, current_stage, description, "
             "user_id, source, run_id, run_link, model_id, status, status_message, tags, aliases, "
-            "metrics, params, artifact_sha256, artifact_size, artifact_uri, lineage, stage, "
+            "metrics, params, artifact_sha256, artifact_size, artifact_uri, datasets, lineage, "
+            "stage, "
             "created, tags.<key>, metrics.<key>, params.<key>\n",
         ),
         (

@@ -517,7 +517,7 @@ def test_model_filters_refuse_version_fields() -> None:
 VERSION_FIELDS = (
     "name, version, version_number, stage, current_stage, run_id, run_link, model_id, source, "
     "source_path, description, user_id, status, alias, creation_timestamp, "
-    "last_updated_timestamp, tags.<key>, metrics.<key>, params.<key>"
+    "last_updated_timestamp, tags.<key>, metrics.<key>, params.<key>, datasets.<name>[.<field>]"
 )
 
 ERRORS = [

@@ -31,8 +31,10 @@ from modelreg import ConflictError, InvalidInputError, NotFoundError, Registry
 from modelreg import mlflow_io as mio
 from modelreg.catalog import Catalog
 from modelreg.cli import app
+from modelreg.datasets import Dataset
 from modelreg.entities import RegisteredModel
 from modelreg.lineage import artifact_digest
+from modelreg.mlflow_datasets import LINEAGE_KEY
 
 HAVE_MLFLOW = importlib.util.find_spec("mlflow") is not None
 QUIET_MLFLOW = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
@@ -116,10 +118,47 @@ def dump(uri):
         }
     return models
 
+def build_inputs(uri, data):
+    # A run with dataset inputs as MLflow's own API logs them: a local file (numpy, with
+    # a schema and a profile), pandas-free MetaDatasets with an https and an s3 source,
+    # two inputs with the same name (other digests, other contexts), and a name that
+    # cannot be a data-set name. Version 1 has the run, version 2 none.
+    import mlflow
+    import numpy as np
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.http_dataset_source import HTTPDatasetSource
+    from mlflow.data.meta_dataset import MetaDataset
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    with open(data, "w") as f:
+        f.write("x,y\n1,2\n")
+    s3 = resolve_dataset_source("s3://bucket/eval/2026-12.parquet")
+    mlflow.set_experiment("training")
+    with mlflow.start_run() as run:
+        train = mlflow.data.from_numpy(np.arange(6).reshape(3, 2), source=data, name="train")
+        mlflow.log_input(train, context="training")
+        web = HTTPDatasetSource("https://example.com/data/reference.csv")
+        mlflow.log_input(MetaDataset(web, name="reference"))
+        mlflow.log_input(MetaDataset(s3, name="eval", digest="abc123"), context="validation")
+        mlflow.log_input(MetaDataset(s3, name="eval", digest="def456"), context="testing")
+        mlflow.log_input(MetaDataset(s3, name="holdout set"))
+    c = MlflowClient()
+    c.create_registered_model("trained")
+    c.create_model_version("trained", "s3://models/trained/1", run_id=run.info.run_id)
+    c.create_model_version("trained", "s3://models/trained/2")
+    inputs = c.get_run(run.info.run_id).inputs.dataset_inputs
+    return {"run_id": run.info.run_id, "inputs": run_inputs(inputs)}
+
+def run_inputs(inputs):
+    found = [[dict(i.dataset), {t.key: t.value for t in i.tags}] for i in inputs]
+    return sorted(found, key=json.dumps)
+
 out = {}
 for key, uri in zip(("mlruns", "sqlite"), sys.argv[1:3]):
     build(uri)
     out[key] = dump(uri)
+out["inputs"] = build_inputs(*sys.argv[3:5])
 print(json.dumps(out))
 """
 DELETED = {"churn-predictor": [4], "fraud-detector": [3], "retired": [1, 2]}
@@ -151,11 +190,13 @@ def _quiet_mlflow(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """An mlruns file store and a SQLite store with the same history, written by MLflow,
-    and what MLflow's client reads back from each (the truth the imports must match)."""
+    and what MLflow's client reads back from each (the truth the imports must match);
+    and a file store with a run that has dataset inputs, and its inputs."""
     need_mlflow()
     folder = tmp_path_factory.mktemp("mlflow-stores")
     mlruns = folder / "mlruns"
     database = folder / "mlflow.db"
+    with_inputs = folder / "with-inputs"  # a file store whose run has dataset inputs
     env = {
         **os.environ,
         **QUIET_MLFLOW,
@@ -164,7 +205,10 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "MLFLOW_TRACKING_URI": mlruns.as_uri(),
     }
     done = subprocess.run(
-        [sys.executable, "-c", BUILD_STORES, mlruns.as_uri(), f"sqlite:///{database}"],
+        [
+            *(sys.executable, "-c", BUILD_STORES, mlruns.as_uri(), f"sqlite:///{database}"),
+            *(with_inputs.as_uri(), "train.csv"),  # as a run logs it: relative to its folder
+        ],
         capture_output=True,
         text=True,
         cwd=folder,
@@ -174,7 +218,12 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     truth = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"mlruns": mlruns, "sqlite": f"sqlite:///{database}", "truth": truth}
+    return {
+        "mlruns": mlruns,
+        "sqlite": f"sqlite:///{database}",
+        "truth": truth,
+        "with_inputs": with_inputs,
+    }
 
 
 def assert_same_as_mlflow(registry: Registry, truth: dict[str, Any]) -> None:
@@ -931,3 +980,296 @@ def test_an_interrupted_import_prints_its_summary_and_exits_130(
         "1 model, 2 versions imported (0 already there, 0 skipped, 0 renamed) before the "
         "interruption; run it again to finish" in result.stderr
     )
+
+
+# -- data sets: a run's dataset inputs -------------------------------------------------------
+
+
+def inputs_of(run: Any) -> list[Any]:
+    """A run's dataset inputs as the store-building script dumps them."""
+    found = [
+        [dict(item.dataset), {tag.key: tag.value for tag in item.tags}]
+        for item in run.inputs.dataset_inputs
+    ]
+    return sorted(found, key=json.dumps)
+
+
+def imported_inputs(stores: dict[str, Any]) -> dict[str, Dataset]:
+    """What the run with inputs becomes: MLflow's digests verbatim, sources unwrapped,
+    the two inputs named eval told apart by their contexts."""
+    by = {
+        (dataset["name"], tags.get("mlflow.data.context")): dataset
+        for dataset, tags in stores["truth"]["inputs"]["inputs"]
+    }
+    bucket = "s3://bucket/eval/2026-12.parquet"
+
+    def digest(name: str, context: str | None = None) -> str:
+        return "mlflow:" + by[(name, context)]["digest"]
+
+    return {
+        "train": Dataset("train", "train.csv", digest("train", "training"), None, None, "local"),
+        "reference": Dataset(
+            "reference",
+            "https://example.com/data/reference.csv",
+            digest("reference"),
+            None,
+            None,
+            "http",
+        ),
+        "eval-testing": Dataset("eval-testing", bucket, "mlflow:def456", None, None, "s3"),
+        "eval-validation": Dataset("eval-validation", bucket, "mlflow:abc123", None, None, "s3"),
+        "holdout-set": Dataset("holdout-set", bucket, digest("holdout set"), None, None, "s3"),
+    }
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_the_dataset_inputs_of_a_version_s_run_are_imported_as_its_data_sets(
+    stores: dict[str, Any], tmp_path: Path
+) -> None:
+    registry = fresh_registry(tmp_path)
+    summary = mio.import_models(registry, mio.MlrunsSource(stores["with_inputs"]))
+    assert (summary.failed, summary.versions) == ([], 2)
+    mv = registry.get_model_version("trained", 1)
+    assert mv.run_id == stores["truth"]["inputs"]["run_id"]
+    assert mv.datasets == imported_inputs(stores)
+    train = next(d for d, _ in stores["truth"]["inputs"]["inputs"] if d["name"] == "train")
+    # What a data set has no field for stays in the lineage, for an export.
+    assert mv.lineage[LINEAGE_KEY] == {
+        "train": {
+            "tags": {"mlflow.data.context": "training"},
+            "schema": train["schema"],
+            "profile": train["profile"],
+        },
+        "eval-testing": {"name": "eval", "tags": {"mlflow.data.context": "testing"}},
+        "eval-validation": {"name": "eval", "tags": {"mlflow.data.context": "validation"}},
+        "holdout-set": {"name": "holdout set"},
+    }
+    assert registry.get_model_version("trained", 2).datasets == {}  # no run
+    # Importing again finds the versions unchanged, data sets included.
+    again = mio.import_models(registry, mio.MlrunsSource(stores["with_inputs"]))
+    assert (again.versions, again.unchanged, again.failed) == (0, 2, [])
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_dataset_inputs_go_back_to_a_fresh_mlflow_as_they_came(
+    stores: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    first = fresh_registry(tmp_path, "first")
+    mio.import_models(first, mio.MlrunsSource(stores["with_inputs"]))
+    target = (tmp_path / "fresh-mlruns").as_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", target)
+    exported = mio.export_models(first, target)
+    assert (exported.failed, exported.skipped, exported.versions) == ([], [], 2)
+
+    # The fresh MLflow has no run of that id: the export makes one, which holds the
+    # inputs; the version has that run, and its tags keep the original run's id.
+    client = MlflowClient(tracking_uri=target, registry_uri=target)
+    there = client.get_model_version("trained", "1")
+    original = stores["truth"]["inputs"]["run_id"]
+    assert there.run_id != original
+    assert there.tags["modelreg.run_id"] == original
+    assert inputs_of(client.get_run(there.run_id)) == stores["truth"]["inputs"]["inputs"]
+    assert not client.get_model_version("trained", "2").run_id
+
+    # Back again, through MLflow's client and through the files: the same data sets.
+    for source in (mio.MlflowSource(target), mio.MlrunsSource(tmp_path / "fresh-mlruns")):
+        back = Registry.init(tmp_path / type(source).__name__)
+        assert mio.import_models(back, source).failed == []
+        mv = back.get_model_version("trained", 1)
+        assert (mv.run_id, mv.datasets) == (original, imported_inputs(stores))
+        assert mv.lineage[LINEAGE_KEY] == first.get_model_version("trained", 1).lineage[LINEAGE_KEY]
+
+    # Exporting again logs nothing twice.
+    again = mio.export_models(first, target)
+    assert (again.versions, again.unchanged, again.failed) == (0, 2, [])
+    assert inputs_of(client.get_run(there.run_id)) == stores["truth"]["inputs"]["inputs"]
+    experiment = client.get_experiment_by_name(mio.EXPORT_EXPERIMENT)
+    assert len(client.search_runs([experiment.experiment_id])) == 1
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_measured_data_sets_fit_mlflows_limits_and_come_back_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow import MlflowClient
+    from mlflow.utils.validation import _validate_dataset_inputs
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    folder = tmp_path / "target"
+    target = folder.as_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", target)
+    client = MlflowClient(tracking_uri=target, registry_uri=target)
+    own_run = client.create_run(client.create_experiment("training")).info.run_id
+
+    data = tmp_path / "data" / "train.csv"
+    data.parent.mkdir()
+    data.write_text("x,y\n1,2\n")
+    registry = Registry.init(tmp_path / "registry")
+    registry.create_registered_model("measured")
+    datasets: dict[str, str | Dataset] = {
+        "train": str(data),
+        "web": "https://example.com/d.csv#sha256:" + "a" * 64,
+        "bucket": "s3://bucket/k.parquet",
+        "features": Dataset(
+            "features", "data/f", "md5:" + "b" * 32 + ".dir", 4096, "c" * 40, "dvc"
+        ),
+    }
+    registry.create_model_version("measured", "s3://models/m/1", datasets=datasets)
+    # A version whose run MLflow has: that run gets the inputs.
+    registry.create_model_version(
+        "measured", "s3://models/m/2", run_id=own_run, datasets={"train": str(data)}
+    )
+    # A local artifact: its upload run gets the inputs.
+    (tmp_path / "model.pkl").write_bytes(b"weights")
+    registry.create_model_version(
+        "measured", str(tmp_path / "model.pkl"), datasets={"train": str(data)}
+    )
+    ours = {mv.version: mv for mv in registry.list_versions("measured")}
+    train = ours[1].datasets["train"]
+    assert (train.source, train.size, len(train.digest or "")) == ("../data/train.csv", 8, 71)
+
+    exported = mio.export_models(registry, target)
+    assert (exported.failed, exported.skipped, exported.versions) == ([], [], 3)
+    run = client.get_run(client.get_model_version("measured", "1").run_id)
+    _validate_dataset_inputs(run.inputs.dataset_inputs)  # as MLflow's SQL store checks them
+    logged = {item.dataset.name: item for item in run.inputs.dataset_inputs}
+    assert sorted(logged) == ["bucket", "features", "train", "web"]
+    there = logged["train"]
+    assert (there.dataset.digest, there.dataset.source_type, there.dataset.source) == (
+        (train.digest or "")[:36],
+        "local",
+        json.dumps({"uri": str(data)}),
+    )
+    assert {tag.key: tag.value for tag in there.tags} == {
+        "modelreg.digest": train.digest,
+        "modelreg.source": "../data/train.csv",
+        "modelreg.source_type": "local",
+        "modelreg.size": "8",
+    }
+    second = client.get_model_version("measured", "2")
+    assert (second.run_id, second.tags) == (own_run, {})
+    assert [item.dataset.name for item in client.get_run(own_run).inputs.dataset_inputs] == [
+        "train"
+    ]
+    uploaded = client.get_run(client.get_model_version("measured", "3").run_id)
+    assert uploaded.data.tags["modelreg.version"] == "3"  # the upload run
+    assert [item.dataset.name for item in uploaded.inputs.dataset_inputs] == ["train"]
+
+    back = Registry.init(tmp_path / "back")
+    assert mio.import_models(back, mio.MlrunsSource(folder)).failed == []
+    for mv in back.list_versions("measured"):
+        assert (mv.run_id, mv.datasets) == (ours[mv.version].run_id, ours[mv.version].datasets)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("requires_mlflow")
+def test_data_sets_round_trip_through_an_mlflow_server(
+    stores: dict[str, Any], mlflow_server: str, tmp_path: Path
+) -> None:
+    from mlflow import MlflowClient
+
+    first = fresh_registry(tmp_path, "first")
+    mio.import_models(first, mio.MlrunsSource(stores["with_inputs"]))
+    data = tmp_path / "train.csv"
+    data.write_text("x,y\n3,4\n")
+    first.create_model_version(
+        "trained",
+        "s3://models/trained/3",
+        datasets={"train": str(data), "web": "https://example.com/d.csv#sha256:" + "e" * 64},
+    )
+    exported = mio.export_models(first, mlflow_server, models=["trained"])
+    assert (exported.failed, exported.versions) == ([], 3)
+    client = MlflowClient(tracking_uri=mlflow_server)
+    run_id = client.get_model_version("trained", "1").run_id
+    assert inputs_of(client.get_run(run_id)) == stores["truth"]["inputs"]["inputs"]
+
+    back = fresh_registry(tmp_path, "back")
+    assert mio.import_models(back, mio.open_mlflow(mlflow_server), models=["trained"]).failed == []
+    for mv in first.list_versions("trained"):
+        got = back.get_model_version("trained", mv.version)
+        assert (got.run_id, got.datasets) == (mv.run_id, mv.datasets)
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_data_sets_changed_in_mlflow_are_a_conflict_unless_replace(
+    stores: dict[str, Any], tmp_path: Path
+) -> None:
+    import shutil
+
+    mlruns = tmp_path / "mlruns"
+    shutil.copytree(stores["with_inputs"], mlruns)
+    registry = fresh_registry(tmp_path)
+    mio.import_models(registry, mio.MlrunsSource(mlruns))
+    # The s3 input of digest abc123, now with another digest.
+    (meta,) = [
+        path
+        for path in mlruns.glob("*/datasets/*/meta.yaml")
+        if "digest: abc123" in path.read_text()
+    ]
+    meta.write_text(meta.read_text().replace("digest: abc123", "digest: 999999"))
+
+    conflict = mio.import_models(registry, mio.MlrunsSource(mlruns))
+    assert [failure["model"] for failure in conflict.failed] == ["trained"]
+    assert "version 1: datasets" in conflict.failed[0]["error"]
+    assert registry.get_model_version("trained", 1).datasets == imported_inputs(stores)
+
+    replaced = mio.import_models(registry, mio.MlrunsSource(mlruns), replace=True)
+    assert (replaced.replaced, replaced.failed) == (1, [])
+    mv = registry.get_model_version("trained", 1)
+    assert mv.datasets["eval-validation"].digest == "mlflow:999999"
+    assert mv.history[-1]["replaced"] == ["datasets"]
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_a_version_already_in_mlflow_without_its_run_there_reports_its_data_sets_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    target = (tmp_path / "target").as_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", target)
+    elsewhere = "f" * 32  # a run of another MLflow
+    client = MlflowClient(tracking_uri=target, registry_uri=target)
+    client.create_registered_model("m")
+    client.create_model_version("m", "s3://models/m/1", run_id=elsewhere)  # exported before
+    registry = Registry.init(tmp_path / "registry")
+    registry.create_registered_model("m")
+    registry.create_model_version(
+        "m", "s3://models/m/1", run_id=elsewhere, datasets={"train": "s3://bucket/train.csv"}
+    )
+
+    summary = mio.export_models(registry, target)
+    assert (summary.versions, summary.unchanged, summary.failed) == (0, 1, [])
+    assert summary.skipped == [
+        {
+            "model": "m",
+            "version": 1,
+            "reason": f"data sets not exported: the run {elsewhere} of MLflow's version 1 "
+            "is not there",
+        }
+    ]
+
+
+@pytest.mark.usefixtures("requires_mlflow")
+def test_cli_imported_data_sets_are_found_by_mlflows_digest(
+    stores: dict[str, Any], registry: Registry, run_cli: Any
+) -> None:
+    base = ["-r", str(registry.root)]
+    uri = stores["with_inputs"].as_uri()
+    done = run_cli(*base, "import", "mlflow", "--tracking-uri", uri, "-f", "plain")
+    assert done.returncode == 0, done.stderr
+    found = run_cli(*base, "search", "--dataset", "mlflow:abc123", "-f", "json")
+    assert found.returncode == 0, found.stderr
+    (version,) = json.loads(found.stdout)
+    assert (version["name"], version["version"]) == ("trained", 1)
+    assert version["datasets"]["eval-validation"] == {
+        "source": "s3://bucket/eval/2026-12.parquet",
+        "digest": "mlflow:abc123",
+        "size": None,
+        "git_commit": None,
+        "source_type": "s3",
+    }

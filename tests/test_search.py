@@ -294,7 +294,8 @@ def test_filter_and_order_together(scored: list[dict[str, Any]]) -> None:
             "unknown field 'timestamp' (did you mean 'creation_timestamp'?); valid fields: "
             "name, version, version_number, stage, current_stage, run_id, run_link, model_id, "
             "source, source_path, description, user_id, status, alias, creation_timestamp, "
-            "last_updated_timestamp, tags.<key>, metrics.<key>, params.<key>\n"
+            "last_updated_timestamp, tags.<key>, metrics.<key>, params.<key>, "
+            "datasets.<name>[.<field>]\n"
             "    timestamp\n"
             "    ^^^^^^^^^",
         ),

@@ -34,6 +34,7 @@ from typing import Any
 
 from modelreg import actions, layout, workflow, yamlio
 from modelreg.config import FORMAT_VERSION, Config, effective_lock_timeout, parse_config
+from modelreg.datasets import Dataset
 from modelreg.docread import Document, JSONValue
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms, new_uid, now_iso
 from modelreg.errors import CorruptFileError, RegistryError
@@ -58,10 +59,13 @@ from modelreg.versions import record_deleted
 _TEMP_RE = re.compile(r"\.(?P<target>.+)\.[0-9a-f]{12}\.tmp\Z")
 _VERSION_FILE_RE = re.compile(r"(?P<number>[1-9][0-9]*)\.yaml\Z")
 _MODEL_KEYS = tuple(RegisteredModel("x", 0, 0).to_doc())
-_VERSION_KEYS = tuple(ModelVersion("x", 1, 0, 0, uid="x", model_id="x").to_doc())
+_VERSION_KEYS = tuple(
+    ModelVersion("x", 1, 0, 0, uid="x", model_id="x", datasets={"x": Dataset("x", "x")}).to_doc()
+)
 # Format 1 files have no uid (and may have one, once an upgrade began); model_id is
-# written only for a version registered from an MLflow 3 logged model.
-_OPTIONAL_UID = ("uid", "model_id")
+# written only for a version registered from an MLflow 3 logged model, datasets only for
+# one registered with data sets.
+_OPTIONAL_UID = ("uid", "model_id", "datasets")
 _REPAIR_HINT = "`modelreg check --repair` does this"
 _RESTORE = "fix it by hand or restore a good copy (e.g. `git restore -- {path}`)"
 

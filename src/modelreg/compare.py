@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelreg.datasets import datasets_doc
 from modelreg.docread import JSONValue
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidInputError, NotFoundError
@@ -170,6 +171,8 @@ class VersionDiff:
     description: Pair
     lineage: LineageDiff
     artifact: ArtifactDiff
+    # The data sets (by name) that were added, removed or changed: a/b are their JSON.
+    datasets: tuple[ValueChange, ...] = ()
 
     def to_dict(self) -> dict[str, JSONValue]:
         return {
@@ -183,6 +186,7 @@ class VersionDiff:
             "description": self.description.to_dict(),
             "lineage": self.lineage.to_dict(),
             "artifact": self.artifact.to_dict(),
+            "datasets": [change.to_dict() for change in self.datasets],
         }
 
 
@@ -222,6 +226,7 @@ def diff(a: ModelVersion, b: ModelVersion, repo: Path | None = None) -> VersionD
             a.artifact_size,
             b.artifact_size,
         ),
+        datasets=changes(datasets_doc(a.datasets), datasets_doc(b.datasets)),
     )
 
 

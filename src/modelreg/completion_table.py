@@ -32,6 +32,7 @@ _METRIC = dict.fromkeys(("--metric", "-m"), ("text", True, "A metric KEY=NUMBER"
 _PARAM = dict.fromkeys(("--param", "-p"), ("text", True, "A parameter KEY=VALUE"))
 _ALIAS = dict.fromkeys(("--alias", "-a"), ("text", True, "Point this alias at the new version."))
 _STAGE_2 = dict.fromkeys(("--stage", "-s"), ("stage", False, "Move the new version to this stage."))
+_DATASET = {"--dataset": ("text", True, "A data set it was trained on, NAME=PATH_OR_URI")}
 _ALLOW_DUPLICATE = {"--allow-duplicate": ("flag", False, "Register even when the newest version already has this ex...")}
 _FORMAT_2 = dict.fromkeys(("--format", "-f"), ("table|json|yaml|plain", False, "Output format: table, json, yaml or plain."))
 _COLUMNS = dict.fromkeys(("--columns", "-C"), ("text", True, "Show only these fields, in this order, in every format: c..."))
@@ -40,6 +41,7 @@ _MODELS = {"--models": ("flag", False, "Search registered models instead of vers
 _ORDER_BY = dict.fromkeys(("--order-by", "-o"), ("text", True, "KEY [ASC|DESC]"))
 _MAX_RESULTS = dict.fromkeys(("--max-results", "-n"), ("text", False, "At most N results"))
 _PAGE_TOKEN = {"--page-token": ("text", False, "Continue from a previous page.")}
+_DATASET_2 = {"--dataset": ("text", False, "Only the versions trained on this data: a local path")}
 _REMOVE = {"--remove": ("text", True, "A tag key to remove")}
 _DESCRIPTION_2 = dict.fromkeys(("--description", "-d"), ("text", False, "The new description."))
 _ARCHIVE_EXISTING = {"--archive-existing": ("flag", False, "Archive the other versions in the target stage.")}
@@ -87,9 +89,9 @@ TABLE: Node = {"help": "A model registry that lives in a folder.", "options": {*
     "create": {"help": "Create a registered model.", "options": {**_DESCRIPTION, **_DESCRIPTION_FILE, **_TAG, **_FORMAT, **_PUSH, **_HELP}, "args": ["text"], "repeat": False, "commands": {}},
     "rename": {"help": "Rename a registered model: its folder, versions, aliases and history move along.", "options": {**_FORMAT, **_PUSH, **_HELP}, "args": ["model", "text"], "repeat": False, "commands": {}},
     "copy": {"help": "Copy a version to the next version of another model (created if it is new),...", "options": {**_FORMAT, **_PUSH, **_HELP}, "args": ["ref", "text"], "repeat": False, "commands": {}},
-    "register": {"help": "Register a new version of a model.", "options": {**_RUN_ID, **_RUN_LINK, **_DESCRIPTION, **_DESCRIPTION_FILE, **_TAG, **_METRIC, **_PARAM, **_ALIAS, **_STAGE_2, **_ALLOW_DUPLICATE, **_FORMAT, **_PUSH, **_HELP}, "args": ["model", "text"], "repeat": False, "commands": {}},
+    "register": {"help": "Register a new version of a model.", "options": {**_RUN_ID, **_RUN_LINK, **_DESCRIPTION, **_DESCRIPTION_FILE, **_TAG, **_METRIC, **_PARAM, **_ALIAS, **_STAGE_2, **_DATASET, **_ALLOW_DUPLICATE, **_FORMAT, **_PUSH, **_HELP}, "args": ["model", "text"], "repeat": False, "commands": {}},
     "list": {"help": "List the models, or the versions of one model.", "options": {**_FORMAT_2, **_COLUMNS, **_AT, **_HELP}, "args": ["model"], "repeat": False, "commands": {}},
-    "search": {"help": "Search versions (or models) with the filter language; the next page's token...", "options": {**_MODELS, **_ORDER_BY, **_MAX_RESULTS, **_PAGE_TOKEN, **_FORMAT_2, **_COLUMNS, **_HELP}, "args": ["text"], "repeat": False, "commands": {}},
+    "search": {"help": "Search versions (or models) with the filter language; the next page's token...", "options": {**_MODELS, **_ORDER_BY, **_MAX_RESULTS, **_PAGE_TOKEN, **_FORMAT_2, **_COLUMNS, **_DATASET_2, **_HELP}, "args": ["text"], "repeat": False, "commands": {}},
     "describe": {"help": "Show a model, or one version.", "options": {**_FORMAT_2, **_AT, **_HELP}, "args": ["ref"], "repeat": False, "commands": {}},
     "tag": {"help": "Set or remove tags of a model or of a version.", "options": {**_REMOVE, **_FORMAT, **_PUSH, **_HELP}, "args": ["ref", "text"], "repeat": True, "commands": {}},
     "update": {"help": "Change the description of a model or of a version.", "options": {**_DESCRIPTION_2, **_DESCRIPTION_FILE, **_FORMAT, **_PUSH, **_HELP}, "args": ["ref"], "repeat": False, "commands": {}},

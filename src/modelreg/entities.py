@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeAlias
 
+from modelreg.datasets import Dataset, datasets_doc, read_datasets
 from modelreg.docread import DocReader, Document, JSONValue
 from modelreg.errors import CorruptFileError
 
@@ -88,6 +89,7 @@ _VERSION_OUTPUT = (
     "artifact_sha256",
     "artifact_size",
     "artifact_uri",
+    "datasets",
     "lineage",
 )
 _MODEL_OUTPUT = (
@@ -149,10 +151,14 @@ class ModelVersion:
     uid: str | None = None
     # MLflow 3's logged model this version was registered from (``models:/<model_id>``).
     model_id: str | None = None
+    # The data sets it was trained on, by name (modelreg.datasets).
+    datasets: dict[str, Dataset] = field(default_factory=dict)
 
     def to_dict(self) -> Document:
         """The JSON/YAML shape: attribute names, timestamps in epoch milliseconds."""
-        return _output(self, _VERSION_OUTPUT)
+        out = _output(self, _VERSION_OUTPUT)
+        out["datasets"] = datasets_doc(self.datasets)
+        return out
 
     def to_doc(self) -> Document:
         """The version file's content, in the order people read it."""
@@ -173,6 +179,8 @@ class ModelVersion:
             "metrics": dict(sorted(self.metrics.items())),
             "params": dict(sorted(self.params.items())),
             "artifact": self._artifact_doc(),
+            # Only a version with data sets has the key: other files keep their bytes.
+            **({"datasets": datasets_doc(self.datasets)} if self.datasets else {}),
             "lineage": dict(self.lineage),
             "history": list(self.history),
         }
@@ -211,6 +219,7 @@ class ModelVersion:
             history=read_history(read),
             uid=read.optional_text("uid"),
             model_id=read.optional_text("model_id"),
+            datasets=read_datasets(read),
         )
 
 

@@ -53,7 +53,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, TypeAlias
 
@@ -223,12 +223,17 @@ _ATTRIBUTE_PREFIX = "attribute"
 _VERSION_FIELDS_HELP = (
     "name, version, version_number, stage, current_stage, run_id, run_link, model_id, source, "
     "source_path, description, user_id, status, alias, creation_timestamp, "
-    "last_updated_timestamp, tags.<key>, metrics.<key>, params.<key>"
+    "last_updated_timestamp, tags.<key>, metrics.<key>, params.<key>, datasets.<name>[.<field>]"
 )
+# ``datasets.<name>[.<field>]``: a data set a version was trained on (modelreg.datasets);
+# ``*`` for the name means any of its data sets, and no field means the digest.
+_DATASETS = "datasets"
+_DATASET_ATTRIBUTES = ("source", "digest", "size", "git_commit", "source_type")
+_ANY_DATASET = "*"
 _MODEL_FIELDS_HELP = (
     "name, description, user_id, alias, creation_timestamp, last_updated_timestamp, tags.<key>"
 )
-_FIELD_WORDS = [*_ATTRIBUTES, *_SYNONYMS, *_COLLECTIONS]
+_FIELD_WORDS = [*_ATTRIBUTES, *_SYNONYMS, *_COLLECTIONS, _DATASETS]
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "ASC", "DESC"})
 
 
@@ -242,6 +247,8 @@ def _field_kinds(field: Field) -> frozenset[str]:
 
 
 def _field_entry(field: Field) -> tuple[str, frozenset[str]]:
+    if field.name == _DATASETS and field.key is not None:
+        return ("number" if _dataset_key(field.key)[1] == "size" else "text"), _VERSION
     entry = (_ATTRIBUTES if field.key is None else _COLLECTION_TYPES).get(field.name)
     if entry is None:  # only a Field built by hand can get here
         raise InvalidInputError(f"unknown field {field!r}")
@@ -286,6 +293,8 @@ _RULES: dict[str, re.Pattern[str]] = {
     "IDENTIFIER": re.compile(r"[A-Za-z_][A-Za-z0-9_]*"),
     "BARE_KEY": _BARE_KEY_RE,
     "BACKTICKED": re.compile(r"`(?:[^`]|``)*`"),
+    # modelreg.datasets.NAME_RE, or * for any data set
+    "DATASET_NAME": re.compile(r"\*|[A-Za-z0-9_][A-Za-z0-9_-]*"),
     "DOUBLE_QUOTED": re.compile(r'"(?:[^"]|"")*"'),
     "SINGLE_QUOTED": re.compile(r"'(?:[^']|'')*'"),
     # a number ends where a word would go on: ``3abc`` is not a number followed by abc
@@ -648,6 +657,8 @@ def _parse_field(tokenizer: Tokenizer, kind: Kind) -> tuple[Field, tuple[int, in
     if word in _COLLECTIONS:
         _expect_dot(tokenizer, f"'.' and a key after '{word}', as in {word}.my_key")
         field = Field(_COLLECTIONS[word], _parse_key(tokenizer))
+    elif word == _DATASETS:
+        field = Field(_DATASETS, _parse_dataset_key(tokenizer))
     elif word == _ATTRIBUTE_PREFIX:
         _expect_dot(tokenizer, "'.' and a field name after 'attribute', as in attribute.name")
         if not tokenizer.check("IDENTIFIER", skip_whitespace=False):
@@ -684,6 +695,33 @@ def _attribute_field(tokenizer: Tokenizer, word: str, span: tuple[int, int], kin
     close = difflib.get_close_matches(word, _FIELD_WORDS, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise tokenizer.error(f"unknown field '{word}'{hint}; valid fields: {_fields_help(kind)}", span)
+
+
+def _parse_dataset_key(tokenizer: Tokenizer) -> str:
+    """dataset_key := (name | "*") ["." (source | digest | size | git_commit | source_type)]
+    (after ``datasets``)"""
+    _expect_dot(tokenizer, "'.' and a data set's name after 'datasets', as in datasets.train")
+    if not tokenizer.check("DATASET_NAME", skip_whitespace=False):
+        raise tokenizer.unexpected("a data set's name (or * for any) after 'datasets.'")
+    name = tokenizer.read().text
+    if not tokenizer.check("DOT", skip_whitespace=False):
+        return name
+    tokenizer.read()
+    expected = f"a field of a data set: {', '.join(_DATASET_ATTRIBUTES)}"
+    if not tokenizer.check("IDENTIFIER", skip_whitespace=False):
+        raise tokenizer.unexpected(expected)
+    token = tokenizer.read()
+    if token.text not in _DATASET_ATTRIBUTES:
+        raise tokenizer.error(
+            f"expected {expected}, found '{token.text}'", (token.start, token.end)
+        )
+    return f"{name}.{token.text}"
+
+
+def _dataset_key(key: str) -> tuple[str, str | None]:
+    """A ``datasets.`` field's key as (name or *, field or None)."""
+    name, _, attribute = key.partition(".")
+    return name, attribute or None
 
 
 def _parse_key(tokenizer: Tokenizer) -> str:
@@ -730,6 +768,10 @@ def parse_order_clause(text: str, kind: Kind = "version") -> tuple[Field, bool]:
     _check_kind(kind)
     tokenizer = Tokenizer(text, what="order_by clause")
     field, span = _parse_order_field(tokenizer, kind)
+    if field.name == _DATASETS and _dataset_key(field.key or "")[0] == _ANY_DATASET:
+        raise tokenizer.error(
+            "cannot order by 'datasets.*': a version can have several data sets", span
+        )
     if field.name == "alias":
         raise tokenizer.error(
             "cannot order by 'alias': a version or model can carry several aliases", span
@@ -871,6 +913,8 @@ def matches(text: str | None, record: Record, kind: Kind = "version") -> bool:
 
 
 def _compile_condition(node: Condition, label: str) -> Predicate:
+    if node.field.name == _DATASETS:
+        return _compile_dataset(node, label)
     ftype = field_type(node.field)
     if node.field == _PROMPT_FIELD and isinstance(node, Comparison):
         # MLflow: a model without the prompt tag is not a prompt, so it satisfies exactly
@@ -890,6 +934,87 @@ def _compile_condition(node: Condition, label: str) -> Predicate:
     if ftype == "timestamp":
         return _compile_number(node, get, f"timestamp field '{label}'", _timestamp_literal)
     return _compile_number(node, get, f"numeric field '{label}'", _number_literal)
+
+
+def _compile_dataset(node: Condition, label: str) -> Predicate:
+    """``datasets.NAME[.FIELD]``: NAME's FIELD (its digest when none is named); ``IS
+    NULL`` without a field asks whether the version has the data set at all. With ``*``
+    for NAME the positive forms hold when some data set matches, and ``!=``, ``NOT IN``
+    and ``NOT LIKE`` are their negation (no data set matches), as for aliases."""
+    name, attribute = _dataset_key(node.field.key or "")
+    part = attribute or "digest"
+    if attribute is None and isinstance(node, IsNull):
+        if name == _ANY_DATASET:
+            present: Predicate = lambda record: bool(_datasets_of(record))  # noqa: E731
+        else:
+            get_one = _dataset_getter(name)
+            present = lambda record: get_one(record) is not None  # noqa: E731
+        return present if node.negated else lambda record: not present(record)
+    if name != _ANY_DATASET:
+        get_dataset = _dataset_getter(name)
+        return _compile_dataset_part(node, lambda r: _dataset_part(get_dataset(r), part), label)
+    negated = node.op == "!=" if isinstance(node, Comparison) else getattr(node, "negated", False)
+    positive = _positive(node) if negated and not isinstance(node, IsNull) else node
+    test = _compile_dataset_part(positive, lambda d: _dataset_part(d, part), label)
+
+    def some(record: Record) -> bool:
+        # the test reads each data set as it reads a record: through _dataset_part
+        return any(test(dataset) for dataset in _datasets_of(record))
+
+    return (lambda record: not some(record)) if positive is not node else some
+
+
+def _positive(node: Condition) -> Condition:
+    """A negated condition without its negation (``!=`` as ``=``, ``NOT IN`` as ``IN``)."""
+    if isinstance(node, Comparison):
+        return Comparison(node.field, "=", node.value)
+    if isinstance(node, (InList, Like)):
+        return replace(node, negated=False)
+    return node
+
+
+def _compile_dataset_part(node: Condition, get: Callable[[Any], Any], label: str) -> Predicate:
+    if field_type(node.field) == "number":
+        return _compile_number(node, _numeric(get), f"numeric field '{label}'", _number_literal)
+    return _compile_text(node, _textual(get), f"text field '{label}'", folded=False)
+
+
+def _numeric(get: Callable[[Any], Any]) -> Callable[[Any], int | float | None]:
+    def number(record: Any) -> int | float | None:
+        value = get(record)
+        return value if type(value) is int or type(value) is float else None
+
+    return number
+
+
+def _textual(get: Callable[[Any], Any]) -> Callable[[Any], str | None]:
+    def text(record: Any) -> str | None:
+        value = get(record)
+        return value if value is None or type(value) is str else str(value)
+
+    return text
+
+
+def _datasets_of(record: Record) -> list[Any]:
+    """A record's data sets: ``Dataset`` objects (search records) or their JSON."""
+    found = record.get(_DATASETS)
+    return list(found.values()) if isinstance(found, dict) else []
+
+
+def _dataset_getter(name: str) -> Callable[[Record], object]:
+    def get(record: Record) -> object:
+        found = record.get(_DATASETS)
+        return found.get(name) if isinstance(found, dict) else None
+
+    return get
+
+
+def _dataset_part(dataset: object, part: str) -> object:
+    if dataset is None:
+        return None
+    if isinstance(dataset, Mapping):
+        return dataset.get(part)
+    return getattr(dataset, part, None)
 
 
 def _compile_text(
@@ -1043,7 +1168,15 @@ def _folded(get: Callable[[Record], str | None]) -> Callable[[Record], str | Non
 
 
 def field_getter(field: Field) -> Callable[[Record], object]:
-    """A function giving the raw value of ``field`` in a record, None when it lacks it."""
+    """A function giving the raw value of ``field`` in a record, None when it lacks it
+    (``datasets.*.FIELD``: the list of every data set's value)."""
+    if field.name == _DATASETS and field.key is not None:
+        name, attribute = _dataset_key(field.key)
+        part = attribute or "digest"
+        if name == _ANY_DATASET:
+            return lambda record: [_dataset_part(d, part) for d in _datasets_of(record)] or None
+        get_dataset = _dataset_getter(name)
+        return lambda record: _dataset_part(get_dataset(record), part)
     if field.key is None:
         # a C-level call: it runs once per record in every search
         return operator.methodcaller("get", "aliases" if field.name == "alias" else field.name)
@@ -1245,6 +1378,8 @@ def format_field(field: Field) -> str:
     """The canonical text of a field: ``name``, ``version``, ``tags.team``, ``tags.`my key```."""
     if field.key is None:
         return field.name
+    if field.name == _DATASETS:  # names and fields are bare words (or *)
+        return f"{field.name}.{field.key}"
     return f"{field.name}.{_format_key(field.key)}"
 
 

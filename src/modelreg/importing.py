@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from modelreg import actions
 from modelreg import events as ev
+from modelreg.datasets import resolve_all
 from modelreg.entities import ModelVersion, RegisteredModel, new_uid
 from modelreg.errors import ConflictError, InvalidInputError
 from modelreg.names import validate_alias, validate_model_name, validate_tag
@@ -51,6 +52,7 @@ _IMPORTED_FIELDS = (
     "tags",
     "metrics",
     "params",
+    "datasets",
     "creation_timestamp",
 )
 
@@ -226,6 +228,8 @@ class Importer(Room):
             aliases=[],
             metrics=checked_metrics(mv.metrics),
             params=checked_params(mv.params),
+            # Recorded as given (an import measures nothing): names and fields checked.
+            datasets=resolve_all(mv.datasets, self._root),
             lineage=dict(mv.lineage),
             history=[],
             uid=new_uid() if self._catalog.split else None,

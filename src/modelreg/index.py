@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
 
+from modelreg.datasets import Dataset, pack, unpack
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
 from modelreg.errors import CorruptFileError, NotFoundError
@@ -67,6 +68,7 @@ class VersionFields(TypedDict, total=False):
     history: list[HistoryEntry]
     uid: str | None
     model_id: str | None
+    datasets: dict[str, Dataset]
 
 
 class VersionRecord(VersionFields, total=False):
@@ -93,7 +95,8 @@ class ModelFields(TypedDict, total=False):
 
 _Fields = TypeVar("_Fields", ModelFields, VersionFields)
 
-CACHE_FORMAT = 4
+# 5: versions' data sets (kept as tuples, see modelreg.datasets.pack).
+CACHE_FORMAT = 5
 # How long ago a file must have last changed before its parsed form is cached.
 SETTLE_SECONDS = 2.0
 
@@ -138,6 +141,8 @@ class VersionIndex:
         def parsed(key: str, fields: _Fields, identity: Identity) -> _Fields:
             if identity[3] < settled_before:  # see SETTLE_SECONDS
                 without = dict(fields)
+                if without.get("datasets"):
+                    without["datasets"] = pack(without["datasets"])
                 histories.put(key, identity, without.pop("history", None))
                 records.put(key, identity, without)
             return fields
@@ -155,6 +160,9 @@ class VersionIndex:
         folder = self.store.versions_dir(name)
         for number, key, identity in self._listing(folder):
             fields = records.get(key, identity)
+            if fields is not None and fields.get("datasets"):
+                fields = fields.copy()  # the cached entry stays in marshal's form
+                fields["datasets"] = unpack(fields["datasets"])
             if fields is not None and history:
                 past = histories.get(key, identity)
                 if past is None:

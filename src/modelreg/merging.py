@@ -41,6 +41,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Final, Literal
 
 from modelreg import actions, yamlio
+from modelreg.datasets import Dataset
 from modelreg.docread import Document
 from modelreg.entities import ModelVersion, RegisteredModel, iso_to_ms
 from modelreg.errors import CorruptFileError
@@ -53,7 +54,9 @@ MODEL_KEYS = tuple(RegisteredModel("x", 0, 0).to_doc())
 # Format 2 writes a version's ``uid`` right after its number.
 VERSION_KEYS = tuple(
     key
-    for written in ModelVersion("x", 1, 0, 0, model_id="x").to_doc()
+    for written in ModelVersion(
+        "x", 1, 0, 0, model_id="x", datasets={"x": Dataset("x", "x")}
+    ).to_doc()
     for key in ((written, "uid") if written == "version" else (written,))
 )
 # What makes a version that version: two files that differ in any of these are two

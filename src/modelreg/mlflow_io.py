@@ -6,7 +6,8 @@
   database), and :func:`export_models` writes to one; both need the ``mlflow`` extra,
   imported only inside the functions that use it.
 * :func:`import_models` writes what a source yields into a :class:`Registry` with the
-  same version numbers, stages, aliases, tags, descriptions, users and timestamps.
+  same version numbers, stages, aliases, tags, descriptions, users and timestamps, and
+  the dataset inputs of each version's run as its data sets (:mod:`modelreg.mlflow_datasets`).
 
 The layout of a file store (``mlflow/store/model_registry/file_store.py``)::
 
@@ -20,6 +21,7 @@ The layout of a file store (``mlflow/store/model_registry/file_store.py``)::
 
 A deleted version keeps its folder with ``current_stage: Deleted_Internal``; MLflow
 numbers the next version after the highest folder, deleted or not, and so does modelreg.
+A version's run is ``mlruns/EXPERIMENT/RUN_ID`` (see :meth:`MlrunsSource._run_inputs`).
 
 Nothing here prints: progress and messages go to a :class:`Reporter` the caller gives.
 """
@@ -53,6 +55,7 @@ from modelreg.errors import (
     RegistryError,
 )
 from modelreg.lineage import artifact_digest
+from modelreg.mlflow_datasets import LINEAGE_KEY, RunInput, datasets_of_run, run_inputs_of
 from modelreg.names import (
     MAX_NAME_LENGTH,
     is_valid_model_name,
@@ -414,9 +417,18 @@ def _drop_non_finite(mv: ModelVersion) -> list[str]:
     return problems
 
 
-def _version_entity(name: str, meta: Mapping[str, Any], tags: dict[str, str]) -> ModelVersion:
+def _version_entity(
+    name: str,
+    meta: Mapping[str, Any],
+    tags: dict[str, str],
+    inputs: Sequence[RunInput] = (),
+) -> ModelVersion:
+    """A version as MLflow shows it; ``inputs``: the dataset inputs of its run."""
     created = _millis(meta.get("creation_timestamp"), 0)
     lineage: dict[str, Any] = {}
+    datasets, kept = datasets_of_run(inputs)
+    if kept:
+        lineage[LINEAGE_KEY] = kept
     # Where MLflow resolved a models:/ source to: the artifact itself, for `resolve`.
     location = _text(meta.get("storage_location"))
     if location and location != meta.get("source"):
@@ -427,7 +439,7 @@ def _version_entity(name: str, meta: Mapping[str, Any], tags: dict[str, str]) ->
         # Exported from a registry with its local artifact uploaded: that registry's
         # source and run come back; MLflow's copy of the artifact stays known.
         tags = dict(tags)
-        if source:
+        if source and source != tags[LOCAL_SOURCE_TAG]:
             lineage["mlflow_storage_location"] = source
         source = tags.pop(LOCAL_SOURCE_TAG)
         run_id = _text(tags.pop(LOCAL_RUN_ID_TAG, None))
@@ -448,6 +460,7 @@ def _version_entity(name: str, meta: Mapping[str, Any], tags: dict[str, str]) ->
         metrics=dict(meta.get("metrics") or {}),
         params=dict(meta.get("params") or {}),
         lineage=lineage,
+        datasets=datasets,
     )
 
 
@@ -475,6 +488,7 @@ class MlrunsSource:
         self.models_dir = models.resolve()
         self.origin = self.models_dir.parent.as_uri()
         self._folders: dict[str, Path] | None = None
+        self._experiments: list[Path] | None = None
 
     def _model_folders(self) -> dict[str, Path]:
         if self._folders is None:
@@ -504,11 +518,69 @@ class MlrunsSource:
             if version_meta.get("current_stage") == DELETED_STAGE:
                 deleted.append(int(str(version_meta["version"])))
                 continue
-            versions.append(_version_entity(name, version_meta, _read_values(version_dir / "tags")))
+            inputs = self._run_inputs(_text(version_meta.get("run_id")))
+            tags = _read_values(version_dir / "tags")
+            versions.append(_version_entity(name, version_meta, tags, inputs))
         versions.sort(key=lambda mv: mv.version)
         # The aliases folder is the truth (MLflow reads it, not the copy in meta.yaml).
         aliases = _read_values(folder / "aliases")
         return _finish(name, meta, _read_values(folder / "tags"), aliases, versions, deleted)
+
+    def _run_inputs(self, run_id: str | None) -> list[RunInput]:
+        """The dataset inputs of a run of this store (none when it is not here)::
+
+        mlruns/EXPERIMENT/RUN_ID/inputs/INPUT_ID/meta.yaml    source_type DATASET,
+                                                              source_id, tags
+        mlruns/EXPERIMENT/datasets/SOURCE_ID/meta.yaml        name, digest, source_type,
+                                                              source, schema, profile
+        """
+        if run_id is None or not _FILE_ID.fullmatch(run_id):
+            return []
+        if self._experiments is None:
+            root = self.models_dir.parent
+            self._experiments = sorted(
+                path for path in root.iterdir() if path.is_dir() and path != self.models_dir
+            )
+        for experiment in self._experiments:
+            run_dir = experiment / run_id
+            if (run_dir / "meta.yaml").is_file():
+                return _mlruns_inputs(experiment, run_dir / "inputs")
+        return []
+
+
+# The ids the file store names folders with (run ids, dataset ids): nothing else is
+# joined to a path.
+_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _mlruns_inputs(experiment: Path, folder: Path) -> list[RunInput]:
+    if not folder.is_dir():
+        return []
+    found: list[RunInput] = []
+    for input_dir in sorted(folder.iterdir()):
+        if not (input_dir / "meta.yaml").is_file():
+            continue
+        edge = _read_meta(input_dir / "meta.yaml")
+        dataset_id = str(edge.get("source_id") or "")
+        if edge.get("source_type") != "DATASET" or not _FILE_ID.fullmatch(dataset_id):
+            continue  # a model input (MLflow 3), or not one MLflow wrote
+        dataset_file = experiment / "datasets" / dataset_id / "meta.yaml"
+        if not dataset_file.is_file():
+            continue  # MLflow skips it too (with a warning)
+        dataset = _read_meta(dataset_file)
+        tags = edge.get("tags")
+        found.append(
+            RunInput.of(
+                dataset.get("name"),
+                dataset.get("digest"),
+                dataset.get("source_type"),
+                dataset.get("source"),
+                dataset.get("schema"),
+                dataset.get("profile"),
+                tags if isinstance(tags, Mapping) else None,
+            )
+        )
+    return found
 
 
 def _read_meta(path: Path) -> Document:
@@ -695,6 +767,7 @@ class MlflowSource:
         self.client = _client(tracking_uri, registry_uri, must_exist=True)
         self.origin = redact_uri(registry_uri or tracking_uri)
         self._deleted = _sqlite_deleted(registry_uri or tracking_uri)
+        self._inputs: dict[str, list[RunInput]] = {}  # by run id
 
     def names(self) -> list[str]:
         with _calling_mlflow():
@@ -737,7 +810,22 @@ class MlflowSource:
             "metrics": _pairs(getattr(mv, "metrics", None)),
             "params": _pairs(getattr(mv, "params", None)),
         }
-        return _version_entity(name, meta, _tags_of(mv))
+        return _version_entity(name, meta, _tags_of(mv), self._run_inputs(mv.run_id or None))
+
+    def _run_inputs(self, run_id: str | None) -> list[RunInput]:
+        """The dataset inputs of a run (none when the tracking store does not have it:
+        a version may name a run of another MLflow)."""
+        if not run_id:
+            return []
+        if run_id not in self._inputs:
+            try:
+                with _calling_mlflow():
+                    run = self.client.get_run(run_id)
+            except (NotFoundError, InvalidInputError):
+                self._inputs[run_id] = []
+            else:
+                self._inputs[run_id] = _inputs_of_run(run)
+        return self._inputs[run_id]
 
     def _storage_location(self, name: str, mv: Any) -> str | None:
         """Where a ``models:/`` source is (MLflow resolved it when registering)."""
@@ -747,6 +835,47 @@ class MlflowSource:
             location: str = self.client.get_model_version_download_uri(name, mv.version)
             return location
         return None
+
+
+def _inputs_of_run(run: Any) -> list[RunInput]:
+    """The dataset inputs of a run MLflow's client returned."""
+    found = getattr(getattr(run, "inputs", None), "dataset_inputs", None) or []
+    return [
+        RunInput.of(
+            item.dataset.name,
+            item.dataset.digest,
+            item.dataset.source_type,
+            item.dataset.source,
+            item.dataset.schema,
+            item.dataset.profile,
+            {str(tag.key): tag.value for tag in item.tags or ()},
+        )
+        for item in found
+    ]
+
+
+def _mlflow_inputs(inputs: Sequence[RunInput]) -> list[Any]:
+    """Inputs as MLflow's client logs them (``DatasetInput`` entities)."""
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    return [
+        DatasetInput(
+            Dataset(
+                item.name, item.digest, item.source_type, item.source, item.schema, item.profile
+            ),
+            [InputTag(key, value) for key, value in item.tags],
+        )
+        for item in inputs
+    ]
+
+
+def _log_missing_inputs(client: Any, run: Any, inputs: Sequence[RunInput]) -> None:
+    """Log the inputs a run does not have yet (MLflow knows an input by its dataset's
+    name and digest: logging it again would change nothing)."""
+    there = {(item.name, item.digest) for item in _inputs_of_run(run)}
+    missing = [item for item in inputs if (item.name, item.digest) not in there]
+    if missing:
+        client.log_inputs(str(run.info.run_id), datasets=_mlflow_inputs(missing))
 
 
 def open_mlflow(tracking_uri: str, registry_uri: str | None = None) -> Source:
@@ -915,6 +1044,13 @@ def export_models(
     is listed under ``failed``; its number is used up (like a deleted one) only when a
     later version is created, so failed versions at the end keep theirs for a re-run.
 
+    A version's data sets are logged as the dataset inputs of its run
+    (:mod:`modelreg.mlflow_datasets` says how): of its upload run, of its own run when
+    the target has it, else of a run made for it in ``experiment`` (found again by its
+    tags, as an upload run is), and then the MLflow version has that run, with the tags
+    ``modelreg.source`` and ``modelreg.run_id``. A version already there gets the inputs
+    its run lacks.
+
     Numbers this registry deleted are used up on the target by a placeholder version,
     created and deleted again (MLflow never reuses a number either). When a number
     cannot match, the MLflow version gets the tag ``modelreg.source_version`` and the
@@ -960,6 +1096,7 @@ class _Exporter:
     ) -> None:
         self.client = client
         self.uploads = uploads
+        self.root = registry.root
         self.name = name
         self.model = registry.get_registered_model(name)
         self.remote = mlflow_name(self.model)  # the model's name in MLflow
@@ -1067,10 +1204,14 @@ class _Exporter:
         error = _mlflow_error()
         tags = dict(mv.tags)
         source, run_id = _export_source(mv), mv.run_id
+        inputs = self._inputs(mv)
         try:
             local = self.uploads.local_artifact(mv)
             if local is not None:
-                source, run_id = self.uploads.upload(self.remote, mv, local)
+                source, run_id = self.uploads.upload(self.remote, mv, local, inputs)
+            elif inputs:
+                run_id = self._log_inputs(mv, inputs)
+            if run_id != mv.run_id:  # a run of the export's: these tags keep ours
                 tags[LOCAL_SOURCE_TAG] = mv.source
                 if mv.run_id:
                     tags[LOCAL_RUN_ID_TAG] = mv.run_id
@@ -1109,6 +1250,48 @@ class _Exporter:
                 f"was taken there); tagged {SOURCE_VERSION_TAG}={mv.version}"
             )
 
+    def _inputs(self, mv: ModelVersion) -> list[RunInput]:
+        return run_inputs_of(mv.datasets, mv.lineage.get(LINEAGE_KEY), self.root)
+
+    def _log_inputs(self, mv: ModelVersion, inputs: Sequence[RunInput]) -> str:
+        """Log a version's data sets as the inputs of its run, when the target has that
+        run; else of a run the export makes for it (as for an upload). The run's id."""
+        run = self._target_run(mv.run_id)
+        if run is None:
+            return self.uploads.inputs_run(self.remote, mv, inputs)
+        _log_missing_inputs(self.client, run, inputs)
+        return str(run.info.run_id)
+
+    def _target_run(self, run_id: str | None) -> Any:
+        """The run ``run_id`` on the target, when it is there and not deleted."""
+        if not run_id:
+            return None
+        error = _mlflow_error()
+        try:
+            run = self.client.get_run(run_id)
+        except error as exc:
+            if _error_code(exc) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
+            raise
+        return run if run.info.lifecycle_stage == "active" else None
+
+    def _sync_inputs(self, mv: ModelVersion, version: str, run_id: str | None) -> None:
+        """A version already in MLflow: its run gets the data sets it lacks."""
+        inputs = self._inputs(mv)
+        if not inputs:
+            return
+        run = self._target_run(run_id)
+        if run is None:
+            reason = "data sets not exported: " + (
+                f"the run {run_id} of MLflow's version {version} is not there"
+                if run_id
+                else f"MLflow's version {version} has no run"
+            )
+            self.summary.skip(self.name, mv.version, reason)
+            self.report.note(f"{self.name} version {mv.version}: {reason}")
+            return
+        _log_missing_inputs(self.client, run, inputs)
+
     def _not_exported(self, mv: ModelVersion, exc: RegistryError) -> None:
         """A version that cannot be exported: a failure (the export exits non-zero)."""
         self.summary.fail_version(self.name, mv.version, exc)
@@ -1134,6 +1317,7 @@ class _Exporter:
                 self.client.set_model_version_tag(self.remote, version, key, value)
         if mv.current_stage != (there.current_stage or "None"):
             self._set_stage(mv, version, tags)
+        self._sync_inputs(mv, version, there.run_id or None)
 
     def _set_stage(self, mv: ModelVersion, version: str, tags: Mapping[str, str]) -> None:
         error = _mlflow_error()
@@ -1199,9 +1383,11 @@ def _same_version(there: Any, mv: ModelVersion) -> bool:
 
 
 class _Uploads:
-    """The local artifacts of one export, each uploaded to a run of its own in one
-    experiment, as MLflow's ``log_model`` would (a server accepts a local path as a
-    version's source only inside the artifact folder of the version's run)."""
+    """The runs of one export, in one experiment: a version's local artifact is
+    uploaded to a run of its own, as MLflow's ``log_model`` would (a server accepts a
+    local path as a version's source only inside the artifact folder of the version's
+    run); a version with data sets whose run the target does not have gets one too, to
+    hold them as its inputs."""
 
     def __init__(self, client: Any, registry: Registry, experiment: str) -> None:
         self.client = client
@@ -1227,11 +1413,14 @@ class _Uploads:
                 )
         return path
 
-    def upload(self, remote: str, mv: ModelVersion, path: Path) -> tuple[str, str]:
-        """Upload ``path`` to the folder ``model`` of the version's run; MLflow's source
-        for it (that folder, as ``register_model`` of ``runs:/RUN/model`` records it)
-        and the run id. A file goes into the folder: MLflow's versions are folders
-        (``download_artifacts("models:/NAME/N")`` of a file's URI gives an empty one)."""
+    def upload(
+        self, remote: str, mv: ModelVersion, path: Path, inputs: Sequence[RunInput] = ()
+    ) -> tuple[str, str]:
+        """Upload ``path`` to the folder ``model`` of the version's run, which gets the
+        version's data sets as its inputs; MLflow's source for it (that folder, as
+        ``register_model`` of ``runs:/RUN/model`` records it) and the run id. A file goes
+        into the folder: MLflow's versions are folders (``download_artifacts
+        ("models:/NAME/N")`` of a file's URI gives an empty one)."""
         from mlflow.utils import uri as mlflow_uri
 
         joined: Callable[[str, str], str] = mlflow_uri.append_to_uri_path
@@ -1242,6 +1431,7 @@ class _Uploads:
                 self.client.log_artifacts(run_id, str(path), UPLOAD_FOLDER)
             else:
                 self.client.log_artifact(run_id, str(path), UPLOAD_FOLDER)
+            self._log_inputs(run_id, inputs)
         except OSError as exc:
             self._finish(run_id, "FAILED")
             raise RegistryError(f"cannot upload {path}: {exc.strerror or exc}") from None
@@ -1250,6 +1440,22 @@ class _Uploads:
             raise
         self._finish(run_id, "FINISHED")
         return joined(run.info.artifact_uri, UPLOAD_FOLDER), run_id
+
+    def inputs_run(self, remote: str, mv: ModelVersion, inputs: Sequence[RunInput]) -> str:
+        """A run of the version's own (as an upload's, found again by its tags) holding
+        its data sets as inputs, for a version whose run the target does not have."""
+        run_id = str(self._run(remote, mv).info.run_id)
+        try:
+            self._log_inputs(run_id, inputs)
+        except Exception:
+            self._finish(run_id, "FAILED")
+            raise
+        self._finish(run_id, "FINISHED")
+        return run_id
+
+    def _log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
+        if inputs:  # the run as it is now (one found by a search may lack its inputs)
+            _log_missing_inputs(self.client, self.client.get_run(run_id), inputs)
 
     def _finish(self, run_id: str, status: str) -> None:
         # The upload's own error is the one to report; MLflow's "View run" line would mix

@@ -137,14 +137,24 @@ def search(
     page_token: str | None,
     fmt: Format,
     columns: Sequence[str] | None = None,
+    dataset: str | None = None,
 ) -> int:
     """Search versions (or models), showing only ``columns`` when given; the next page's
-    token goes to stderr."""
+    token goes to stderr. ``dataset`` (a path, URI or digest) keeps the versions trained
+    on it (:func:`modelreg.datasets.search_filter`)."""
     from modelreg.entities import ModelVersion
     from modelreg.search import Query
 
     kind: Kind = "model" if models else "version"
     chosen = _chosen_columns(columns, kind)
+    if dataset is not None:
+        if models:
+            raise InvalidInputError("--dataset searches versions: not with --models")
+        from modelreg.datasets import search_filter
+
+        trained_on = search_filter(dataset)
+        has_filter = filter_string is not None and filter_string.strip()
+        filter_string = f"({filter_string}) AND {trained_on}" if has_filter else trained_on
     registry = _open(registry_path)
     errors: list[CorruptFileError] = []
     query = (filter_string or None, max_results, order_by or None, page_token)
@@ -209,6 +219,7 @@ class _Options:
     page_token: str | None = None
     columns: list[str] = field(default_factory=list)
     verify: bool = False
+    dataset: str | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +272,7 @@ def _run_search(root: str | None, args: list[str], opts: _Options) -> int:
         page_token=opts.page_token,
         fmt=opts.fmt or Format.table,
         columns=opts.columns,
+        dataset=opts.dataset,
     )
 
 
@@ -279,6 +291,7 @@ _COMMANDS: Mapping[str, _Command] = {
             "--max-results": ("max_results", "value"),
             "-n": ("max_results", "value"),
             "--page-token": ("page_token", "value"),
+            "--dataset": ("dataset", "value"),
             **_COLUMNS,
         },
     ),

@@ -29,6 +29,7 @@ from modelreg.config import (
     new_config,
     parse_config,
 )
+from modelreg.datasets import Dataset
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, now_iso
 from modelreg.errors import (
@@ -283,15 +284,18 @@ class Registry:
         metrics: Mapping[str, int | float] | None = None,
         params: Mapping[str, JSONValue] | None = None,
         lineage: Mapping[str, JSONValue] | None = None,
+        datasets: Mapping[str, str | Dataset] | None = None,
     ) -> ModelVersion:
         """Register a new version of an existing model (MLflow's semantics: never deduplicated).
 
         ``model_id`` is the MLflow 3 logged model it comes from, recorded on the version;
         ``await_creation_for`` does nothing: a version is READY at once. A ``models:/``
         source names another version, whose artifact this one shares (see
-        :mod:`modelreg.sources`)."""
+        :mod:`modelreg.sources`). ``datasets`` as for :meth:`register`."""
         del await_creation_for
-        details = Details(run_id, tags, run_link, description, metrics, params, lineage, model_id)
+        details = Details(
+            run_id, tags, run_link, description, metrics, params, lineage, model_id, datasets
+        )
         return self._versions.register(
             name, source, details, allow_duplicate=True, create_model=False
         ).version
@@ -309,6 +313,7 @@ class Registry:
         params: Mapping[str, JSONValue] | None = None,
         lineage: Mapping[str, JSONValue] | None = None,
         model_id: str | None = None,
+        datasets: Mapping[str, str | Dataset] | None = None,
         allow_duplicate: bool = False,
         create_model: bool = False,
     ) -> RegisterResult:
@@ -330,8 +335,15 @@ class Registry:
         ``artifact_store:`` in registry.yaml the artifact is uploaded first; without one,
         ``RegisterResult.warnings`` says when a clone would not find the artifact (git
         ignores it, or it is outside the repository).
+
+        ``datasets`` names the data the version was trained on (:mod:`modelreg.datasets`):
+        name -> a local path (hashed; DVC's md5 when DVC tracks it; a missing path is
+        NotFoundError) or a URI (``s3://...``, with ``#sha256:<hex>`` for a digest), or a
+        :class:`~modelreg.datasets.Dataset` recorded as given.
         """
-        details = Details(run_id, tags, run_link, description, metrics, params, lineage, model_id)
+        details = Details(
+            run_id, tags, run_link, description, metrics, params, lineage, model_id, datasets
+        )
         return self._versions.register(
             name,
             source,

@@ -209,6 +209,22 @@ def cell(value: object, kind: str = "text") -> str:
     return str(value)
 
 
+def dataset_line(name: str, dataset: object) -> str:
+    """One data set of a version (its JSON shape) on one line, for people:
+    ``train: data/train.csv sha256:... (8 bytes, local, git 1a2b3c4d5e6f)``."""
+    if not isinstance(dataset, Mapping):
+        return f"{name}: {cell(dataset)}"
+    notes = []
+    if dataset.get("size") is not None:
+        notes.append(f"{dataset['size']} bytes")
+    if dataset.get("source_type"):
+        notes.append(str(dataset["source_type"]))
+    if dataset.get("git_commit"):
+        notes.append(f"git {_short(dataset['git_commit'])}")
+    text = f"{name}: {dataset.get('source')} {dataset.get('digest') or '(no digest)'}"
+    return text + (f" ({', '.join(notes)})" if notes else "")
+
+
 def _versions_text(versions: Sequence[Any]) -> str:
     """A model's ``latest_versions``: ``3 (Production), 4 (None)``."""
     return ", ".join(
@@ -456,6 +472,8 @@ def _card(record: Mapping[str, Any], columns: Sequence[Column]) -> None:
     for key, value in record.items():
         if key == "latest_versions":
             text = _versions_text(value)
+        elif key == "datasets" and isinstance(value, Mapping):
+            text = "\n".join(dataset_line(name, item) for name, item in value.items())
         elif isinstance(value, list) and value and isinstance(value[0], Mapping):
             text = "\n".join(cell(item) for item in value)
         else:
@@ -623,7 +641,21 @@ def _diff_fields(record: Mapping[str, Any], arrow: str) -> list[tuple[str, list[
         lines.append(f"source: {artifact['a_source']} {arrow} {artifact['b_source']}")
     differs = artifact["same"] is False or artifact["a_source"] != artifact["b_source"]
     fields.append(("artifact", lines, differs))
+    changed = record.get("datasets") or []
+    lines = [
+        f"{c['key']}: {_dataset_side(c['a'])} {arrow} {_dataset_side(c['b'])}" for c in changed
+    ]
+    if changed:  # versions without data sets keep the diff they always had
+        fields.append(("datasets", lines, True))
     return fields
+
+
+def _dataset_side(dataset: object) -> str:
+    """One side of a data set's change in a diff: its digest, else its source."""
+    if not isinstance(dataset, Mapping):
+        return "(none)"
+    digest = dataset.get("digest")
+    return f"{dataset.get('source')} {digest}" if digest else f"{dataset.get('source')}"
 
 
 # In the table and the Markdown, a metric only one version has says so in its delta.
@@ -678,7 +710,7 @@ def emit_diff(data: Mapping[str, object], fmt: ReportFormat) -> None:
 
 def _plain_diff(record: Mapping[str, Any]) -> str:
     """Tab-separated: every metric (``metric KEY A B DELTA RELATIVE``), then what else
-    differs (``param|tag|lineage KEY A B``, ``stage|aliases|description|commit|
+    differs (``param|tag|lineage|dataset KEY A B``, ``stage|aliases|description|commit|
     artifact_sha256|artifact_size|source - A B`` with an empty key)."""
     rows: list[list[object]] = [
         ["metric", m["key"], m["a"], m["b"], m["delta"], m["relative"]] for m in record["metrics"]
@@ -696,6 +728,14 @@ def _plain_diff(record: Mapping[str, Any]) -> str:
         if artifact[f"a_{key}"] != artifact[f"b_{key}"]:
             name = "source" if key == "source" else f"artifact_{key}"
             rows.append([name, "", artifact[f"a_{key}"], artifact[f"b_{key}"]])
+    rows.extend(
+        [
+            "dataset",
+            c["key"],
+            *(None if c[side] is None else _dataset_side(c[side]) for side in "ab"),
+        ]
+        for c in record.get("datasets") or []
+    )
     return "".join(
         "\t".join(cell(item).replace("\t", " ").replace("\n", " ") for item in row) + "\n"
         for row in rows

@@ -17,6 +17,7 @@ from pathlib import Path
 from modelreg import actions, sources, workflow
 from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES
+from modelreg.datasets import Dataset, resolve_all
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, new_uid
 from modelreg.errors import ConflictError, InvalidInputError, RuleViolationError
@@ -40,6 +41,8 @@ class Details:
     params: Mapping[str, JSONValue] | None
     lineage: Mapping[str, JSONValue] | None
     model_id: str | None = None
+    # Name -> a path or URI to measure, or a Dataset recorded as given (modelreg.datasets).
+    datasets: Mapping[str, str | Dataset] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class VersionWrites(Room):
             raise InvalidInputError(f"invalid model_id {details.model_id!r}: expected an id")
         # Work that needs no lock (hashing, git, the upload) is done before taking it: an
         # upload interrupted leaves the registry as it was.
+        datasets = resolve_all(details.datasets, self._root)
         stored_source, artifact, uri, warnings = self._artifact(source, must_exist)
         from modelreg.lineage import git_lineage
 
@@ -125,7 +129,12 @@ class VersionWrites(Room):
                         "description": details.description,
                         "model id": details.model_id,
                     },
-                    {"tag": clean_tags, "metric": clean_metrics, "param": clean_params},
+                    {
+                        "tag": clean_tags,
+                        "metric": clean_metrics,
+                        "param": clean_params,
+                        "data set": _dataset_shown(datasets),
+                    },
                 )
                 if differences:
                     raise ConflictError(
@@ -140,6 +149,10 @@ class VersionWrites(Room):
                     )
                 return RegisterResult(newest, created=False, warnings=warnings)
             number = catalog.next_version_number(model)
+            # The history says what it was trained on: name -> digest (else source).
+            trained_on: dict[str, JSONValue] = {
+                key: each.digest or each.source for key, each in sorted(datasets.items())
+            }
             version = ModelVersion(
                 name=name,
                 version=number,
@@ -158,7 +171,12 @@ class VersionWrites(Room):
                 artifact_size=artifact[1] if artifact else None,
                 artifact_uri=uri,
                 lineage=recorded,
-                history=[change.entry(actions.VERSION_REGISTERED, version=number)],
+                datasets=datasets,
+                history=[
+                    change.entry(
+                        actions.VERSION_REGISTERED, version=number, datasets=trained_on or None
+                    )
+                ],
                 # Format 1 files keep their shape; format 2 versions carry their identity.
                 uid=new_uid() if catalog.split else None,
             )
@@ -429,6 +447,7 @@ def _unapplied_details(
         "tag": mv.tags,
         "metric": mv.metrics,
         "param": mv.params,
+        "data set": _dataset_shown(mv.datasets),
     }
     for kind, given in mappings.items():
         for key, value in given.items():
@@ -439,3 +458,10 @@ def _unapplied_details(
                     f"{kind} {key!r}: {shown(value)} given, {shown(have[kind][key])} recorded"
                 )
     return found
+
+
+def _dataset_shown(datasets: Mapping[str, Dataset]) -> dict[str, str]:
+    """Data sets as a re-run of ``register`` compares them: source and digest."""
+    return {
+        name: f"{each.source} ({each.digest or 'no digest'})" for name, each in datasets.items()
+    }

@@ -44,12 +44,18 @@ def find_local(source: str, root: Path, *, must_exist: bool) -> LocalArtifact | 
             )
         return source
     absolute = local.resolve()
-    digest = artifact_digest(absolute)
+    return LocalArtifact(absolute, recorded_path(absolute, root), artifact_digest(absolute))
+
+
+def recorded_path(absolute: Path, root: Path) -> str:
+    """How a version records the local path ``absolute``: relative to the registry folder
+    ``root`` when inside the project that holds the registry (its git repository, else
+    the folder around the registry folder), else absolute (see :func:`find_local`)."""
     registry = root.resolve()
     project = git_toplevel(registry) or registry.parent
     if absolute.is_relative_to(project):
-        return LocalArtifact(absolute, os.path.relpath(absolute, registry), digest)
-    return LocalArtifact(absolute, str(absolute), digest)
+        return os.path.relpath(absolute, registry)
+    return str(absolute)
 
 
 def travel_warning(artifact: LocalArtifact, root: Path) -> str | None:

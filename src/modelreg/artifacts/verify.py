@@ -5,6 +5,11 @@ an artifact the store holds must be there with the recorded size (its bytes are 
 when it is pulled: checking them here would download every artifact). A version whose
 artifact is neither here nor stored is missing. Remote sources (``s3://`` registered as
 such, ``runs:/``) are not checked: modelreg never had their bytes.
+
+The versions' data sets too (:mod:`modelreg.datasets`): a local one present here is hashed
+again (each file once, however many versions name it), a DVC-tracked one compared with
+what DVC records now. A data set that is not here is skipped: data often stays out of a
+clone (too large, or fetched by DVC), and its absence is no sign of a change.
 """
 
 from __future__ import annotations
@@ -35,11 +40,65 @@ def verify_versions(
 ) -> list[ArtifactProblem]:
     """The problems of ``versions``' artifacts; ``advance(1)`` after each version."""
     problems: list[ArtifactProblem] = []
+    hashed: dict[Path, tuple[str, int]] = {}
     for mv in versions:
         found = verify_version(mv, root)
         if found is not None:
             problems.append(found)
+        problems.extend(verify_datasets(mv, root, hashed))
         advance(1)
+    return problems
+
+
+def verify_datasets(
+    mv: ModelVersion, root: Path, hashed: dict[Path, tuple[str, int]]
+) -> list[ArtifactProblem]:
+    """The data sets of ``mv`` that changed since it was registered; ``hashed`` keeps
+    the (sha256, size) of the files already hashed."""
+    from modelreg.datasets import dvc_record
+
+    problems = []
+    for name, dataset in sorted(mv.datasets.items()):
+        if dataset.source_type not in ("local", "dvc") or dataset.digest is None:
+            continue
+        if dataset.digest.startswith("mlflow:"):
+            continue  # MLflow's digest of the data it loaded, not of the file's bytes
+        path = Path(artifact_location(dataset.source, root))
+        what = f"{label(mv)}: its data set {name!r} at {path}"
+        fix = (
+            "restore the data it was trained on (git restore, dvc checkout), or train and "
+            "register a new version on the new data"
+        )
+        if dataset.source_type == "dvc":
+            record = dvc_record(path)
+            if record is not None and record[0] != dataset.digest:
+                problems.append(
+                    ArtifactProblem(
+                        mv,
+                        str(record[2]),
+                        f"{what} changed: DVC records {record[0]} in {record[2].name}, "
+                        f"registered with {dataset.digest}",
+                        fix,
+                    )
+                )
+            continue
+        if not path.exists():
+            continue
+        if path not in hashed:
+            hashed[path] = artifact_digest(path)
+        sha256, size = hashed[path]
+        if f"sha256:{sha256}" != dataset.digest or (
+            dataset.size is not None and size != dataset.size
+        ):
+            problems.append(
+                ArtifactProblem(
+                    mv,
+                    str(path),
+                    f"{what} changed since it was registered: sha256:{sha256} ({size} bytes), "
+                    f"recorded {dataset.digest} ({dataset.size} bytes)",
+                    fix,
+                )
+            )
     return problems
 
 

@@ -12,6 +12,7 @@ from typer.models import ArgumentInfo, OptionInfo
 
 from modelreg import render
 from modelreg.cli.core import Session
+from modelreg.datasets import Dataset, parse_spec
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import InvalidInputError
 from modelreg.refs import Ref, parse_ref_args
@@ -157,6 +158,18 @@ def metrics(items: list[str] | None) -> dict[str, int | float]:
             raise InvalidInputError(f"metric {key!r} must be a number, not {value!r}")
         values[key] = value
     return values
+
+
+def datasets(items: list[str] | None) -> dict[str, str | Dataset]:
+    """``NAME=PATH_OR_URI`` arguments (``--dataset``) as a dict; a name given twice is
+    bad input."""
+    found: dict[str, str | Dataset] = {}
+    for item in items or []:
+        name, spec = parse_spec(item)
+        if name in found:
+            raise InvalidInputError(f"--dataset names {name!r} twice")
+        found[name] = spec
+    return found
 
 
 def ref(args: list[str], *, allow_model: bool = True) -> Ref:

@@ -135,6 +135,15 @@ def register(
     stage: Annotated[
         str | None, typer.Option("--stage", "-s", help="Move the new version to this stage.")
     ] = None,
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dataset",
+            help="A data set it was trained on, NAME=PATH_OR_URI (repeatable): a local file "
+            "or folder is hashed (DVC's md5 when DVC tracks it), a URI is recorded as given "
+            "(URI#sha256:HEX to give its digest).",
+        ),
+    ] = None,
     allow_duplicate: Annotated[
         bool,
         typer.Option(
@@ -153,6 +162,7 @@ def register(
         registry.config.canonical_stage(stage)
     for each in alias or []:
         validate_alias(each)
+    datasets = common.datasets(dataset)
     result = registry.register(
         name,
         source,
@@ -162,6 +172,7 @@ def register(
         tags=common.key_values(tag, "tag"),
         metrics=common.metrics(metric),
         params=common.numbers(param, "param"),
+        datasets=datasets,
         allow_duplicate=allow_duplicate,
         create_model=True,
     )
@@ -250,6 +261,14 @@ def search(
     ] = None,
     fmt: FormatOption = Format.table,
     columns: ColumnsOption = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            help="Only the versions trained on this data: a local path (hashed; DVC's md5 "
+            "too when DVC tracks it), a URI, or a digest (sha256:HEX, md5:HEX or bare hex).",
+        ),
+    ] = None,
 ) -> None:
     """Search versions (or models) with the filter language; the next page's token goes
     to stderr."""
@@ -262,6 +281,7 @@ def search(
         page_token=page_token,
         fmt=fmt,
         columns=columns,
+        dataset=dataset,
     )
     common.exit_with(code)
 

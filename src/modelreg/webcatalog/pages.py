@@ -418,6 +418,9 @@ def diff_section(label: str, target: ModelVersion, mv: ModelVersion, diff: Versi
                 compare.ValueChange("git_commit", diff.lineage.a_commit, diff.lineage.b_commit),
             )
         )
+    for change in diff.datasets:
+        sides = (_dataset_text(change.a), _dataset_text(change.b))
+        changed.append(("data set", compare.ValueChange(change.key, *sides)))
     if changed:
         rows = [
             [esc(what), esc(change.key), esc(value_text(change.a)), esc(value_text(change.b))]
@@ -434,6 +437,19 @@ def diff_section(label: str, target: ModelVersion, mv: ModelVersion, diff: Versi
     )
     parts.append(f"<p>Artifact: {esc(artifact)}.</p>")
     return "".join(parts)
+
+
+def _dataset_text(dataset: object) -> str | None:
+    """A data set (its JSON) as one line: source, digest, size."""
+    if not isinstance(dataset, dict):
+        return None
+    size = dataset.get("size")
+    parts = [
+        dataset.get("source"),
+        dataset.get("digest"),
+        None if size is None else f"{size:,} bytes",
+    ]
+    return " ".join(str(part) for part in parts if part is not None)
 
 
 def version_page(
@@ -476,6 +492,10 @@ def version_page(
     metrics = [(key, _number(value)) for key, value in sorted(mv.metrics.items())]
     params = [(key, esc(value_text(value))) for key, value in sorted(mv.params.items())]
     lineage = [(key, _lineage_value(site, key, value)) for key, value in mv.lineage.items()]
+    datasets = [
+        (name, f'<span class="mono">{esc(_dataset_text(each.to_dict()))}</span>')
+        for name, each in sorted(mv.datasets.items())
+    ]
     entries = [entry for entry in view.model.history if entry.get("version") == mv.version] + list(
         mv.history
     )
@@ -508,6 +528,12 @@ def version_page(
         + _key_value_table(params, ["Param", "Value"])
         + "<h2>Lineage</h2>"
         + _key_value_table(lineage, ["Key", "Value"])
+        # Only a version trained on recorded data sets has the section (see README).
+        + (
+            "<h2>Data sets</h2>" + _key_value_table(datasets, ["Name", "Source and digest"])
+            if datasets
+            else ""
+        )
         + "<h2>Compared with the current version</h2>"
         + comparison
         + "<h2>History</h2>"
