@@ -141,7 +141,7 @@ def search(
 ) -> int:
     """Search versions (or models), showing only ``columns`` when given; the next page's
     token goes to stderr. ``dataset`` (a path, URI or digest) keeps the versions trained
-    on it (:func:`modelreg.dataset_digests.search_filter`)."""
+    on it (:func:`modelreg.datasets.search_filter`)."""
     from modelreg.entities import ModelVersion
     from modelreg.search import Query
 
@@ -150,7 +150,7 @@ def search(
     if dataset is not None:
         if models:
             raise InvalidInputError("--dataset searches versions: not with --models")
-        from modelreg.dataset_digests import search_filter
+        from modelreg.datasets import search_filter
 
         trained_on = search_filter(dataset)
         has_filter = filter_string is not None and filter_string.strip()

@@ -17,8 +17,7 @@ from pathlib import Path
 from modelreg import actions, sources, workflow
 from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES
-from modelreg.dataset_digests import resolve_all
-from modelreg.datasets import Dataset
+from modelreg.datasets import Dataset, resolve_all
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, new_uid
 from modelreg.errors import ConflictError, InvalidInputError, RuleViolationError
