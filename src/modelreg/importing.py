@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from modelreg import actions
 from modelreg import events as ev
-from modelreg.datasets import resolve_all
+from modelreg.datalineage import resolve_all
 from modelreg.entities import ModelVersion, RegisteredModel, new_uid
 from modelreg.errors import ConflictError, InvalidInputError
 from modelreg.names import validate_alias, validate_model_name, validate_tag

@@ -150,7 +150,7 @@ def search(
     if dataset is not None:
         if models:
             raise InvalidInputError("--dataset searches versions: not with --models")
-        from modelreg.datasets import search_filter
+        from modelreg.datalineage import search_filter
 
         trained_on = search_filter(dataset)
         has_filter = filter_string is not None and filter_string.strip()

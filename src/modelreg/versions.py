@@ -17,7 +17,7 @@ from pathlib import Path
 from modelreg import actions, sources, workflow
 from modelreg import events as ev
 from modelreg.config import ARCHIVING_STAGES
-from modelreg.datasets import Dataset, resolve_all
+from modelreg.datasets import Dataset
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, new_uid
 from modelreg.errors import ConflictError, InvalidInputError, RuleViolationError
@@ -91,6 +91,8 @@ class VersionWrites(Room):
             raise InvalidInputError(f"invalid model_id {details.model_id!r}: expected an id")
         # Work that needs no lock (hashing, git, the upload) is done before taking it: an
         # upload interrupted leaves the registry as it was.
+        from modelreg.datalineage import resolve_all
+
         datasets = resolve_all(details.datasets, self._root)
         stored_source, artifact, uri, warnings = self._artifact(source, must_exist)
         from modelreg.lineage import git_lineage

@@ -55,7 +55,7 @@ def verify_datasets(
 ) -> list[ArtifactProblem]:
     """The data sets of ``mv`` that changed since it was registered; ``hashed`` keeps
     the (sha256, size) of the files already hashed."""
-    from modelreg.datasets import dvc_record
+    from modelreg.datalineage import dvc_record
 
     problems = []
     for name, dataset in sorted(mv.datasets.items()):
