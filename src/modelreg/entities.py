@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeAlias
 
 from modelreg.docread import DocReader, Document, JSONValue
 from modelreg.errors import CorruptFileError
+from modelreg.structs import field, struct
 
 HistoryEntry: TypeAlias = dict[str, JSONValue]
 """One entry of a model's or a version's history (see :mod:`modelreg.actions`)."""
@@ -118,7 +118,7 @@ def _output(entity: object, names: tuple[str, ...]) -> Document:
     return out
 
 
-@dataclass
+@struct
 class ModelVersion:
     """One version of a registered model (MLflow's ``ModelVersion`` plus lineage)."""
 
@@ -221,7 +221,7 @@ def new_uid() -> str:
     return uuid.uuid4().hex
 
 
-@dataclass
+@struct
 class RegisteredModel:
     """A registered model (MLflow's ``RegisteredModel``)."""
 

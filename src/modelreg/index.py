@@ -29,7 +29,6 @@ import contextlib
 import hashlib
 import marshal
 import os
-import secrets
 import time
 from pathlib import Path
 from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
@@ -312,7 +311,7 @@ class _Section:
         if not self._changed and self._fresh.keys() == self._cached.keys():
             return
         # Best effort: a read-only home or a full disk costs speed, never a failure.
-        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+        tmp = self.path.with_name(f".{self.path.name}.{os.urandom(4).hex()}.tmp")
         with contextlib.suppress(OSError, ValueError):
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             tmp.write_bytes(marshal.dumps({"format": CACHE_FORMAT, "entries": self._fresh}))

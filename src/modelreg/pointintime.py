@@ -29,7 +29,7 @@ import abc
 import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -39,6 +39,7 @@ from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, ms_to_iso
 from modelreg.errors import CorruptFileError, InvalidInputError, NotFoundError
 from modelreg.refs import Ref, artifact_location, as_ref
+from modelreg.structs import replace
 
 if TYPE_CHECKING:
     from modelreg.catalog import Catalog

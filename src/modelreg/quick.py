@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from modelreg import funnel, render
 from modelreg.errors import CorruptFileError, InvalidInputError
 from modelreg.refs import parse_ref_args
 from modelreg.render import MODEL_COLUMNS, VERSION_COLUMNS, Column, Format
+from modelreg.structs import field, frozen_struct, struct
 
 if TYPE_CHECKING:
     from modelreg.entities import ModelVersion
@@ -180,7 +180,7 @@ def _report_corrupt(errors: list[CorruptFileError]) -> int:
 _Kind = Literal["flag", "value", "many"]  # no value; one value; one value, repeatable
 
 
-@dataclass
+@struct
 class _Options:
     """The options of a fast command, named as the Typer command's parameters."""
 
@@ -194,7 +194,7 @@ class _Options:
     verify: bool = False
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class _Command:
     """How one fast command reads its arguments."""
 

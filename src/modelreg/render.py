@@ -13,12 +13,12 @@ import shutil
 import sys
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, TextIO
 
 from modelreg import jsonio
 from modelreg.entities import ModelVersion, RegisteredModel, history_details, ms_to_iso
+from modelreg.structs import frozen_struct, replace
 
 
 class Format(str, Enum):
@@ -28,7 +28,7 @@ class Format(str, Enum):
     plain = "plain"
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Column:
     header: str
     key: str
