@@ -26,7 +26,7 @@ writers simply race, since each writes entries that are valid for what they clai
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import functools
 import marshal
 import os
 import time
@@ -112,8 +112,16 @@ class VersionIndex:
         self.store = store
         # Format 2 (layout.py): the model's fields come from several files, read each time.
         self.split = split
-        key = hashlib.sha256(os.fsencode(os.path.realpath(store.root))).hexdigest()[:24]
-        self.cache_dir = cache_home() / key
+
+    @functools.cached_property
+    def cache_dir(self) -> Path:
+        """This registry's cache folder (by the sha256 of its real path); worked out when
+        first needed: a read of one file (``resolve``, ``describe``) needs no cache, nor
+        hashlib's start-up."""
+        import hashlib
+
+        key = hashlib.sha256(os.fsencode(os.path.realpath(self.store.root))).hexdigest()[:24]
+        return cache_home() / key
 
     def read(
         self,
