@@ -90,7 +90,8 @@ def test_anything_else_goes_to_typer(root: Path, args: list[str]) -> None:
 
 # What only writes, searches, diffs, other formats or a terminal need: a read command's
 # start-up imports none of it (issue 19: `resolve` runs in every `make`). `dataclasses`
-# would bring `inspect`; the read path's classes are modelreg.structs instead.
+# would bring `inspect`: the read path's classes are modelreg.structs instead; and its
+# modules import typing only for type checkers.
 NOT_FOR_READS = (
     "dataclasses",
     "inspect",
@@ -98,6 +99,7 @@ NOT_FOR_READS = (
     "secrets",
     "shutil",
     "signal",
+    "typing",
     "typer",
     "rich",
     "yaml",

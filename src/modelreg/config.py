@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from modelreg.docread import DocReader, Document
 from modelreg.errors import CorruptFileError, InvalidInputError
 from modelreg.structs import field, frozen_struct
+
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
+if TYPE_CHECKING:
+    from typing import Any
 
 # The newest format this modelreg reads and writes; new registries get it. Format 1 (no
 # `modelreg` key, or 1) keeps aliases, deletes and a counter in model.yaml; format 2 splits

@@ -11,11 +11,14 @@ import math
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypeAlias
 
 from modelreg.docread import DocReader, Document, JSONValue
 from modelreg.errors import CorruptFileError
 from modelreg.structs import field, struct
+
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
+if TYPE_CHECKING:
+    from typing import TypeAlias
 
 HistoryEntry: TypeAlias = dict[str, JSONValue]
 """One entry of a model's or a version's history (see :mod:`modelreg.actions`)."""

@@ -31,12 +31,27 @@ import marshal
 import os
 import time
 from pathlib import Path
-from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
 
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
 from modelreg.errors import CorruptFileError, NotFoundError
 from modelreg.store import MODEL_FILE, Store, read_mapping_with_stat
+
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
+else:
+
+    class TypedDict(dict):  # type: ignore[type-arg]
+        """What this module's TypedDicts need at run time, without importing typing (a
+        read command's start-up): their fields' names, a class's own and its bases', in
+        ``__annotations__`` as typing's have them. They are never instantiated."""
+
+        def __init_subclass__(cls, **_options: object) -> None:
+            names: dict[str, object] = {}
+            for base in reversed(cls.__mro__):
+                names |= getattr(base, "__annotations__", {})
+            cls.__annotations__ = names
 
 
 class VersionFields(TypedDict, total=False):
@@ -90,7 +105,8 @@ class ModelFields(TypedDict, total=False):
     history: list[HistoryEntry]
 
 
-_Fields = TypeVar("_Fields", ModelFields, VersionFields)
+if TYPE_CHECKING:
+    _Fields = TypeVar("_Fields", ModelFields, VersionFields)
 
 CACHE_FORMAT = 4
 # How long ago a file must have last changed before its parsed form is cached.

@@ -13,10 +13,13 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import Enum
-from typing import Any, TextIO
 
 from modelreg.entities import ModelVersion, RegisteredModel, history_details, ms_to_iso
 from modelreg.structs import frozen_struct, replace
+
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
 class Format(str, Enum):

@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelreg import yamlio
 from modelreg.docread import Document
@@ -36,8 +35,14 @@ from modelreg.errors import (
 )
 from modelreg.names import is_valid_model_name, validate_model_name
 
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from modelreg.config import Config
+
+    _T = TypeVar("_T")
+
 
 CONFIG_FILE = "registry.yaml"
 LOCK_FILE = ".modelreg.lock"
@@ -62,7 +67,6 @@ GITIGNORE = f"""\
 """
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_T = TypeVar("_T")
 # Reads tried without any lock before a reader that keeps meeting writes waits for the
 # lock (see Store.consistent).
 _OPTIMISTIC_READS = 3
