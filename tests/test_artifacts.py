@@ -443,3 +443,30 @@ def test_a_copy_is_pulled_and_verified_as_the_artifact_it_names(
     local.write_bytes(b"changed")
     assert cli(registry.root, "resolve", "--verify", "local-copy").exit_code == 7
     assert cli(registry.root, "pull", "local-copy").exit_code == 7
+
+
+def test_resolve_of_an_artifact_not_on_this_machine_says_how_to_get_it(
+    stored: Registry, tmp_path: Path, run_cli: Any
+) -> None:
+    # A fresh clone, or a CI runner: the recorded local path is not there. resolve still
+    # prints it (exit 0, stdout only the path, as MLflow's download URI would be);
+    # stderr says `pull` fetches it when the store has a copy, and that none exists if not.
+    kept = artifact(tmp_path, "model.pkl", b"stored bytes")
+    stored.register(NAME, str(kept), create_model=True)
+    loose = artifact(tmp_path, "loose.pkl", b"loose bytes")
+    registry = Registry.init(tmp_path / "without-store")
+    registry.register(NAME, str(loose), create_model=True)
+    for reg, path, remedy in [
+        (stored, kept, f"`modelreg pull {NAME}/1` fetches it from the artifact store"),
+        (
+            registry,
+            loose,
+            "no copy of it is in an artifact store (`artifact_store:` in registry.yaml)",
+        ),
+    ]:
+        here = run_cli("--registry", str(reg.root), "resolve", NAME)
+        assert (here.returncode, here.stdout, here.stderr) == (0, f"{path}\n", "")
+        path.unlink()
+        gone = run_cli("--registry", str(reg.root), "resolve", NAME)
+        assert (gone.returncode, gone.stdout) == (0, f"{path}\n")
+        assert gone.stderr == f"note: {path} is not on this machine; {remedy}\n"

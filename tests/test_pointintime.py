@@ -7,6 +7,7 @@ import functools
 import json
 import shutil
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -284,11 +285,31 @@ def test_an_invalid_when_is_exit_2(cli: Invoke) -> None:
         assert result.stderr.startswith(f"error: {message}"), result.stderr
 
 
+def _ms(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
+
+
+def test_a_time_ago_is_a_date(cli: Invoke) -> None:
+    # Every recorded event is older than a day, so a day ago is the registry as it is now;
+    # a date long before the events is not.
+    for argv in (["resolve", "churn@champion"], ["list", "churn"]):
+        now = cli(*argv)
+        assert now.exit_code == 0
+        assert cli(argv[0], "--at", "1d", *argv[1:]).stdout == now.stdout
+    assert cli("resolve", "--at", "2000-01-01", "churn@champion").exit_code == 3
+
+
 def test_dates_and_the_api(known: Path) -> None:
     assert parse_date("2026-11-01") == parse_date("2026-11-01T00:00:00Z") == 1793491200000
     assert parse_date("2026-11-01T12:00Z") == parse_date("2026-11-01T14:00+02:00")
     assert parse_date("2026-11-01T12:00") == parse_date("2026-11-01T12:00:00.000Z")
     assert parse_date("HEAD~1") is None
+    # A time ago, read as `history --since` reads it: a week before the moment of the call.
+    before = datetime.now(timezone.utc)
+    week_ago = parse_date("7d")
+    after = datetime.now(timezone.utc)
+    assert week_ago is not None
+    assert _ms(before - timedelta(days=7)) <= week_ago <= _ms(after - timedelta(days=7))
     with pytest.raises(InvalidInputError):
         parse_date("2026-11-01Tnoon")
     registry = Registry(known)

@@ -17,7 +17,7 @@ from modelreg import actions as known
 from modelreg.entities import HistoryEntry, iso_to_datetime
 from modelreg.errors import InvalidInputError
 
-__all__ = ["check_actions", "parse_time", "select"]
+__all__ = ["check_actions", "parse_time", "select", "time_ago"]
 
 _AGO = re.compile(r"([0-9]+)([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -28,11 +28,9 @@ def parse_time(text: str, now: datetime | None = None) -> datetime:
     ``2026-11-01T12:00Z``; naive means UTC) or from a time ago: ``30m``, ``12h``, ``7d``,
     ``2w`` before ``now`` (default: the current time). Bad text is an
     :class:`~modelreg.errors.InvalidInputError`."""
-    ago = _AGO.fullmatch(text.strip())
-    if ago:
-        count, unit = ago.groups()
-        start = now or datetime.now(timezone.utc)
-        return _utc(start) - timedelta(**{_UNITS[unit]: int(count)})
+    ago = time_ago(text, now)
+    if ago is not None:
+        return ago
     try:
         return iso_to_datetime(text).astimezone(timezone.utc)
     except ValueError:
@@ -40,6 +38,17 @@ def parse_time(text: str, now: datetime | None = None) -> datetime:
             f"not a time: {text!r}; expected an ISO-8601 date or date-time such as "
             "2026-11-01 or 2026-11-01T12:00Z, or a time ago such as 30m, 12h, 7d or 2w"
         ) from None
+
+
+def time_ago(text: str, now: datetime | None = None) -> datetime | None:
+    """The moment ``text`` (``30m``, ``12h``, ``7d``, ``2w``) before ``now`` (default: the
+    current time), in UTC; None when ``text`` is not a time ago."""
+    ago = _AGO.fullmatch(text.strip())
+    if ago is None:
+        return None
+    count, unit = ago.groups()
+    start = now or datetime.now(timezone.utc)
+    return _utc(start) - timedelta(**{_UNITS[unit]: int(count)})
 
 
 def check_actions(actions: Iterable[str]) -> None:

@@ -2,7 +2,8 @@
 (``resolve/describe/list --at WHEN``).
 
 ``WHEN`` is a date when it starts like one (``YYYY-MM-DD``: an ISO 8601 date or date and
-time; a date alone is 00:00 UTC, a time without an offset is UTC); anything else is a git
+time; a date alone is 00:00 UTC, a time without an offset is UTC) or a time ago (``7d``,
+read by :func:`modelreg.history.time_ago`); anything else is a git
 revision of the repository that holds the registry (``HEAD~3``, a tag, a branch, a sha),
 so a branch named like a date is given as ``refs/heads/2026-11-01``.
 
@@ -36,8 +37,16 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from modelreg import actions
 from modelreg.docread import JSONValue
-from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, iso_to_ms, ms_to_iso
+from modelreg.entities import (
+    HistoryEntry,
+    ModelVersion,
+    RegisteredModel,
+    iso_to_datetime,
+    iso_to_ms,
+    ms_to_iso,
+)
 from modelreg.errors import CorruptFileError, InvalidInputError, NotFoundError
+from modelreg.history import time_ago
 from modelreg.refs import Ref, artifact_location, as_ref
 from modelreg.structs import replace
 
@@ -65,20 +74,22 @@ class When:
 
 
 def parse_date(text: str) -> int | None:
-    """Epoch milliseconds of a date-looking ``text`` (None when it does not look like a
-    date); InvalidInputError when it looks like one but is not a valid ISO 8601 time."""
+    """Epoch milliseconds of a date-looking ``text`` or a time ago (``7d``, as ``history
+    --since`` reads it); None when it looks like neither; InvalidInputError when it looks
+    like a date but is not a valid ISO 8601 time."""
     text = text.strip()
-    if not _DATE.match(text):
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise InvalidInputError(
-            f"invalid date {text!r}: give an ISO 8601 date or time, e.g. 2026-11-01 or "
-            "2026-11-01T12:00Z (UTC unless it has an offset), or a git revision"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+    moment = time_ago(text)
+    if moment is None:
+        if not _DATE.match(text):
+            return None
+        try:
+            moment = iso_to_datetime(text)
+        except ValueError:
+            raise InvalidInputError(
+                f"invalid date {text!r}: give an ISO 8601 date or time, e.g. 2026-11-01 or "
+                "2026-11-01T12:00Z (UTC unless it has an offset), a time ago such as 7d, "
+                "or a git revision"
+            ) from None
     # Whole milliseconds, rounded down: an event stamped in the asked-for millisecond
     # has happened by then.
     return (moment - _EPOCH) // timedelta(milliseconds=1)

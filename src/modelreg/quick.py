@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 
 from modelreg import funnel, render
 from modelreg.errors import CorruptFileError, InvalidInputError
@@ -72,7 +73,23 @@ def resolve(
         return _print_location(mv, registry.verify_artifact(mv), fmt)
     with _reading(registry_path, at) as reading:
         mv = reading.resolve_version(parse_ref_args(ref_args))
-        return _print_location(mv, reading.artifact_location(mv), fmt)
+        location = reading.artifact_location(mv)
+        if at is None:
+            _note_when_absent(mv, location)
+        return _print_location(mv, location, fmt)
+
+
+def _note_when_absent(mv: ModelVersion, location: str) -> None:
+    """A local artifact that is not on this machine (a fresh clone, a CI runner) is still
+    printed, exit 0, as MLflow's download URI would be; stderr says what to do about it."""
+    path = Path(location)
+    if not path.is_absolute() or path.exists() or path.is_symlink():
+        return
+    if mv.artifact_uri:
+        remedy = f"`modelreg pull {mv.name}/{mv.version}` fetches it from the artifact store"
+    else:
+        remedy = "no copy of it is in an artifact store (`artifact_store:` in registry.yaml)"
+    render.message(f"note: {location} is not on this machine; {remedy}")
 
 
 def _print_location(mv: ModelVersion, location: str, fmt: Format | None) -> int:

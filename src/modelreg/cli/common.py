@@ -87,7 +87,8 @@ AtOption = Annotated[
         "--at",
         metavar="WHEN",
         help="Answer as the registry was at WHEN: an ISO 8601 date or time (UTC unless it "
-        "has an offset, e.g. 2026-11-01T12:00Z), or a git revision (HEAD~3, a tag, a sha).",
+        "has an offset, e.g. 2026-11-01T12:00Z), a time ago (7d, 12h), or a git revision "
+        "(HEAD~3, a tag, a sha).",
         show_default=False,
     ),
 ]
