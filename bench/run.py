@@ -316,6 +316,8 @@ def modelreg_reads(env: Env, opts: Options, res: Results, size: int, root: Path)
         "describe": (["describe", name, "42"], None),
         "resolve": (["resolve", f"{name}@champion"], 1),
         "list": (["list"], None),
+        # One model's versions (issue 19): a table of its 100 versions under a header.
+        "list NAME": (["list", name], expected.page("name") + 1),
     }
     for kind in KINDS:
         query = dataset.filters(size)[kind]

@@ -3,6 +3,8 @@ and anything the fast parser does not know goes to Typer."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,60 @@ def test_the_fast_path_answers_like_typer(
 )
 def test_anything_else_goes_to_typer(root: Path, args: list[str]) -> None:
     assert quick.try_run(["--registry", str(root), *args]) is None
+
+
+# What only writes, searches, diffs, other formats or a terminal need: a read command's
+# start-up imports none of it (issue 19: `resolve` runs in every `make`). `dataclasses`
+# would bring `inspect`: the read path's classes are modelreg.structs instead; and its
+# modules import typing only for type checkers.
+NOT_FOR_READS = (
+    "dataclasses",
+    "inspect",
+    "json",
+    "secrets",
+    "shutil",
+    "signal",
+    "typing",
+    "typer",
+    "rich",
+    "yaml",
+    "modelreg.compare",
+    "modelreg.events",
+    "modelreg.filters",
+    "modelreg.history",
+    "modelreg.importing",
+    "modelreg.jsonio",
+    "modelreg.lineage",
+    "modelreg.models",
+    "modelreg.pointintime",
+    "modelreg.promotion",
+    "modelreg.search",
+    "modelreg.session",
+    "modelreg.versions",
+    "modelreg.workflow",
+)
+
+
+def test_read_commands_import_only_what_they_print(root: Path) -> None:
+    # One process runs the three in turn, as `modelreg` runs each (quick.try_run), and
+    # names what each left in sys.modules of NOT_FOR_READS (and hashlib: only a read
+    # through the cache, `list`, needs the cache folder's name).
+    script = (
+        "import sys\n"
+        "from modelreg import quick\n"
+        "heavy = set(sys.argv[2].split())\n"
+        "for command in (['resolve', 'churn@champion'], ['describe', 'churn', '2'],\n"
+        "                ['list', 'churn']):\n"
+        "    code = quick.try_run(['--registry', sys.argv[1], *command])\n"
+        "    print(command[0], code, *sorted(heavy & set(sys.modules)), file=sys.stderr)\n"
+    )
+    heavy = " ".join([*NOT_FOR_READS, "hashlib"])
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(root), heavy],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stdout.splitlines()[0] == "s3://b/2"
+    assert result.stderr.splitlines() == ["resolve 0", "describe 0", "list 0 hashlib"]

@@ -220,13 +220,12 @@ def test_no_public_signature_takes_or_gives_any() -> None:
 
 
 def test_the_cache_s_typed_dicts_name_every_field_of_their_entities() -> None:
-    from dataclasses import fields
-
     from modelreg.entities import ModelVersion, RegisteredModel
     from modelreg.index import ModelFields, VersionFields, VersionRecord
+    from modelreg.structs import fields
 
-    version = {field.name for field in fields(ModelVersion)}
-    model = {field.name for field in fields(RegisteredModel)}
+    version = set(fields(ModelVersion))
+    model = set(fields(RegisteredModel))
     assert set(VersionFields.__annotations__) == version - {"aliases"}
     assert set(VersionRecord.__annotations__) == version
     assert set(ModelFields.__annotations__) == model - {"latest_versions"}

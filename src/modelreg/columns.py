@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import replace
 
 from modelreg.entities import MODEL_FIELDS, VERSION_FIELDS
 from modelreg.errors import FilterSyntaxError, InvalidInputError
 from modelreg.filters import Kind, field_getter, field_type, format_field, parse_field
 from modelreg.render import MODEL_COLUMNS, VERSION_COLUMNS, Column
+from modelreg.structs import replace
 
 __all__ = ["parse_columns", "valid_columns"]
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from modelreg.docread import DocReader, Document
 from modelreg.errors import CorruptFileError, InvalidInputError
+from modelreg.structs import field, frozen_struct
+
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
+if TYPE_CHECKING:
+    from typing import Any
 
 # The newest format this modelreg reads and writes; new registries get it. Format 1 (no
 # `modelreg` key, or 1) keeps aliases, deletes and a counter in model.yaml; format 2 splits
@@ -33,7 +36,7 @@ KNOWN_KEYS = (
 )
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Retention:
     """``retention:``: which versions keep their stored artifacts when ``gc`` runs. Only
     archived versions can lose them, and only when none of these keeps them."""
@@ -47,7 +50,7 @@ class Retention:
 PROVENANCE_KEYS = ("identities", "require_signed", "allowed_signers")
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Config:
     stages: tuple[str, ...] = DEFAULT_STAGES
     # The registry's file format (1 or 2; see FORMAT_VERSION). 1 is what a registry.yaml

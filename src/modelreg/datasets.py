@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from modelreg.docread import DocReader, Document
 from modelreg.errors import CorruptFileError, InvalidInputError
+from modelreg.structs import frozen_struct
 
 #: The fields of a data set besides its name, in the order files and JSON show them.
 DATASET_FIELDS = ("source", "digest", "size", "git_commit", "source_type")
@@ -26,7 +26,7 @@ DATASET_FIELDS = ("source", "digest", "size", "git_commit", "source_type")
 NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,99}")
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Dataset:
     """One input data set of a version (see the module's docstring for the fields)."""
 
@@ -98,7 +98,7 @@ def unpack(cached: Mapping[str, object]) -> dict[str, Dataset]:
 
 def pack(datasets: object) -> object:
     """The search cache's form of a version's data sets (marshal keeps tuples, not
-    dataclasses)."""
+    structs)."""
     if not isinstance(datasets, dict):
         return datasets
     return {

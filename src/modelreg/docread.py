@@ -31,9 +31,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final, TypeAlias
 
 from modelreg.errors import CorruptFileError
+
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
+if TYPE_CHECKING:
+    from typing import Final, TypeAlias
 
 JSONValue: TypeAlias = (
     "bool | int | float | str | Sequence[JSONValue] | Mapping[str, JSONValue] | None"

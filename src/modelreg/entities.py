@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypeAlias
 
 from modelreg.datasets import Dataset, datasets_doc, read_datasets
 from modelreg.docread import DocReader, Document, JSONValue
 from modelreg.errors import CorruptFileError
+from modelreg.structs import field, struct
+
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
+if TYPE_CHECKING:
+    from typing import TypeAlias
 
 HistoryEntry: TypeAlias = dict[str, JSONValue]
 """One entry of a model's or a version's history (see :mod:`modelreg.actions`)."""
@@ -120,7 +123,7 @@ def _output(entity: object, names: tuple[str, ...]) -> Document:
     return out
 
 
-@dataclass
+@struct
 class ModelVersion:
     """One version of a registered model (MLflow's ``ModelVersion`` plus lineage)."""
 
@@ -230,7 +233,7 @@ def new_uid() -> str:
     return uuid.uuid4().hex
 
 
-@dataclass
+@struct
 class RegisteredModel:
     """A registered model (MLflow's ``RegisteredModel``)."""
 

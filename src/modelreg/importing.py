@@ -7,12 +7,11 @@ interrupted, completed by running it again.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from modelreg import actions
+from modelreg import actions, structs
 from modelreg import events as ev
 from modelreg.datalineage import resolve_all
 from modelreg.entities import ModelVersion, RegisteredModel, new_uid
@@ -96,7 +95,7 @@ class Importer(Room):
             created = not catalog.store.model_exists(name)
             if created:
                 catalog.check_name_free(name)
-                current = dataclasses.replace(
+                current = structs.replace(
                     model, tags={}, aliases={}, latest_versions=[], last_version=0, history=[]
                 )
             else:
@@ -219,7 +218,7 @@ class Importer(Room):
         (they live in model.yaml)."""
         if not isinstance(mv.source, str):
             raise InvalidInputError(f"version {mv.version} of '{name}' has no source")
-        return dataclasses.replace(
+        return structs.replace(
             mv,
             name=name,
             version=version_number(mv.version),

@@ -26,19 +26,33 @@ writers simply race, since each writes entries that are valid for what they clai
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import functools
 import marshal
 import os
-import secrets
 import time
 from pathlib import Path
-from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
 
 from modelreg.datasets import Dataset, pack, unpack
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
 from modelreg.errors import CorruptFileError, NotFoundError
 from modelreg.store import MODEL_FILE, Store, read_mapping_with_stat
+
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
+else:
+
+    class TypedDict(dict):  # type: ignore[type-arg]
+        """What this module's TypedDicts need at run time, without importing typing (a
+        read command's start-up): their fields' names, a class's own and its bases', in
+        ``__annotations__`` as typing's have them. They are never instantiated."""
+
+        def __init_subclass__(cls, **_options: object) -> None:
+            names: dict[str, object] = {}
+            for base in reversed(cls.__mro__):
+                names |= getattr(base, "__annotations__", {})
+            cls.__annotations__ = names
 
 
 class VersionFields(TypedDict, total=False):
@@ -93,7 +107,8 @@ class ModelFields(TypedDict, total=False):
     history: list[HistoryEntry]
 
 
-_Fields = TypeVar("_Fields", ModelFields, VersionFields)
+if TYPE_CHECKING:
+    _Fields = TypeVar("_Fields", ModelFields, VersionFields)
 
 # 5: versions' data sets (kept as tuples, see modelreg.datasets.pack).
 CACHE_FORMAT = 5
@@ -116,8 +131,16 @@ class VersionIndex:
         self.store = store
         # Format 2 (layout.py): the model's fields come from several files, read each time.
         self.split = split
-        key = hashlib.sha256(os.fsencode(os.path.realpath(store.root))).hexdigest()[:24]
-        self.cache_dir = cache_home() / key
+
+    @functools.cached_property
+    def cache_dir(self) -> Path:
+        """This registry's cache folder (by the sha256 of its real path); worked out when
+        first needed: a read of one file (``resolve``, ``describe``) needs no cache, nor
+        hashlib's start-up."""
+        import hashlib
+
+        key = hashlib.sha256(os.fsencode(os.path.realpath(self.store.root))).hexdigest()[:24]
+        return cache_home() / key
 
     def read(
         self,
@@ -320,7 +343,7 @@ class _Section:
         if not self._changed and self._fresh.keys() == self._cached.keys():
             return
         # Best effort: a read-only home or a full disk costs speed, never a failure.
-        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+        tmp = self.path.with_name(f".{self.path.name}.{os.urandom(4).hex()}.tmp")
         with contextlib.suppress(OSError, ValueError):
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             tmp.write_bytes(marshal.dumps({"format": CACHE_FORMAT, "entries": self._fresh}))

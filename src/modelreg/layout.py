@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from modelreg import actions
@@ -45,6 +44,7 @@ from modelreg.entities import (
 from modelreg.errors import CorruptFileError, NotFoundError
 from modelreg.names import validate_alias
 from modelreg.store import Store, read_mapping
+from modelreg.structs import field, fields, struct
 
 ALIASES_DIR = "aliases"
 DELETED_DIR = "deleted"
@@ -55,7 +55,7 @@ TOMBSTONE_KEYS = ("name", "version", "uid", "history")
 ALIAS_ACTIONS = (actions.ALIAS_SET, actions.ALIAS_DELETED)
 
 
-@dataclass
+@struct
 class AliasFile:
     """aliases/A.yaml: where alias A points (None: deleted) and how it got there."""
 
@@ -67,7 +67,7 @@ class AliasFile:
         return {"alias": self.alias, "version": self.version, "history": list(self.history)}
 
 
-@dataclass
+@struct
 class Tombstone:
     """deleted/N.yaml: version N was deleted; ``uid`` is the deleted version's (None when
     it is not known: a delete recorded in format 1)."""
@@ -79,7 +79,7 @@ class Tombstone:
 
     def to_doc(self) -> Document:
         # The fields in their order, as the file has them.
-        return {item.name: getattr(self, item.name) for item in fields(self)}
+        return {name: getattr(self, name) for name in fields(self)}
 
 
 # -- paths -----------------------------------------------------------------------------

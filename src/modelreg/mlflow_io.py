@@ -29,7 +29,6 @@ Nothing here prints: progress and messages go to a :class:`Reporter` the caller 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import io
 import logging
 import os
@@ -44,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from modelreg import actions, jsonio, refs, sources, yamlio
+from modelreg import actions, jsonio, refs, sources, structs, yamlio
 from modelreg.docread import Document
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.errors import (
@@ -993,8 +992,8 @@ def _import_one(
         report.note(f"{target}: {problem}")
     for number in found.deleted:
         summary.skip(target, number, "deleted in MLflow; its number stays used here too")
-    model = dataclasses.replace(found.model, name=target)
-    versions = [dataclasses.replace(mv, name=target) for mv in found.versions]
+    model = structs.replace(found.model, name=target)
+    versions = [structs.replace(mv, name=target) for mv in found.versions]
     if dry_run:
         summary.models.append(target)
         summary.versions += len(versions)

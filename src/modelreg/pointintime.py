@@ -30,7 +30,7 @@ import abc
 import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -48,6 +48,7 @@ from modelreg.entities import (
 from modelreg.errors import CorruptFileError, InvalidInputError, NotFoundError
 from modelreg.history import time_ago
 from modelreg.refs import Ref, artifact_location, as_ref
+from modelreg.structs import replace
 
 if TYPE_CHECKING:
     from modelreg.catalog import Catalog

@@ -12,20 +12,26 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
 
 from modelreg import funnel, render
 from modelreg.errors import CorruptFileError, InvalidInputError
 from modelreg.refs import parse_ref_args
 from modelreg.render import MODEL_COLUMNS, VERSION_COLUMNS, Column, Format
+from modelreg.structs import field, frozen_struct, struct
 
+# Not `from typing import TYPE_CHECKING`: importing typing would cost every read command
+# milliseconds of start-up (tests/test_quick.py names what reads must not import).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Literal
+
     from modelreg.entities import ModelVersion
     from modelreg.filters import Kind
     from modelreg.pointintime import PastView
     from modelreg.registry import Registry
+
+    _Kind = Literal["flag", "value", "many"]  # no value; one value; one value, repeatable
 
 
 def _open(registry_path: str | None) -> Registry:
@@ -204,10 +210,8 @@ def _report_corrupt(errors: list[CorruptFileError]) -> int:
 # Its option tables use the spellings and parameter names of the Typer app's commands;
 # tests/test_frontends.py derives the Typer side from the app and proves they match.
 
-_Kind = Literal["flag", "value", "many"]  # no value; one value; one value, repeatable
 
-
-@dataclass
+@struct
 class _Options:
     """The options of a fast command, named as the Typer command's parameters."""
 
@@ -222,7 +226,7 @@ class _Options:
     dataset: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class _Command:
     """How one fast command reads its arguments."""
 

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from modelreg.errors import InvalidInputError
 from modelreg.names import validate_model_name
+from modelreg.structs import frozen_struct
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Ref:
     """A model (``selector`` None) or one of its versions.
 

@@ -15,23 +15,17 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from modelreg import actions, compare, sources, workflow
+from modelreg import actions
 from modelreg.catalog import Catalog
-from modelreg.compare import VersionDiff
 from modelreg.config import (
     FORMAT_VERSION,
     effective_lock_timeout,
     new_config,
     parse_config,
 )
-from modelreg.datasets import Dataset
-from modelreg.docread import JSONValue
-from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel, now_iso
+from modelreg.entities import ModelVersion, now_iso
 from modelreg.errors import (
     ConflictError,
     CorruptFileError,
@@ -39,30 +33,44 @@ from modelreg.errors import (
     RegistryError,
     RuleViolationError,
 )
-from modelreg.importing import Importer, ImportResult
-from modelreg.index import VersionRecord
-from modelreg.models import ModelWrites
-from modelreg.promotion import Promotion
 from modelreg.refs import Ref, artifact_location, as_ref, parse_uri
-from modelreg.session import Clock, Subscriber, Writer
 from modelreg.store import CONFIG_FILE, Store, create_folder, find_root
 from modelreg.values import version_number
-from modelreg.versions import Details, RegisterResult, TransitionResult, VersionWrites
 
+# Not `from typing import TYPE_CHECKING`: a read command (resolve, describe, list) imports
+# this module, and everything only writes, searches or diffs need is imported when first
+# used, so that their start-up stays light (see modelreg.quick).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+    from datetime import datetime
+    from typing import ParamSpec, TypeVar
+
+    from modelreg import sources, workflow
     from modelreg.artifacts.cache import Pulled
     from modelreg.artifacts.gc import GcResult
     from modelreg.artifacts.verify import ArtifactProblem
+    from modelreg.compare import VersionDiff
+    from modelreg.config import Config
+    from modelreg.datasets import Dataset
+    from modelreg.docread import JSONValue
+    from modelreg.entities import HistoryEntry, RegisteredModel
     from modelreg.gitsync.publish import Publication
     from modelreg.hooks import DeliveryResult
+    from modelreg.importing import Importer, ImportResult
+    from modelreg.index import VersionRecord
+    from modelreg.models import ModelWrites
     from modelreg.pointintime import PastView
+    from modelreg.promotion import Promotion
     from modelreg.search import Page, Query
+    from modelreg.session import Clock, Subscriber, Writer
+    from modelreg.versions import RegisterResult, TransitionResult, VersionWrites
+
+    _P = ParamSpec("_P")
+    _T = TypeVar("_T")
 
 #: MLflow's default wait for a version to become READY; here they are READY at once.
 DEFAULT_AWAIT_SECONDS = 300
-
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
 
 
 def _consistent(method: Callable[_P, _T]) -> Callable[_P, _T]:
@@ -124,14 +132,7 @@ class Registry:
         # Python code and the command line alike (only once this machine trusts them);
         # skipped hooks are a UserWarning unless ``on_hooks_untrusted`` says otherwise.
         self.subscribers: list[Subscriber] = []
-        self._writer = Writer(
-            self._catalog, user=lambda: self.user, clock=clock, subscribers=lambda: self.subscribers
-        )
-        parts = (self._writer, self.config, lambda: self.rules, self.root)
-        self._models = ModelWrites(*parts)
-        self._versions = VersionWrites(*parts)
-        self._promotion = Promotion(*parts)
-        self._importer = Importer(*parts)
+        self._clock = clock
         if hooks and self.config.raw.get("hooks"):
             from modelreg import hooks as hooks_module  # one direction: hooks never imports us
 
@@ -159,11 +160,53 @@ class Registry:
         create_folder(root, new_config(root / CONFIG_FILE, stages, file_format))
         return cls(root)
 
+    # The rooms that write, made on first use: a read needs none of them (nor imports them).
+
+    @functools.cached_property
+    def _writer(self) -> Writer:
+        from modelreg.session import Writer
+
+        return Writer(
+            self._catalog,
+            user=lambda: self.user,
+            clock=self._clock,
+            subscribers=lambda: self.subscribers,
+        )
+
+    def _parts(self) -> tuple[Writer, Config, Callable[[], workflow.Rules], Path]:
+        return (self._writer, self.config, lambda: self.rules, self.root)
+
+    @functools.cached_property
+    def _models(self) -> ModelWrites:
+        from modelreg.models import ModelWrites
+
+        return ModelWrites(*self._parts())
+
+    @functools.cached_property
+    def _versions(self) -> VersionWrites:
+        from modelreg.versions import VersionWrites
+
+        return VersionWrites(*self._parts())
+
+    @functools.cached_property
+    def _promotion(self) -> Promotion:
+        from modelreg.promotion import Promotion
+
+        return Promotion(*self._parts())
+
+    @functools.cached_property
+    def _importer(self) -> Importer:
+        from modelreg.importing import Importer
+
+        return Importer(*self._parts())
+
     @property
     def rules(self) -> workflow.Rules:
         """The promotion rules of registry.yaml (checked when first needed, so that a
         broken rules section does not stop reads; `check` reports it)."""
         if self._rules is None:
+            from modelreg import workflow
+
             self._rules = workflow.parse_rules(
                 self.config.raw.get("rules"), self.config.stages, self.root / CONFIG_FILE
             )
@@ -293,6 +336,8 @@ class Registry:
         source names another version, whose artifact this one shares (see
         :mod:`modelreg.sources`). ``datasets`` as for :meth:`register`."""
         del await_creation_for
+        from modelreg.versions import Details
+
         details = Details(
             run_id, tags, run_link, description, metrics, params, lineage, model_id, datasets
         )
@@ -341,6 +386,8 @@ class Registry:
         NotFoundError) or a URI (``s3://...``, with ``#sha256:<hex>`` for a digest), or a
         :class:`~modelreg.datasets.Dataset` recorded as given.
         """
+        from modelreg.versions import Details
+
         details = Details(
             run_id, tags, run_link, description, metrics, params, lineage, model_id, datasets
         )
@@ -368,6 +415,9 @@ class Registry:
         like MLflow, any source is accepted (a local path need not exist here).
         ``await_registration_for`` does nothing: a version is READY at once."""
         del await_registration_for
+        from modelreg import sources
+        from modelreg.versions import Details
+
         model_id = sources.model_id_for(model_uri, self.resolve_version)
         details = Details(run_id_of(model_uri), tags, None, None, None, None, None, model_id)
         return self._versions.register(
@@ -522,6 +572,8 @@ class Registry:
         src = self.resolve_version(parse_uri(src_model_uri))
         origin = f"models:/{src.name}/{src.version}"
         lineage = {**src.lineage, "copied_from": origin}
+        from modelreg.versions import Details
+
         details = Details(
             src.run_id,
             src.tags,
@@ -603,6 +655,8 @@ class Registry:
 
     def diff(self, ref_a: Ref | str, ref_b: Ref | str) -> VersionDiff:
         """What differs from one version to another (``modelreg diff``; see compare.py)."""
+        from modelreg import compare
+
         return compare.diff(self.resolve_version(ref_a), self.resolve_version(ref_b), self.root)
 
     def artifact_location(self, ref: ModelVersion | Ref | str) -> str:
@@ -615,6 +669,8 @@ class Registry:
     def artifact_of(self, ref: ModelVersion | Ref | str) -> sources.Artifact:
         """The artifact a version names — its source, sha256 and size — following a
         ``models:/`` source to the version it names (:func:`modelreg.sources.artifact_of`)."""
+        from modelreg import sources
+
         mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
         return sources.artifact_of(mv, self._catalog.resolve_version)
 
@@ -659,6 +715,8 @@ class Registry:
         return verify_here(self._with_its_artifact(ref), self.root)
 
     def _with_its_artifact(self, ref: ModelVersion | Ref | str) -> ModelVersion:
+        from modelreg import sources
+
         mv = ref if isinstance(ref, ModelVersion) else self.resolve_version(ref)
         return sources.with_its_artifact(mv, self._catalog.resolve_version)
 
@@ -782,6 +840,20 @@ def run_id_of(model_uri: str) -> str | None:
         run_id = model_uri.removeprefix("runs:/").lstrip("/").split("/", 1)[0]
         return run_id or None
     return None
+
+
+def __getattr__(name: str) -> object:
+    """The result types this module has always exported, imported when first asked
+    (the modules that define them are not on the read path)."""
+    if name in ("ImportResult",):
+        from modelreg import importing
+
+        return getattr(importing, name)
+    if name in ("RegisterResult", "TransitionResult"):
+        from modelreg import versions
+
+        return getattr(versions, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

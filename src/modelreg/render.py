@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any, TextIO
 
-from modelreg import jsonio
 from modelreg.entities import ModelVersion, RegisteredModel, history_details, ms_to_iso
+from modelreg.structs import frozen_struct, replace
+
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
 class Format(str, Enum):
@@ -28,7 +29,7 @@ class Format(str, Enum):
     plain = "plain"
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Column:
     header: str
     key: str
@@ -124,6 +125,8 @@ def emit(
     if fmt not in (Format.json, Format.yaml):
         columns = _present(data, columns)
     if fmt is Format.json:
+        from modelreg import jsonio  # json only when asked: not on a table's start-up
+
         _write(jsonio.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     elif fmt is Format.yaml:
         from modelreg import yamlio
@@ -274,6 +277,8 @@ def terminal_width(stream: TextIO) -> int | None:
     except (AttributeError, ValueError):
         tty = False
     if tty:
+        import shutil  # a terminal, for people: not on a pipe's start-up
+
         return max(shutil.get_terminal_size().columns, 1)
     columns = os.environ.get("COLUMNS", "")
     return int(columns) if columns.isdigit() and int(columns) > 0 else None

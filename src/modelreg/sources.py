@@ -21,11 +21,11 @@ location as it stands.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidInputError, NotFoundError
 from modelreg.refs import Ref, parse_uri
+from modelreg.structs import frozen_struct, replace
 
 #: The lineage key that pins the artifact a ``models:/`` source named at registration.
 STORAGE_LOCATION = "storage_location"
@@ -35,7 +35,7 @@ MLFLOW_STORAGE_LOCATION = "mlflow_storage_location"
 Lookup = Callable[[Ref], ModelVersion]
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Artifact:
     """The artifact a version names: its source as stored (a path relative to the
     registry folder, an absolute path or a URI; see :func:`modelreg.refs.artifact_location`)

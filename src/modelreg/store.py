@@ -17,15 +17,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import secrets
-import shutil
-import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelreg import yamlio
 from modelreg.docread import Document
@@ -39,8 +35,14 @@ from modelreg.errors import (
 )
 from modelreg.names import is_valid_model_name, validate_model_name
 
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from modelreg.config import Config
+
+    _T = TypeVar("_T")
+
 
 CONFIG_FILE = "registry.yaml"
 LOCK_FILE = ".modelreg.lock"
@@ -65,7 +67,6 @@ GITIGNORE = f"""\
 """
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_T = TypeVar("_T")
 # Reads tried without any lock before a reader that keeps meeting writes waits for the
 # lock (see Store.consistent).
 _OPTIMISTIC_READS = 3
@@ -102,6 +103,8 @@ def _crash_point(name: str) -> None:
         return
     _crash_hits[name] = _crash_hits.get(name, 0) + 1
     if _crash_hits[name] == int(nth or 1):
+        import signal
+
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -313,7 +316,7 @@ class Store:
     def _write_seq(self, number: int) -> None:
         # Replaced in one rename so a reader never sees a part; no fsync: the counter
         # only orders a running writer and its readers, and means nothing after a reboot.
-        tmp = self.seq_path.with_name(f".{SEQ_FILE}.{secrets.token_hex(6)}{TMP_SUFFIX}")
+        tmp = self.seq_path.with_name(f".{SEQ_FILE}.{os.urandom(6).hex()}{TMP_SUFFIX}")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
             try:
@@ -479,7 +482,7 @@ class Store:
         trash = self.root / TRASH_DIR
         self.begin_change()
         self._mkdir(trash)
-        target = trash / f"{name}{TRASH_VERSION_SEP}{int(version)}.{secrets.token_hex(4)}.yaml"
+        target = trash / f"{name}{TRASH_VERSION_SEP}{int(version)}.{os.urandom(4).hex()}.yaml"
         os.rename(source, target)
         fsync_dir(source.parent)
         self._on_undo(lambda: os.rename(target, source))
@@ -489,7 +492,7 @@ class Store:
     def discard(self, path: Path) -> None:
         """Remove something from .trash for good (a crash here leaves it for ``check``)."""
         if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
+            _rmtree(path)
         else:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
@@ -504,11 +507,11 @@ class Store:
         trash = self.root / TRASH_DIR
         self.begin_change()
         self._mkdir(trash)
-        target = trash / f"{name}.{secrets.token_hex(4)}"
+        target = trash / f"{name}.{os.urandom(4).hex()}"
         os.rename(self.model_dir(name), target)
         fsync_dir(self.models_dir)
         _crash_point("delete_model:trashed")
-        shutil.rmtree(target, ignore_errors=True)
+        _rmtree(target)
 
     def rename_model_dir(self, old: str, new: str) -> None:
         self.refuse_symlinks(self.model_dir(old))
@@ -531,6 +534,12 @@ def _restore(path: Path, before: bytes | None) -> None:
             fsync_dir(path.parent)
     else:
         atomic_write(path, before)
+
+
+def _rmtree(path: Path) -> None:
+    import shutil  # only deletes need it: not imported by reads
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _remove_empty(folder: Path) -> None:
@@ -600,7 +609,7 @@ def atomic_write(path: Path, data: bytes) -> bool:
                 return False
     except FileNotFoundError:
         pass
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}{TMP_SUFFIX}")
+    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}{TMP_SUFFIX}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
     try:
         try:

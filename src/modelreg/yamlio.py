@@ -18,12 +18,14 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelreg.docread import JSONValue
 from modelreg.errors import CorruptFileError
 
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
 if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
     import yaml
 
 MAX_FILE_BYTES = 4 * 1024 * 1024

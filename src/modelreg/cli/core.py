@@ -75,8 +75,7 @@ class Session:
         self, entity: RegisteredModel | ModelVersion
     ) -> RegisteredModel | ModelVersion:
         """``entity`` as it was published: read again, under its final number."""
-        import dataclasses
-
+        from modelreg import structs
         from modelreg.entities import ModelVersion
         from modelreg.errors import NotFoundError
 
@@ -89,7 +88,7 @@ class Session:
                 try:
                     return reader.get_model_version(entity.name, number)
                 except NotFoundError:  # deleted: the record as it was, renumbered
-                    return dataclasses.replace(entity, version=number)
+                    return structs.replace(entity, version=number)
             return reader.get_registered_model(entity.name)
         except NotFoundError:
             return entity
