@@ -70,12 +70,13 @@ class Catalog:
     ) -> Iterator[VersionRecord]:
         """The fields of every version (of the models ``names``, when given) but its
         history, streamed model by model for search, without building entities (the
-        cache's fields plus the model's aliases)."""
+        cache's fields plus the model's aliases). The records share the index's memory:
+        a caller copies what it returns (see ``Registry.search_version_records``)."""
         for name in self.store.model_names():
             if names is not None and name not in names:
                 continue
             try:
-                model_fields, versions = self.index.read(name, errors, history=False)
+                model_fields, versions = self.index.read(name, errors, history=False, shared=True)
             except CorruptFileError as exc:
                 if errors is None:
                     raise

@@ -31,6 +31,8 @@ import marshal
 import os
 import secrets
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
 
@@ -102,6 +104,25 @@ Identity = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
 MODEL_KEY = MODEL_FILE
 
 
+_NUMBERS: dict[str, int | None] = {}
+
+
+def _version_number(filename: str) -> int | None:
+    """N for a version file ``N.yaml`` (no leading zeros), else None; remembered, since
+    every read of a model asks it of every file name."""
+    try:
+        return _NUMBERS[filename]
+    except KeyError:
+        pass
+    stem, dot, ext = filename.partition(".")
+    number = None
+    if dot and ext == "yaml" and stem.isdigit() and stem == str(int(stem)):
+        number = int(stem)
+    if len(_NUMBERS) < 1_000_000:
+        _NUMBERS[filename] = number
+    return number
+
+
 def _identity(stat: os.stat_result) -> Identity:
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
@@ -115,6 +136,9 @@ class VersionIndex:
         self.split = split
         key = hashlib.sha256(os.fsencode(os.path.realpath(store.root))).hexdigest()[:24]
         self.cache_dir = cache_home() / key
+        # What the last reads parsed, by model: a read whose files all kept their
+        # identity answers from here without loading the cache files again.
+        self._memory: dict[str, _Memo] = {}
 
     def read(
         self,
@@ -122,6 +146,7 @@ class VersionIndex:
         errors: list[CorruptFileError] | None = None,
         *,
         history: bool = True,
+        shared: bool = False,
     ) -> tuple[ModelFields, list[VersionFields]]:
         """The constructor fields of the model ``name`` (without ``latest_versions``) and
         of every one of its versions (without ``aliases``), ascending by version.
@@ -129,11 +154,15 @@ class VersionIndex:
         Without ``history`` the versions' histories are neither loaded nor included (a
         search needs none of them, and they are much of a cache's size). A corrupt
         model.yaml is raised; a corrupt version file is raised, or appended to
-        ``errors`` and skipped. The dictionaries are the caller's to change: the cache
-        is saved before they are returned."""
+        ``errors`` and skipped. The dictionaries are the caller's to change, unless
+        ``shared``: then they are this index's memory, which the caller must not change
+        (a search filters them and copies only what it returns)."""
         records = _Section(self._cache_file(name, "records"))
         histories = _Section(self._cache_file(name, "history"))
         settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
+        memo = self._memory.get(name)
+        if memo is None:
+            memo = self._memory[name] = _Memo()
 
         def parsed(key: str, fields: _Fields, identity: Identity) -> _Fields:
             if identity[3] < settled_before:  # see SETTLE_SECONDS
@@ -142,37 +171,147 @@ class VersionIndex:
                 records.put(key, identity, without)
             return fields
 
-        if self.split:
-            # Not cached: a model's fields in format 2 are model.yaml, every alias file and
-            # every tombstone (a few small files), and keying them by model.yaml alone
-            # would serve a stale alias after `git checkout` changed an alias file.
-            model = self._compose_model(name)
-        else:
-            model_identity = self._model_identity(name)
-            hit = records.get(MODEL_KEY, model_identity)
-            model = hit if hit is not None else parsed(MODEL_KEY, *self._parse_model(name))
-        found: list[VersionFields] = []
         folder = self.store.versions_dir(name)
-        for number, key, identity in self._listing(folder):
-            fields = records.get(key, identity)
-            if fields is not None and history:
+        listing = self._listing(folder)
+        model = self._model_fields(name, memo, listing, records, parsed, settled_before)
+        found: list[VersionFields] = []
+        remembered = memo.versions
+        for number, key, identity in listing:
+            known = remembered.get(key)
+            fields: VersionFields | None
+            past: list[HistoryEntry] | None = None
+            if known is not None and known.settled and known.identity == identity:
+                fields, past = known.fields, known.history
+            else:
+                cached: VersionFields | None = records.get(key, identity)
+                fields = None
+                if cached is not None:
+                    fields = cached.copy()  # the section's own stays as saved
+                    fields.pop("history", None)
+                    remembered[key] = known = _Remembered(identity, fields, None, True)
+            if fields is not None and history and past is None:
                 past = histories.get(key, identity)
                 if past is None:
-                    fields = None
-                else:
-                    fields["history"] = past
+                    fields = None  # parsed again below, history and all
+                elif known is not None:
+                    known.history = past
             if fields is None:
                 try:
-                    fields = parsed(key, *self.parse_version(name, number, folder))
+                    whole, identity = self.parse_version(name, number, folder)
                 except CorruptFileError as exc:
+                    remembered.pop(key, None)
                     if errors is None:
                         raise
                     errors.append(exc)
                     continue
-            found.append(fields)
+                parsed(key, whole, identity)
+                past = whole.pop("history", [])
+                fields = whole
+                settled = identity[3] < settled_before
+                remembered[key] = _Remembered(identity, fields, past, settled)
+            found.append({**fields, "history": past} if history else fields)  # type: ignore[typeddict-item]
+        if len(remembered) > len(listing):  # files gone: forget them
+            present = {key for _, key, _ in listing}
+            for key in [key for key in remembered if key not in present]:
+                del remembered[key]
         records.save()
         histories.save()
-        return model, found
+        if shared:
+            return model, found
+        return _copy(model), _copy(found)
+
+    def history(self, name: str, number: int) -> list[HistoryEntry]:
+        """The history of version ``number`` as the last :meth:`read` of its model saw
+        the file (a search reads without histories, then takes the histories of the
+        versions it returns from here): from memory, the cache, or the file. Like a
+        ``shared`` read, the list is this index's memory: copy it before changing it."""
+        key = f"{number}.yaml"
+        memo = self._memory.get(name)
+        known = memo.versions.get(key) if memo is not None else None
+        if known is None:
+            fields, _ = self.parse_version(name, number)
+            return fields.get("history", [])
+        if known.history is None:
+            histories = _Section(self._cache_file(name, "history"))
+            past: list[HistoryEntry] | None = histories.get(key, known.identity)
+            if past is None:
+                fields, identity = self.parse_version(name, number)
+                past = fields.get("history", [])
+                if identity != known.identity:
+                    return past  # changed since: not what the read saw, so not kept
+            known.history = past
+        return known.history
+
+    def _model_fields(
+        self,
+        name: str,
+        memo: _Memo,
+        listing: list[tuple[int, str, Identity]],
+        records: _Section,
+        parsed: Callable[[str, ModelFields, Identity], ModelFields],
+        settled_before: int,
+    ) -> ModelFields:
+        """The model's fields, from memory when none of its files changed."""
+        if self.split:
+            # A model's fields in format 2 are model.yaml, every alias file and every
+            # tombstone, and the highest version number: all of them are the key, so that
+            # `git checkout` of an alias file is seen.
+            key = self._split_key(name, listing, settled_before)
+            if key is not None and memo.model_key == key and memo.model is not None:
+                return memo.model
+            model = self._compose_model(name)
+            memo.model_key, memo.model = key, model
+            return model
+        model_identity = self._model_identity(name)
+        if (
+            model_identity is not None
+            and memo.model is not None
+            and memo.model_key == model_identity
+            and model_identity[3] < settled_before
+        ):
+            return memo.model
+        hit: ModelFields | None = records.get(MODEL_KEY, model_identity)
+        if hit is not None:
+            model = hit
+        else:
+            model, model_identity = self._parse_model(name)
+            parsed(MODEL_KEY, model, model_identity)
+        settled = model_identity is not None and model_identity[3] < settled_before
+        memo.model_key, memo.model = (model_identity if settled else None), model
+        return model
+
+    def _split_key(
+        self, name: str, listing: list[tuple[int, str, Identity]], settled_before: int
+    ) -> tuple[object, ...] | None:
+        """What a format-2 model's fields depend on, or None when any of it is too recent
+        to be remembered (see SETTLE_SECONDS) or cannot be read."""
+        from modelreg.layout import ALIASES_DIR, DELETED_DIR
+
+        model_dir = self.store.model_dir(name)
+        parts: list[object] = [listing[-1][0] if listing else 0]
+        try:
+            parts.append(_identity(os.lstat(model_dir / MODEL_FILE)))
+            for sub in (ALIASES_DIR, DELETED_DIR):
+                folder = model_dir / sub
+                try:
+                    parts.append(_identity(os.lstat(folder)))
+                    with os.scandir(folder) as scan:
+                        parts.append(
+                            sorted(
+                                (entry.name, _identity(entry.stat(follow_symlinks=False)))
+                                for entry in scan
+                            )
+                        )
+                except FileNotFoundError:
+                    parts.append(None)
+        except OSError:
+            return None
+        for part in parts:
+            if isinstance(part, tuple) and part[3] >= settled_before:
+                return None
+            if isinstance(part, list) and any(ident[3] >= settled_before for _, ident in part):
+                return None
+        return tuple(tuple(part) if isinstance(part, list) else part for part in parts)
 
     def fields(
         self, name: str, errors: list[CorruptFileError] | None = None
@@ -216,14 +355,14 @@ class VersionIndex:
             return []
         with scan:
             for entry in scan:
-                stem, dot, ext = entry.name.partition(".")
-                if not (dot and ext == "yaml" and stem.isdigit() and stem == str(int(stem))):
+                number = _version_number(entry.name)
+                if number is None:
                     continue
                 try:
                     identity = _identity(entry.stat(follow_symlinks=False))
                 except FileNotFoundError:
                     continue  # deleted while we listed
-                entries.append((int(stem), entry.name, identity))
+                entries.append((number, entry.name, identity))
         entries.sort()
         return entries
 
@@ -277,6 +416,47 @@ def _are_model_fields(fields: dict[str, Any]) -> TypeGuard[ModelFields]:
 
 def _are_version_fields(fields: dict[str, Any]) -> TypeGuard[VersionFields]:
     return fields.keys() <= _VERSION_KEYS
+
+
+@dataclass
+class _Remembered:
+    """A version file as a read last parsed it: ``settled`` when its identity may be
+    trusted to say it is unchanged (see SETTLE_SECONDS); an unsettled one only serves
+    :meth:`VersionIndex.history` for the read that parsed it."""
+
+    identity: Identity
+    fields: VersionFields  # without history
+    history: list[HistoryEntry] | None  # None: not loaded yet
+    settled: bool
+
+
+@dataclass
+class _Memo:
+    """What the index remembers of one model between reads."""
+
+    model_key: object = None  # None: the model's fields are read again
+    model: ModelFields | None = None
+    versions: dict[str, _Remembered] = field(default_factory=dict)
+
+
+_Copied = TypeVar("_Copied")
+
+
+def copy_records(records: Sequence[_Copied]) -> list[_Copied]:
+    """The caller's own copy of records (or histories) that share the index's memory."""
+    return _copy(list(records))  # a plain list: marshal refuses subclasses (Page)
+
+
+def _copy(value: _Copied) -> _Copied:
+    """A deep copy of parsed data (``marshal`` does it in C, many times faster than
+    ``copy.deepcopy``)."""
+    try:
+        copied: _Copied = marshal.loads(marshal.dumps(value))  # type: ignore[arg-type]  # noqa: S302 - our own bytes
+    except ValueError:  # not marshallable: cannot come from a parsed file, but be safe
+        import copy
+
+        return copy.deepcopy(value)
+    return copied
 
 
 class _Section:
