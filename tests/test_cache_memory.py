@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from _safety import git
-from modelreg import Registry, index
+from modelreg import Registry, index, yamlio
 
 NAME = "churn"
 
@@ -128,3 +128,51 @@ def test_what_a_search_returns_is_the_callers_to_change(open_registry: Registry)
     assert (again.tags, again.aliases, len(again.history)) == ({"n": "2"}, ["champion"], 1)
     assert tagged(open_registry, "changed too") == []
     assert [mv.tags["n"] for mv in open_registry.list_versions(NAME)] == ["1", "2", "3", "4"]
+
+
+def test_a_first_search_parses_in_parallel_and_finds_what_a_serial_read_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many models, none in the cache: a first read after a clone forks a worker.
+    registry = Registry.init(tmp_path / "registry")
+    for model in range(2 * index._MODELS_PER_WORKER):
+        for number in (1, 2):
+            registry.register(f"m{model:02}", f"s3://b/{model}/{number}", create_model=True)
+    bad = registry.root / "models" / "m03" / "versions" / "2.yaml"
+    bad.write_text("<<<<<<< HEAD\n")
+    forks: list[list[str]] = []
+    real_fork = index._fork_worker
+
+    def counting(idx: index.VersionIndex, names: list[str]) -> tuple[int, int]:
+        forks.append(names)
+        return real_fork(idx, names)
+
+    monkeypatch.setattr(index, "_fork_worker", counting)
+    monkeypatch.setattr(index, "_spare_cores", lambda: 1)
+    parsed_here: list[str] = []  # what this process parsed (a child counts in its own copy)
+    real_parse = index.VersionIndex.parse_version
+
+    def parse(
+        idx: index.VersionIndex, name: str, number: int, folder: Path | None = None
+    ) -> object:
+        parsed_here.append(name)
+        return real_parse(idx, name, number, folder)
+
+    monkeypatch.setattr(index.VersionIndex, "parse_version", parse)
+    errors: list[yamlio.CorruptFileError] = []
+    found = Registry(registry.root).search_model_versions(errors=errors)
+    assert len(forks) == 1
+    child_share = set(forks[0])
+    assert len(child_share) == index._MODELS_PER_WORKER
+    # Only the file the child could not parse is parsed again here (to report it).
+    assert [name for name in parsed_here if name in child_share] == (
+        ["m03"] if "m03" in child_share else []
+    )
+    assert [error.path for error in errors] == [bad]
+    monkeypatch.setattr(index, "_spare_cores", lambda: 0)
+    serial_errors: list[yamlio.CorruptFileError] = []
+    serial = Registry(registry.root).search_model_versions(errors=serial_errors)
+    assert len(forks) == 1
+    assert [mv.to_dict() for mv in found] == [mv.to_dict() for mv in serial]
+    assert len(found) == 2 * 2 * index._MODELS_PER_WORKER - 1
+    assert [error.path for error in serial_errors] == [bad]

@@ -72,9 +72,9 @@ class Catalog:
         history, streamed model by model for search, without building entities (the
         cache's fields plus the model's aliases). The records share the index's memory:
         a caller copies what it returns (see ``Registry.search_version_records``)."""
-        for name in self.store.model_names():
-            if names is not None and name not in names:
-                continue
+        wanted = [name for name in self.store.model_names() if names is None or name in names]
+        self.index.prefetch(wanted)  # a first read after a clone parses in parallel
+        for name in wanted:
             try:
                 model_fields, versions = self.index.read(name, errors, history=False, shared=True)
             except CorruptFileError as exc:

@@ -30,6 +30,7 @@ import hashlib
 import marshal
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
 
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
-from modelreg.errors import CorruptFileError, NotFoundError
+from modelreg.errors import CorruptFileError, NotFoundError, RegistryError
 from modelreg.store import MODEL_FILE, Store, read_mapping_with_stat
 
 
@@ -180,8 +181,13 @@ class VersionIndex:
             known = remembered.get(key)
             fields: VersionFields | None
             past: list[HistoryEntry] | None = None
-            if known is not None and known.settled and known.identity == identity:
+            if (
+                known is not None
+                and (known.settled or known.prefetched)
+                and known.identity == identity
+            ):
                 fields, past = known.fields, known.history
+                known.prefetched = False
             else:
                 cached: VersionFields | None = records.get(key, identity)
                 fields = None
@@ -219,6 +225,77 @@ class VersionIndex:
         if shared:
             return model, found
         return _copy(model), _copy(found)
+
+    def prefetch(self, names: list[str]) -> None:
+        """Parse the version files of the models ``names`` that neither the cache nor
+        this index's memory holds anything of, in parallel, when there are many: the first
+        read after a clone. One forked process per spare core parses a share of them (and
+        writes their cache files) while this process parses its own; the read under way
+        then takes every file whose identity is unchanged from what they sent back."""
+        try:
+            cached = set(os.listdir(self.cache_dir))  # noqa: PTH208 - names only
+        except OSError:
+            cached = set()
+        cold = [
+            name
+            for name in names
+            if name not in self._memory and f"{name}.records.marshal" not in cached
+        ]
+        children = min(_spare_cores(), len(cold) // _MODELS_PER_WORKER)
+        if children < 1 or not hasattr(os, "fork") or threading.active_count() > 1:
+            return  # a thread may hold a lock that a forked child would never see released
+        shares = [cold[start :: children + 1] for start in range(children + 1)]
+        started: list[tuple[int, int]] = []
+        for share in shares[1:]:
+            try:
+                pid, fd = _fork_worker(self, share)
+            except OSError:
+                shares[0].extend(share)  # no process to spare: parsed here
+                continue
+            started.append((pid, fd))
+        payloads = [self._parse_share(shares[0])]
+        for pid, fd in started:
+            with os.fdopen(fd, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(pid, 0)
+            if status == 0 and data:
+                with contextlib.suppress(ValueError, EOFError, TypeError):
+                    payloads.append(marshal.loads(data))  # noqa: S302 - our own child's
+        settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
+        for payload in payloads:
+            for name, entries in payload.items():
+                memo = self._memory.setdefault(name, _Memo())
+                for key, identity, fields, past in entries:
+                    settled = identity[3] < settled_before
+                    memo.versions[key] = _Remembered(identity, fields, past, settled, True)
+
+    def _parse_share(self, names: list[str]) -> _Payload:
+        """Every version file of the models ``names`` that parses, with its identity
+        (the read under way reports those that do not); the settled ones are cached."""
+        payload: _Payload = {}
+        settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
+        for name in names:
+            folder = self.store.versions_dir(name)
+            try:
+                listing = self._listing(folder)
+            except (RegistryError, OSError):
+                continue
+            records = _Section(self._cache_file(name, "records"))
+            histories = _Section(self._cache_file(name, "history"))
+            entries = payload[name] = []
+            for number, key, _ in listing:
+                try:
+                    fields, identity = self.parse_version(name, number, folder)
+                except (RegistryError, OSError):
+                    continue
+                past = fields.pop("history", [])
+                entries.append((key, identity, fields, past))
+                if identity[3] < settled_before:
+                    records.put(key, identity, fields)
+                    histories.put(key, identity, past)
+            records.save()
+            histories.save()
+        return payload
 
     def history(self, name: str, number: int) -> list[HistoryEntry]:
         """The history of version ``number`` as the last :meth:`read` of its model saw
@@ -428,6 +505,9 @@ class _Remembered:
     fields: VersionFields  # without history
     history: list[HistoryEntry] | None  # None: not loaded yet
     settled: bool
+    # Parsed by :meth:`VersionIndex.prefetch` for the read under way: that read may use
+    # it once, settled or not, as if it had parsed the file itself.
+    prefetched: bool = False
 
 
 @dataclass
@@ -457,6 +537,46 @@ def _copy(value: _Copied) -> _Copied:
 
         return copy.deepcopy(value)
     return copied
+
+
+# A model's version files, sent back by a prefetching child: (key, identity, fields
+# without history, history) each.
+_Payload = dict[str, list[tuple[str, Identity, VersionFields, list[HistoryEntry]]]]
+# A child process is worth its fork only with this many models to parse.
+_MODELS_PER_WORKER = 8
+_MAX_WORKERS = 4
+
+
+def _spare_cores() -> int:
+    """Cores this process may use beyond its own (for :meth:`VersionIndex.prefetch`)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return min(cores, _MAX_WORKERS) - 1
+
+
+def _fork_worker(index: VersionIndex, names: list[str]) -> tuple[int, int]:
+    """A child process parsing ``names``; its pid and the pipe its payload comes on."""
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
+    if pid == 0:  # the child: never returns, never runs the parent's clean-ups
+        code = 1
+        try:
+            os.close(read_end)
+            data = marshal.dumps(index._parse_share(names))
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, read_end
 
 
 class _Section:
