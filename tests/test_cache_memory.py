@@ -19,11 +19,13 @@ NAME = "churn"
 @pytest.fixture(params=[2, 1], ids=["format2", "format1"])
 def open_registry(request: pytest.FixtureRequest, tmp_path: Path, settle_now: None) -> Registry:
     """A registry of 4 versions (tag n = the number), champion on 2, already searched
-    once by this same Registry (so its memory holds every file)."""
+    twice by this same Registry (a model is remembered from its second read on, so its
+    memory holds every file)."""
     registry = Registry.init(tmp_path / "registry", file_format=request.param)
     for number in range(1, 5):
         registry.register(NAME, f"s3://b/{number}", tags={"n": str(number)}, create_model=True)
     registry.set_registered_model_alias(NAME, "champion", 2)
+    assert len(registry.search_model_versions()) == 4
     assert len(registry.search_model_versions()) == 4
     time.sleep(0.05)  # past the file system's timestamp granularity
     return registry
@@ -176,3 +178,18 @@ def test_a_first_search_parses_in_parallel_and_finds_what_a_serial_read_finds(
     assert [mv.to_dict() for mv in found] == [mv.to_dict() for mv in serial]
     assert len(found) == 2 * 2 * index._MODELS_PER_WORKER - 1
     assert [error.path for error in serial_errors] == [bad]
+
+
+def test_a_model_is_remembered_from_its_second_read_on(tmp_path: Path, settle_now: None) -> None:
+    # A command reads each model once: it keeps nothing, and its peak memory is that of
+    # one model, however large the registry.
+    Registry.init(tmp_path / "registry").register(NAME, "s3://b/1", create_model=True)
+    command = Registry(tmp_path / "registry")
+    assert len(command.search_version_records()) == 1
+    assert command._catalog.index._memory == {}
+    script = Registry(tmp_path / "registry")
+    memory = script._catalog.index._memory
+    assert len(script.search_model_versions()) == 1
+    assert memory == {}  # kept for the search's histories, then dropped
+    assert len(script.search_model_versions()) == 1
+    assert list(memory) == [NAME]

@@ -32,10 +32,10 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
+from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar, cast
 
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
@@ -138,8 +138,13 @@ class VersionIndex:
         key = hashlib.sha256(os.fsencode(os.path.realpath(store.root))).hexdigest()[:24]
         self.cache_dir = cache_home() / key
         # What the last reads parsed, by model: a read whose files all kept their
-        # identity answers from here without loading the cache files again.
+        # identity answers from here without loading the cache files again. A model is
+        # remembered from its second read on: a command that reads each model once (every
+        # CLI command) keeps nothing, so its peak memory stays that of one model.
         self._memory: dict[str, _Memo] = {}
+        self._read_before: set[str] = set()
+        # Inside keeping(): first reads kept until it ends (a search's histories).
+        self._kept: set[str] | None = None
 
     def read(
         self,
@@ -163,7 +168,9 @@ class VersionIndex:
         settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
         memo = self._memory.get(name)
         if memo is None:
-            memo = self._memory[name] = _Memo()
+            memo = _Memo()
+            if name in self._read_before:
+                self._memory[name] = memo
 
         def parsed(key: str, fields: _Fields, identity: Identity) -> _Fields:
             if identity[3] < settled_before:  # see SETTLE_SECONDS
@@ -218,10 +225,17 @@ class VersionIndex:
             found.append({**fields, "history": past} if history else fields)  # type: ignore[typeddict-item]
         if len(remembered) > len(listing):  # files gone: forget them
             present = {key for _, key, _ in listing}
-            for key in [key for key in remembered if key not in present]:
-                del remembered[key]
+            for key in [key for key in list(remembered) if key not in present]:
+                remembered.pop(key, None)
         records.save()
         histories.save()
+        if name not in self._read_before:
+            self._read_before.add(name)
+            if self._kept is not None:
+                self._memory[name] = memo
+                self._kept.add(name)
+            else:
+                self._memory.pop(name, None)  # what a prefetch left is used: dropped
         if shared:
             return model, found
         return _copy(model), _copy(found)
@@ -297,6 +311,21 @@ class VersionIndex:
             histories.save()
         return payload
 
+    @contextlib.contextmanager
+    def keeping(self) -> Iterator[None]:
+        """Keep what first reads parse until the block ends (not only from a model's
+        second read on): a search takes the histories of the versions it returns from
+        the very read that found them."""
+        outer = self._kept
+        self._kept = set() if outer is None else outer
+        try:
+            yield
+        finally:
+            if outer is None:
+                for name in self._kept:
+                    self._memory.pop(name, None)
+                self._kept = None
+
     def history(self, name: str, number: int) -> list[HistoryEntry]:
         """The history of version ``number`` as the last :meth:`read` of its model saw
         the file (a search reads without histories, then takes the histories of the
@@ -305,7 +334,13 @@ class VersionIndex:
         key = f"{number}.yaml"
         memo = self._memory.get(name)
         known = memo.versions.get(key) if memo is not None else None
-        if known is None:
+        if known is None:  # a first read, not remembered: the file as it is now
+            with contextlib.suppress(OSError):
+                path = self.store.versions_dir(name) / key
+                identity = _identity(os.lstat(path))
+                cached = _Section(self._cache_file(name, "history")).get(key, identity)
+                if cached is not None:
+                    return cast("list[HistoryEntry]", cached)
             fields, _ = self.parse_version(name, number)
             return fields.get("history", [])
         if known.history is None:
@@ -544,6 +579,8 @@ def _copy(value: _Copied) -> _Copied:
 _Payload = dict[str, list[tuple[str, Identity, VersionFields, list[HistoryEntry]]]]
 # A child process is worth its fork only with this many models to parse.
 _MODELS_PER_WORKER = 8
+# Models prefetched at a time: what children send back is held until the read takes it.
+PREFETCH_MODELS = 64
 _MAX_WORKERS = 4
 
 

@@ -439,11 +439,12 @@ class Registry:
         from modelreg import search
         from modelreg.index import copy_records
 
-        page = self.search_version_records(query, errors=errors)
         index = self._catalog.index
-        versions = [ModelVersion(**record) for record in page]
-        # The index's memory: copied in one go, the caller's own.
-        histories = copy_records([index.history(mv.name, mv.version) for mv in versions])
+        with index.keeping():
+            page = self.search_version_records(query, errors=errors)
+            versions = [ModelVersion(**record) for record in page]
+            # The index's memory: copied in one go, the caller's own.
+            histories = copy_records([index.history(mv.name, mv.version) for mv in versions])
         for mv, past in zip(versions, histories, strict=True):
             mv.history = past
         return search.Page(versions, page.token)
