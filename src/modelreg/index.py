@@ -199,8 +199,7 @@ class VersionIndex:
                 cached: VersionFields | None = records.get(key, identity)
                 fields = None
                 if cached is not None:
-                    fields = cached.copy()  # the section's own stays as saved
-                    fields.pop("history", None)
+                    fields = cached  # never changed: the section may save it again
                     remembered[key] = known = _Remembered(identity, fields, None, True)
             if fields is not None and history and past is None:
                 past = histories.get(key, identity)
@@ -368,6 +367,8 @@ class VersionIndex:
             # A model's fields in format 2 are model.yaml, every alias file and every
             # tombstone, and the highest version number: all of them are the key, so that
             # `git checkout` of an alias file is seen.
+            if memo.model is None and name not in self._read_before:
+                return self._compose_model(name)  # a first read: nothing to compare with
             key = self._split_key(name, listing, settled_before)
             if key is not None and memo.model_key == key and memo.model is not None:
                 return memo.model
