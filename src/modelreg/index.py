@@ -145,6 +145,8 @@ class VersionIndex:
         self._read_before: set[str] = set()
         # Inside keeping(): first reads kept until it ends (a search's histories).
         self._kept: set[str] | None = None
+        # The history cache files history() loaded, until keeping() ends.
+        self._histories: dict[str, _Section] = {}
 
     def read(
         self,
@@ -324,6 +326,7 @@ class VersionIndex:
                 for name in self._kept:
                     self._memory.pop(name, None)
                 self._kept = None
+                self._histories.clear()
 
     def history(self, name: str, number: int) -> list[HistoryEntry]:
         """The history of version ``number`` as the last :meth:`read` of its model saw
@@ -333,17 +336,18 @@ class VersionIndex:
         key = f"{number}.yaml"
         memo = self._memory.get(name)
         known = memo.versions.get(key) if memo is not None else None
+        histories = self._histories.get(name)
+        if histories is None:  # one load of the model's histories for all its versions
+            histories = self._histories[name] = _Section(self._cache_file(name, "history"))
         if known is None:  # a first read, not remembered: the file as it is now
             with contextlib.suppress(OSError):
                 path = self.store.versions_dir(name) / key
-                identity = _identity(os.lstat(path))
-                cached = _Section(self._cache_file(name, "history")).get(key, identity)
+                cached = histories.get(key, _identity(os.lstat(path)))
                 if cached is not None:
                     return cast("list[HistoryEntry]", cached)
             fields, _ = self.parse_version(name, number)
             return fields.get("history", [])
         if known.history is None:
-            histories = _Section(self._cache_file(name, "history"))
             past: list[HistoryEntry] | None = histories.get(key, known.identity)
             if past is None:
                 fields, identity = self.parse_version(name, number)
