@@ -21,6 +21,13 @@ because ``marshal`` is fast (four times faster than JSON here) but not meant for
 untrusted data: a cache shipped inside a cloned repository must never be loaded. Files
 are written atomically without fsync (a torn cache is unreadable and rebuilt); concurrent
 writers simply race, since each writes entries that are valid for what they claim.
+
+Two shortcuts, under the same rule. A :class:`VersionIndex` (one per ``Registry``)
+remembers what it parsed, from a model's second read on: a read whose files all kept
+their identity answers from memory, without loading the cache files again (a search in
+a loop pays one ``lstat`` a file and the filter). And a first read after a clone, with
+many models and nothing cached, forks one process per spare core to parse a share of
+the models (:meth:`VersionIndex.prefetch`).
 """
 
 from __future__ import annotations
