@@ -151,6 +151,8 @@ def test_a_first_search_parses_in_parallel_and_finds_what_a_serial_read_finds(
 
     monkeypatch.setattr(index, "_fork_worker", counting)
     monkeypatch.setattr(index, "_spare_cores", lambda: 1)
+    # Idle threads other tests left behind (servers) would make the read stay serial.
+    monkeypatch.setattr(index.threading, "active_count", lambda: 1)
     parsed_here: list[str] = []  # what this process parsed (a child counts in its own copy)
     real_parse = index.VersionIndex.parse_version
 
