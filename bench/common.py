@@ -3,6 +3,7 @@ MLflow's: the loops that time registering are here, so both tools are timed alik
 
 from __future__ import annotations
 
+import argparse
 import random
 import statistics
 import subprocess
@@ -88,6 +89,57 @@ def run_process(
         return ProcessRun(
             float(seconds), int(maxrss), int(code), out.read_bytes(), err.read_bytes()
         )
+
+
+def time_process(
+    argv: Sequence[str],
+    runs: int,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    what: str = "",
+    warm: bool = False,
+    check: Callable[[ProcessRun], None] | None = None,
+) -> Stats:
+    """``runs`` timed runs of the whole process ``argv`` (after one untimed run when
+    ``warm``: the bytecode cache written, the files in the page cache); each must exit 0
+    and pass ``check`` (which raises on a wrong output)."""
+    label = what or " ".join(argv[:3])
+    if warm:
+        run_process(argv, env, cwd).check(label)
+    samples = []
+    for _ in range(runs):
+        done = run_process(argv, env, cwd).check(label)
+        if check is not None:
+            check(done)
+        samples.append(done.seconds)
+    return Stats(samples)
+
+
+def alternating(
+    rounds: int, operations: Mapping[str, Callable[[int], float]], what: str = "round"
+) -> dict[str, Stats]:
+    """Time several operations in turn, round after round (so that a machine busier at
+    one moment slows them alike): each gets the round number and returns its seconds."""
+    samples: dict[str, list[float]] = {name: [] for name in operations}
+    for number in range(rounds):
+        for name, operation in operations.items():
+            samples[name].append(operation(number))
+        times = " vs ".join(f"{samples[name][-1]:.3f} s" for name in operations)
+        print(f"{what} {number + 1}/{rounds}: {times}", file=sys.stderr)
+    return {name: Stats(values) for name, values in samples.items()}
+
+
+def standalone_options(
+    prog: str, description: str | None, repeat: int, repeat_help: str, quick_help: str
+) -> argparse.ArgumentParser:
+    """The options every stand-alone benchmark script takes (``completion.py``,
+    ``push.py``): the registry's size, how many runs, and a shorter ``--quick`` run."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--size", type=int, default=10_000, help="versions in the registry")
+    parser.add_argument("--repeat", type=int, default=repeat, help=repeat_help)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    return parser
 
 
 def repeat_until(

@@ -29,17 +29,23 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import build  # noqa: E402
-from common import Stats, fmt_stats, run_process  # noqa: E402
+from common import (  # noqa: E402
+    ProcessRun,
+    Stats,
+    fmt_stats,
+    run_process,
+    standalone_options,
+    time_process,
+)
 
 RESULTS = BENCH / "results"
 MODELREG = Path(sys.executable).with_name("modelreg")
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bench/completion.py", description=__doc__)
-    parser.add_argument("--size", type=int, default=10_000, help="versions in the registry")
-    parser.add_argument("--repeat", type=int, default=21, help="runs of each case")
-    parser.add_argument("--quick", action="store_true", help="7 runs of each case")
+    parser = standalone_options(
+        "bench/completion.py", __doc__, 21, "runs of each case", "7 runs of each case"
+    )
     return parser.parse_args(argv)
 
 
@@ -100,16 +106,14 @@ def environ(root: Path, line: str, extra: dict[str, str]) -> dict[str, str]:
 
 
 def time_case(root: Path, line: str, expected: int, runs: int) -> Stats:
-    env = environ(root, line, {})
-    run_process([str(MODELREG)], env=env).check(line)  # warm: the bytecode cache, if any
-    samples = []
-    for _ in range(runs):
-        done = run_process([str(MODELREG)], env=env).check(line)
+    def candidates(done: ProcessRun) -> None:
         got = done.stdout.decode().split()
         if expected and len(got) != expected:
             raise RuntimeError(f"{line!r}: {len(got)} candidates, expected {expected}")
-        samples.append(done.seconds)
-    return Stats(samples)
+
+    env = environ(root, line, {})
+    # warm: the bytecode cache, if any
+    return time_process([str(MODELREG)], runs, env=env, what=line, warm=True, check=candidates)
 
 
 def through_bash(root: Path, line: str, runs: int) -> Stats | None:
@@ -132,17 +136,14 @@ def through_bash(root: Path, line: str, runs: int) -> Stats | None:
         env.pop("_MODELREG_COMPLETE")
         env["PATH"] = f"{MODELREG.parent}:{env.get('PATH', '')}"
         argv = [bash, "--norc", "--noprofile", "-c", program]
-        run_process(argv, env=env).check("bash")
-        return Stats([run_process(argv, env=env).check("bash").seconds for _ in range(runs)])
+        return time_process(argv, runs, env=env, what="bash", warm=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     opts = parse(sys.argv[1:] if argv is None else argv)
     runs = 7 if opts.quick else opts.repeat
     root = build.ensure_registry(opts.size)
-    floor = Stats(
-        [run_process([sys.executable, "-c", "pass"]).check("python").seconds for _ in range(runs)]
-    )
+    floor = time_process([sys.executable, "-c", "pass"], runs, what="python")
     rows = [f"| Python start-up alone (`python -c pass`) | {fmt_stats(floor)} |"]
     for what, line, expected in cases(root):
         print(f"timing {line!r} ...", file=sys.stderr)

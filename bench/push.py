@@ -25,7 +25,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import build  # noqa: E402
-from common import Stats, fmt_stats, run_process  # noqa: E402
+from common import alternating, fmt_stats, run_process, standalone_options  # noqa: E402
 
 RESULTS = BENCH / "results"
 MODELREG = Path(sys.executable).with_name("modelreg")
@@ -33,10 +33,9 @@ MODEL = "model-0000"
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bench/push.py", description=__doc__)
-    parser.add_argument("--size", type=int, default=10_000, help="versions in the registry")
-    parser.add_argument("--repeat", type=int, default=11, help="rounds (each: both pushes)")
-    parser.add_argument("--quick", action="store_true", help="5 rounds")
+    parser = standalone_options(
+        "bench/push.py", __doc__, 11, "rounds (each: both pushes)", "5 rounds"
+    )
     return parser.parse_args(argv)
 
 
@@ -75,18 +74,21 @@ def setup(top: Path, size: int) -> Path:
     return clone
 
 
-def round_trip(clone: Path, number: int) -> tuple[float, float]:
-    """One ``register --push`` and one ``git push`` of the commit it pushed."""
+def register_push(clone: Path, number: int) -> float:
+    """One ``register --push`` (a new version each round)."""
     argv = [str(MODELREG), "--registry", "registry", "register", MODEL, f"s3://bench/{number}"]
-    pushed = run_process([*argv, "--push"], env=ENV, cwd=clone).check("register --push")
+    return run_process([*argv, "--push"], env=ENV, cwd=clone).check("register --push").seconds
+
+
+def git_push(clone: Path, number: int) -> float:
+    """``git push`` of the commit the last ``register --push`` pushed, alone."""
     commit = git(clone, "rev-parse", "HEAD")
     # The remote one commit back, as before the registration: git pushes the same commit.
     git(clone, "push", "-q", "--force", "origin", f"{commit}~1:refs/heads/main")
     plain = run_process(
         ["git", "push", "-q", "origin", f"{commit}:refs/heads/main"], env=ENV, cwd=clone
     )
-    plain.check("git push")
-    return pushed.seconds, plain.seconds
+    return plain.check("git push").seconds
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -95,13 +97,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-push-") as folder:
         print(f"setting up a remote of {opts.size:,} versions ...", file=sys.stderr)
         clone = setup(Path(folder), opts.size)
-        modelreg, plain = [], []
-        for number in range(rounds):
-            one, other = round_trip(clone, number)
-            modelreg.append(one)
-            plain.append(other)
-            print(f"round {number + 1}/{rounds}: {one:.3f} s vs {other:.3f} s", file=sys.stderr)
-    ours, theirs = Stats(modelreg), Stats(plain)
+        timed = alternating(
+            rounds,
+            {
+                "register --push": lambda number: register_push(clone, number),
+                "git push": lambda number: git_push(clone, number),
+            },
+        )
+    ours, theirs = timed["register --push"], timed["git push"]
     ratio = ours.median / theirs.median
     lines = [
         f"# register --push to a local bare remote of {opts.size:,} versions",

@@ -14,7 +14,7 @@ from modelreg import layout
 from modelreg.config import Config
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
 from modelreg.errors import ConflictError, CorruptFileError, InvalidInputError, NotFoundError
-from modelreg.index import VersionIndex, VersionRecord
+from modelreg.index import PREFETCH_MODELS, VersionIndex, VersionRecord
 from modelreg.names import validate_model_name
 from modelreg.refs import Ref
 from modelreg.store import Store
@@ -70,12 +70,15 @@ class Catalog:
     ) -> Iterator[VersionRecord]:
         """The fields of every version (of the models ``names``, when given) but its
         history, streamed model by model for search, without building entities (the
-        cache's fields plus the model's aliases)."""
-        for name in self.store.model_names():
-            if names is not None and name not in names:
-                continue
+        cache's fields plus the model's aliases). The records share the index's memory:
+        a caller copies what it returns (see ``Registry.search_version_records``)."""
+        wanted = [name for name in self.store.model_names() if names is None or name in names]
+        for position, name in enumerate(wanted):
+            if position % PREFETCH_MODELS == 0:
+                # A first read after a clone parses in parallel, so many models at a time.
+                self.index.prefetch(wanted[position : position + PREFETCH_MODELS])
             try:
-                model_fields, versions = self.index.read(name, errors, history=False)
+                model_fields, versions = self.index.read(name, errors, history=False, shared=True)
             except CorruptFileError as exc:
                 if errors is None:
                     raise

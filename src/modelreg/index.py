@@ -21,6 +21,13 @@ because ``marshal`` is fast (four times faster than JSON here) but not meant for
 untrusted data: a cache shipped inside a cloned repository must never be loaded. Files
 are written atomically without fsync (a torn cache is unreadable and rebuilt); concurrent
 writers simply race, since each writes entries that are valid for what they claim.
+
+Two shortcuts, under the same rule. A :class:`VersionIndex` (one per ``Registry``)
+remembers what it parsed, from a model's second read on: a read whose files all kept
+their identity answers from memory, without loading the cache files again (a search in
+a loop pays one ``lstat`` a file and the filter). And a first read after a clone, with
+many models and nothing cached, forks one process per spare core to parse a share of
+the models (:meth:`VersionIndex.prefetch`).
 """
 
 from __future__ import annotations
@@ -29,17 +36,20 @@ import contextlib
 import functools
 import marshal
 import os
+import threading
 import time
 from pathlib import Path
 
 from modelreg.datasets import Dataset, pack, unpack
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
-from modelreg.errors import CorruptFileError, NotFoundError
+from modelreg.errors import CorruptFileError, NotFoundError, RegistryError
 from modelreg.store import MODEL_FILE, Store, read_mapping_with_stat
+from modelreg.structs import field, struct
 
 TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
     from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
 else:
 
@@ -109,6 +119,7 @@ class ModelFields(TypedDict, total=False):
 
 if TYPE_CHECKING:
     _Fields = TypeVar("_Fields", ModelFields, VersionFields)
+    _Copied = TypeVar("_Copied")
 
 # 5: versions' data sets (kept as tuples, see modelreg.datasets.pack).
 CACHE_FORMAT = 5
@@ -118,6 +129,25 @@ SETTLE_SECONDS = 2.0
 Identity = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
 # model.yaml's entry in a model's cache (version files are keyed "N.yaml").
 MODEL_KEY = MODEL_FILE
+
+
+_NUMBERS: dict[str, int | None] = {}
+
+
+def _version_number(filename: str) -> int | None:
+    """N for a version file ``N.yaml`` (no leading zeros), else None; remembered, since
+    every read of a model asks it of every file name."""
+    try:
+        return _NUMBERS[filename]
+    except KeyError:
+        pass
+    stem, dot, ext = filename.partition(".")
+    number = None
+    if dot and ext == "yaml" and stem.isdigit() and stem == str(int(stem)):
+        number = int(stem)
+    if len(_NUMBERS) < 1_000_000:
+        _NUMBERS[filename] = number
+    return number
 
 
 def _identity(stat: os.stat_result) -> Identity:
@@ -131,6 +161,16 @@ class VersionIndex:
         self.store = store
         # Format 2 (layout.py): the model's fields come from several files, read each time.
         self.split = split
+        # What the last reads parsed, by model: a read whose files all kept their
+        # identity answers from here without loading the cache files again. A model is
+        # remembered from its second read on: a command that reads each model once (every
+        # CLI command) keeps nothing, so its peak memory stays that of one model.
+        self._memory: dict[str, _Memo] = {}
+        self._read_before: set[str] = set()
+        # Inside keeping(): first reads kept until it ends (a search's histories).
+        self._kept: set[str] | None = None
+        # The history cache files history() loaded, until keeping() ends.
+        self._histories: dict[str, _Section] = {}
 
     @functools.cached_property
     def cache_dir(self) -> Path:
@@ -148,6 +188,7 @@ class VersionIndex:
         errors: list[CorruptFileError] | None = None,
         *,
         history: bool = True,
+        shared: bool = False,
     ) -> tuple[ModelFields, list[VersionFields]]:
         """The constructor fields of the model ``name`` (without ``latest_versions``) and
         of every one of its versions (without ``aliases``), ascending by version.
@@ -155,55 +196,279 @@ class VersionIndex:
         Without ``history`` the versions' histories are neither loaded nor included (a
         search needs none of them, and they are much of a cache's size). A corrupt
         model.yaml is raised; a corrupt version file is raised, or appended to
-        ``errors`` and skipped. The dictionaries are the caller's to change: the cache
-        is saved before they are returned."""
+        ``errors`` and skipped. The dictionaries are the caller's to change, unless
+        ``shared``: then they are this index's memory, which the caller must not change
+        (a search filters them and copies only what it returns)."""
         records = _Section(self._cache_file(name, "records"))
         histories = _Section(self._cache_file(name, "history"))
         settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
+        memo = self._memory.get(name)
+        if memo is None:
+            memo = _Memo()
+            if name in self._read_before:
+                self._memory[name] = memo
 
         def parsed(key: str, fields: _Fields, identity: Identity) -> _Fields:
             if identity[3] < settled_before:  # see SETTLE_SECONDS
-                without = dict(fields)
-                if without.get("datasets"):
-                    without["datasets"] = pack(without["datasets"])
+                without = _marshallable(fields)
                 histories.put(key, identity, without.pop("history", None))
                 records.put(key, identity, without)
             return fields
 
-        if self.split:
-            # Not cached: a model's fields in format 2 are model.yaml, every alias file and
-            # every tombstone (a few small files), and keying them by model.yaml alone
-            # would serve a stale alias after `git checkout` changed an alias file.
-            model = self._compose_model(name)
-        else:
-            model_identity = self._model_identity(name)
-            hit = records.get(MODEL_KEY, model_identity)
-            model = hit if hit is not None else parsed(MODEL_KEY, *self._parse_model(name))
-        found: list[VersionFields] = []
         folder = self.store.versions_dir(name)
-        for number, key, identity in self._listing(folder):
-            fields = records.get(key, identity)
-            if fields is not None and fields.get("datasets"):
-                fields = fields.copy()  # the cached entry stays in marshal's form
-                fields["datasets"] = unpack(fields["datasets"])
-            if fields is not None and history:
+        listing = self._listing(folder)
+        model = self._model_fields(name, memo, listing, records, parsed, settled_before)
+        found: list[VersionFields] = []
+        remembered = memo.versions
+        for number, key, identity in listing:
+            known = remembered.get(key)
+            fields: VersionFields | None
+            past: list[HistoryEntry] | None = None
+            if (
+                known is not None
+                and (known.settled or known.prefetched)
+                and known.identity == identity
+            ):
+                fields, past = known.fields, known.history
+                known.prefetched = False
+            else:
+                cached: VersionFields | None = records.get(key, identity)
+                fields = None
+                if cached is not None:
+                    # never changed (the section may save it again): data sets unpacked
+                    # into a copy
+                    fields = _unmarshalled(cached)
+                    remembered[key] = known = _Remembered(identity, fields, None, True)
+            if fields is not None and history and past is None:
                 past = histories.get(key, identity)
                 if past is None:
-                    fields = None
-                else:
-                    fields["history"] = past
+                    fields = None  # parsed again below, history and all
+                elif known is not None:
+                    known.history = past
             if fields is None:
                 try:
-                    fields = parsed(key, *self.parse_version(name, number, folder))
+                    whole, identity = self.parse_version(name, number, folder)
                 except CorruptFileError as exc:
+                    remembered.pop(key, None)
                     if errors is None:
                         raise
                     errors.append(exc)
                     continue
-            found.append(fields)
+                parsed(key, whole, identity)
+                past = whole.pop("history", [])
+                fields = whole
+                settled = identity[3] < settled_before
+                remembered[key] = _Remembered(identity, fields, past, settled)
+            found.append({**fields, "history": past} if history else fields)  # type: ignore[typeddict-item]
+        if len(remembered) > len(listing):  # files gone: forget them
+            present = {key for _, key, _ in listing}
+            for key in [key for key in list(remembered) if key not in present]:
+                remembered.pop(key, None)
         records.save()
         histories.save()
-        return model, found
+        if name not in self._read_before:
+            self._read_before.add(name)
+            if self._kept is not None:
+                self._memory[name] = memo
+                self._kept.add(name)
+            else:
+                self._memory.pop(name, None)  # what a prefetch left is used: dropped
+        if shared:
+            return model, found
+        return _copy(model), _copy(found)
+
+    def prefetch(self, names: list[str]) -> None:
+        """Parse the version files of the models ``names`` that neither the cache nor
+        this index's memory holds anything of, in parallel, when there are many: the first
+        read after a clone. One forked process per spare core parses a share of them (and
+        writes their cache files) while this process parses its own; the read under way
+        then takes every file whose identity is unchanged from what they sent back."""
+        try:
+            cached = set(os.listdir(self.cache_dir))  # noqa: PTH208 - names only
+        except OSError:
+            cached = set()
+        cold = [
+            name
+            for name in names
+            if name not in self._memory and f"{name}.records.marshal" not in cached
+        ]
+        children = min(_spare_cores(), len(cold) // _MODELS_PER_WORKER)
+        if children < 1 or not hasattr(os, "fork") or threading.active_count() > 1:
+            return  # a thread may hold a lock that a forked child would never see released
+        shares = [cold[start :: children + 1] for start in range(children + 1)]
+        started: list[tuple[int, int]] = []
+        for share in shares[1:]:
+            try:
+                pid, fd = _fork_worker(self, share)
+            except OSError:
+                shares[0].extend(share)  # no process to spare: parsed here
+                continue
+            started.append((pid, fd))
+        payloads = [self._parse_share(shares[0])]
+        for pid, fd in started:
+            with os.fdopen(fd, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(pid, 0)
+            if status == 0 and data:
+                with contextlib.suppress(ValueError, EOFError, TypeError):
+                    payloads.append(marshal.loads(data))  # noqa: S302 - our own child's
+        settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
+        for payload in payloads:
+            for name, entries in payload.items():
+                memo = self._memory.setdefault(name, _Memo())
+                for key, identity, fields, past in entries:
+                    settled = identity[3] < settled_before
+                    memo.versions[key] = _Remembered(
+                        identity, _unmarshalled(fields), past, settled, True
+                    )
+
+    def _parse_share(self, names: list[str]) -> _Payload:
+        """Every version file of the models ``names`` that parses, with its identity
+        (the read under way reports those that do not); the settled ones are cached."""
+        payload: _Payload = {}
+        settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
+        for name in names:
+            folder = self.store.versions_dir(name)
+            try:
+                listing = self._listing(folder)
+            except (RegistryError, OSError):
+                continue
+            records = _Section(self._cache_file(name, "records"))
+            histories = _Section(self._cache_file(name, "history"))
+            entries = payload[name] = []
+            for number, key, _ in listing:
+                try:
+                    fields, identity = self.parse_version(name, number, folder)
+                except (RegistryError, OSError):
+                    continue
+                past = fields.pop("history", [])
+                fields = _marshallable(fields)  # for the cache file and the pipe
+                entries.append((key, identity, fields, past))
+                if identity[3] < settled_before:
+                    records.put(key, identity, fields)
+                    histories.put(key, identity, past)
+            records.save()
+            histories.save()
+        return payload
+
+    @contextlib.contextmanager
+    def keeping(self) -> Iterator[None]:
+        """Keep what first reads parse until the block ends (not only from a model's
+        second read on): a search takes the histories of the versions it returns from
+        the very read that found them."""
+        outer = self._kept
+        self._kept = set() if outer is None else outer
+        try:
+            yield
+        finally:
+            if outer is None:
+                for name in self._kept:
+                    self._memory.pop(name, None)
+                self._kept = None
+                self._histories.clear()
+
+    def history(self, name: str, number: int) -> list[HistoryEntry]:
+        """The history of version ``number`` as the last :meth:`read` of its model saw
+        the file (a search reads without histories, then takes the histories of the
+        versions it returns from here): from memory, the cache, or the file. Like a
+        ``shared`` read, the list is this index's memory: copy it before changing it."""
+        key = f"{number}.yaml"
+        memo = self._memory.get(name)
+        known = memo.versions.get(key) if memo is not None else None
+        histories = self._histories.get(name)
+        if histories is None:  # one load of the model's histories for all its versions
+            histories = self._histories[name] = _Section(self._cache_file(name, "history"))
+        if known is None:  # a first read, not remembered: the file as it is now
+            with contextlib.suppress(OSError):
+                path = self.store.versions_dir(name) / key
+                cached = histories.get(key, _identity(os.lstat(path)))
+                if cached is not None:
+                    found: list[HistoryEntry] = cached
+                    return found
+            fields, _ = self.parse_version(name, number)
+            return fields.get("history", [])
+        if known.history is None:
+            past: list[HistoryEntry] | None = histories.get(key, known.identity)
+            if past is None:
+                fields, identity = self.parse_version(name, number)
+                past = fields.get("history", [])
+                if identity != known.identity:
+                    return past  # changed since: not what the read saw, so not kept
+            known.history = past
+        return known.history
+
+    def _model_fields(
+        self,
+        name: str,
+        memo: _Memo,
+        listing: list[tuple[int, str, Identity]],
+        records: _Section,
+        parsed: Callable[[str, ModelFields, Identity], ModelFields],
+        settled_before: int,
+    ) -> ModelFields:
+        """The model's fields, from memory when none of its files changed."""
+        if self.split:
+            # A model's fields in format 2 are model.yaml, every alias file and every
+            # tombstone, and the highest version number: all of them are the key, so that
+            # `git checkout` of an alias file is seen.
+            if memo.model is None and name not in self._read_before:
+                return self._compose_model(name)  # a first read: nothing to compare with
+            key = self._split_key(name, listing, settled_before)
+            if key is not None and memo.model_key == key and memo.model is not None:
+                return memo.model
+            model = self._compose_model(name)
+            memo.model_key, memo.model = key, model
+            return model
+        model_identity = self._model_identity(name)
+        if (
+            model_identity is not None
+            and memo.model is not None
+            and memo.model_key == model_identity
+            and model_identity[3] < settled_before
+        ):
+            return memo.model
+        hit: ModelFields | None = records.get(MODEL_KEY, model_identity)
+        if hit is not None:
+            model = hit
+        else:
+            model, model_identity = self._parse_model(name)
+            parsed(MODEL_KEY, model, model_identity)
+        settled = model_identity is not None and model_identity[3] < settled_before
+        memo.model_key, memo.model = (model_identity if settled else None), model
+        return model
+
+    def _split_key(
+        self, name: str, listing: list[tuple[int, str, Identity]], settled_before: int
+    ) -> tuple[object, ...] | None:
+        """What a format-2 model's fields depend on, or None when any of it is too recent
+        to be remembered (see SETTLE_SECONDS) or cannot be read."""
+        from modelreg.layout import ALIASES_DIR, DELETED_DIR
+
+        model_dir = self.store.model_dir(name)
+        parts: list[object] = [listing[-1][0] if listing else 0]
+        try:
+            parts.append(_identity(os.lstat(model_dir / MODEL_FILE)))
+            for sub in (ALIASES_DIR, DELETED_DIR):
+                folder = model_dir / sub
+                try:
+                    parts.append(_identity(os.lstat(folder)))
+                    with os.scandir(folder) as scan:
+                        parts.append(
+                            sorted(
+                                (entry.name, _identity(entry.stat(follow_symlinks=False)))
+                                for entry in scan
+                            )
+                        )
+                except FileNotFoundError:
+                    parts.append(None)
+        except OSError:
+            return None
+        for part in parts:
+            if isinstance(part, tuple) and part[3] >= settled_before:
+                return None
+            if isinstance(part, list) and any(ident[3] >= settled_before for _, ident in part):
+                return None
+        return tuple(tuple(part) if isinstance(part, list) else part for part in parts)
 
     def fields(
         self, name: str, errors: list[CorruptFileError] | None = None
@@ -247,14 +512,14 @@ class VersionIndex:
             return []
         with scan:
             for entry in scan:
-                stem, dot, ext = entry.name.partition(".")
-                if not (dot and ext == "yaml" and stem.isdigit() and stem == str(int(stem))):
+                number = _version_number(entry.name)
+                if number is None:
                     continue
                 try:
                     identity = _identity(entry.stat(follow_symlinks=False))
                 except FileNotFoundError:
                     continue  # deleted while we listed
-                entries.append((int(stem), entry.name, identity))
+                entries.append((number, entry.name, identity))
         entries.sort()
         return entries
 
@@ -308,6 +573,106 @@ def _are_model_fields(fields: dict[str, Any]) -> TypeGuard[ModelFields]:
 
 def _are_version_fields(fields: dict[str, Any]) -> TypeGuard[VersionFields]:
     return fields.keys() <= _VERSION_KEYS
+
+
+@struct
+class _Remembered:
+    """A version file as a read last parsed it: ``settled`` when its identity may be
+    trusted to say it is unchanged (see SETTLE_SECONDS); an unsettled one only serves
+    :meth:`VersionIndex.history` for the read that parsed it."""
+
+    identity: Identity
+    fields: VersionFields  # without history
+    history: list[HistoryEntry] | None  # None: not loaded yet
+    settled: bool
+    # Parsed by :meth:`VersionIndex.prefetch` for the read under way: that read may use
+    # it once, settled or not, as if it had parsed the file itself.
+    prefetched: bool = False
+
+
+@struct
+class _Memo:
+    """What the index remembers of one model between reads."""
+
+    model_key: object = None  # None: the model's fields are read again
+    model: ModelFields | None = None
+    versions: dict[str, _Remembered] = field(default_factory=dict)
+
+
+def _marshallable(fields: _Fields) -> _Fields:
+    """``fields`` as marshal can write them (a cache file, a prefetching child's pipe):
+    a copy with the data sets as tuples (:func:`modelreg.datasets.pack`), when it has any."""
+    copied = dict(fields)
+    if copied.get("datasets"):
+        copied["datasets"] = pack(copied["datasets"])
+    return copied  # type: ignore[return-value]
+
+
+def _unmarshalled(fields: _Fields) -> _Fields:
+    """``fields`` as marshal gave them back, with their data sets as ``Dataset`` again (a
+    copy when it has any: what a cache section holds stays as loaded)."""
+    if not fields.get("datasets"):
+        return fields
+    return {**fields, "datasets": unpack(fields["datasets"])}  # type: ignore[typeddict-unknown-key]
+
+
+def copy_records(records: Sequence[_Copied]) -> list[_Copied]:
+    """The caller's own copy of records (or histories) that share the index's memory."""
+    return _copy(list(records))  # a plain list: marshal refuses subclasses (Page)
+
+
+def _copy(value: _Copied) -> _Copied:
+    """A deep copy of parsed data (``marshal`` does it in C, many times faster than
+    ``copy.deepcopy``)."""
+    try:
+        copied: _Copied = marshal.loads(marshal.dumps(value))  # type: ignore[arg-type]  # noqa: S302 - our own bytes
+    except ValueError:  # not marshallable: cannot come from a parsed file, but be safe
+        import copy
+
+        return copy.deepcopy(value)
+    return copied
+
+
+# A model's version files, sent back by a prefetching child: (key, identity, fields
+# without history, history) each.
+_Payload = dict[str, list[tuple[str, Identity, VersionFields, list[HistoryEntry]]]]
+# A child process is worth its fork only with this many models to parse.
+_MODELS_PER_WORKER = 8
+# Models prefetched at a time: what children send back is held until the read takes it.
+PREFETCH_MODELS = 64
+_MAX_WORKERS = 4
+
+
+def _spare_cores() -> int:
+    """Cores this process may use beyond its own (for :meth:`VersionIndex.prefetch`)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return min(cores, _MAX_WORKERS) - 1
+
+
+def _fork_worker(index: VersionIndex, names: list[str]) -> tuple[int, int]:
+    """A child process parsing ``names``; its pid and the pipe its payload comes on."""
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
+    if pid == 0:  # the child: never returns, never runs the parent's clean-ups
+        code = 1
+        try:
+            os.close(read_end)
+            data = marshal.dumps(index._parse_share(names))
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, read_end
 
 
 class _Section:

@@ -490,14 +490,25 @@ class Registry:
         from modelreg import search
 
         query = search.Query(filter_string, max_results, order_by, page_token)
-        page = self.search_version_records(query, errors=errors)
-        versions = [ModelVersion(**record) for record in page]
-        histories: dict[str, dict[int, list[HistoryEntry]]] = {}
-        for mv in versions:
-            if mv.name not in histories:
-                fields = self._catalog.index.fields(mv.name)
-                histories[mv.name] = {item["version"]: item["history"] for item in fields}
-            mv.history = histories[mv.name].get(mv.version, [])
+        return self._search_versions(query, errors)
+
+    @_consistent
+    def _search_versions(
+        self, query: Query, errors: list[CorruptFileError] | None
+    ) -> Page[ModelVersion]:
+        # One consistent read: the page, then the histories of its versions as the same
+        # read saw their files (not the model's every file again).
+        from modelreg import search
+        from modelreg.index import copy_records
+
+        index = self._catalog.index
+        with index.keeping():
+            page = self.search_version_records(query, errors=errors)
+            versions = [ModelVersion(**record) for record in page]
+            # The index's memory: copied in one go, the caller's own.
+            histories = copy_records([index.history(mv.name, mv.version) for mv in versions])
+        for mv, past in zip(versions, histories, strict=True):
+            mv.history = past
         return search.Page(versions, page.token)
 
     @_consistent
@@ -508,13 +519,16 @@ class Registry:
         for callers that print them (``ModelVersion(**record)`` builds one). No ``query``:
         every version, in MLflow's default order."""
         from modelreg import filters, search
+        from modelreg.index import copy_records
 
         query = query or search.Query()
         pinned = None
         if isinstance(query.filter_string, str) and query.filter_string.strip():
             # A filter that names its models reads only their folders.
             pinned = filters.names_required(filters.parse(query.filter_string))
-        return query.page(self._catalog.version_records(errors, pinned), "version")
+        page = query.page(self._catalog.version_records(errors, pinned), "version")
+        # The records are the index's memory: only the page is copied, the caller's own.
+        return search.Page(copy_records(page), page.token)
 
     @_consistent
     def get_latest_versions(

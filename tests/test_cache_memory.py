@@ -1,0 +1,197 @@
+"""A Registry kept open remembers what it parsed between reads (index.py's memory), and
+still never answers from stale data: every change to a file, by any means, is seen by the
+same Registry's next search, and what a search returns is the caller's to change."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from _safety import git
+from modelreg import Registry, index, yamlio
+
+NAME = "churn"
+
+
+@pytest.fixture(params=[2, 1], ids=["format2", "format1"])
+def open_registry(request: pytest.FixtureRequest, tmp_path: Path, settle_now: None) -> Registry:
+    """A registry of 4 versions (tag n = the number), champion on 2, already searched
+    twice by this same Registry (a model is remembered from its second read on, so its
+    memory holds every file)."""
+    registry = Registry.init(tmp_path / "registry", file_format=request.param)
+    for number in range(1, 5):
+        registry.register(NAME, f"s3://b/{number}", tags={"n": str(number)}, create_model=True)
+    registry.set_registered_model_alias(NAME, "champion", 2)
+    assert len(registry.search_model_versions()) == 4
+    assert len(registry.search_model_versions()) == 4
+    time.sleep(0.05)  # past the file system's timestamp granularity
+    return registry
+
+
+def version_file(registry: Registry, number: int) -> Path:
+    return registry.root / "models" / NAME / "versions" / f"{number}.yaml"
+
+
+def tagged(registry: Registry, value: str) -> list[int]:
+    return [mv.version for mv in registry.search_model_versions(f"tags.n = '{value}'")]
+
+
+def test_the_second_search_of_an_open_registry_parses_and_loads_nothing(
+    open_registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError("read a file the memory holds")
+
+    monkeypatch.setattr(index.VersionIndex, "parse_version", refuse)
+    monkeypatch.setattr(index._Section, "_load", refuse)
+    found = open_registry.search_model_versions("tags.n = '2'")
+    assert [(mv.version, mv.aliases, len(mv.history)) for mv in found] == [(2, ["champion"], 1)]
+
+
+def test_an_in_place_edit_of_the_same_size_and_mtime_is_seen(open_registry: Registry) -> None:
+    path = version_file(open_registry, 3)
+    before = path.stat()
+    text = path.read_text()
+    with path.open("r+") as handle:  # same inode, same size
+        handle.write(text.replace("n: '3'", "n: '9'"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    )
+    assert tagged(open_registry, "9") == [3]
+    assert tagged(open_registry, "3") == []
+
+
+def test_a_file_renamed_away_and_back_is_seen(open_registry: Registry, tmp_path: Path) -> None:
+    path = version_file(open_registry, 4)
+    aside = tmp_path / "aside.yaml"
+    path.rename(aside)
+    assert [mv.version for mv in open_registry.search_model_versions()] == [3, 2, 1]
+    # Back, edited meanwhile with its mtime restored: the same inode and size again.
+    stat = aside.stat()
+    aside.write_text(aside.read_text().replace("n: '4'", "n: '8'"))
+    os.utime(aside, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    aside.rename(path)
+    assert tagged(open_registry, "8") == [4]
+
+
+def test_a_file_replaced_by_a_rename_over_it_is_seen(open_registry: Registry) -> None:
+    # What editors and `git checkout` do: write a new file, rename it over the old one.
+    path = version_file(open_registry, 1)
+    stat = path.stat()
+    new = path.with_name(".1.yaml.tmp")
+    new.write_text(path.read_text().replace("n: '1'", "n: '7'"))
+    os.utime(new, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    new.replace(path)
+    assert tagged(open_registry, "7") == [1]
+
+
+def test_git_checkout_of_an_older_version_file_and_alias_is_seen(open_registry: Registry) -> None:
+    repo = open_registry.root.parent
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "four versions")
+    other = Registry(open_registry.root)  # another writer: this Registry's memory is old
+    other.set_model_version_tag(NAME, 2, "n", "tuned")
+    other.set_registered_model_alias(NAME, "champion", 4)
+    other.update_model_version(NAME, 2, "retuned")
+    assert tagged(open_registry, "tuned") == [2]
+    assert open_registry.search_model_versions("tags.n = 'tuned'")[0].description == "retuned"
+    assert open_registry.search_model_versions("tags.n = '4'")[0].aliases == ["champion"]
+    time.sleep(0.05)
+    git(repo, "checkout", "-q", "--", ".")  # the committed files again
+    assert tagged(open_registry, "tuned") == []
+    back = open_registry.search_model_versions("tags.n = '2'")
+    assert [(mv.description, mv.aliases) for mv in back] == [(None, ["champion"])]
+    assert [len(mv.history) for mv in back] == [1]
+
+
+def test_histories_are_those_of_the_files_read(open_registry: Registry) -> None:
+    Registry(open_registry.root).transition_model_version_stage(NAME, 3, "Staging")
+    (found,) = open_registry.search_model_versions("tags.n = '3'")
+    assert found.current_stage == "Staging"
+    assert [entry["action"] for entry in found.history] == ["version_registered", "stage_changed"]
+
+
+def test_what_a_search_returns_is_the_callers_to_change(open_registry: Registry) -> None:
+    (first,) = open_registry.search_model_versions("tags.n = '2'")
+    first.tags["n"] = "changed"
+    first.aliases.append("mine")
+    first.history.clear()
+    records = open_registry.search_version_records()
+    records[0]["tags"]["n"] = "changed too"
+    (again,) = open_registry.search_model_versions("tags.n = '2'")
+    assert (again.tags, again.aliases, len(again.history)) == ({"n": "2"}, ["champion"], 1)
+    assert tagged(open_registry, "changed too") == []
+    assert [mv.tags["n"] for mv in open_registry.list_versions(NAME)] == ["1", "2", "3", "4"]
+
+
+def test_a_first_search_parses_in_parallel_and_finds_what_a_serial_read_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many models, none in the cache: a first read after a clone forks a worker.
+    registry = Registry.init(tmp_path / "registry")
+    for model in range(2 * index._MODELS_PER_WORKER):
+        for number in (1, 2):
+            registry.register(f"m{model:02}", f"s3://b/{model}/{number}", create_model=True)
+    bad = registry.root / "models" / "m03" / "versions" / "2.yaml"
+    bad.write_text("<<<<<<< HEAD\n")
+    forks: list[list[str]] = []
+    real_fork = index._fork_worker
+
+    def counting(idx: index.VersionIndex, names: list[str]) -> tuple[int, int]:
+        forks.append(names)
+        return real_fork(idx, names)
+
+    monkeypatch.setattr(index, "_fork_worker", counting)
+    monkeypatch.setattr(index, "_spare_cores", lambda: 1)
+    # Idle threads other tests left behind (servers) would make the read stay serial.
+    monkeypatch.setattr(index.threading, "active_count", lambda: 1)
+    parsed_here: list[str] = []  # what this process parsed (a child counts in its own copy)
+    real_parse = index.VersionIndex.parse_version
+
+    def parse(
+        idx: index.VersionIndex, name: str, number: int, folder: Path | None = None
+    ) -> object:
+        parsed_here.append(name)
+        return real_parse(idx, name, number, folder)
+
+    monkeypatch.setattr(index.VersionIndex, "parse_version", parse)
+    errors: list[yamlio.CorruptFileError] = []
+    found = Registry(registry.root).search_model_versions(errors=errors)
+    assert len(forks) == 1
+    child_share = set(forks[0])
+    assert len(child_share) == index._MODELS_PER_WORKER
+    # Only the file the child could not parse is parsed again here (to report it).
+    assert [name for name in parsed_here if name in child_share] == (
+        ["m03"] if "m03" in child_share else []
+    )
+    assert [error.path for error in errors] == [bad]
+    monkeypatch.setattr(index, "_spare_cores", lambda: 0)
+    serial_errors: list[yamlio.CorruptFileError] = []
+    serial = Registry(registry.root).search_model_versions(errors=serial_errors)
+    assert len(forks) == 1
+    assert [mv.to_dict() for mv in found] == [mv.to_dict() for mv in serial]
+    assert len(found) == 2 * 2 * index._MODELS_PER_WORKER - 1
+    assert [error.path for error in serial_errors] == [bad]
+
+
+def test_a_model_is_remembered_from_its_second_read_on(tmp_path: Path, settle_now: None) -> None:
+    # A command reads each model once: it keeps nothing, and its peak memory is that of
+    # one model, however large the registry.
+    Registry.init(tmp_path / "registry").register(NAME, "s3://b/1", create_model=True)
+    command = Registry(tmp_path / "registry")
+    assert len(command.search_version_records()) == 1
+    assert command._catalog.index._memory == {}
+    script = Registry(tmp_path / "registry")
+    memory = script._catalog.index._memory
+    assert len(script.search_model_versions()) == 1
+    assert memory == {}  # kept for the search's histories, then dropped
+    assert len(script.search_model_versions()) == 1
+    assert list(memory) == [NAME]
