@@ -195,3 +195,41 @@ def test_a_model_is_remembered_from_its_second_read_on(tmp_path: Path, settle_no
     assert memory == {}  # kept for the search's histories, then dropped
     assert len(script.search_model_versions()) == 1
     assert list(memory) == [NAME]
+
+
+def test_data_sets_cross_the_parallel_first_read_the_cache_and_the_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settle_now: None
+) -> None:
+    # Data sets are structs; marshal (a prefetching child's pipe, the cache files) takes
+    # only builtins. Each path must give back the same Dataset objects a parse gives.
+    registry = Registry.init(tmp_path / "registry")
+    digest = "sha256:" + "ab" * 32
+    for model in range(2 * index._MODELS_PER_WORKER):
+        registry.register(
+            f"m{model:02}",
+            f"s3://b/{model}/1",
+            datasets={"train": f"s3://d/{model}.csv#{digest}"},
+            create_model=True,
+        )
+    forks: list[list[str]] = []
+    real_fork = index._fork_worker
+
+    def counting(idx: index.VersionIndex, names: list[str]) -> tuple[int, int]:
+        forks.append(names)
+        return real_fork(idx, names)
+
+    monkeypatch.setattr(index, "_fork_worker", counting)
+    monkeypatch.setattr(index, "_spare_cores", lambda: 1)
+    monkeypatch.setattr(index.threading, "active_count", lambda: 1)
+    query = f"datasets.train.digest = '{digest}'"
+    script = Registry(registry.root)
+    reads = [script.search_model_versions(query) for _ in range(3)]  # parallel, then memory
+    assert len(forks) == 1
+    from_cache = Registry(registry.root).search_model_versions(query)  # the cache files
+    assert len(forks) == 1
+    for found in [*reads, from_cache]:
+        assert len(found) == 2 * index._MODELS_PER_WORKER
+        for mv in found:
+            train = mv.datasets["train"]
+            assert (train.name, train.digest) == ("train", digest)
+            assert train.source == f"s3://d/{int(mv.name[1:])}.csv"
