@@ -16,6 +16,33 @@ import pytest
 from modelreg import Registry
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for ``pytest -n 2 --dist loadgroup`` (`make test`): pytest-xdist runs each
+    group's tests one after another in one worker. The stress tests (marked slow) form one
+    group, so that no two of them run beside each other (each starts several processes of
+    its own); the tests sharing a module-scoped fixture (an MLflow server, a store built
+    by MLflow, a moto server...) form one group per module, so that it is built once.
+    Without xdist the marks change nothing."""
+    groups: dict[str, str] = {}
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            groups[item.nodeid] = "slow"
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        definitions = info.name2fixturedefs.values() if info is not None else ()
+        if any(defs[-1].scope == "module" for defs in definitions):
+            groups[item.nodeid] = item.nodeid.split("::", 1)[0]
+    # A module whose module-scoped fixture a slow test uses too: all of it in the slow group.
+    slow_modules = {
+        item.nodeid.split("::", 1)[0] for item in items if groups.get(item.nodeid) == "slow"
+    }
+    for item in items:
+        group = groups.get(item.nodeid)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group("slow" if group in slow_modules else group))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
