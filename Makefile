@@ -27,9 +27,10 @@ demo: $(BIN)/modelreg
 # pytest-xdist runs them in TEST_WORKERS processes (one per core of CI's 2): most tests wait
 # on one modelreg or git process at a time. --dist loadgroup keeps the groups that
 # tests/conftest.py marks (the slow stress tests; each module's tests sharing a
-# module-scoped fixture) in one worker each. TEST_WORKERS=0 runs them in this process.
+# module-scoped fixture) in one worker each; --no-loadscope-reorder starts the slow group
+# (collected first) before the others. TEST_WORKERS=0 runs them in this process.
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m compileall -q src
