@@ -24,16 +24,24 @@ demo: $(BIN)/modelreg
 
 # The tests start thousands of modelreg processes: compile the sources once, or (with
 # PYTHONDONTWRITEBYTECODE set, as in CI shells) every process compiles every module again.
+# pytest-xdist runs them in TEST_WORKERS processes (one per core of CI's 2): most tests wait
+# on one modelreg or git process at a time. --dist loadgroup keeps the groups that
+# tests/conftest.py marks (the slow stress tests; each module's tests sharing a
+# module-scoped fixture) in one worker each; --no-loadscope-reorder starts the slow group
+# (collected first) before the others. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m compileall -q src
-	$(BIN)/python -m pytest -q --durations=25
+	$(PYTEST) --durations=25
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 test-fast: $(VENV)/.dev-installed
 	$(BIN)/python -m compileall -q src
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests bench

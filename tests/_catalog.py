@@ -6,10 +6,39 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from modelreg import Registry
+
+# The system's Chromium, driven by Playwright (its own browser download is never used).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Nothing but the pages: no sandbox (containers), no GPU, no Google services or updates.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def launch_chromium(playwright: Any, profile: Path, width: int, height: int) -> Any:
+    """A headless Chromium context with a fresh profile in ``profile``: the browser tests'
+    and scripts/catalog_screenshot.py's."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": width, "height": height},
+    )
+
 
 # Each payload, if it ever ran, would set window.__xss.
 SCRIPT = "<script>window.__xss = 1</script>"

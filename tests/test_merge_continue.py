@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from _team import Clone
 from _trees import (
     Tree,
     base_tree,
@@ -28,7 +29,6 @@ from _trees import (
     write_folder,
 )
 from modelreg.gitsync.trees import read_tree
-from test_merge_driver import Clone
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 

@@ -6,7 +6,6 @@ versions under one number still stop the merge or the rebase, with a message."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections import Counter
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from _team import Clone, clone_of, new_origin
 from conftest import modelreg_executable
 from modelreg import yamlio
 from modelreg.merge_driver import ATTRIBUTE_LINES, driver_command
@@ -24,63 +24,6 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
 MODES = ["merge", "rebase"]
 VERSION_4 = "registry/models/m/versions/4.yaml"
-
-
-class Clone:
-    """One person's clone of the origin: git and modelreg run as that person."""
-
-    def __init__(self, path: Path, user: str, scratch: Path) -> None:
-        self.path = path
-        self.user = user
-        self.env = {
-            **os.environ,
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": user,
-            "GIT_AUTHOR_EMAIL": f"{user}@example.com",
-            "GIT_COMMITTER_NAME": user,
-            "GIT_COMMITTER_EMAIL": f"{user}@example.com",
-            "GIT_EDITOR": "true",
-            "MODELREG_USER": f"{user}@example.com",
-            "MODELREG_REGISTRY": str(path / "registry"),
-            "MODELREG_CACHE_DIR": str(scratch / "cache"),
-            "MODELREG_TRUST_DIR": str(scratch / "trust"),
-            "NO_COLOR": "1",
-        }
-
-    def git(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            ["git", *args], cwd=self.path, env=self.env, capture_output=True, text=True, check=False
-        )
-        if ok:
-            assert done.returncode == 0, f"git {' '.join(args)}: {done.stdout}{done.stderr}"
-        return done
-
-    def modelreg(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [modelreg_executable(), *args],
-            cwd=self.path,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        if ok:
-            assert done.returncode == 0, f"modelreg {' '.join(args)}: {done.stderr}"
-        return done
-
-    def commit(self, message: str) -> str:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message)
-        return self.head()
-
-    def head(self) -> str:
-        return self.git("rev-parse", "HEAD").stdout.strip()
-
-    def pull(self, mode: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        how = "--rebase" if mode == "rebase" else "--no-rebase"
-        return self.git("pull", "-q", how, "--no-edit", "origin", "main", ok=ok)
 
 
 def histories(clone: Clone, rev: str) -> dict[str, list[dict[str, Any]]]:
@@ -137,11 +80,7 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with the driver installed. Copied for every test."""
     top = tmp_path_factory.mktemp("team")
     scratch = tmp_path_factory.mktemp("team-scratch")
-    subprocess.run(
-        ["git", "init", "-q", "--bare", "-b", "main", str(top / "origin.git")], check=True
-    )
-    carol = Clone(top / "carol", "carol", scratch)
-    subprocess.run(["git", "clone", "-q", str(top / "origin.git"), str(carol.path)], check=True)
+    carol = new_origin(top, scratch)
     carol.modelreg("init", "registry")
     # The driver merges format 1 files (model.yaml holds the aliases and the counter).
     (carol.path / "registry" / "registry.yaml").write_text(
@@ -156,9 +95,7 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     carol.commit("a registry")
     carol.git("push", "-q", "origin", "main")
     for user in ("alice", "bob"):
-        clone = Clone(top / user, user, scratch)
-        subprocess.run(["git", "clone", "-q", str(top / "origin.git"), str(clone.path)], check=True)
-        clone.modelreg("git-setup")
+        clone_of(top / "origin.git", top / user, user, scratch).modelreg("git-setup")
     return top
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from _team import EVERYTHING, Clone, clone_of, new_origin
 from conftest import cli_commands, leaf_commands, modelreg_executable
 from modelreg import yamlio
-from test_merge_driver import Clone
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -44,11 +44,7 @@ def _origin_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     that logs every created version to a file outside the clones."""
     top = tmp_path_factory.mktemp("publish")
     scratch = tmp_path_factory.mktemp("publish-scratch")
-    subprocess.run(
-        ["git", "init", "-q", "--bare", "-b", "main", str(top / "origin.git")], check=True
-    )
-    carol = Clone(top / "carol", "carol", scratch)
-    subprocess.run(["git", "clone", "-q", str(top / "origin.git"), str(carol.path)], check=True)
+    carol = new_origin(top, scratch)
     carol.modelreg("init", "registry")
     _hooked_config(carol, top / HOOK_LOG)
     carol.modelreg("register", "churn", "s3://carol/1", "--run-id", "carol-1")
@@ -70,8 +66,7 @@ class Team:
         self.template_log: Path | None = None
 
     def clone(self, user: str) -> Clone:
-        clone = Clone(self.top / user, user, self.scratch)
-        subprocess.run(["git", "clone", "-q", str(self.origin), str(clone.path)], check=True)
+        clone = clone_of(self.origin, self.top / user, user, self.scratch)
         clone.env["MODELREG_TRUST_HOOKS"] = "1"
         return clone
 
@@ -165,26 +160,8 @@ def test_the_second_clone_is_renumbered_with_everything_it_carries(team: Team) -
     alice.modelreg("register", "churn", "s3://alice/2", "--run-id", "alice-2", "--push")
     # Bob registers "the next version" too, with everything a version can carry, before
     # he knows of alice's: here it is version 2.
-    bob.modelreg(
-        "--no-hooks",  # his writes here are announced when published, not before
-        "register",
-        "churn",
-        "s3://bob/2",
-        "--run-id",
-        "bob-2",
-        "--description",
-        "bob's model",
-        "--tag",
-        "team=bob",
-        "--metric",
-        "auc=0.91",
-        "--param",
-        "depth=7",
-        "--alias",
-        "challenger",
-        "--stage",
-        "Staging",
-    )
+    # (--no-hooks: his writes here are announced when published, not before)
+    bob.modelreg("--no-hooks", "register", "churn", "s3://bob/2", "--run-id", "bob-2", *EVERYTHING)
     bob.modelreg("--no-hooks", "request", "churn", "2", "Production", "--comment", "please")
     bob.modelreg("--no-hooks", "comment", "churn", "2", "looks fine")
     done = bob.modelreg("tag", "churn", "2", "reviewed=yes", "--push", "--format", "plain")

@@ -27,10 +27,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from _team import EVERYTHING, Clone, clone_of, new_origin
 from conftest import modelreg_executable
 from modelreg import Registry, yamlio
 from modelreg.gitsync.trees import read_folder, read_tree
-from test_merge_driver import Clone
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -45,11 +45,7 @@ def _origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """origin.git: a format-2 registry with the merge driver's .gitattributes, model churn
     with versions 1 (Production, alias champion), 2 (Staging) and 3 (None)."""
     top = tmp_path_factory.mktemp("scenarios")
-    subprocess.run(
-        ["git", "init", "-q", "--bare", "-b", "main", str(top / "origin.git")], check=True
-    )
-    carol = Clone(top / "carol", "carol", top / "scratch")
-    subprocess.run(["git", "clone", "-q", str(top / "origin.git"), str(carol.path)], check=True)
+    carol = new_origin(top, top / "scratch")
     carol.modelreg("init", "registry")
     carol.modelreg("git-setup")
     for number in (1, 2, 3):
@@ -70,8 +66,7 @@ class Team:
         self.origin = top / "origin.git"
 
     def clone(self, user: str, driver: bool = True) -> Clone:
-        clone = Clone(self.top / user, user, self.top / "scratch")
-        subprocess.run(["git", "clone", "-q", str(self.origin), str(clone.path)], check=True)
+        clone = clone_of(self.origin, self.top / user, user, self.top / "scratch")
         if driver:
             clone.modelreg("git-setup")
             assert clone.git("status", "--porcelain").stdout == ""
@@ -207,25 +202,7 @@ def test_both_register_the_next_version(team: Team, path: str) -> None:
     alice, bob = team.clone("alice"), team.clone("bob")
     alice.modelreg("register", "churn", "s3://alice/4", "--run-id", "alice-4", "--push")
     alices = load(tree_at(alice, "HEAD"), V.format(4))
-    bob.modelreg(
-        "register",
-        "churn",
-        "s3://bob/4",
-        "--run-id",
-        "bob-4",
-        "--description",
-        "bob's model",
-        "--tag",
-        "team=bob",
-        "--metric",
-        "auc=0.91",
-        "--param",
-        "depth=7",
-        "--alias",
-        "challenger",
-        "--stage",
-        "Staging",
-    )
+    bob.modelreg("register", "churn", "s3://bob/4", "--run-id", "bob-4", *EVERYTHING)
     bob.modelreg("request", "churn", "4", "Production", "--comment", "please")
     bob.modelreg("approve", "churn", "4", "Production", "--comment", "fine by me")
     bob.modelreg("comment", "churn", "4", "looks good")
@@ -630,8 +607,7 @@ def test_random_operations_on_two_clones_sync_like_one_registry(
         kept = final.get(V.format(number)) or final[f"models/churn/deleted/{number}.yaml"]
         assert load({"f": kept}, "f")["uid"] == doc["uid"]
     assert_nothing_lost(final, *sides)
-    reference = Clone(top / "reference", "reference", top / "scratch")
-    subprocess.run(["git", "clone", "-q", str(team.origin), str(reference.path)], check=True)
+    reference = clone_of(team.origin, top / "reference", "reference", top / "scratch")
     first = reference.git("rev-list", "--max-parents=0", "HEAD").stdout.strip()
     reference.git("checkout", "-q", first)
     registry = Registry(reference.path / "registry")

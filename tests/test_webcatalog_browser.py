@@ -24,28 +24,16 @@ from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 
-from _catalog import HOSTILE_MODEL, SCRIPT, make_registry
+from _catalog import CHROMIUM, HOSTILE_MODEL, SCRIPT, launch_chromium, make_registry
 from _safety import git
 from conftest import modelreg_executable
 from modelreg import Registry
 from modelreg.webcatalog import build
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).is_file(), reason="no chromium (.ci/run installs it with apt-get)"
 )
-# Nothing but the pages: no sandbox (containers), no GPU, no Google services or updates.
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 OUTPUT = Path(__file__).resolve().parent / "output" / "catalog"
 COMMIT = "89abcdef0123456789abcdef0123456789abcdef"
 DESKTOP, PHONE = 1280, 390
@@ -55,12 +43,8 @@ DESKTOP, PHONE = 1280, 390
 def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One Chromium for the session, with a fresh profile."""
     with sync_api.sync_playwright() as playwright:
-        browser_context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=ARGS,
-            viewport={"width": DESKTOP, "height": 900},
+        browser_context = launch_chromium(
+            playwright, tmp_path_factory.mktemp("chromium-profile"), DESKTOP, 900
         )
         yield browser_context
         browser_context.close()
