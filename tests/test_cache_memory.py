@@ -132,8 +132,25 @@ def test_what_a_search_returns_is_the_callers_to_change(open_registry: Registry)
     assert [mv.tags["n"] for mv in open_registry.list_versions(NAME)] == ["1", "2", "3", "4"]
 
 
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """A first read forks one worker (one spare core), whose share of models is appended."""
+    started: list[list[str]] = []
+    real_fork = index._fork_worker
+
+    def counting(idx: index.VersionIndex, names: list[str]) -> tuple[int, int]:
+        started.append(names)
+        return real_fork(idx, names)
+
+    monkeypatch.setattr(index, "_fork_worker", counting)
+    monkeypatch.setattr(index, "_spare_cores", lambda: 1)
+    # Idle threads other tests left behind (servers) would make the read stay serial.
+    monkeypatch.setattr(index.threading, "active_count", lambda: 1)
+    return started
+
+
 def test_a_first_search_parses_in_parallel_and_finds_what_a_serial_read_finds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[list[str]]
 ) -> None:
     # Many models, none in the cache: a first read after a clone forks a worker.
     registry = Registry.init(tmp_path / "registry")
@@ -142,17 +159,6 @@ def test_a_first_search_parses_in_parallel_and_finds_what_a_serial_read_finds(
             registry.register(f"m{model:02}", f"s3://b/{model}/{number}", create_model=True)
     bad = registry.root / "models" / "m03" / "versions" / "2.yaml"
     bad.write_text("<<<<<<< HEAD\n")
-    forks: list[list[str]] = []
-    real_fork = index._fork_worker
-
-    def counting(idx: index.VersionIndex, names: list[str]) -> tuple[int, int]:
-        forks.append(names)
-        return real_fork(idx, names)
-
-    monkeypatch.setattr(index, "_fork_worker", counting)
-    monkeypatch.setattr(index, "_spare_cores", lambda: 1)
-    # Idle threads other tests left behind (servers) would make the read stay serial.
-    monkeypatch.setattr(index.threading, "active_count", lambda: 1)
     parsed_here: list[str] = []  # what this process parsed (a child counts in its own copy)
     real_parse = index.VersionIndex.parse_version
 
@@ -198,7 +204,7 @@ def test_a_model_is_remembered_from_its_second_read_on(tmp_path: Path, settle_no
 
 
 def test_data_sets_cross_the_parallel_first_read_the_cache_and_the_memory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settle_now: None
+    tmp_path: Path, forks: list[list[str]], settle_now: None
 ) -> None:
     # Data sets are structs; marshal (a prefetching child's pipe, the cache files) takes
     # only builtins. Each path must give back the same Dataset objects a parse gives.
@@ -211,16 +217,6 @@ def test_data_sets_cross_the_parallel_first_read_the_cache_and_the_memory(
             datasets={"train": f"s3://d/{model}.csv#{digest}"},
             create_model=True,
         )
-    forks: list[list[str]] = []
-    real_fork = index._fork_worker
-
-    def counting(idx: index.VersionIndex, names: list[str]) -> tuple[int, int]:
-        forks.append(names)
-        return real_fork(idx, names)
-
-    monkeypatch.setattr(index, "_fork_worker", counting)
-    monkeypatch.setattr(index, "_spare_cores", lambda: 1)
-    monkeypatch.setattr(index.threading, "active_count", lambda: 1)
     query = f"datasets.train.digest = '{digest}'"
     script = Registry(registry.root)
     reads = [script.search_model_versions(query) for _ in range(3)]  # parallel, then memory
