@@ -196,3 +196,58 @@ def test_a_corrupt_file_is_reported_even_when_it_was_cached(
     path.write_text("<<<<<<< HEAD\n")
     with pytest.raises(yamlio.CorruptFileError, match="conflict marker"):
         Registry(registry.root).list_versions(NAME)
+
+
+@pytest.fixture
+def composes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The models whose fields were composed from their files (format 2: model.yaml,
+    the alias files, the tombstones), in order."""
+    seen: list[str] = []
+    real = index.VersionIndex._compose_model
+
+    def counting(self: index.VersionIndex, name: str) -> object:
+        seen.append(name)
+        return real(self, name)
+
+    monkeypatch.setattr(index.VersionIndex, "_compose_model", counting)
+    return seen
+
+
+def test_a_second_process_search_composes_no_model(
+    registry: Registry, settle_now: None, composes: list[str]
+) -> None:
+    # Composing a format-2 model reads each of its files as YAML: it was most of a warm
+    # `modelreg search` of 100 models, done again by every process.
+    build(registry, 3)
+    registry.set_registered_model_alias(NAME, "champion", 2)
+    assert Registry(registry.root).search_model_versions("tags.n = '2'")[0].aliases == ["champion"]
+    composes.clear()
+    found = Registry(registry.root).search_model_versions("tags.n = '2'")
+    assert found[0].aliases == ["champion"]
+    assert composes == []
+
+
+def test_an_alias_file_changed_behind_the_cache_is_seen_by_the_next_process(
+    registry: Registry, settle_now: None
+) -> None:
+    repo = registry.root.parent
+    git(repo, "init", "-q", "-b", "main")
+    build(registry, 3)
+    registry.set_registered_model_alias(NAME, "champion", 2)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "champion is 2")
+    git(repo, "checkout", "-q", "-b", "moved")
+    registry.set_registered_model_alias(NAME, "champion", 3)
+    git(repo, "commit", "-q", "-am", "champion is 3")
+    assert Registry(registry.root).search_model_versions("tags.n = '3'")[0].aliases == ["champion"]
+    time.sleep(0.05)
+    git(repo, "checkout", "-q", "main")
+    found = {mv.version: mv.aliases for mv in Registry(registry.root).search_model_versions()}
+    assert found == {1: [], 2: ["champion"], 3: []}
+    # The same bytes' size, the old times: only the change time and inode tell.
+    alias_file = registry.root / "models" / NAME / "aliases" / "champion.yaml"
+    before = alias_file.stat()
+    edit_in_place(alias_file, "version: 2", "version: 1")
+    os.utime(alias_file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    found = {mv.version: mv.aliases for mv in Registry(registry.root).search_model_versions()}
+    assert found == {1: ["champion"], 2: [], 3: []}

@@ -316,3 +316,39 @@ def test_the_read_commands_do_not_import_pyyaml(tmp_path: Path, args: list[str])
     assert done.returncode == 0, done.stderr
     assert "s3://b/1" in done.stdout or "m" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "False", "PyYAML was imported"
+
+
+def test_reading_a_small_file_allocates_about_its_size(tmp_path: Path) -> None:
+    # A read of at most MAX_FILE_BYTES + 1 bytes allocated 4 MB for every 1 KB version
+    # file: a fifth of a first read after a clone.
+    import tracemalloc
+
+    path = tmp_path / "1.yaml"
+    path.write_bytes(b"name: m\nversion: 1\n" * 50)
+    tracemalloc.start()
+    try:
+        data, _ = yamlio.read_file(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert data == path.read_bytes()
+    assert peak < 64 * 1024
+
+
+def test_a_file_read_in_several_pieces_is_read_whole_up_to_the_limit(tmp_path: Path) -> None:
+    # What fstat said is only where the reading starts: a file that grew since is read on
+    # to its end, and never beyond the limit (the caller refuses a file over it).
+    import os
+
+    path = tmp_path / "grown.yaml"
+    path.write_bytes(bytes(range(256)) * 1000)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert yamlio._read_at_most(fd, 10, 1_000_000) == path.read_bytes()
+    finally:
+        os.close(fd)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert yamlio._read_at_most(fd, 256_000, 1_001) == path.read_bytes()[:1_001]
+    finally:
+        os.close(fd)

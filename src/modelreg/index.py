@@ -410,13 +410,19 @@ class VersionIndex:
         if self.split:
             # A model's fields in format 2 are model.yaml, every alias file and every
             # tombstone, and the highest version number: all of them are the key, so that
-            # `git checkout` of an alias file is seen.
-            if memo.model is None and name not in self._read_before:
-                return self._compose_model(name)  # a first read: nothing to compare with
+            # `git checkout` of an alias file is seen. The cache keeps them by that key
+            # (without the model's history, which a read never returns): composing them
+            # costs a YAML read of each of those files, most of a warm search's time.
             key = self._split_key(name, listing, settled_before)
             if key is not None and memo.model_key == key and memo.model is not None:
                 return memo.model
-            model = self._compose_model(name)
+            cached: ModelFields | None = records.get(MODEL_KEY, key)
+            if cached is not None:
+                model = cached
+            else:
+                model = self._compose_model(name)
+                if key is not None:
+                    records.put(MODEL_KEY, key, {**model, "history": []})
             memo.model_key, memo.model = key, model
             return model
         model_identity = self._model_identity(name)
@@ -685,8 +691,9 @@ class _Section:
         self._fresh: dict[str, list[Any]] = {}
         self._changed = False
 
-    def get(self, key: str, identity: Identity | None) -> Any:
-        """The value cached for a file of this identity, else None."""
+    def get(self, key: str, identity: tuple[object, ...] | None) -> Any:
+        """The value cached for a file of this identity (or a format-2 model's key,
+        see ``VersionIndex._split_key``), else None."""
         if self._cached is None:
             self._cached = self._load()
         hit = self._cached.get(key)
@@ -695,7 +702,7 @@ class _Section:
         self._fresh[key] = hit
         return hit[1]
 
-    def put(self, key: str, identity: Identity, value: Any) -> None:
+    def put(self, key: str, identity: tuple[object, ...], value: Any) -> None:
         if self._cached is None:
             self._cached = self._load()
         self._fresh[key] = [identity, value]
