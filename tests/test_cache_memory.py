@@ -229,3 +229,31 @@ def test_data_sets_cross_the_parallel_first_read_the_cache_and_the_memory(
             train = mv.datasets["train"]
             assert (train.name, train.digest) == ("train", digest)
             assert train.source == f"s3://d/{int(mv.name[1:])}.csv"
+
+
+def test_what_a_parallel_first_read_parsed_is_in_the_cache_for_the_next_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[list[str]], settle_now: None
+) -> None:
+    # The read took every version from what the children sent back and wrote only the
+    # model's entry to each cache file, dropping what the children had written there: the
+    # second search after a clone parsed every file again, and serially.
+    registry = Registry.init(tmp_path / "registry")
+    for model in range(2 * index._MODELS_PER_WORKER):
+        registry.register(f"m{model:02}", f"s3://b/{model}/1", create_model=True)
+        registry.register(f"m{model:02}", f"s3://b/{model}/2")
+    first = Registry(registry.root).search_model_versions()
+    assert len(forks) == 1
+    parsed: list[str] = []
+    real_parse = index.VersionIndex.parse_version
+
+    def parse(
+        idx: index.VersionIndex, name: str, number: int, folder: Path | None = None
+    ) -> object:
+        parsed.append(f"{name}/{number}")
+        return real_parse(idx, name, number, folder)
+
+    monkeypatch.setattr(index.VersionIndex, "parse_version", parse)
+    second = Registry(registry.root).search_model_versions()
+    assert parsed == []
+    assert len(forks) == 1
+    assert [mv.to_dict() for mv in second] == [mv.to_dict() for mv in first]

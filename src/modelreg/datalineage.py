@@ -16,7 +16,7 @@ from modelreg import yamlio
 from modelreg.artifacts.local import git_toplevel, recorded_path
 from modelreg.datasets import Dataset, validate_name
 from modelreg.errors import InvalidInputError, NotFoundError
-from modelreg.lineage import _git, artifact_digest, git_exit_code
+from modelreg.lineage import artifact_digest, git_exit_code, git_output
 from modelreg.refs import local_artifact_path
 
 # -- measuring what `register --dataset NAME=PATH_OR_URI` names -----------------------
@@ -121,12 +121,12 @@ def _git_commit(path: Path) -> str | None:
     where = ["--", str(path)]
     if git_exit_code(["ls-files", "--error-unmatch", *where], top) != 0:
         return None  # untracked (or ignored): no commit has it
-    status = _git(
+    status = git_output(
         ["--no-optional-locks", "status", "--porcelain", "--untracked-files=all", *where], top
     )
     if status is None or status:
         return None  # modified, staged or partly untracked: HEAD is not what was used
-    return _git(["rev-parse", "HEAD"], top)
+    return git_output(["rev-parse", "HEAD"], top)
 
 
 def dvc_record(path: Path) -> tuple[str, int | None, Path] | None:

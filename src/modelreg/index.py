@@ -44,12 +44,12 @@ from modelreg.datasets import Dataset, pack, unpack
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
 from modelreg.errors import CorruptFileError, NotFoundError, RegistryError
-from modelreg.store import MODEL_FILE, Store, read_mapping_with_stat
+from modelreg.store import MODEL_FILE, Store, read_mapping_with_stat, version_number
 from modelreg.structs import field, struct
 
 TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Container, Iterator, Sequence
     from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
 else:
 
@@ -129,25 +129,6 @@ SETTLE_SECONDS = 2.0
 Identity = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
 # model.yaml's entry in a model's cache (version files are keyed "N.yaml").
 MODEL_KEY = MODEL_FILE
-
-
-_NUMBERS: dict[str, int | None] = {}
-
-
-def _version_number(filename: str) -> int | None:
-    """N for a version file ``N.yaml`` (no leading zeros), else None; remembered, since
-    every read of a model asks it of every file name."""
-    try:
-        return _NUMBERS[filename]
-    except KeyError:
-        pass
-    stem, dot, ext = filename.partition(".")
-    number = None
-    if dot and ext == "yaml" and stem.isdigit() and stem == str(int(stem)):
-        number = int(stem)
-    if len(_NUMBERS) < 1_000_000:
-        _NUMBERS[filename] = number
-    return number
 
 
 def _identity(stat: os.stat_result) -> Identity:
@@ -260,12 +241,13 @@ class VersionIndex:
                 settled = identity[3] < settled_before
                 remembered[key] = _Remembered(identity, fields, past, settled)
             found.append({**fields, "history": past} if history else fields)  # type: ignore[typeddict-item]
+        present = {key for _, key, _ in listing}
         if len(remembered) > len(listing):  # files gone: forget them
-            present = {key for _, key, _ in listing}
             for key in [key for key in list(remembered) if key not in present]:
                 remembered.pop(key, None)
-        records.save()
-        histories.save()
+        present.add(MODEL_KEY)
+        records.save(present)
+        histories.save(present)
         if name not in self._read_before:
             self._read_before.add(name)
             if self._kept is not None:
@@ -518,7 +500,7 @@ class VersionIndex:
             return []
         with scan:
             for entry in scan:
-                number = _version_number(entry.name)
+                number = version_number(entry.name)
                 if number is None:
                     continue
                 try:
@@ -708,17 +690,21 @@ class _Section:
         self._fresh[key] = [identity, value]
         self._changed = True
 
-    def save(self) -> None:
-        """Write what this read saw; entries of files that are gone are dropped."""
+    def save(self, present: Container[str] = ()) -> None:
+        """Write what this read added or replaced. An entry it did not look at is kept
+        when its key is ``present`` (the read listed the file but took it from memory or
+        from a prefetching child), else dropped (the file is gone)."""
         if self._cached is None:
             return  # never consulted: nothing to add or drop
-        if not self._changed and self._fresh.keys() == self._cached.keys():
+        entries = {key: hit for key, hit in self._cached.items() if key in present}
+        entries.update(self._fresh)
+        if not self._changed and entries.keys() == self._cached.keys():
             return
         # Best effort: a read-only home or a full disk costs speed, never a failure.
         tmp = self.path.with_name(f".{self.path.name}.{os.urandom(4).hex()}.tmp")
         with contextlib.suppress(OSError, ValueError):
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp.write_bytes(marshal.dumps({"format": CACHE_FORMAT, "entries": self._fresh}))
+            tmp.write_bytes(marshal.dumps({"format": CACHE_FORMAT, "entries": entries}))
             tmp.replace(self.path)
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)

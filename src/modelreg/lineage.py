@@ -19,7 +19,7 @@ _CHUNK = 1024 * 1024
 
 @functools.lru_cache(maxsize=8)
 def _git_user_email(where: Path) -> str | None:
-    return _git(["config", "user.email"], where)
+    return git_output(["config", "user.email"], where)
 
 
 def current_user(where: Path | None = None) -> str:
@@ -169,7 +169,7 @@ def _sha(text: str) -> str:
 
 
 def _describe_head_with_git(cwd: Path) -> Head | None:
-    described = _git(["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"], cwd)
+    described = git_output(["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"], cwd)
     if described is None or len(described.splitlines()) != 3:
         return None
     top, commit, branch = described.splitlines()
@@ -355,7 +355,9 @@ def git_exit_code(args: list[str], cwd: Path) -> int | None:
     return None if result is None else result.returncode
 
 
-def _git(args: list[str], cwd: Path) -> str | None:
+def git_output(args: list[str], cwd: Path) -> str | None:
+    """The output of ``git args`` run in ``cwd``, stripped; None when git could not run
+    or failed."""
     result = _run_git(args, cwd, text=True)
     if result is None or result.returncode != 0:
         return None

@@ -367,12 +367,11 @@ class Store:
             entries = os.listdir(folder)
         except FileNotFoundError:
             return []
-        numbers = []
-        for entry in entries:
-            stem, dot, ext = entry.partition(".")
-            if dot and ext == "yaml" and stem.isdigit() and stem == str(int(stem)):
-                numbers.append(int(stem))
-        return sorted(numbers)
+        # A registration lists its model's versions; the names are looked up, not parsed
+        # (parsing 10,000 of them was most of a registration at the end of a large model).
+        numbers = [number for number in map(version_number, entries) if number is not None]
+        numbers.sort()
+        return numbers
 
     def read_model(self, name: str) -> Document:
         path = self.model_file(name)
@@ -570,6 +569,25 @@ def _seq_number(seq: bytes) -> int:
 
 def _is_odd(seq: bytes) -> bool:
     return _seq_number(seq) % 2 == 1
+
+
+_NUMBERS: dict[str, int | None] = {}
+
+
+def version_number(filename: str) -> int | None:
+    """N for a version file ``N.yaml`` (no leading zeros), else None; remembered, since
+    every read of a model asks it of every file name."""
+    try:
+        return _NUMBERS[filename]
+    except KeyError:
+        pass
+    stem, dot, ext = filename.partition(".")
+    number = None
+    if dot and ext == "yaml" and stem.isdigit() and stem == str(int(stem)):
+        number = int(stem)
+    if len(_NUMBERS) < 1_000_000:
+        _NUMBERS[filename] = number
+    return number
 
 
 def create_folder(root: Path, config: Config) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelreg.errors import ArtifactMismatchError, NotFoundError
-from modelreg.lineage import _git, artifact_digest, git_exit_code
+from modelreg.lineage import artifact_digest, git_exit_code, git_output
 from modelreg.refs import local_artifact_path
 
 
@@ -80,7 +80,7 @@ def travel_warning(artifact: LocalArtifact, root: Path) -> str | None:
 
 def git_toplevel(folder: Path) -> Path | None:
     """The top folder of the git work tree holding ``folder``, or None."""
-    out = _git(["rev-parse", "--show-toplevel"], folder)
+    out = git_output(["rev-parse", "--show-toplevel"], folder)
     return Path(out).resolve() if out else None
 
 
