@@ -135,6 +135,24 @@ def test_init_creates_a_registry_and_prints_its_path(tmp_path: Path) -> None:
     assert again.stderr == f"error: {target} is already a registry (it has registry.yaml)\n"
 
 
+def test_init_makes_the_registry_the_global_option_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `modelreg --registry DIR init` made the registry in the working directory.
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "elsewhere"
+    result = ok(CliRunner().invoke(app, ["--registry", str(target), "init", "--format", "plain"]))
+    assert result.stdout == f"{target.resolve()}\n"
+    assert (target / "registry.yaml").is_file()
+    assert not (tmp_path / "registry.yaml").exists()
+    same = CliRunner().invoke(app, ["--registry", str(tmp_path / "b"), "init", str(tmp_path / "b")])
+    assert ok(same).stderr == f"Created a registry in {tmp_path / 'b'}\n"
+    both = CliRunner().invoke(app, ["--registry", str(tmp_path / "c"), "init", str(tmp_path / "d")])
+    assert both.exit_code == 2
+    assert "two folders to create the registry in" in both.stderr
+    assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
+
+
 def test_init_json_and_custom_stages(tmp_path: Path) -> None:
     target = tmp_path / "new"
     args = ["init", str(target), "--stage", "None", "--stage", "Canary", "--format", "json"]

@@ -32,7 +32,14 @@ from modelreg.render import Format
 @app.command()
 def init(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="Folder to create the registry in.")] = Path(),
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder to create the registry in (default: the global --registry, else the "
+            "working directory; $MODELREG_REGISTRY names a registry to use, not one to make).",
+            show_default=False,
+        ),
+    ] = None,
     stage: Annotated[
         list[str] | None,
         typer.Option(
@@ -44,6 +51,15 @@ def init(
     fmt: WriteFormatOption = None,
 ) -> None:
     """Create a registry folder."""
+    # `modelreg --registry DIR init`, as every other command is given its registry: the
+    # folder made is DIR, never the working directory.
+    given = session(ctx).registry_path
+    if path is None:
+        path = Path(given) if given is not None else Path()
+    elif given is not None and Path(given).resolve() != path.resolve():
+        raise InvalidInputError(
+            f"two folders to create the registry in: --registry {given} and {path}; give one"
+        )
     registry = Registry.init(path, stages=stage)
     render.message(f"Created a registry in {registry.root}")
     common.show_record({"path": str(registry.root.resolve())}, fmt, [render.Column("path", "path")])
