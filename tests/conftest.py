@@ -96,6 +96,25 @@ def registry_path(registry: Registry) -> Path:
 
 
 @pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The version files this process parsed from YAML (cache misses), in order (a
+    forked child counts in its own copy)."""
+    from modelreg import index
+
+    seen: list[Path] = []
+    real = index.VersionIndex.parse_version
+
+    def counting(
+        self: index.VersionIndex, name: str, number: int, folder: Path | None = None
+    ) -> object:
+        seen.append(self.store.version_file(name, number))
+        return real(self, name, number, folder)
+
+    monkeypatch.setattr(index.VersionIndex, "parse_version", counting)
+    return seen
+
+
+@pytest.fixture
 def settle_now(monkeypatch: pytest.MonkeyPatch) -> None:
     """Trust (and cache) files' stat data as soon as it is read (the default waits until
     it is 2 s old): the cache's and git lineage's settle time, shortened to nothing."""

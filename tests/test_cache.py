@@ -18,22 +18,6 @@ from modelreg import Registry, index, yamlio
 NAME = "churn"
 
 
-@pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """The version files parsed from YAML (cache misses), in order."""
-    seen: list[Path] = []
-    real = index.VersionIndex.parse_version
-
-    def counting(
-        self: index.VersionIndex, name: str, number: int, folder: Path | None = None
-    ) -> object:
-        seen.append(self.store.version_file(name, number))
-        return real(self, name, number, folder)
-
-    monkeypatch.setattr(index.VersionIndex, "parse_version", counting)
-    return seen
-
-
 def build(registry: Registry, count: int = 5) -> None:
     for number in range(1, count + 1):
         registry.register(

@@ -150,7 +150,7 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
 
 def test_a_first_search_parses_in_parallel_and_finds_what_a_serial_read_finds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[list[str]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[list[str]], parses: list[Path]
 ) -> None:
     # Many models, none in the cache: a first read after a clone forks a worker.
     registry = Registry.init(tmp_path / "registry")
@@ -159,22 +159,14 @@ def test_a_first_search_parses_in_parallel_and_finds_what_a_serial_read_finds(
             registry.register(f"m{model:02}", f"s3://b/{model}/{number}", create_model=True)
     bad = registry.root / "models" / "m03" / "versions" / "2.yaml"
     bad.write_text("<<<<<<< HEAD\n")
-    parsed_here: list[str] = []  # what this process parsed (a child counts in its own copy)
-    real_parse = index.VersionIndex.parse_version
-
-    def parse(
-        idx: index.VersionIndex, name: str, number: int, folder: Path | None = None
-    ) -> object:
-        parsed_here.append(name)
-        return real_parse(idx, name, number, folder)
-
-    monkeypatch.setattr(index.VersionIndex, "parse_version", parse)
+    parses.clear()
     errors: list[yamlio.CorruptFileError] = []
     found = Registry(registry.root).search_model_versions(errors=errors)
     assert len(forks) == 1
     child_share = set(forks[0])
     assert len(child_share) == index._MODELS_PER_WORKER
     # Only the file the child could not parse is parsed again here (to report it).
+    parsed_here = [path.parent.parent.name for path in parses]
     assert [name for name in parsed_here if name in child_share] == (
         ["m03"] if "m03" in child_share else []
     )
@@ -232,7 +224,7 @@ def test_data_sets_cross_the_parallel_first_read_the_cache_and_the_memory(
 
 
 def test_what_a_parallel_first_read_parsed_is_in_the_cache_for_the_next_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[list[str]], settle_now: None
+    tmp_path: Path, forks: list[list[str]], settle_now: None, parses: list[Path]
 ) -> None:
     # The read took every version from what the children sent back and wrote only the
     # model's entry to each cache file, dropping what the children had written there: the
@@ -243,17 +235,8 @@ def test_what_a_parallel_first_read_parsed_is_in_the_cache_for_the_next_process(
         registry.register(f"m{model:02}", f"s3://b/{model}/2")
     first = Registry(registry.root).search_model_versions()
     assert len(forks) == 1
-    parsed: list[str] = []
-    real_parse = index.VersionIndex.parse_version
-
-    def parse(
-        idx: index.VersionIndex, name: str, number: int, folder: Path | None = None
-    ) -> object:
-        parsed.append(f"{name}/{number}")
-        return real_parse(idx, name, number, folder)
-
-    monkeypatch.setattr(index.VersionIndex, "parse_version", parse)
+    parses.clear()
     second = Registry(registry.root).search_model_versions()
-    assert parsed == []
+    assert parses == []
     assert len(forks) == 1
     assert [mv.to_dict() for mv in second] == [mv.to_dict() for mv in first]
