@@ -115,6 +115,23 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 @pytest.fixture
+def composes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The models whose fields were composed from their files (format 2: model.yaml,
+    the alias files, the tombstones), in order."""
+    from modelreg import index
+
+    seen: list[str] = []
+    real = index.VersionIndex._compose_model
+
+    def counting(self: index.VersionIndex, name: str) -> object:
+        seen.append(name)
+        return real(self, name)
+
+    monkeypatch.setattr(index.VersionIndex, "_compose_model", counting)
+    return seen
+
+
+@pytest.fixture
 def settle_now(monkeypatch: pytest.MonkeyPatch) -> None:
     """Trust (and cache) files' stat data as soon as it is read (the default waits until
     it is 2 s old): the cache's and git lineage's settle time, shortened to nothing."""

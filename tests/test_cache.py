@@ -182,21 +182,6 @@ def test_a_corrupt_file_is_reported_even_when_it_was_cached(
         Registry(registry.root).list_versions(NAME)
 
 
-@pytest.fixture
-def composes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The models whose fields were composed from their files (format 2: model.yaml,
-    the alias files, the tombstones), in order."""
-    seen: list[str] = []
-    real = index.VersionIndex._compose_model
-
-    def counting(self: index.VersionIndex, name: str) -> object:
-        seen.append(name)
-        return real(self, name)
-
-    monkeypatch.setattr(index.VersionIndex, "_compose_model", counting)
-    return seen
-
-
 def test_a_second_process_search_composes_no_model(
     registry: Registry, settle_now: None, composes: list[str]
 ) -> None:

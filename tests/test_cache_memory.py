@@ -240,3 +240,23 @@ def test_what_a_parallel_first_read_parsed_is_in_the_cache_for_the_next_process(
     assert parses == []
     assert len(forks) == 1
     assert [mv.to_dict() for mv in second] == [mv.to_dict() for mv in first]
+
+
+def test_a_parallel_first_read_composes_each_model_once(
+    tmp_path: Path, forks: list[list[str]], composes: list[str], settle_now: None
+) -> None:
+    # A child sends back the model's fields with its versions: the read under way used to
+    # compose every model again (loading the cache file the child had just written to
+    # look them up, then writing it once more with them).
+    registry = Registry.init(tmp_path / "registry")
+    names = [f"m{model:02}" for model in range(2 * index._MODELS_PER_WORKER)]
+    for name in names:
+        registry.register(name, f"s3://b/{name}/1", create_model=True)
+        registry.register(name, f"s3://b/{name}/2")
+        registry.set_registered_model_alias(name, "champion", 1)
+    found = Registry(registry.root).search_model_versions()
+    assert len(forks) == 1
+    assert sorted(composes) == sorted(set(names) - set(forks[0]))  # this process's share
+    assert {(mv.name, mv.version): mv.aliases for mv in found} == {
+        (name, number): ["champion"] if number == 1 else [] for name in names for number in (1, 2)
+    }

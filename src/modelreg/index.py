@@ -120,6 +120,8 @@ class ModelFields(TypedDict, total=False):
 if TYPE_CHECKING:
     _Fields = TypeVar("_Fields", ModelFields, VersionFields)
     _Copied = TypeVar("_Copied")
+    # Caches a parsed file, see _cacher.
+    _Cacher = Callable[[str, Any, "Identity"], tuple[Any, Any]]
 
 # 5: versions' data sets (kept as tuples, see modelreg.datasets.pack).
 CACHE_FORMAT = 5
@@ -189,13 +191,7 @@ class VersionIndex:
             if name in self._read_before:
                 self._memory[name] = memo
 
-        def parsed(key: str, fields: _Fields, identity: Identity) -> _Fields:
-            if identity[3] < settled_before:  # see SETTLE_SECONDS
-                without = _marshallable(fields)
-                histories.put(key, identity, without.pop("history", None))
-                records.put(key, identity, without)
-            return fields
-
+        parsed = _cacher(records, histories, settled_before)
         folder = self.store.versions_dir(name)
         listing = self._listing(folder)
         model = self._model_fields(name, memo, listing, records, parsed, settled_before)
@@ -296,8 +292,9 @@ class VersionIndex:
                     payloads.append(marshal.loads(data))  # noqa: S302 - our own child's
         settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
         for payload in payloads:
-            for name, entries in payload.items():
+            for name, (model_key, model, entries) in payload.items():
                 memo = self._memory.setdefault(name, _Memo())
+                memo.model_key, memo.model = model_key, model
                 for key, identity, fields, past in entries:
                     settled = identity[3] < settled_before
                     memo.versions[key] = _Remembered(
@@ -305,8 +302,9 @@ class VersionIndex:
                     )
 
     def _parse_share(self, names: list[str]) -> _Payload:
-        """Every version file of the models ``names`` that parses, with its identity
-        (the read under way reports those that do not); the settled ones are cached."""
+        """Every version file of the models ``names`` that parses, with its identity, and
+        the model's fields with their key (the read under way reports what does not
+        parse); the settled ones are cached."""
         payload: _Payload = {}
         settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
         for name in names:
@@ -317,18 +315,21 @@ class VersionIndex:
                 continue
             records = _Section(self._cache_file(name, "records"))
             histories = _Section(self._cache_file(name, "history"))
-            entries = payload[name] = []
+            parsed = _cacher(records, histories, settled_before)
+            entries: list[_Parsed] = []
             for number, key, _ in listing:
                 try:
                     fields, identity = self.parse_version(name, number, folder)
                 except (RegistryError, OSError):
                     continue
-                past = fields.pop("history", [])
-                fields = _marshallable(fields)  # for the cache file and the pipe
-                entries.append((key, identity, fields, past))
-                if identity[3] < settled_before:
-                    records.put(key, identity, fields)
-                    histories.put(key, identity, past)
+                without, past = parsed(key, fields, identity)  # marshallable: for the pipe
+                entries.append((key, identity, without, past or []))
+            # The model too: else the read under way would load the cache file just
+            # written to look its fields up, and write it again with them.
+            memo = _Memo()
+            with contextlib.suppress(RegistryError, OSError):
+                self._model_fields(name, memo, listing, records, parsed, settled_before)
+            payload[name] = (memo.model_key, memo.model, entries)
             records.save()
             histories.save()
         return payload
@@ -385,7 +386,7 @@ class VersionIndex:
         memo: _Memo,
         listing: list[tuple[int, str, Identity]],
         records: _Section,
-        parsed: Callable[[str, ModelFields, Identity], ModelFields],
+        parsed: _Cacher,
         settled_before: int,
     ) -> ModelFields:
         """The model's fields, from memory when none of its files changed."""
@@ -587,6 +588,22 @@ class _Memo:
     versions: dict[str, _Remembered] = field(default_factory=dict)
 
 
+def _cacher(records: _Section, histories: _Section, settled_before: int) -> _Cacher:
+    """What a read does with a file it parsed: caches it when settled (see
+    SETTLE_SECONDS), its history apart; gives back the fields without history, as marshal
+    can write them, and the history."""
+
+    def parsed(key: str, fields: Any, identity: Identity) -> tuple[Any, Any]:
+        without = _marshallable(fields)
+        past = without.pop("history", None)
+        if identity[3] < settled_before:
+            histories.put(key, identity, past)
+            records.put(key, identity, without)
+        return without, past
+
+    return parsed
+
+
 def _marshallable(fields: _Fields) -> _Fields:
     """``fields`` as marshal can write them (a cache file, a prefetching child's pipe):
     a copy with the data sets as tuples (:func:`modelreg.datasets.pack`), when it has any."""
@@ -621,9 +638,12 @@ def _copy(value: _Copied) -> _Copied:
     return copied
 
 
-# A model's version files, sent back by a prefetching child: (key, identity, fields
-# without history, history) each.
-_Payload = dict[str, list[tuple[str, Identity, VersionFields, list[HistoryEntry]]]]
+# A version file parsed by a prefetching child: key, identity, fields without history
+# (marshallable), history.
+_Parsed = tuple[str, Identity, VersionFields, list[HistoryEntry]]
+# What a prefetching child sends back of each model: the key of the model's fields (see
+# _Memo), the fields (None: not known), its version files.
+_Payload = dict[str, tuple[object, "ModelFields | None", list[_Parsed]]]
 # A child process is worth its fork only with this many models to parse.
 _MODELS_PER_WORKER = 8
 # Models prefetched at a time: what children send back is held until the read takes it.
