@@ -34,6 +34,7 @@ from modelreg.errors import (
     RegistryNotFoundError,
 )
 from modelreg.names import is_valid_model_name, validate_model_name
+from modelreg.structs import struct
 
 TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
 if TYPE_CHECKING:
@@ -143,6 +144,8 @@ class Store:
         # Per thread: whether it holds the lock, whether its write has begun changing
         # files, and whether it is inside a consistent read (see below).
         self._local = threading.local()
+        # Each model's version numbers as last listed (see version_numbers).
+        self._listings: dict[str, _Listing] = {}
 
     # -- paths -------------------------------------------------------------------------
 
@@ -186,7 +189,9 @@ class Store:
                 # Even again (also after a failed write): readers may go on.
                 current = _seq_number(self._read_seq())
                 if local.changing or current % 2:
-                    self._write_seq(current + 1 if current % 2 else current + 2)
+                    released = current + 1 if current % 2 else current + 2
+                    self._write_seq(released)
+                    self._relisted(_seq_bytes(released))
             finally:
                 local.held = False
                 local.changing = False
@@ -320,7 +325,7 @@ class Store:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
             try:
-                os.write(fd, b"%d\n" % number)
+                os.write(fd, _seq_bytes(number))
             finally:
                 os.close(fd)
             os.replace(tmp, self.seq_path)
@@ -360,17 +365,39 @@ class Store:
         return os.path.lexists(self.model_dir(name) / MODEL_FILE)
 
     def version_numbers(self, name: str) -> list[int]:
-        """Version numbers present as files, ascending."""
+        """Version numbers present as files, ascending.
+
+        Listing a folder of 10,000 version files costs about 8 ms, most of a registration
+        at the end of such a model, so the numbers are remembered with the write counter
+        and the folder's identity: a modelreg write anywhere changes the first (and
+        updates what this Store wrote itself, see _listed_file_written), anything else
+        that adds, removes or renames a file here the second. Two stats guard what a
+        folder's coarse timestamps could hide (a change by git in the same clock tick):
+        the highest number is still there, and the next one is not."""
         folder = self.versions_dir(name)
         self.refuse_symlinks(folder)
+        seq = self._read_seq()
+        try:
+            identity = _folder_identity(folder)
+        except FileNotFoundError:
+            return []
+        known = self._listings.get(name)
+        if known is not None and known.seq == seq and known.identity == identity:
+            last = known.numbers[-1] if known.numbers else 0
+            if (last == 0 or os.path.lexists(folder / f"{last}.yaml")) and not os.path.lexists(
+                folder / f"{last + 1}.yaml"
+            ):
+                return list(known.numbers)
         try:
             entries = os.listdir(folder)
         except FileNotFoundError:
             return []
-        # A registration lists its model's versions; the names are looked up, not parsed
-        # (parsing 10,000 of them was most of a registration at the end of a large model).
+        # The names are looked up, not parsed (parsing 10,000 of them cost more than the
+        # listing).
         numbers = [number for number in map(version_number, entries) if number is not None]
         numbers.sort()
+        if seq != b"?":
+            self._listings[name] = _Listing(seq, identity, tuple(numbers))
         return numbers
 
     def read_model(self, name: str) -> Document:
@@ -429,7 +456,47 @@ class Store:
         changed = atomic_write(path, data)
         if changed:
             self._on_undo(lambda: _restore(path, before))
+        if before is None:
+            self._listed_file_written(path)
         return changed
+
+    def _listed_file_written(self, path: Path) -> None:
+        """A write added ``path``: when it is a version file of a model whose listing is
+        remembered, the listing gets its number, and the counter and the folder's
+        identity of when the lock is released (by _relisted)."""
+        number = version_number(path.name)
+        if number is None or path.parent.name != VERSIONS_DIR:
+            return
+        name = path.parent.parent.name
+        known = self._listings.get(name)
+        if known is None:
+            return
+        numbers = known.numbers if number in known.numbers else (*known.numbers, number)
+        self._listings[name] = _Listing(None, None, tuple(sorted(numbers)))
+        pending: set[str] | None = getattr(self._local, "listed", None)
+        if pending is None:
+            pending = self._local.listed = set()
+        pending.add(name)
+
+    def _relisted(self, seq: bytes) -> None:
+        """The lock is being released with the counter at ``seq``: the listings this
+        write added to are as it left them."""
+        pending: set[str] = getattr(self._local, "listed", None) or set()
+        for name in pending:
+            known = self._listings.get(name)
+            if known is None or known.seq is not None:
+                continue
+            try:
+                identity = _folder_identity(self.versions_dir(name))
+            except OSError:
+                self._listings.pop(name, None)
+                continue
+            self._listings[name] = _Listing(seq, identity, known.numbers)
+        pending.clear()
+
+    def _forget_listings(self) -> None:
+        """Version files moved or restored other than by a write: list them again."""
+        self._listings.clear()
 
     def _on_undo(self, step: Callable[[], None]) -> None:
         undo: list[Callable[[], None]] | None = getattr(self._local, "undo", None)
@@ -440,6 +507,8 @@ class Store:
         """Undo the changes made so far by the write in progress, newest first (the lock
         is held and the counter odd: no reader sees them come and go)."""
         undo: list[Callable[[], None]] = getattr(self._local, "undo", None) or []
+        if undo:
+            self._forget_listings()
         while undo:
             undo.pop()()
 
@@ -480,6 +549,7 @@ class Store:
         self.refuse_symlinks(source.parent)
         trash = self.root / TRASH_DIR
         self.begin_change()
+        self._forget_listings()
         self._mkdir(trash)
         target = trash / f"{name}{TRASH_VERSION_SEP}{int(version)}.{os.urandom(4).hex()}.yaml"
         os.rename(source, target)
@@ -505,6 +575,7 @@ class Store:
         self.refuse_symlinks(self.model_dir(name))
         trash = self.root / TRASH_DIR
         self.begin_change()
+        self._forget_listings()
         self._mkdir(trash)
         target = trash / f"{name}.{os.urandom(4).hex()}"
         os.rename(self.model_dir(name), target)
@@ -516,6 +587,7 @@ class Store:
         self.refuse_symlinks(self.model_dir(old))
         self._refuse_symlink(self.model_dir(new))
         self.begin_change()
+        self._forget_listings()
         # An interrupted create may have left the new name's folder behind, empty.
         for leftover in (self.versions_dir(new), self.model_dir(new)):
             with contextlib.suppress(OSError):  # missing, or not empty: rename decides
@@ -558,6 +630,26 @@ def _try_lock_shared(fd: int) -> bool | None:
     except OSError:
         return False
     return True
+
+
+def _seq_bytes(number: int) -> bytes:
+    """The counter file's content."""
+    return b"%d\n" % number
+
+
+@struct
+class _Listing:
+    """A model's version numbers as listed under the write counter ``seq`` with the
+    versions folder's ``identity`` (None, None: added to by the write under way)."""
+
+    seq: bytes | None
+    identity: tuple[int, ...] | None
+    numbers: tuple[int, ...]
+
+
+def _folder_identity(folder: Path) -> tuple[int, ...]:
+    st = os.lstat(folder)
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _seq_number(seq: bytes) -> int:
