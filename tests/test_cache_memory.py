@@ -7,11 +7,12 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from _safety import git
-from modelreg import Registry, index, yamlio
+from modelreg import Registry, catalog, forking, index, yamlio
 
 NAME = "churn"
 
@@ -134,50 +135,94 @@ def test_what_a_search_returns_is_the_callers_to_change(open_registry: Registry)
 
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """A first read forks one worker (one spare core), whose share of models is appended."""
+    """A search forks one child (one spare core), whose share of models is appended."""
     started: list[list[str]] = []
-    real_fork = index._fork_worker
+    real_fork = forking._fork
 
-    def counting(idx: index.VersionIndex, names: list[str]) -> tuple[int, int]:
-        started.append(names)
-        return real_fork(idx, names)
+    def counting(work: Any, share: list[str]) -> tuple[int, int]:
+        started.append(share)
+        return real_fork(work, share)
 
-    monkeypatch.setattr(index, "_fork_worker", counting)
-    monkeypatch.setattr(index, "_spare_cores", lambda: 1)
-    # Idle threads other tests left behind (servers) would make the read stay serial.
-    monkeypatch.setattr(index.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(forking, "_fork", counting)
+    monkeypatch.setattr(forking, "spare_cores", lambda: 1)
+    # Idle threads other tests left behind (servers) would make the search stay serial.
+    monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
     return started
 
 
-def test_a_first_search_parses_in_parallel_and_finds_what_a_serial_read_finds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[list[str]], parses: list[Path]
-) -> None:
-    # Many models, none in the cache: a first read after a clone forks a worker.
-    registry = Registry.init(tmp_path / "registry")
-    for model in range(2 * index._MODELS_PER_WORKER):
+def models_of_two_versions(root: Path) -> Registry:
+    """Twice as many models as a child needs, each of two versions."""
+    registry = Registry.init(root)
+    for model in range(2 * catalog._MODELS_PER_CHILD):
         for number in (1, 2):
             registry.register(f"m{model:02}", f"s3://b/{model}/{number}", create_model=True)
-    bad = registry.root / "models" / "m03" / "versions" / "2.yaml"
-    bad.write_text("<<<<<<< HEAD\n")
+    return registry
+
+
+def test_a_first_search_reads_in_parallel_and_finds_what_a_serial_read_finds(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    forks: list[list[str]],
+    parses: list[Path],
+    settle_now: None,
+) -> None:
+    # Many models none of which this process has read: a child reads half of them (the
+    # histories of what it found come from the cache it wrote).
+    registry = models_of_two_versions(tmp_path / "registry")
+    bad = [registry.root / "models" / name / "versions" / "2.yaml" for name in ("m03", "m04")]
+    for path in bad:
+        path.write_text("<<<<<<< HEAD\n")
     parses.clear()
     errors: list[yamlio.CorruptFileError] = []
     found = Registry(registry.root).search_model_versions(errors=errors)
     assert len(forks) == 1
     child_share = set(forks[0])
-    assert len(child_share) == index._MODELS_PER_WORKER
-    # Only the file the child could not parse is parsed again here (to report it).
-    parsed_here = [path.parent.parent.name for path in parses]
-    assert [name for name in parsed_here if name in child_share] == (
-        ["m03"] if "m03" in child_share else []
-    )
-    assert [error.path for error in errors] == [bad]
-    monkeypatch.setattr(index, "_spare_cores", lambda: 0)
+    assert len(child_share) == catalog._MODELS_PER_CHILD
+    assert {"m03", "m04"} & child_share and {"m03", "m04"} - child_share  # one each
+    # Nothing of the child's share is read here, not even its corrupt file.
+    assert [path for path in parses if path.parent.parent.name in child_share] == []
+    assert [error.path for error in errors] == bad  # in the order of the models
+    monkeypatch.setattr(forking, "spare_cores", lambda: 0)
     serial_errors: list[yamlio.CorruptFileError] = []
     serial = Registry(registry.root).search_model_versions(errors=serial_errors)
     assert len(forks) == 1
     assert [mv.to_dict() for mv in found] == [mv.to_dict() for mv in serial]
-    assert len(found) == 2 * 2 * index._MODELS_PER_WORKER - 1
-    assert [error.path for error in serial_errors] == [bad]
+    assert len(found) == 2 * 2 * catalog._MODELS_PER_CHILD - 2
+    assert [(error.path, error.problem) for error in serial_errors] == [
+        (error.path, error.problem) for error in errors
+    ]
+
+
+def test_a_corrupt_file_in_a_childs_share_is_raised_here(
+    tmp_path: Path, forks: list[list[str]]
+) -> None:
+    # Without an errors list a corrupt file is raised: the child fails, and its share is
+    # read here again, which raises as a serial read would.
+    registry = models_of_two_versions(tmp_path / "registry")
+    Registry(registry.root).search_model_versions()  # to learn the child's share
+    name = forks[0][0]
+    bad = registry.root / "models" / name / "versions" / "1.yaml"
+    bad.write_text("<<<<<<< HEAD\n")
+    with pytest.raises(yamlio.CorruptFileError) as raised:
+        Registry(registry.root).search_model_versions()
+    assert len(forks) == 2 and forks[1][0] == name
+    assert raised.value.path == bad
+
+
+def test_a_search_in_a_loop_forks_once_then_reads_here_then_from_memory(
+    tmp_path: Path, forks: list[list[str]], settle_now: None, parses: list[Path]
+) -> None:
+    registry = models_of_two_versions(tmp_path / "registry")
+    script = Registry(registry.root)
+    first = script.search_model_versions()
+    assert len(forks) == 1
+    parses.clear()
+    second = script.search_model_versions()  # here, from the cache the child wrote
+    assert (len(forks), parses) == (1, [])
+    assert set(script._catalog.index._memory) == {f"m{n:02}" for n in range(16)}
+    third = script.search_model_versions()
+    assert [mv.to_dict() for mv in first] == [mv.to_dict() for mv in second]
+    assert [mv.to_dict() for mv in second] == [mv.to_dict() for mv in third]
 
 
 def test_a_model_is_remembered_from_its_second_read_on(tmp_path: Path, settle_now: None) -> None:
@@ -196,13 +241,13 @@ def test_a_model_is_remembered_from_its_second_read_on(tmp_path: Path, settle_no
 
 
 def test_data_sets_cross_the_parallel_first_read_the_cache_and_the_memory(
-    tmp_path: Path, forks: list[list[str]], settle_now: None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[list[str]], settle_now: None
 ) -> None:
-    # Data sets are structs; marshal (a prefetching child's pipe, the cache files) takes
-    # only builtins. Each path must give back the same Dataset objects a parse gives.
+    # Data sets are structs; marshal (a child's pipe, the cache files) takes only
+    # builtins. Each path must give back the same Dataset objects a parse gives.
     registry = Registry.init(tmp_path / "registry")
     digest = "sha256:" + "ab" * 32
-    for model in range(2 * index._MODELS_PER_WORKER):
+    for model in range(2 * catalog._MODELS_PER_CHILD):
         registry.register(
             f"m{model:02}",
             f"s3://b/{model}/1",
@@ -211,12 +256,15 @@ def test_data_sets_cross_the_parallel_first_read_the_cache_and_the_memory(
         )
     query = f"datasets.train.digest = '{digest}'"
     script = Registry(registry.root)
-    reads = [script.search_model_versions(query) for _ in range(3)]  # parallel, then memory
+    # Parsed in parallel, then read here from the cache, then from memory.
+    reads = [script.search_model_versions(query) for _ in range(3)]
     assert len(forks) == 1
-    from_cache = Registry(registry.root).search_model_versions(query)  # the cache files
-    assert len(forks) == 1
-    for found in [*reads, from_cache]:
-        assert len(found) == 2 * index._MODELS_PER_WORKER
+    from_cache = Registry(registry.root).search_model_versions(query)  # a child, cached
+    assert len(forks) == 2
+    monkeypatch.setattr(forking, "spare_cores", lambda: 0)
+    here = Registry(registry.root).search_model_versions(query)  # the cache files, here
+    for found in [*reads, from_cache, here]:
+        assert len(found) == 2 * catalog._MODELS_PER_CHILD
         for mv in found:
             train = mv.datasets["train"]
             assert (train.name, train.digest) == ("train", digest)
@@ -224,39 +272,36 @@ def test_data_sets_cross_the_parallel_first_read_the_cache_and_the_memory(
 
 
 def test_what_a_parallel_first_read_parsed_is_in_the_cache_for_the_next_process(
-    tmp_path: Path, forks: list[list[str]], settle_now: None, parses: list[Path]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    forks: list[list[str]],
+    settle_now: None,
+    parses: list[Path],
 ) -> None:
-    # The read took every version from what the children sent back and wrote only the
-    # model's entry to each cache file, dropping what the children had written there: the
-    # second search after a clone parsed every file again, and serially.
-    registry = Registry.init(tmp_path / "registry")
-    for model in range(2 * index._MODELS_PER_WORKER):
-        registry.register(f"m{model:02}", f"s3://b/{model}/1", create_model=True)
-        registry.register(f"m{model:02}", f"s3://b/{model}/2")
+    # The parallel read once wrote back to each cache file only what the parent itself
+    # had looked at, dropping what the children had written there: the second search
+    # after a clone parsed every file again, and serially.
+    registry = models_of_two_versions(tmp_path / "registry")
     first = Registry(registry.root).search_model_versions()
     assert len(forks) == 1
     parses.clear()
+    monkeypatch.setattr(forking, "spare_cores", lambda: 0)  # every model read here
     second = Registry(registry.root).search_model_versions()
     assert parses == []
-    assert len(forks) == 1
     assert [mv.to_dict() for mv in second] == [mv.to_dict() for mv in first]
 
 
 def test_a_parallel_first_read_composes_each_model_once(
     tmp_path: Path, forks: list[list[str]], composes: list[str], settle_now: None
 ) -> None:
-    # A child sends back the model's fields with its versions: the read under way used to
-    # compose every model again (loading the cache file the child had just written to
-    # look them up, then writing it once more with them).
-    registry = Registry.init(tmp_path / "registry")
-    names = [f"m{model:02}" for model in range(2 * index._MODELS_PER_WORKER)]
+    # The child reads its share whole: this process composes only the models of its own.
+    registry = models_of_two_versions(tmp_path / "registry")
+    names = [f"m{model:02}" for model in range(2 * catalog._MODELS_PER_CHILD)]
     for name in names:
-        registry.register(name, f"s3://b/{name}/1", create_model=True)
-        registry.register(name, f"s3://b/{name}/2")
         registry.set_registered_model_alias(name, "champion", 1)
     found = Registry(registry.root).search_model_versions()
     assert len(forks) == 1
-    assert sorted(composes) == sorted(set(names) - set(forks[0]))  # this process's share
+    assert sorted(composes) == sorted(set(names) - set(forks[0]))
     assert {(mv.name, mv.version): mv.aliases for mv in found} == {
         (name, number): ["champion"] if number == 1 else [] for name in names for number in (1, 2)
     }

@@ -8,13 +8,14 @@ No lock is taken here: reads need none, and writes run inside a write session
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from modelreg import layout
 from modelreg.config import Config
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
 from modelreg.errors import ConflictError, CorruptFileError, InvalidInputError, NotFoundError
-from modelreg.index import PREFETCH_MODELS, VersionIndex, VersionRecord
+from modelreg.index import VersionIndex, VersionRecord, marshallable, unmarshalled
 from modelreg.names import validate_model_name
 from modelreg.refs import Ref
 from modelreg.store import Store
@@ -67,16 +68,19 @@ class Catalog:
         self,
         errors: list[CorruptFileError] | None = None,
         names: frozenset[str] | None = None,
-    ) -> Iterator[VersionRecord]:
+    ) -> VersionScan:
         """The fields of every version (of the models ``names``, when given) but its
-        history, streamed model by model for search, without building entities (the
-        cache's fields plus the model's aliases). The records share the index's memory:
+        history, for search, without building entities (the cache's fields plus the
+        model's aliases): iterated model by model, or filtered by
+        :meth:`VersionScan.matching` on every core. The records share the index's memory:
         a caller copies what it returns (see ``Registry.search_version_records``)."""
         wanted = [name for name in self.store.model_names() if names is None or name in names]
-        for position, name in enumerate(wanted):
-            if position % PREFETCH_MODELS == 0:
-                # A first read after a clone parses in parallel, so many models at a time.
-                self.index.prefetch(wanted[position : position + PREFETCH_MODELS])
+        return VersionScan(self, wanted, errors)
+
+    def _records(
+        self, names: list[str], errors: list[CorruptFileError] | None
+    ) -> Iterator[VersionRecord]:
+        for name in names:
             try:
                 model_fields, versions = self.index.read(name, errors, history=False, shared=True)
             except CorruptFileError as exc:
@@ -280,3 +284,65 @@ def aliases_by_version(model: RegisteredModel) -> dict[int, list[str]]:
     for alias, number in sorted(model.aliases.items()):
         by_version.setdefault(number, []).append(alias)
     return by_version
+
+
+class VersionScan:
+    """The version records of the models ``names``, in their order, for a search.
+
+    Iterated, it reads them here. :meth:`matching` shares the models this process has not
+    read before out over the cores (:mod:`modelreg.forking`): each child reads its share
+    (parsing and caching what the cache lacks: the first search after a clone), filters
+    it, and sends back only what matches."""
+
+    def __init__(
+        self, catalog: Catalog, names: list[str], errors: list[CorruptFileError] | None
+    ) -> None:
+        self._catalog = catalog
+        self._names = names
+        self._errors = errors
+
+    def __iter__(self) -> Iterator[VersionRecord]:
+        return self._catalog._records(self._names, self._errors)
+
+    def matching(self, keep: Callable[[VersionRecord], bool]) -> list[VersionRecord]:
+        """The records ``keep`` accepts, in no particular order. A corrupt file is raised,
+        or reported in the order of the models, as by a read here."""
+        from modelreg import forking
+
+        index = self._catalog.index
+        # Models read before are read here, so that this second read keeps them (from the
+        # third on, a search in a loop answers from memory); the others are shared out.
+        here = [name for name in self._names if index.has_read(name)]
+        shared = [name for name in self._names if not index.has_read(name)]
+        collect = self._errors is not None
+
+        def work(names: list[str]) -> _Found:
+            records: list[VersionRecord] = []
+            problems: list[tuple[str, str, str]] = []
+            for name in names:
+                errors: list[CorruptFileError] | None = [] if collect else None
+                records.extend(
+                    marshallable(record)
+                    for record in self._catalog._records([name], errors)
+                    if keep(record)
+                )
+                problems.extend((name, str(exc.path), exc.problem) for exc in errors or ())
+            return records, problems
+
+        results = [*forking.map_shares(shared, work, _MODELS_PER_CHILD), work(here)]
+        index.read_elsewhere(shared)  # the next read here is their second: kept
+        if self._errors is not None:
+            order = {name: position for position, name in enumerate(self._names)}
+            problems = sorted(
+                (problem for _, each in results for problem in each),
+                key=lambda problem: order[problem[0]],
+            )
+            self._errors.extend(CorruptFileError(Path(path), what) for _, path, what in problems)
+        return [unmarshalled(record) for records, _ in results for record in records]
+
+
+# What a share of a scan found: the matching records (marshallable), and the corrupt files
+# (model, path, problem).
+_Found = tuple[list[VersionRecord], list[tuple[str, str, str]]]
+# A child process is worth its fork only with this many models to read.
+_MODELS_PER_CHILD = 8

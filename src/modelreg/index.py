@@ -25,9 +25,9 @@ writers simply race, since each writes entries that are valid for what they clai
 Two shortcuts, under the same rule. A :class:`VersionIndex` (one per ``Registry``)
 remembers what it parsed, from a model's second read on: a read whose files all kept
 their identity answers from memory, without loading the cache files again (a search in
-a loop pays one ``lstat`` a file and the filter). And a first read after a clone, with
-many models and nothing cached, forks one process per spare core to parse a share of
-the models (:meth:`VersionIndex.prefetch`).
+a loop pays one ``lstat`` a file and the filter). And a search reads the models it does
+not hold in memory on every core, each process a share of them (``Catalog.VersionScan``):
+after a clone, that is parsing them in parallel.
 """
 
 from __future__ import annotations
@@ -36,14 +36,13 @@ import contextlib
 import functools
 import marshal
 import os
-import threading
 import time
 from pathlib import Path
 
 from modelreg.datasets import Dataset, pack, unpack
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
-from modelreg.errors import CorruptFileError, NotFoundError, RegistryError
+from modelreg.errors import CorruptFileError, NotFoundError
 from modelreg.store import MODEL_FILE, Store, read_mapping_with_stat, version_number
 from modelreg.structs import field, struct
 
@@ -118,10 +117,8 @@ class ModelFields(TypedDict, total=False):
 
 
 if TYPE_CHECKING:
-    _Fields = TypeVar("_Fields", ModelFields, VersionFields)
+    _Fields = TypeVar("_Fields", ModelFields, VersionFields, VersionRecord)
     _Copied = TypeVar("_Copied")
-    # Caches a parsed file, see _cacher.
-    _Cacher = Callable[[str, Any, "Identity"], tuple[Any, Any]]
 
 # 5: versions' data sets (kept as tuples, see modelreg.datasets.pack).
 CACHE_FORMAT = 5
@@ -193,7 +190,13 @@ class VersionIndex:
             if name in self._read_before:
                 self._memory[name] = memo
 
-        parsed = _cacher(records, histories, settled_before)
+        def parsed(key: str, fields: _Fields, identity: Identity) -> _Fields:
+            if identity[3] < settled_before:  # see SETTLE_SECONDS
+                without = marshallable(fields)
+                histories.put(key, identity, without.pop("history", None))
+                records.put(key, identity, without)
+            return fields
+
         folder = self.store.versions_dir(name)
         listing = self._listing(folder)
         model = self._model_fields(name, memo, listing, records, parsed, settled_before)
@@ -203,20 +206,15 @@ class VersionIndex:
             known = remembered.get(key)
             fields: VersionFields | None
             past: list[HistoryEntry] | None = None
-            if (
-                known is not None
-                and (known.settled or known.prefetched)
-                and known.identity == identity
-            ):
+            if known is not None and known.settled and known.identity == identity:
                 fields, past = known.fields, known.history
-                known.prefetched = False
             else:
                 cached: VersionFields | None = records.get(key, identity)
                 fields = None
                 if cached is not None:
                     # never changed (the section may save it again): data sets unpacked
                     # into a copy
-                    fields = _unmarshalled(cached)
+                    fields = unmarshalled(cached)
                     remembered[key] = known = _Remembered(identity, fields, None, True)
             if fields is not None and history and past is None:
                 past = histories.get(key, identity)
@@ -252,89 +250,21 @@ class VersionIndex:
                 self._memory[name] = memo
                 self._kept.add(name)
             else:
-                self._memory.pop(name, None)  # what a prefetch left is used: dropped
+                self._memory.pop(name, None)
         if shared:
             return model, found
         return _copy(model), _copy(found)
 
-    def prefetch(self, names: list[str]) -> None:
-        """Parse the version files of the models ``names`` that neither the cache nor
-        this index's memory holds anything of, in parallel, when there are many: the first
-        read after a clone. One forked process per spare core parses a share of them (and
-        writes their cache files) while this process parses its own; the read under way
-        then takes every file whose identity is unchanged from what they sent back."""
-        try:
-            cached = set(os.listdir(self.cache_dir))  # noqa: PTH208 - names only
-        except OSError:
-            cached = set()
-        cold = [
-            name
-            for name in names
-            if name not in self._memory and f"{name}.records.marshal" not in cached
-        ]
-        children = min(_spare_cores(), len(cold) // _MODELS_PER_WORKER)
-        if children < 1 or not hasattr(os, "fork") or threading.active_count() > 1:
-            return  # a thread may hold a lock that a forked child would never see released
-        shares = [cold[start :: children + 1] for start in range(children + 1)]
-        started: list[tuple[int, int]] = []
-        for share in shares[1:]:
-            try:
-                pid, fd = _fork_worker(self, share)
-            except OSError:
-                shares[0].extend(share)  # no process to spare: parsed here
-                continue
-            started.append((pid, fd))
-        payloads = [self._parse_share(shares[0])]
-        for pid, fd in started:
-            with os.fdopen(fd, "rb") as pipe:
-                data = pipe.read()
-            _, status = os.waitpid(pid, 0)
-            if status == 0 and data:
-                with contextlib.suppress(ValueError, EOFError, TypeError):
-                    payloads.append(marshal.loads(data))  # noqa: S302 - our own child's
-        settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
-        for payload in payloads:
-            for name, (model_key, model, entries) in payload.items():
-                memo = self._memory.setdefault(name, _Memo())
-                memo.model_key, memo.model = model_key, model
-                for key, identity, fields, past in entries:
-                    settled = identity[3] < settled_before
-                    memo.versions[key] = _Remembered(
-                        identity, _unmarshalled(fields), past, settled, True
-                    )
+    def has_read(self, name: str) -> bool:
+        """Whether the model ``name`` was read before (by this index, or for it): its
+        next read here is kept in memory."""
+        return name in self._read_before
 
-    def _parse_share(self, names: list[str]) -> _Payload:
-        """Every version file of the models ``names`` that parses, with its identity, and
-        the model's fields with their key (the read under way reports what does not
-        parse); the settled ones are cached."""
-        payload: _Payload = {}
-        settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
-        for name in names:
-            folder = self.store.versions_dir(name)
-            try:
-                listing = self._listing(folder)
-            except (RegistryError, OSError):
-                continue
-            records = _Section(self._cache_file(name, "records"))
-            histories = _Section(self._cache_file(name, "history"))
-            parsed = _cacher(records, histories, settled_before)
-            entries: list[_Parsed] = []
-            for number, key, _ in listing:
-                try:
-                    fields, identity = self.parse_version(name, number, folder)
-                except (RegistryError, OSError):
-                    continue
-                without, past = parsed(key, fields, identity)  # marshallable: for the pipe
-                entries.append((key, identity, without, past or []))
-            # The model too: else the read under way would load the cache file just
-            # written to look its fields up, and write it again with them.
-            memo = _Memo()
-            with contextlib.suppress(RegistryError, OSError):
-                self._model_fields(name, memo, listing, records, parsed, settled_before)
-            payload[name] = (memo.model_key, memo.model, entries)
-            records.save()
-            histories.save()
-        return payload
+    def read_elsewhere(self, names: list[str]) -> None:
+        """The models ``names`` were read by another process for this one (a search's
+        children, see ``Catalog.VersionScan``): the next read here is their second, so
+        what it reads is kept."""
+        self._read_before.update(names)
 
     @contextlib.contextmanager
     def keeping(self) -> Iterator[None]:
@@ -388,7 +318,7 @@ class VersionIndex:
         memo: _Memo,
         listing: list[tuple[int, str, Identity]],
         records: _Section,
-        parsed: _Cacher,
+        parsed: Callable[[str, ModelFields, Identity], ModelFields],
         settled_before: int,
     ) -> ModelFields:
         """The model's fields, from memory when none of its files changed."""
@@ -576,9 +506,6 @@ class _Remembered:
     fields: VersionFields  # without history
     history: list[HistoryEntry] | None  # None: not loaded yet
     settled: bool
-    # Parsed by :meth:`VersionIndex.prefetch` for the read under way: that read may use
-    # it once, settled or not, as if it had parsed the file itself.
-    prefetched: bool = False
 
 
 @struct
@@ -590,24 +517,8 @@ class _Memo:
     versions: dict[str, _Remembered] = field(default_factory=dict)
 
 
-def _cacher(records: _Section, histories: _Section, settled_before: int) -> _Cacher:
-    """What a read does with a file it parsed: caches it when settled (see
-    SETTLE_SECONDS), its history apart; gives back the fields without history, as marshal
-    can write them, and the history."""
-
-    def parsed(key: str, fields: Any, identity: Identity) -> tuple[Any, Any]:
-        without = _marshallable(fields)
-        past = without.pop("history", None)
-        if identity[3] < settled_before:
-            histories.put(key, identity, past)
-            records.put(key, identity, without)
-        return without, past
-
-    return parsed
-
-
-def _marshallable(fields: _Fields) -> _Fields:
-    """``fields`` as marshal can write them (a cache file, a prefetching child's pipe):
+def marshallable(fields: _Fields) -> _Fields:
+    """``fields`` as marshal can write them (a cache file, a search's child's pipe):
     a copy with the data sets as tuples (:func:`modelreg.datasets.pack`), when it has any."""
     copied = dict(fields)
     if copied.get("datasets"):
@@ -615,7 +526,7 @@ def _marshallable(fields: _Fields) -> _Fields:
     return copied  # type: ignore[return-value]
 
 
-def _unmarshalled(fields: _Fields) -> _Fields:
+def unmarshalled(fields: _Fields) -> _Fields:
     """``fields`` as marshal gave them back, with their data sets as ``Dataset`` again (a
     copy when it has any: what a cache section holds stays as loaded)."""
     if not fields.get("datasets"):
@@ -638,51 +549,6 @@ def _copy(value: _Copied) -> _Copied:
 
         return copy.deepcopy(value)
     return copied
-
-
-# A version file parsed by a prefetching child: key, identity, fields without history
-# (marshallable), history.
-_Parsed = tuple[str, Identity, VersionFields, list[HistoryEntry]]
-# What a prefetching child sends back of each model: the key of the model's fields (see
-# _Memo), the fields (None: not known), its version files.
-_Payload = dict[str, tuple[object, "ModelFields | None", list[_Parsed]]]
-# A child process is worth its fork only with this many models to parse.
-_MODELS_PER_WORKER = 8
-# Models prefetched at a time: what children send back is held until the read takes it.
-PREFETCH_MODELS = 64
-_MAX_WORKERS = 4
-
-
-def _spare_cores() -> int:
-    """Cores this process may use beyond its own (for :meth:`VersionIndex.prefetch`)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return min(cores, _MAX_WORKERS) - 1
-
-
-def _fork_worker(index: VersionIndex, names: list[str]) -> tuple[int, int]:
-    """A child process parsing ``names``; its pid and the pipe its payload comes on."""
-    read_end, write_end = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        raise
-    if pid == 0:  # the child: never returns, never runs the parent's clean-ups
-        code = 1
-        try:
-            os.close(read_end)
-            data = marshal.dumps(index._parse_share(names))
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(data)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    return pid, read_end
 
 
 class _Section:
@@ -715,7 +581,7 @@ class _Section:
     def save(self, present: Container[str] = ()) -> None:
         """Write what this read added or replaced. An entry it did not look at is kept
         when its key is ``present`` (the read listed the file but took it from memory or
-        from a prefetching child), else dropped (the file is gone)."""
+        or by another process), else dropped (the file is gone)."""
         if self._cached is None:
             return  # never consulted: nothing to add or drop
         entries = {key: hit for key, hit in self._cached.items() if key in present}

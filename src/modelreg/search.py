@@ -239,10 +239,16 @@ def search(
     after = _decode_token(page_token, query, columns) if page_token else None
 
     predicate = compile_filter(expr) if expr is not None else None
-    if not mentions_prompt_tag(expr):
-        # MLflow 3 leaves the Prompt Registry's prompts out unless the filter asks.
-        records = (record for record in records if not is_prompt(record))
-    found = [record for record in records if predicate is None or predicate(record)]
+    # MLflow 3 leaves the Prompt Registry's prompts out unless the filter asks.
+    prompts = mentions_prompt_tag(expr)
+
+    def keep(record: _R) -> bool:
+        return (prompts or not is_prompt(record)) and (predicate is None or predicate(record))
+
+    # A registry's versions filter themselves on every core (catalog.VersionScan).
+    matching: Callable[[Callable[[_R], bool]], list[_R]] | None
+    matching = getattr(records, "matching", None)
+    found = matching(keep) if matching is not None else [r for r in records if keep(r)]
     _sort(found, columns)
     start = 0 if after is None else _first_after(found, after, columns)
     page = found[start : start + limit]
