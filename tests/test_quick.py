@@ -90,10 +90,12 @@ def test_anything_else_goes_to_typer(root: Path, args: list[str]) -> None:
 
 # What only writes, searches, diffs, other formats or a terminal need: a read command's
 # start-up imports none of it (issue 19: `resolve` runs in every `make`). `dataclasses`
-# would bring `inspect`: the read path's classes are modelreg.structs instead; and its
-# modules import typing only for type checkers.
+# would bring `inspect`: the read path's classes are modelreg.structs instead; its
+# modules import typing only for type checkers; timestamps as modelreg writes them are
+# converted without datetime.
 NOT_FOR_READS = (
     "dataclasses",
+    "datetime",
     "inspect",
     "json",
     "secrets",

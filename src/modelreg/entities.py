@@ -8,8 +8,8 @@ field names of the JSON and YAML output are the attribute names.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 
 from modelreg.datasets import Dataset, datasets_doc, read_datasets
@@ -19,6 +19,7 @@ from modelreg.structs import field, struct
 
 TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import TypeAlias
 
 HistoryEntry: TypeAlias = dict[str, JSONValue]
@@ -49,6 +50,8 @@ def history_details(entry: Mapping[str, JSONValue]) -> list[tuple[str, JSONValue
 
 def now_iso() -> str:
     """The current UTC time as ISO-8601 with milliseconds, e.g. 2026-11-28T19:00:00.123Z."""
+    from datetime import datetime, timezone
+
     now = datetime.now(timezone.utc)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
@@ -56,18 +59,69 @@ def now_iso() -> str:
 def iso_to_datetime(text: str) -> datetime:
     """An aware datetime from an ISO-8601 date or date-time (naive means UTC, a date is
     its midnight UTC); ValueError when ``text`` is none."""
+    from datetime import datetime, timezone
+
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
+# The timestamps modelreg writes (YYYY-MM-DDTHH:MM:SS.mmmZ) are converted by arithmetic,
+# without datetime, whose import cost 3 ms of every read command (`resolve` reads two
+# timestamps); anything else goes through datetime. tests/test_entities_time.py holds the
+# two ways to the same answers.
+
+
 def iso_to_ms(text: str) -> int:
     """Epoch milliseconds of an ISO-8601 timestamp (naive means UTC)."""
+    exact = _written_iso_to_ms(text)
+    if exact is not None:
+        return exact
     return math.floor(iso_to_datetime(text).timestamp() * 1000 + 0.5)
 
 
 def ms_to_iso(ms: int) -> str:
+    seconds, milli = divmod(math.floor(ms), 1000)
+    if _FIRST_SECOND <= seconds <= _LAST_SECOND:
+        t = time.gmtime(seconds)
+        return (
+            f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+            f"T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{milli:03d}Z"
+        )
+    from datetime import datetime, timezone  # raises as before: no year 0 or 10000
+
     moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+# 0001-01-01T00:00:00 and 9999-12-31T23:59:59 UTC, datetime's range, in epoch seconds.
+_FIRST_SECOND = -62135596800
+_LAST_SECOND = 253402300799
+_SEPARATORS = ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z"))
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _written_iso_to_ms(text: str) -> int | None:
+    """``iso_to_ms`` of a timestamp as modelreg writes it, else None."""
+    if len(text) != 24 or any(text[at] != mark for at, mark in _SEPARATORS):
+        return None
+    digits = text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
+    if not (digits + text[20:23]).isascii() or not (digits + text[20:23]).isdigit():
+        return None
+    year, month, day = int(text[:4]), int(text[5:7]), int(text[8:10])
+    hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if not 1 <= month <= 12 or year < 1 or hour > 23 or minute > 59 or second > 59:
+        return None
+    if not 1 <= day <= _DAYS_IN_MONTH[month - 1] + (month == 2 and leap):
+        return None
+    # Days since 1970-01-01 of a date in the proleptic Gregorian calendar (H. Hinnant's
+    # days_from_civil): years counted from March, so that February's day comes last.
+    march_year = year - (month <= 2)
+    era, year_of_era = divmod(march_year, 400)
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    days = era * 146097 + day_of_era - 719468
+    return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + int(text[20:23])
 
 
 # The attributes of the JSON output, in its order (MLflow's names).
