@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from modelreg import Registry
-from modelreg.store import _folder_identity
+from modelreg.store import stat_identity
 from modelreg.structs import replace
 
 
@@ -95,7 +95,8 @@ def test_what_the_folders_timestamps_hide_is_seen(tmp_path: Path) -> None:
     assert store.version_numbers("m") == [1, 2, 3]
 
     def same_tick() -> None:
-        store._listings["m"] = replace(store._listings["m"], identity=_folder_identity(folder))
+        now = stat_identity(os.lstat(folder))
+        store._listings["m"] = replace(store._listings["m"], identity=now)
 
     add_version_file(registry, "m", 3, 4)
     same_tick()

@@ -43,7 +43,14 @@ from modelreg.datasets import Dataset, pack, unpack
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
 from modelreg.errors import CorruptFileError, NotFoundError
-from modelreg.store import MODEL_FILE, Store, read_mapping_with_stat, version_number
+from modelreg.store import (
+    MODEL_FILE,
+    Identity,
+    Store,
+    read_mapping_with_stat,
+    stat_identity,
+    version_number,
+)
 from modelreg.structs import field, struct
 
 TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
@@ -125,13 +132,8 @@ CACHE_FORMAT = 5
 # How long ago a file must have last changed before its parsed form is cached.
 SETTLE_SECONDS = 2.0
 
-Identity = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
 # model.yaml's entry in a model's cache (version files are keyed "N.yaml").
 MODEL_KEY = MODEL_FILE
-
-
-def _identity(stat: os.stat_result) -> Identity:
-    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 class VersionIndex:
@@ -249,8 +251,6 @@ class VersionIndex:
             if self._kept is not None:
                 self._memory[name] = memo
                 self._kept.add(name)
-            else:
-                self._memory.pop(name, None)
         if shared:
             return model, found
         return _copy(model), _copy(found)
@@ -296,7 +296,7 @@ class VersionIndex:
         if known is None:  # a first read, not remembered: the file as it is now
             with contextlib.suppress(OSError):
                 path = self.store.versions_dir(name) / key
-                cached = histories.get(key, _identity(os.lstat(path)))
+                cached = histories.get(key, stat_identity(os.lstat(path)))
                 if cached is not None:
                     found: list[HistoryEntry] = cached
                     return found
@@ -368,15 +368,15 @@ class VersionIndex:
         model_dir = self.store.model_dir(name)
         parts: list[object] = [listing[-1][0] if listing else 0]
         try:
-            parts.append(_identity(os.lstat(model_dir / MODEL_FILE)))
+            parts.append(stat_identity(os.lstat(model_dir / MODEL_FILE)))
             for sub in (ALIASES_DIR, DELETED_DIR):
                 folder = model_dir / sub
                 try:
-                    parts.append(_identity(os.lstat(folder)))
+                    parts.append(stat_identity(os.lstat(folder)))
                     with os.scandir(folder) as scan:
                         parts.append(
                             sorted(
-                                (entry.name, _identity(entry.stat(follow_symlinks=False)))
+                                (entry.name, stat_identity(entry.stat(follow_symlinks=False)))
                                 for entry in scan
                             )
                         )
@@ -407,7 +407,7 @@ class VersionIndex:
 
     def _model_identity(self, name: str) -> Identity | None:
         try:
-            return _identity(os.lstat(self.store.model_file(name)))
+            return stat_identity(os.lstat(self.store.model_file(name)))
         except OSError:
             return None  # parsing says what is wrong
 
@@ -422,7 +422,7 @@ class VersionIndex:
         # The folder is the name (see Catalog.load_model).
         model.name = name
         fields = _fields(model, "latest_versions")
-        return (fields if _are_model_fields(fields) else _drifted(fields)), _identity(stat)
+        return (fields if _are_model_fields(fields) else _drifted(fields)), stat_identity(stat)
 
     def _listing(self, folder: Path) -> list[tuple[int, str, Identity]]:
         self.store.refuse_symlinks(folder)  # nothing outside the registry is ever read
@@ -437,7 +437,7 @@ class VersionIndex:
                 if number is None:
                     continue
                 try:
-                    identity = _identity(entry.stat(follow_symlinks=False))
+                    identity = stat_identity(entry.stat(follow_symlinks=False))
                 except FileNotFoundError:
                     continue  # deleted while we listed
                 entries.append((number, entry.name, identity))
@@ -465,7 +465,7 @@ class VersionIndex:
             raise CorruptFileError(path, f"says version {mv.version} but is named {number}.yaml")
         mv.name = name
         fields = _fields(mv, "aliases")
-        return (fields if _are_version_fields(fields) else _drifted(fields)), _identity(stat)
+        return (fields if _are_version_fields(fields) else _drifted(fields)), stat_identity(stat)
 
     def _cache_file(self, name: str, part: str) -> Path:
         return self.cache_dir / f"{name}.{part}.marshal"
@@ -578,10 +578,10 @@ class _Section:
         self._fresh[key] = [identity, value]
         self._changed = True
 
-    def save(self, present: Container[str] = ()) -> None:
+    def save(self, present: Container[str]) -> None:
         """Write what this read added or replaced. An entry it did not look at is kept
-        when its key is ``present`` (the read listed the file but took it from memory or
-        or by another process), else dropped (the file is gone)."""
+        when its key is ``present`` (the read listed the file but took it from memory),
+        else dropped (the file is gone)."""
         if self._cached is None:
             return  # never consulted: nothing to add or drop
         entries = {key: hit for key, hit in self._cached.items() if key in present}

@@ -227,11 +227,12 @@ def _witness(head: Head, inside: str | None, known: _Answer | None) -> _Answer |
     if head.git_dir is None or head.common_dir is None or os.environ.get("GIT_INDEX_FILE"):
         return None
     from modelreg import index  # its SETTLE_SECONDS, read now: tests shorten it
+    from modelreg.store import stat_identity
 
     settled_before = time.time_ns() - int(index.SETTLE_SECONDS * 1e9)
     with (head.git_dir / "index").open("rb") as handle:
         stat = os.fstat(handle.fileno())
-        identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        identity = stat_identity(stat)
         if stat.st_ctime_ns >= settled_before:
             return None
         if known is not None and known.index_identity == identity:
@@ -260,7 +261,7 @@ def _witness(head: Head, inside: str | None, known: _Answer | None) -> _Answer |
         if found.st_ctime_ns >= settled_before:
             return None
         # ctime changes with every change of content, mode or owner, and cannot be set.
-        witness.append((found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns))
+        witness.append(stat_identity(found))
     return _Answer(identity, paths, tuple(witness), dirty=False)
 
 

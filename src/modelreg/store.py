@@ -378,7 +378,7 @@ class Store:
         self.refuse_symlinks(folder)
         seq = self._read_seq()
         try:
-            identity = _folder_identity(folder)
+            identity = stat_identity(os.lstat(folder))
         except FileNotFoundError:
             return []
         known = self._listings.get(name)
@@ -487,7 +487,7 @@ class Store:
             if known is None or known.seq is not None:
                 continue
             try:
-                identity = _folder_identity(self.versions_dir(name))
+                identity = stat_identity(os.lstat(self.versions_dir(name)))
             except OSError:
                 self._listings.pop(name, None)
                 continue
@@ -643,13 +643,16 @@ class _Listing:
     versions folder's ``identity`` (None, None: added to by the write under way)."""
 
     seq: bytes | None
-    identity: tuple[int, ...] | None
+    identity: Identity | None
     numbers: tuple[int, ...]
 
 
-def _folder_identity(folder: Path) -> tuple[int, ...]:
-    st = os.lstat(folder)
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+Identity = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
+
+
+def stat_identity(stat: os.stat_result) -> Identity:
+    """What says a file (or folder) changed: a change by any means changes one of these."""
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 def _seq_number(seq: bytes) -> int:
