@@ -93,7 +93,7 @@ TRICKY = [
     "1e3", ".5", "-.inf", ".NaN", "1:20", "2025-01-01", "2025-01-01T00:00:00Z", "a: b", "a #b",
     "#x", "- x", "-x", "? x", "[1]", "{a: 1}", "&a", "*a", "!x", "|", ">", "'q'", '"q"', "%x",
     "@x", "`x", "...", "---", "a\nb", "a\n", "\na", "a\n\n", " lead", "trail ", "tab\there",
-    "é ü 中", "\u2028", "\x85", "<<", "a'b", 'a"b',
+    "é ü 中", "\u2028", "\x85", "<<", "a'b", 'a"b', "089", "00", "1\u0663", "\u0663", "12\u00b2",
 ]  # fmt: skip
 tricky_text = st.one_of(st.text(max_size=12), st.sampled_from(TRICKY))
 scalars = st.one_of(
