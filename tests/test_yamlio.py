@@ -187,6 +187,104 @@ def test_mutated_documents_are_read_the_same_or_left_to_libyaml(seed: int) -> No
     assert outcomes["declined"] > 100
 
 
+# -- learnt shapes -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """None learnt yet: this test learns its own."""
+    monkeypatch.setattr(yamlio, "_shapes", {})
+    monkeypatch.setattr(yamlio, "_sightings", {})
+
+
+class CountedReader(yamlio._CanonicalReader):
+    made = 0
+
+    def __init__(self, lines: list[str]) -> None:
+        CountedReader.made += 1
+        super().__init__(lines)
+
+
+def version_like(number: int) -> dict[str, Any]:
+    return {
+        "name": f"model-{number}",
+        "version": number,
+        "description": None,
+        "tags": {"team": "vision", "validated": "true"},
+        "metrics": {"accuracy": 0.5 + number / 100},
+        "params": {},
+        "history": [{"timestamp": "2025-01-08T00:03:43.325Z", "version": number}],
+    }
+
+
+def test_a_shape_read_twice_is_read_without_the_line_reader(
+    no_shapes: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(yamlio, "_CanonicalReader", CountedReader)
+    CountedReader.made = 0
+    for number in (1, 2):
+        assert yamlio._read_canonical(yamlio.dumps(version_like(number))) == version_like(number)
+    assert CountedReader.made == 2
+    for number in (3, 4):
+        read = yamlio._read_canonical(yamlio.dumps(version_like(number)))
+        assert same(read, version_like(number))
+        assert read["tags"] is not yamlio._read_canonical(yamlio.dumps(version_like(3)))["tags"]
+    assert CountedReader.made == 2  # the shape, not the lines
+    longer = version_like(5)
+    longer["tags"]["extra"] = "x"  # another shape: read by lines
+    assert yamlio._read_canonical(yamlio.dumps(longer)) == longer
+    assert CountedReader.made == 3
+
+
+# A shape with every kind of place a value takes: after a key, in a list, after a quoted
+# key, in a list of mappings, and an empty mapping; {} marks where a value goes.
+SHAPE = (
+    "name: {}\nversion: {}\ntags:\n  team: {}\n  'quoted: key': {}\nparams: {}\n"
+    "list:\n- {}\n- {}\nhistory:\n- action: {}\n  note: {}\n"
+)
+VALUES = [*TRICKY, *ALPHABET, "a: b", "- x", "|", "|-", "{}", "[]", "'q'", "x #y", "1 ", "~"]
+
+
+def by_lines(text: str) -> tuple[str, Any]:
+    """What the line reader alone makes of ``text``: no shape used, none learnt."""
+    shapes, learn = yamlio._shapes, yamlio._learn
+    yamlio._shapes, yamlio._learn = {}, lambda *args: None  # type: ignore[assignment]
+    try:
+        return fast(text)
+    finally:
+        yamlio._shapes, yamlio._learn = shapes, learn  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_learnt_shape_reads_any_values_as_the_line_reader_does(
+    no_shapes: None, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Text that matches a learnt shape, with any text where its values go (YAML's
+    indicators, values that start a block or a nested entry, spaces, line breaks), is read
+    exactly as the line reader reads it, and as libyaml does; or declined as the line
+    reader declines it."""
+    rng = random.Random(seed)
+    places = SHAPE.count("{}")
+    for plain in ("a", "b"):
+        yamlio._read_canonical(SHAPE.format(*[plain] * places))
+    assert sum(map(len, yamlio._shapes.values())) == 1
+    monkeypatch.setattr(yamlio, "_CanonicalReader", CountedReader)
+    outcomes = {"shape": 0, "lines": 0, "declined": 0}
+    for _ in range(1500):
+        values = [rng.choice(VALUES) if rng.random() < 0.15 else "v" for _ in range(places)]
+        text = SHAPE.format(*values)
+        CountedReader.made = 0
+        outcome, value = fast(text)
+        kind = "declined" if outcome == "declined" else "lines" if CountedReader.made else "shape"
+        outcomes[kind] += 1
+        lines_outcome, lines_value = by_lines(text)
+        assert lines_outcome == outcome, text
+        assert outcome == "declined" or same(lines_value, value), text
+        assert_agrees(text)
+    # Both ways through a shape: read by it, and declined by a value's checks.
+    assert outcomes["shape"] > 100 and outcomes["declined"] > 100, outcomes
+
+
 # -- hand edits ---------------------------------------------------------------------------
 
 
