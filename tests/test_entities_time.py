@@ -73,8 +73,9 @@ def test_forms_and_dates(text: str, expected: int) -> None:
     ],
 )
 def test_what_datetime_refuses_is_refused(text: str) -> None:
-    with pytest.raises(ValueError):
-        iso_to_ms(text)
+    for _ in range(2):  # the second time, the day comes from what the first learnt
+        with pytest.raises(ValueError):
+            iso_to_ms(text)
 
 
 def test_milliseconds_beyond_datetimes_range_are_refused() -> None:

@@ -8,6 +8,7 @@ field names of the JSON and YAML output are the attribute names.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -96,32 +97,49 @@ def ms_to_iso(ms: int) -> str:
 # 0001-01-01T00:00:00 and 9999-12-31T23:59:59 UTC, datetime's range, in epoch seconds.
 _FIRST_SECOND = -62135596800
 _LAST_SECOND = 253402300799
-_SEPARATORS = ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z"))
+# A timestamp as modelreg writes it; \d is [0-9] only (re.ASCII).
+_WRITTEN = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z", re.ASCII)
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# Epoch milliseconds of a day's midnight by its text, None for no such day: the times of
+# a registry fall on few days, and a first read after a clone converts two a version.
+_midnights: dict[str, int | None] = {}
 
 
 def _written_iso_to_ms(text: str) -> int | None:
     """``iso_to_ms`` of a timestamp as modelreg writes it, else None."""
-    if len(text) != 24 or any(text[at] != mark for at, mark in _SEPARATORS):
+    found = _WRITTEN.fullmatch(text)
+    if found is None:
         return None
-    digits = text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
-    if not (digits + text[20:23]).isascii() or not (digits + text[20:23]).isdigit():
+    hour, minute, second = int(found[4]), int(found[5]), int(found[6])
+    if hour > 23 or minute > 59 or second > 59:
         return None
-    year, month, day = int(text[:4]), int(text[5:7]), int(text[8:10])
-    hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    date = text[:10]
+    midnight = _midnights.get(date, -1)
+    if midnight == -1:
+        midnight = _midnight_ms(int(found[1]), int(found[2]), int(found[3]))
+        if len(_midnights) >= 4096:
+            _midnights.clear()
+        _midnights[date] = midnight
+    if midnight is None:
+        return None
+    return midnight + ((hour * 60 + minute) * 60 + second) * 1000 + int(found[7])
+
+
+def _midnight_ms(year: int, month: int, day: int) -> int | None:
+    """Epoch milliseconds at the start of a day of the proleptic Gregorian calendar, or
+    None when there is no such day (or it is before year 1)."""
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    if not 1 <= month <= 12 or year < 1 or hour > 23 or minute > 59 or second > 59:
+    if not 1 <= month <= 12 or year < 1:
         return None
     if not 1 <= day <= _DAYS_IN_MONTH[month - 1] + (month == 2 and leap):
         return None
-    # Days since 1970-01-01 of a date in the proleptic Gregorian calendar (H. Hinnant's
-    # days_from_civil): years counted from March, so that February's day comes last.
+    # Days since 1970-01-01 (H. Hinnant's days_from_civil): years counted from March, so
+    # that February's day comes last.
     march_year = year - (month <= 2)
     era, year_of_era = divmod(march_year, 400)
     day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
     day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    days = era * 146097 + day_of_era - 719468
-    return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + int(text[20:23])
+    return (era * 146097 + day_of_era - 719468) * 86_400_000
 
 
 # The attributes of the JSON output, in its order (MLflow's names).
