@@ -350,6 +350,8 @@ _IMPLICIT_TYPES = (
     ),
 )
 _TYPED_FIRST = frozenset("~nNyYtTfFoO-+0123456789.")  # what those can start with
+_DIGITS = frozenset("0123456789")
+_NUMBER_CHARACTERS = "0123456789_:.eE+-"
 # The four in one expression, tried in their order (a full match of an earlier
 # alternative wins, as in the loop over them): one match a scalar instead of four, and
 # one compilation in a process instead of five (1.3 ms of a `resolve`).
@@ -363,9 +365,15 @@ def _implicit_tag(text: str) -> str:
     """The type of a plain (unquoted) scalar."""
     if not text:
         return "tag:yaml.org,2002:null"  # `key:` with nothing after it
-    if text[0] in _TYPED_FIRST:
-        if text.isdigit() and text.isascii() and (text[0] != "0" or len(text) == 1):
+    first = text[0]
+    if first in _TYPED_FIRST:
+        if text.isdigit() and text.isascii() and (first != "0" or len(text) == 1):
             return "tag:yaml.org,2002:int"  # the commonest, without the expression
+        prefixed = first == "0" and text[1:2] in ("x", "b", "o")
+        if first in _DIGITS and not prefixed and text.strip(_NUMBER_CHARACTERS):
+            # A number that starts with a digit holds only these, but for the letter of
+            # 0x/0b/0o (and the hex digits after 0x): a time, an id, a path is text.
+            return "tag:yaml.org,2002:str"
         found = _IMPLICIT_TYPE.fullmatch(text)
         if found is not None:
             return _TAG_OF_GROUP[found.lastgroup or ""]
@@ -612,10 +620,9 @@ def _scalar_text(text: str) -> Any:
 
 def _plain(text: str) -> Any:
     """A plain (unquoted) scalar, resolved as _scalar does."""
-    try:
-        return _plain_values[text]
-    except KeyError:
-        pass
+    value = _plain_values.get(text, _MISSING)
+    if value is not _MISSING:
+        return value
     if (
         not text
         or (text[0] in _INDICATORS and not (text[0] == "-" and text[1:2] not in ("", " ")))
