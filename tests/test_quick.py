@@ -145,3 +145,25 @@ def test_read_commands_import_only_what_they_print(root: Path) -> None:
     )
     assert result.stdout.splitlines()[0] == "s3://b/2"
     assert result.stderr.splitlines() == ["resolve 0", "describe 0", "list 0"]
+
+
+def test_a_search_of_one_page_imports_no_dataclasses_datetime_or_hashlib(root: Path) -> None:
+    # Every search process paid 45 ms for them: the filter's classes were dataclasses,
+    # a date literal needs datetime, and only a page token needs hashlib, json, base64.
+    script = (
+        "import sys\n"
+        "from modelreg import quick\n"
+        "code = quick.try_run(['--registry', sys.argv[1], 'search', \"tags.team = 'growth'\",\n"
+        "                      '-f', 'plain'])\n"
+        "print(code, *sorted(set(sys.argv[2].split()) & set(sys.modules)), file=sys.stderr)\n"
+    )
+    heavy = "dataclasses inspect datetime hashlib json base64 difflib yaml typer rich"
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(root), heavy],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert len(result.stdout.splitlines()) == 3  # the three versions
+    assert result.stderr.splitlines() == ["0"]

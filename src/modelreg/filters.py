@@ -4,7 +4,8 @@ A superset of MLflow's ``search_model_versions`` / ``search_registered_models`` 
 Text goes through a context-sensitive tokenizer (a regex rule table, the parser asks for
 the token it expects) and a recursive-descent parser with one ``_parse_<rule>`` function
 per grammar rule, whose docstring is that rule. The result is a typed AST of frozen
-dataclasses; :func:`compile_filter` turns it into one closure that tests a record.
+structs (:mod:`modelreg.structs`); :func:`compile_filter` turns it into one closure that
+tests a record.
 
 Semantics, and where they come from (MLflow facts verified against MLflow 3.17.2,
 ``mlflow/utils/search_utils.py`` and ``mlflow/store/model_registry/sqlalchemy_store.py``,
@@ -47,17 +48,18 @@ by running both its SQLite and its file store on the same data):
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import operator
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from modelreg.errors import FilterSyntaxError, InvalidInputError
+from modelreg.structs import frozen_struct, replace
+
+if TYPE_CHECKING:
+    from datetime import timezone
 
 __all__ = [
     "MAX_DEPTH",
@@ -105,7 +107,7 @@ PROMPT_TAG = "mlflow.prompt.is_prompt"
 # ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Field:
     """A field of a record: an attribute (``key`` is None) or one tag, metric or param.
 
@@ -117,7 +119,7 @@ class Field:
     key: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Comparison:
     """``field op value``; ``==`` and ``<>`` are stored as ``=`` and ``!=``."""
 
@@ -126,7 +128,7 @@ class Comparison:
     value: Value
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class InList:
     """``field [NOT] IN (value, ...)``."""
 
@@ -135,7 +137,7 @@ class InList:
     negated: bool = False
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Like:
     """``field [NOT] LIKE pattern`` or, with ``case_insensitive``, ``ILIKE``."""
 
@@ -145,7 +147,7 @@ class Like:
     negated: bool = False
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class IsNull:
     """``field IS [NOT] NULL``."""
 
@@ -153,21 +155,21 @@ class IsNull:
     negated: bool = False
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Not:
     """``NOT operand``."""
 
     operand: Expr
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class And:
     """``a AND b AND ...`` (two or more operands)."""
 
     operands: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Or:
     """``a OR b OR ...`` (two or more operands)."""
 
@@ -309,7 +311,7 @@ _ANY_TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Token:
     """One token: its rule name, its text and where it starts in the source."""
 
@@ -692,6 +694,8 @@ def _attribute_field(tokenizer: Tokenizer, word: str, span: tuple[int, int], kin
     name = _SYNONYMS.get(word, word)
     if name in _ATTRIBUTES:
         return Field(name)
+    import difflib  # only for this message: its import costs every search
+
     close = difflib.get_close_matches(word, _FIELD_WORDS, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise tokenizer.error(f"unknown field '{word}'{hint}; valid fields: {_fields_help(kind)}", span)
@@ -831,7 +835,6 @@ _ISO_RE = re.compile(
     r"(Z|[+-][0-9]{2}:[0-9]{2})?)?",
     re.IGNORECASE,
 )
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class _ConditionError(Exception):
@@ -1261,6 +1264,9 @@ def _iso_to_millis(text: str) -> int | None:
     match = _ISO_RE.fullmatch(text)
     if match is None:
         return None
+    # Imported here: only a filter with a date needs it, and it costs every search 3 ms.
+    from datetime import datetime, timedelta, timezone
+
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     try:
         moment = datetime(
@@ -1275,10 +1281,13 @@ def _iso_to_millis(text: str) -> int | None:
         )
     except ValueError:  # month 13, 25 o'clock, an offset of a day or more
         return None
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (moment - epoch) // timedelta(milliseconds=1)
 
 
 def _zone(text: str | None) -> timezone:
+    from datetime import timedelta, timezone
+
     if text is None or text.upper() == "Z":
         return timezone.utc
     sign = -1 if text[0] == "-" else 1

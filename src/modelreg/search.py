@@ -30,13 +30,8 @@ key does not change meanwhile).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from modelreg.docread import Document
@@ -56,6 +51,7 @@ from modelreg.filters import (
     parse_order_clause,
     to_string,
 )
+from modelreg.structs import frozen_struct
 
 __all__ = [
     "MODEL_VERSIONS_DEFAULT_MAX_RESULTS",
@@ -104,7 +100,7 @@ class Page(list[_T]):
         return f"Page({list.__repr__(self)}, token={self.token!r})"
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class Query:
     """One search as MLflow's search methods take it (see :func:`search`): which records,
     in which order, how many, and from which page on."""
@@ -121,7 +117,7 @@ class Query:
         )
 
 
-@dataclass(frozen=True)
+@frozen_struct
 class OrderKey:
     """One key of a sort order: a field and a direction."""
 
@@ -235,8 +231,9 @@ def search(
     expr = _parse_filter(filter_string, kind)
     keys = parse_order_by(order_by, kind)
     columns = [_Column(key) for key in keys]
-    query = _fingerprint(kind, expr, keys)
-    after = _decode_token(page_token, query, columns) if page_token else None
+    after = None
+    if page_token:
+        after = _decode_token(page_token, _fingerprint(kind, expr, keys), columns)
 
     predicate = compile_filter(expr) if expr is not None else None
     # MLflow 3 leaves the Prompt Registry's prompts out unless the filter asks.
@@ -254,6 +251,7 @@ def search(
     page = found[start : start + limit]
     token = None
     if start + limit < len(found):
+        query = _fingerprint(kind, expr, keys)
         token = _encode_token(query, [column.raw(page[-1]) for column in columns])
     return Page(page, token)
 
@@ -405,12 +403,21 @@ def _fingerprint(kind: Kind, expr: Expr | None, keys: list[OrderKey]) -> str:
     return _digest(canonical)
 
 
+# Page tokens import what they need: a search of one page makes none.
+
+
 def _digest(value: object) -> str:
+    import hashlib
+    import json
+
     text = json.dumps(value, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _encode_token(query: str, after: list[Raw]) -> str:
+    import base64
+    import json
+
     payload = {"v": _TOKEN_VERSION, "q": query, "after": after}
     # the checksum catches a damaged or hand-edited token (it is no secret: not a signature)
     payload["c"] = _digest([query, after])
@@ -440,6 +447,10 @@ def _decode_token(token: str, query: str, columns: list[_Column]) -> list[Raw]:
 
 
 def _read_token(token: str) -> Document:
+    import base64
+    import binascii
+    import json
+
     if not isinstance(token, str):
         raise InvalidInputError(f"invalid page token: expected a string, not {token!r}")
     try:
