@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from modelreg import Registry, quick
+from modelreg import Registry, quick, render
 from modelreg.cli import app
 
 
@@ -167,3 +167,26 @@ def test_a_search_of_one_page_imports_no_dataclasses_datetime_or_hashlib(root: P
     )
     assert len(result.stdout.splitlines()) == 3  # the three versions
     assert result.stderr.splitlines() == ["0"]
+
+
+@pytest.mark.parametrize("fmt", ["plain", "table"])
+def test_search_lines_and_tables_show_what_the_entities_would(
+    root: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Lines and tables print a search's records without building entities: they must
+    # print what the entities' to_dict would.
+    registry = Registry(root)
+    registry.register(
+        "churn",
+        "s3://b/4",
+        run_id="0123456789abcdef0123",
+        model_id="m-0123456789abcdef",
+        description="two\nlines\tand a tab",
+    )
+    registry.set_registered_model_alias("churn", "challenger", 4)
+    assert quick.try_run(["--registry", str(root), "search", "-f", fmt]) == 0
+    shown = capsys.readouterr().out
+    entities = Registry(root).search_model_versions()
+    render.emit([mv.to_dict() for mv in entities], render.Format(fmt), render.VERSION_COLUMNS)
+    assert capsys.readouterr().out == shown
+    assert "challenger" in shown and "m-0123456789abcdef" in shown

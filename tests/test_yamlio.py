@@ -95,6 +95,7 @@ TRICKY = [
     "@x", "`x", "...", "---", "a\nb", "a\n", "\na", "a\n\n", " lead", "trail ", "tab\there",
     "é ü 中", "\u2028", "\x85", "<<", "a'b", 'a"b', "089", "00", "1\u0663", "\u0663", "12\u00b2",
     "1.5e+3", "6.02E-23", "0b101", "0o17", "1:30", "1_000.5", "190:20:30.15", "3bee", "0xBEEF",
+    "0.722", "1.", "00.5", "1.2.3", "1.\u0663",
 ]  # fmt: skip
 tricky_text = st.one_of(st.text(max_size=12), st.sampled_from(TRICKY))
 scalars = st.one_of(

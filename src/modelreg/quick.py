@@ -164,13 +164,20 @@ def search(
     registry = _open(registry_path)
     errors: list[CorruptFileError] = []
     query = (filter_string or None, max_results, order_by or None, page_token)
+    records: Sequence[Mapping[str, object]]
     if models:
         model_page = registry.search_registered_models(*query, errors=errors)
         records, token = [model.to_dict() for model in model_page], model_page.token
     else:
-        # Printing needs no history: the records are used without building full entities.
-        page = registry.search_version_records(Query(*query), errors=errors)
-        records, token = [ModelVersion(**record).to_dict() for record in page], page.token
+        # Printing needs no history: the records are used without building full entities,
+        # and not copied (to_dict copies what it outputs). A table or lines show columns
+        # that read the record's own keys, which to_dict outputs as they are.
+        page = registry.search_version_records(Query(*query), errors=errors, shared=True)
+        token = page.token
+        if chosen is None and fmt in (Format.table, Format.plain):
+            records = page
+        else:
+            records = [ModelVersion(**record).to_dict() for record in page]
     _emit_records(records, fmt, kind, chosen)
     if token:
         render.message(f"more results: continue with --page-token {token}")

@@ -513,11 +513,16 @@ class Registry:
 
     @_consistent
     def search_version_records(
-        self, query: Query | None = None, *, errors: list[CorruptFileError] | None = None
+        self,
+        query: Query | None = None,
+        *,
+        errors: list[CorruptFileError] | None = None,
+        shared: bool = False,
     ) -> Page[VersionRecord]:
         """:meth:`search_model_versions` as the versions' fields without their history,
         for callers that print them (``ModelVersion(**record)`` builds one). No ``query``:
-        every version, in MLflow's default order."""
+        every version, in MLflow's default order. ``shared``: the records are the cache's
+        memory, not copied, which the caller must not change."""
         from modelreg import filters, search
         from modelreg.index import copy_records
 
@@ -527,6 +532,8 @@ class Registry:
             # A filter that names its models reads only their folders.
             pinned = filters.names_required(filters.parse(query.filter_string))
         page = query.page(self._catalog.version_records(errors, pinned), "version")
+        if shared:
+            return page
         # The records are the index's memory: only the page is copied, the caller's own.
         return search.Page(copy_records(page), page.token)
 

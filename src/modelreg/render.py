@@ -197,6 +197,8 @@ def _write(text: str) -> None:
 
 def cell(value: object, kind: str = "text") -> str:
     """One value as text: lists comma-joined, mappings as k=v, times as ISO."""
+    if type(value) is str:  # the commonest, without the checks below (Mapping's is slow)
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
