@@ -677,7 +677,7 @@ def _learn(lines: list[str], cuts: list[int], value: JSONValue) -> None:
     )
     seen = _sightings.get(shape, 0)
     if seen == 0:
-        if len(_sightings) >= 1024:
+        if len(_sightings) >= 256:  # each holds a file's lines: a few KB
             _sightings.clear()
         _sightings[shape] = 1
         return
