@@ -529,3 +529,61 @@ def test_page_is_a_list_with_a_token() -> None:
     assert isinstance(page, list)
     assert (page.token, Page().token) == ("next-page", None)
     assert repr(page) == "Page([1, 2], token='next-page')"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "B", "c-1"]),
+            st.integers(1, 4),
+            st.integers(0, 3),  # the time of the last change: many ties
+            st.sampled_from([None, 0.5, 1, float("nan"), -0.0, 0.0]),
+            st.sampled_from([None, "x", "y", ""]),
+            st.sampled_from([None, "0.1", "2", "abc", "10"]),
+        ),
+        max_size=30,
+        unique_by=lambda row: (row[0], row[1]),
+    ),
+    st.sampled_from(
+        [
+            None,
+            ["metrics.acc DESC"],
+            ["metrics.acc"],
+            ["tags.team DESC", "metrics.acc"],
+            ["params.lr", "name DESC"],
+            ["params.lr DESC"],
+            ["name DESC", "last_updated_timestamp"],
+            ["version_number ASC"],
+        ]
+    ),
+)
+def test_the_sort_is_the_order_page_tokens_compare_by(
+    rows: list[tuple[Any, ...]], order_by: list[str] | None
+) -> None:
+    """One sort by the first key and the ties sorted by the rest gives the order that
+    `_compare` (which a page token's position is found by) defines, missing values, NaN
+    and mixed parameters included."""
+    from functools import cmp_to_key
+
+    from modelreg.search import _Column, _compare
+
+    records = [
+        record(
+            name,
+            number,
+            last_updated_timestamp=changed,
+            metrics={} if acc is None else {"acc": acc},
+            tags={} if team is None else {"team": team},
+            params={} if lr is None else {"lr": lr},
+        )
+        for name, number, changed, acc, team, lr in rows
+    ]
+    columns = [_Column(key) for key in parse_order_by(order_by, "version")]
+
+    def compare(left: dict[str, Any], right: dict[str, Any]) -> int:
+        raws = [column.raw(left) for column in columns], [column.raw(right) for column in columns]
+        return _compare(*raws, columns)
+
+    expected = sorted(records, key=cmp_to_key(compare))
+    assert ids(search(records, order_by=order_by, max_results=1000)) == ids(expected)

@@ -266,13 +266,32 @@ Raw = int | float | str | tuple[int, int | float | str] | None
 
 
 def _sort(records: list[_R], columns: list[_Column]) -> None:
-    """Sort in place by all columns: one stable sort per column, the last column first.
+    """Sort in place by all columns.
 
-    Each pass is a C-speed sort on a small key, and DESC is ``reverse=True`` (which keeps
-    the sort stable), so text sorts descending without a Python-level comparison.
+    The first column decides nearly every place (the default order's is the time of the
+    last change): one sort by it, and only the runs of records that tie on it are sorted
+    by the others, one stable pass per column, the last column first. Each pass is a
+    C-speed sort on a small key, and DESC is ``reverse=True`` (which keeps the sort
+    stable), so text sorts descending without a Python-level comparison.
     """
-    for column in reversed(columns):
-        records.sort(key=column.sort_part, reverse=not column.key.ascending)
+    if not columns or len(records) < 2:
+        return
+    first, rest = columns[0], columns[1:]
+    keys = [first.sort_part(record) for record in records]
+    order = sorted(range(len(keys)), key=keys.__getitem__, reverse=not first.key.ascending)
+    ordered = [records[at] for at in order]
+    start = 0
+    while rest and start < len(order):
+        end = start + 1
+        while end < len(order) and keys[order[end]] == keys[order[start]]:
+            end += 1
+        if end - start > 1:
+            tied = ordered[start:end]
+            for column in reversed(rest):
+                tied.sort(key=column.sort_part, reverse=not column.key.ascending)
+            ordered[start:end] = tied
+        start = end
+    records[:] = ordered
 
 
 def _first_after(records: list[_R], after: list[Raw], columns: list[_Column]) -> int:
