@@ -267,7 +267,8 @@ def test_serve_previews_and_rebuilds_in_the_browser(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # faulthandler: a server that does not stop is made to print every thread's stack
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"},
     )
     try:
         assert server.stdout is not None
@@ -294,7 +295,12 @@ def test_serve_previews_and_rebuilds_in_the_browser(
         assert watched.page.locator('a[href="v4.html"]').count() > 0
     finally:
         server.send_signal(signal.SIGINT)  # Ctrl-C
-        _, stderr = server.communicate(timeout=30)
+        try:
+            _, stderr = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.send_signal(signal.SIGABRT)  # faulthandler prints where it hangs
+            _, stderr = server.communicate(timeout=30)
+            raise AssertionError(f"Ctrl-C did not stop the server:\n{stderr}") from None
     assert server.returncode == 0, stderr
     assert "Serving the catalog" in stderr and "The registry changed" in stderr
     assert stderr.endswith("Stopped.\n")
