@@ -238,6 +238,18 @@ def test_a_shape_read_twice_is_read_without_the_line_reader(
     assert CountedReader.made == 3
 
 
+def test_a_file_of_no_learnt_shape_tries_a_few_shapes_of_its_length(no_shapes: None) -> None:
+    for number in range(20):  # twenty shapes of three lines, each read twice
+        for value in ("a", "b"):
+            yamlio._read_canonical(f"k{number}: {value}\nother: 1\nlast: 2\n")
+    assert len(yamlio._shapes[3]) == yamlio._MAX_SHAPES_OF_A_LENGTH
+    assert yamlio._read_canonical("k19: c\nother: 1\nlast: 2\n") == {
+        "k19": "c",
+        "other": 1,
+        "last": 2,
+    }
+
+
 # A shape with every kind of place a value takes: after a key, in a list, after a quoted
 # key, in a list of mappings, and an empty mapping; {} marks where a value goes.
 SHAPE = (

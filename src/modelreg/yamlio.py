@@ -656,6 +656,7 @@ def _plain(text: str) -> Any:
 
 _MAX_SHAPE_LINES = 256  # longer files (a model's long history) rarely repeat a shape
 _MAX_SHAPES = 64
+_MAX_SHAPES_OF_A_LENGTH = 8
 _shapes: dict[int, list[_Shape]] = {}  # by number of lines, most recently learnt first
 _sightings: dict[tuple[str, ...], int] = {}
 
@@ -691,7 +692,10 @@ def _learn(lines: list[str], cuts: list[int], value: JSONValue) -> None:
         re.escape(line) + "\n" if cut < 0 else re.escape(line[:cut]) + "([^\n]+)\n"
         for line, cut in zip(lines, cuts, strict=True)
     )
-    _shapes.setdefault(len(lines), []).insert(0, _Shape(re.compile(pattern), build))
+    same_length = _shapes.setdefault(len(lines), [])
+    same_length.insert(0, _Shape(re.compile(pattern), build))
+    # A file of no learnt shape is matched against every shape of its length first.
+    del same_length[_MAX_SHAPES_OF_A_LENGTH:]
 
 
 def _builder(value: JSONValue, values: int) -> Callable[[tuple[str, ...]], Any] | None:
