@@ -122,6 +122,17 @@ NOT_FOR_READS = (
 )
 
 
+def run_python(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``script`` in a new Python process, with ``args``; its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+
 def test_read_commands_import_only_what_they_print(root: Path) -> None:
     # One process runs the three in turn, as `modelreg` runs each (quick.try_run), and
     # names what each left in sys.modules of NOT_FOR_READS and hashlib (a read through
@@ -136,13 +147,7 @@ def test_read_commands_import_only_what_they_print(root: Path) -> None:
         "    print(command[0], code, *sorted(heavy & set(sys.modules)), file=sys.stderr)\n"
     )
     heavy = " ".join([*NOT_FOR_READS, "hashlib"])
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(root), heavy],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    result = run_python(script, str(root), heavy)
     assert result.stdout.splitlines()[0] == "s3://b/2"
     assert result.stderr.splitlines() == ["resolve 0", "describe 0", "list 0"]
 
@@ -158,13 +163,7 @@ def test_a_search_of_one_page_imports_no_dataclasses_datetime_or_hashlib(root: P
         "print(code, *sorted(set(sys.argv[2].split()) & set(sys.modules)), file=sys.stderr)\n"
     )
     heavy = "dataclasses inspect datetime hashlib json base64 difflib yaml typer rich"
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(root), heavy],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    result = run_python(script, str(root), heavy)
     assert len(result.stdout.splitlines()) == 3  # the three versions
     assert result.stderr.splitlines() == ["0"]
 
