@@ -257,6 +257,14 @@ def test_screenshots_and_no_sideways_scrolling(watched: Watched, site: Path, wid
         assert shot.stat().st_size > 1000
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """A process started in the background by a shell without job control (CI's
+    `cmd &`) ignores SIGINT, and its children inherit that, as the catalog server would
+    (Python leaves an ignored SIGINT ignored); started from a terminal, Ctrl-C reaches it.
+    The server is started as from a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_serve_previews_and_rebuilds_in_the_browser(
     watched: Watched, registry_root: Path, tmp_path: Path
 ) -> None:
@@ -269,6 +277,7 @@ def test_serve_previews_and_rebuilds_in_the_browser(
         text=True,
         # faulthandler: a server that does not stop is made to print every thread's stack
         env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"},
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     try:
         assert server.stdout is not None
