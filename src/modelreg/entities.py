@@ -8,7 +8,6 @@ field names of the JSON and YAML output are the attribute names.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -97,8 +96,6 @@ def ms_to_iso(ms: int) -> str:
 # 0001-01-01T00:00:00 and 9999-12-31T23:59:59 UTC, datetime's range, in epoch seconds.
 _FIRST_SECOND = -62135596800
 _LAST_SECOND = 253402300799
-# A timestamp as modelreg writes it; \d is [0-9] only (re.ASCII).
-_WRITTEN = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z", re.ASCII)
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 # Epoch milliseconds of a day's midnight by its text, None for no such day: the times of
 # a registry fall on few days, and a first read after a clone converts two a version.
@@ -107,22 +104,38 @@ _midnights: dict[str, int | None] = {}
 
 def _written_iso_to_ms(text: str) -> int | None:
     """``iso_to_ms`` of a timestamp as modelreg writes it, else None."""
-    found = _WRITTEN.fullmatch(text)
-    if found is None:
+    # Checked by hand, not by a regular expression: compiling one cost every read
+    # command's start-up 0.25-0.5 ms, for about the same speed a timestamp.
+    if (
+        len(text) != 24
+        or text[4] != "-"
+        or text[7] != "-"
+        or text[10] != "T"
+        or text[13] != ":"
+        or text[16] != ":"
+        or text[19] != "."
+        or text[23] != "Z"
+    ):
         return None
-    hour, minute, second = int(found[4]), int(found[5]), int(found[6])
+    clock = text[11:13] + text[14:16] + text[17:19] + text[20:23]
+    if not (clock.isascii() and clock.isdigit()):
+        return None
+    hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
     if hour > 23 or minute > 59 or second > 59:
         return None
     date = text[:10]
     midnight = _midnights.get(date, -1)
     if midnight == -1:
-        midnight = _midnight_ms(int(found[1]), int(found[2]), int(found[3]))
+        digits = text[:4] + text[5:7] + text[8:10]
+        midnight = None
+        if digits.isascii() and digits.isdigit():
+            midnight = _midnight_ms(int(text[:4]), int(text[5:7]), int(text[8:10]))
         if len(_midnights) >= 4096:
             _midnights.clear()
         _midnights[date] = midnight
     if midnight is None:
         return None
-    return midnight + ((hour * 60 + minute) * 60 + second) * 1000 + int(found[7])
+    return midnight + ((hour * 60 + minute) * 60 + second) * 1000 + int(text[20:23])
 
 
 def _midnight_ms(year: int, month: int, day: int) -> int | None:
