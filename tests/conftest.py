@@ -102,15 +102,15 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     from modelreg import index
 
     seen: list[Path] = []
-    real = index.VersionIndex.parse_version
+    real = index.VersionIndex._version_fields
 
     def counting(
-        self: index.VersionIndex, name: str, number: int, folder: Path | None = None
+        self: index.VersionIndex, name: str, number: int, path: Path, data: bytes
     ) -> object:
         seen.append(self.store.version_file(name, number))
-        return real(self, name, number, folder)
+        return real(self, name, number, path, data)
 
-    monkeypatch.setattr(index.VersionIndex, "parse_version", counting)
+    monkeypatch.setattr(index.VersionIndex, "_version_fields", counting)
     return seen
 
 

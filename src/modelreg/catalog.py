@@ -20,6 +20,10 @@ from modelreg.names import validate_model_name
 from modelreg.refs import Ref
 from modelreg.store import Store
 
+TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.quick)
+if TYPE_CHECKING:
+    from modelreg.filters import FilePrefilter
+
 
 class Catalog:
     """Models and versions of the folder ``store`` keeps."""
@@ -68,21 +72,29 @@ class Catalog:
         self,
         errors: list[CorruptFileError] | None = None,
         names: frozenset[str] | None = None,
+        prefilter: FilePrefilter | None = None,
     ) -> VersionScan:
         """The fields of every version (of the models ``names``, when given) but its
         history, for search, without building entities (the cache's fields plus the
         model's aliases): iterated model by model, or filtered by
         :meth:`VersionScan.matching` on every core. The records share the index's memory:
-        a caller copies what it returns (see ``Registry.search_version_records``)."""
+        a caller copies what it returns (see ``Registry.search_version_records``).
+        ``matching`` leaves out the versions whose files ``prefilter`` refuses, unread
+        (see ``VersionIndex.read``)."""
         wanted = [name for name in self.store.model_names() if names is None or name in names]
-        return VersionScan(self, wanted, errors)
+        return VersionScan(self, wanted, errors, prefilter)
 
     def _records(
-        self, names: list[str], errors: list[CorruptFileError] | None
+        self,
+        names: list[str],
+        errors: list[CorruptFileError] | None,
+        prefilter: FilePrefilter | None = None,
     ) -> Iterator[VersionRecord]:
         for name in names:
             try:
-                model_fields, versions = self.index.read(name, errors, history=False, shared=True)
+                model_fields, versions = self.index.read(
+                    name, errors, history=False, shared=True, prefilter=prefilter
+                )
             except CorruptFileError as exc:
                 if errors is None:
                     raise
@@ -295,11 +307,16 @@ class VersionScan:
     it, and sends back only what matches."""
 
     def __init__(
-        self, catalog: Catalog, names: list[str], errors: list[CorruptFileError] | None
+        self,
+        catalog: Catalog,
+        names: list[str],
+        errors: list[CorruptFileError] | None,
+        prefilter: FilePrefilter | None,
     ) -> None:
         self._catalog = catalog
         self._names = names
         self._errors = errors
+        self._prefilter = prefilter
 
     def __iter__(self) -> Iterator[VersionRecord]:
         return self._catalog._records(self._names, self._errors)
@@ -323,7 +340,7 @@ class VersionScan:
                 errors: list[CorruptFileError] | None = [] if collect else None
                 records.extend(
                     marshallable(record)
-                    for record in self._catalog._records([name], errors)
+                    for record in self._catalog._records([name], errors, self._prefilter)
                     if keep(record)
                 )
                 problems.extend((name, str(exc.path), exc.problem) for exc in errors or ())

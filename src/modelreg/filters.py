@@ -442,6 +442,111 @@ def names_required(expr: Expr | None) -> frozenset[str] | None:
     return None
 
 
+# The version fields a version file holds as written, with every tag but the prompt tag:
+# text that a file without the text cannot have (no default stands in for it, and the
+# model's folder or files supply none).
+_FILE_TEXT_FIELDS = frozenset(
+    {"run_id", "run_link", "model_id", "source", "description", "user_id"}
+)
+
+
+class FilePrefilter:
+    """A test of a version file's bytes that refuses only files whose version cannot
+    match a filter (see :func:`file_prefilter`): the texts (``needles``) the filter
+    requires, and how it combines them (``could_match``, given which ones a file holds).
+    Which ones a file holds can be kept by its identity, so that a search repeated is
+    decided without reading the file again."""
+
+    __slots__ = ("could_match", "needles")
+
+    def __init__(
+        self, needles: frozenset[bytes], could_match: Callable[[Mapping[bytes, bool]], bool]
+    ) -> None:
+        self.needles = needles
+        self.could_match = could_match
+
+    def held(self, data: bytes) -> dict[bytes, bool] | None:
+        """Which needles ``data`` holds; None when it must be parsed whatever it holds:
+        a backslash may be a double-quoted escape, which writes a character otherwise."""
+        if b"\\" in data:
+            return None
+        return {needle: needle in data for needle in self.needles}
+
+    def refuses(self, held: Mapping[bytes, bool] | None) -> bool:
+        """Whether a file that holds ``held`` of the needles cannot match (False when
+        ``held`` does not say for every needle)."""
+        return held is not None and self.needles <= held.keys() and not self.could_match(held)
+
+
+def file_prefilter(expr: Expr | None) -> FilePrefilter | None:
+    """What a version file's bytes must hold for its version to match ``expr``; None when
+    the filter asks for no such text. Lets the first search after a clone parse only the
+    files that hold the text it looks for, as ``git grep`` reads only the files that
+    hold its words.
+
+    A text the filter requires exactly (``tags.team = 'growth'``, ``run_id IN (...)``, a
+    literal run of a LIKE pattern) is in the bytes of any file whose version has it, as
+    long as it holds no white space (YAML folds line breaks into spaces) and no ``'``
+    (doubled in single quotes): YAML reads every other character as written, but in
+    double-quoted escapes, which :meth:`FilePrefilter.held` leaves to the parser. Tags and
+    these attributes must be text in a version file (``DocReader.text_mapping``,
+    ``optional_text``), so a number written in another form never stands for one."""
+    needed = _bytes_needed(expr)
+    if needed is None:
+        return None
+    needles, could_match = needed
+    return FilePrefilter(needles, could_match)
+
+
+_Needed: TypeAlias = tuple[frozenset[bytes], Callable[[Mapping[bytes, bool]], bool]]
+
+
+def _bytes_needed(expr: Expr | None) -> _Needed | None:
+    if isinstance(expr, And):
+        parts = [part for part in map(_bytes_needed, expr.operands) if part is not None]
+        if not parts:
+            return None
+        every = [test for _, test in parts]
+        return _union(parts), lambda held: all(test(held) for test in every)
+    if isinstance(expr, Or):
+        either = [_bytes_needed(operand) for operand in expr.operands]
+        known = [part for part in either if part is not None]
+        if len(known) < len(either):
+            return None
+        tests = [test for _, test in known]
+        return _union(known), lambda held: any(test(held) for test in tests)
+    if not isinstance(expr, (Comparison, InList, Like)) or not _in_file_as_text(expr.field):
+        return None
+    if isinstance(expr, Comparison):
+        texts: tuple[Value, ...] = (expr.value,) if expr.op == "=" else ()
+    elif isinstance(expr, InList):
+        texts = () if expr.negated else expr.values
+    elif expr.negated or expr.case_insensitive:
+        texts = ()
+    else:  # the longest literal run of the pattern: every match holds it
+        texts = (max(re.split("[%_]", expr.pattern), key=len),)
+    words = [text for text in texts if isinstance(text, str) and _verbatim(text)]
+    if not words or len(words) < len(texts):
+        return None
+    needles = frozenset(word.encode() for word in words)
+    return needles, lambda held: any(held[needle] for needle in needles)
+
+
+def _union(parts: list[_Needed]) -> frozenset[bytes]:
+    return frozenset().union(*(needles for needles, _ in parts))
+
+
+def _in_file_as_text(field: Field) -> bool:
+    if field == _PROMPT_FIELD:  # a version without the tag matches `= 'false'` (MLflow)
+        return False
+    return field.name == "tags" or (field.key is None and field.name in _FILE_TEXT_FIELDS)
+
+
+def _verbatim(text: str) -> bool:
+    """Whether YAML writes ``text`` as itself in any style (see :func:`file_prefilter`)."""
+    return text != "" and "'" not in text and not any(map(str.isspace, text))
+
+
 def parse(text: str, kind: Kind = "version") -> Expr:
     """Parse a filter for model versions (``kind="version"``) or registered models.
 

@@ -39,6 +39,7 @@ import os
 import time
 from pathlib import Path
 
+from modelreg import yamlio
 from modelreg.datasets import Dataset, pack, unpack
 from modelreg.docread import JSONValue
 from modelreg.entities import HistoryEntry, ModelVersion, RegisteredModel
@@ -47,6 +48,7 @@ from modelreg.store import (
     MODEL_FILE,
     Identity,
     Store,
+    parse_mapping,
     read_mapping_with_stat,
     stat_identity,
     version_number,
@@ -57,6 +59,8 @@ TYPE_CHECKING = False  # not `from typing import ...`: start-up (see modelreg.qu
 if TYPE_CHECKING:
     from collections.abc import Callable, Container, Iterator, Sequence
     from typing import Any, NoReturn, TypedDict, TypeGuard, TypeVar
+
+    from modelreg.filters import FilePrefilter
 else:
 
     class TypedDict(dict):  # type: ignore[type-arg]
@@ -173,6 +177,7 @@ class VersionIndex:
         *,
         history: bool = True,
         shared: bool = False,
+        prefilter: FilePrefilter | None = None,
     ) -> tuple[ModelFields, list[VersionFields]]:
         """The constructor fields of the model ``name`` (without ``latest_versions``) and
         of every one of its versions (without ``aliases``), ascending by version.
@@ -182,7 +187,13 @@ class VersionIndex:
         model.yaml is raised; a corrupt version file is raised, or appended to
         ``errors`` and skipped. The dictionaries are the caller's to change, unless
         ``shared``: then they are this index's memory, which the caller must not change
-        (a search filters them and copies only what it returns)."""
+        (a search filters them and copies only what it returns).
+
+        ``prefilter`` is a search's test of a file's bytes (``filters.file_prefilter``): a
+        version neither remembered nor cached whose file it refuses is left out, unparsed
+        (so neither cached nor reported if corrupt). Which of its texts the file holds is
+        kept instead, by the file's identity, so that the same search repeated does not
+        read the file again."""
         records = _Section(self._cache_file(name, "records"))
         histories = _Section(self._cache_file(name, "history"))
         settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
@@ -210,10 +221,12 @@ class VersionIndex:
             past: list[HistoryEntry] | None = None
             if known is not None and known.settled and known.identity == identity:
                 fields, past = known.fields, known.history
+            elif prefilter is not None and prefilter.refuses(_held(memo, records, key, identity)):
+                continue
             else:
-                cached: VersionFields | None = records.get(key, identity)
+                cached: VersionFields | _Held | None = records.get(key, identity)
                 fields = None
-                if cached is not None:
+                if type(cached) is dict:
                     # never changed (the section may save it again): data sets unpacked
                     # into a copy
                     fields = unmarshalled(cached)
@@ -225,10 +238,15 @@ class VersionIndex:
                 elif known is not None:
                     known.history = past
             if fields is None:
+                remembered.pop(key, None)
                 try:
-                    whole, identity = self.parse_version(name, number, folder)
+                    path, data, identity = self._read_version(name, number, folder)
+                    held = prefilter.held(data) if prefilter is not None else None
+                    if prefilter is not None and prefilter.refuses(held):
+                        _keep_held(memo, records, key, identity, held, settled_before)
+                        continue
+                    whole = self._version_fields(name, number, path, data)
                 except CorruptFileError as exc:
-                    remembered.pop(key, None)
                     if errors is None:
                         raise
                     errors.append(exc)
@@ -240,9 +258,10 @@ class VersionIndex:
                 remembered[key] = _Remembered(identity, fields, past, settled)
             found.append({**fields, "history": past} if history else fields)  # type: ignore[typeddict-item]
         present = {key for _, key, _ in listing}
-        if len(remembered) > len(listing):  # files gone: forget them
-            for key in [key for key in list(remembered) if key not in present]:
-                remembered.pop(key, None)
+        for kept in (remembered, memo.held):
+            if len(kept) > len(listing):  # files gone: forget them
+                for key in [key for key in list(kept) if key not in present]:
+                    kept.pop(key, None)
         present.add(MODEL_KEY)
         records.save(present)
         histories.save(present)
@@ -452,20 +471,29 @@ class VersionIndex:
         the identity cached together belong together. ``folder`` is the model's versions
         folder when the caller has already refused symlinks on the way to it (a read of
         every version checks it once, not once a file)."""
+        path, data, identity = self._read_version(name, number, folder)
+        return self._version_fields(name, number, path, data), identity
+
+    def _read_version(
+        self, name: str, number: int, folder: Path | None
+    ) -> tuple[Path, bytes, Identity]:
         if folder is None:
             folder = self.store.versions_dir(name)
             self.store.refuse_symlinks(folder)
         path = folder / f"{number}.yaml"
         try:
-            doc, stat = read_mapping_with_stat(path)
+            data, stat = yamlio.read_file(path, follow_symlinks=False)
         except FileNotFoundError:
             raise NotFoundError(f"version {number} of model '{name}' not found") from None
-        mv = ModelVersion.from_doc(doc, path, [])
+        return path, data, stat_identity(stat)
+
+    def _version_fields(self, name: str, number: int, path: Path, data: bytes) -> VersionFields:
+        mv = ModelVersion.from_doc(parse_mapping(data, path), path, [])
         if mv.version != number:
             raise CorruptFileError(path, f"says version {mv.version} but is named {number}.yaml")
         mv.name = name
         fields = _fields(mv, "aliases")
-        return (fields if _are_version_fields(fields) else _drifted(fields)), stat_identity(stat)
+        return fields if _are_version_fields(fields) else _drifted(fields)
 
     def _cache_file(self, name: str, part: str) -> Path:
         return self.cache_dir / f"{name}.{part}.marshal"
@@ -486,6 +514,43 @@ def _fields(entity: RegisteredModel | ModelVersion, without: str) -> dict[str, A
 
 def _drifted(fields: dict[str, Any]) -> NoReturn:
     raise TypeError(f"a TypedDict of this module lacks one of the fields {sorted(fields)}")
+
+
+# Which of a search's texts a version file holds (see filters.FilePrefilter), as a cache
+# entry keeps it: pairs, told from a version's fields (a dict) by their type.
+_Held = tuple[tuple[bytes, bool], ...]
+
+
+def _held(memo: _Memo, records: _Section, key: str, identity: Identity) -> dict[bytes, bool] | None:
+    """What is known of which texts the file ``key`` of this identity holds."""
+    known = memo.held.get(key)
+    if known is not None and known[0] == identity:
+        return known[1]
+    cached = records.get(key, identity)
+    if type(cached) is not tuple:
+        return None
+    held = dict(cached)
+    memo.held[key] = (identity, held)
+    return held
+
+
+def _keep_held(
+    memo: _Memo,
+    records: _Section,
+    key: str,
+    identity: Identity,
+    held: dict[bytes, bool] | None,
+    settled_before: int,
+) -> None:
+    """Keep which texts a file refused by a search holds, with what was known of others."""
+    if held is None:
+        return
+    known = memo.held.get(key)
+    if known is not None and known[0] == identity:
+        held = known[1] | held
+    memo.held[key] = (identity, held)
+    if identity[3] < settled_before:  # see SETTLE_SECONDS
+        records.put(key, identity, tuple(held.items()))
 
 
 def _are_model_fields(fields: dict[str, Any]) -> TypeGuard[ModelFields]:
@@ -515,6 +580,8 @@ class _Memo:
     model_key: object = None  # None: the model's fields are read again
     model: ModelFields | None = None
     versions: dict[str, _Remembered] = field(default_factory=dict)
+    # The files a search refused unparsed: which of its texts each holds (see _held).
+    held: dict[str, tuple[Identity, dict[bytes, bool]]] = field(default_factory=dict)
 
 
 def marshallable(fields: _Fields) -> _Fields:

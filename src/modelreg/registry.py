@@ -527,11 +527,14 @@ class Registry:
         from modelreg.index import copy_records
 
         query = query or search.Query()
-        pinned = None
+        pinned = prefilter = None
         if isinstance(query.filter_string, str) and query.filter_string.strip():
-            # A filter that names its models reads only their folders.
-            pinned = filters.names_required(filters.parse(query.filter_string))
-        page = query.page(self._catalog.version_records(errors, pinned), "version")
+            # A filter that names its models reads only their folders, and one that needs
+            # some text parses only the files that hold it.
+            expr = filters.parse(query.filter_string)
+            pinned, prefilter = filters.names_required(expr), filters.file_prefilter(expr)
+        records = self._catalog.version_records(errors, pinned, prefilter)
+        page = query.page(records, "version")
         if shared:
             return page
         # The records are the index's memory: only the page is copied, the caller's own.

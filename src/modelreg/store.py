@@ -704,10 +704,15 @@ def read_mapping_with_stat(path: Path) -> tuple[Document, os.stat_result]:
     """:func:`read_mapping`, with the ``fstat`` of the very file that was read (the cache
     keys what it parsed by it). Symlinks are never followed."""
     data, file_stat = yamlio.read_file(path, follow_symlinks=False)
+    return parse_mapping(data, path), file_stat
+
+
+def parse_mapping(data: bytes, path: Path) -> Document:
+    """The bytes of the registry file ``path`` parsed, which must hold a mapping."""
     doc = yamlio.loads(data, path)
     if not isinstance(doc, dict):
         raise CorruptFileError(path, "expected a mapping of keys to values at the top")
-    return doc, file_stat
+    return doc
 
 
 def atomic_write(path: Path, data: bytes) -> bool:
