@@ -57,7 +57,7 @@ class Results:
     cli: dict[tuple[str, int], Row] = field(default_factory=dict)
     inproc: dict[tuple[str, int], Row] = field(default_factory=dict)
     # Issue 19: the first `modelreg search` process after a clone, by size.
-    after_clone: dict[int, Row] = field(default_factory=dict)
+    after_clone: dict[tuple[str, int], Row] = field(default_factory=dict)
     register: dict[str, Row] = field(default_factory=dict)
     flat: dict[str, float] = field(default_factory=dict)
     concurrency: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -294,7 +294,7 @@ def issue19_targets(opts: Options, res: Results) -> list[Target]:
         )
     )
     for size, limit, how in ((10_000, 1.0, ""), (100_000, 8.0, " (LARGE=1)")):
-        row = res.after_clone.get(size)
+        row = res.after_clone.get(("tag", size))
         median = median_of(row)
         targets.append(
             Target(
@@ -308,6 +308,26 @@ def issue19_targets(opts: Options, res: Results) -> list[Target]:
             )
         )
     return targets
+
+
+def _after_clone_table(add: Any, opts: Options, res: Results) -> None:
+    """The first search after a clone by filter: a filter that requires a text (the tag
+    filter) parses only the files that hold it (``filters.file_prefilter``); a metric
+    range parses every file, as any search did before."""
+    if not res.after_clone:
+        return
+    add("## The first search after a clone, by filter\n")
+    add(
+        f"A whole `modelreg search` process in a fresh copy of the registry, caches empty "
+        f"(median of {opts.clone_runs}). The tag filter parses only the version files that "
+        "hold its text; the metric range parses every file.\n"
+    )
+    add("| filter | versions | hits | median (min–max) | peak RSS |")
+    add("|---|---|---|---|---|")
+    for (kind, size), row in sorted(res.after_clone.items(), key=lambda item: item[0][::-1]):
+        hits = f"{row.count:,}" if row.count is not None else "—"
+        add(f"| {KIND_LABEL[kind]} | {size:,} | {hits} | {cell(row)} | {fmt_mb(row.maxrss_kb)} |")
+    add("")
 
 
 def _targets_table(add: Any, title: str, targets: list[Target]) -> None:
@@ -361,6 +381,8 @@ def report(opts: Options, res: Results, meta: dict[str, str]) -> str:
 
     _targets_table(add, "Targets (issue 7)", evaluate(opts, res))
     _targets_table(add, "Targets (issue 19)", issue19_targets(opts, res))
+
+    _after_clone_table(add, opts, res)
 
     python = median_of(res.startup.get("python -c pass"))
     add("## Start-up (whole process)\n")
