@@ -542,15 +542,15 @@ def _keep_held(
     held: dict[bytes, bool] | None,
     settled_before: int,
 ) -> None:
-    """Keep which texts a file refused by a search holds, with what was known of others."""
-    if held is None:
+    """Keep which texts a file refused by a search holds, with what was known of others,
+    once its identity can be trusted to say it is unchanged (see SETTLE_SECONDS)."""
+    if held is None or identity[3] >= settled_before:
         return
     known = memo.held.get(key)
     if known is not None and known[0] == identity:
         held = known[1] | held
     memo.held[key] = (identity, held)
-    if identity[3] < settled_before:  # see SETTLE_SECONDS
-        records.put(key, identity, tuple(held.items()))
+    records.put(key, identity, tuple(held.items()))
 
 
 def _are_model_fields(fields: dict[str, Any]) -> TypeGuard[ModelFields]:
