@@ -324,7 +324,8 @@ def _after_clone_table(add: Any, opts: Options, res: Results) -> None:
     )
     add("| filter | versions | hits | median (min–max) | peak RSS |")
     add("|---|---|---|---|---|")
-    for (kind, size), row in sorted(res.after_clone.items(), key=lambda item: item[0][::-1]):
+    by_size = sorted(res.after_clone.items(), key=lambda item: (item[0][1], item[0][0] != "tag"))
+    for (kind, size), row in by_size:
         hits = f"{row.count:,}" if row.count is not None else "—"
         add(f"| {KIND_LABEL[kind]} | {size:,} | {hits} | {cell(row)} | {fmt_mb(row.maxrss_kb)} |")
     add("")
