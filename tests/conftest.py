@@ -105,7 +105,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     real = index.VersionIndex._version_fields
 
     def counting(
-        self: index.VersionIndex, name: str, number: int, path: Path, data: bytes
+        self: index.VersionIndex, name: str, number: int, path: str, data: bytes
     ) -> object:
         seen.append(self.store.version_file(name, number))
         return real(self, name, number, path, data)

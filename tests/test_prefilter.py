@@ -175,7 +175,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     def counting(
         self: index.VersionIndex, name: str, number: int, folder: Path | None
-    ) -> tuple[Path, bytes, Identity]:
+    ) -> tuple[str, bytes, Identity]:
         seen.append(number)
         return real(self, name, number, folder)
 

@@ -74,7 +74,7 @@ class DocReader:
     def __init__(
         self,
         doc: Mapping[str, JSONValue],
-        path: Path,
+        path: Path | str,
         where: str = "",
         *,
         labelled: bool = False,
@@ -92,7 +92,7 @@ class DocReader:
     def of(
         cls,
         value: object,
-        path: Path,
+        path: Path | str,
         where: str,
         *,
         problem: str = "must be a mapping",

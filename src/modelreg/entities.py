@@ -281,7 +281,9 @@ class ModelVersion:
         return doc
 
     @classmethod
-    def from_doc(cls, doc: Mapping[str, JSONValue], path: Path, aliases: list[str]) -> ModelVersion:
+    def from_doc(
+        cls, doc: Mapping[str, JSONValue], path: Path | str, aliases: list[str]
+    ) -> ModelVersion:
         read = record_reader(doc, path)
         artifact = read.section("artifact")
         return cls(
@@ -373,7 +375,7 @@ class RegisteredModel:
         )
 
 
-def record_reader(doc: Mapping[str, JSONValue], path: Path) -> DocReader:
+def record_reader(doc: Mapping[str, JSONValue], path: Path | str) -> DocReader:
     # modelreg writes these files: a wrong value is shown, a null is the field's default.
     return DocReader(doc, path, show_found=True, null_is_default=True)
 

@@ -101,9 +101,10 @@ class CorruptFileError(RegistryError):
     exit_code = 7
     error_code = "INVALID_STATE"
 
-    def __init__(self, path: Path, problem: str) -> None:
+    def __init__(self, path: Path | str, problem: str) -> None:
         super().__init__(f"{path}: {problem}")
-        self.path = path
+        # A reader of many files may name them as text (see VersionIndex._read_version).
+        self.path = Path(path)
         self.problem = problem
 
 

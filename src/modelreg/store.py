@@ -707,7 +707,7 @@ def read_mapping_with_stat(path: Path) -> tuple[Document, os.stat_result]:
     return parse_mapping(data, path), file_stat
 
 
-def parse_mapping(data: bytes, path: Path) -> Document:
+def parse_mapping(data: bytes, path: Path | str) -> Document:
     """The bytes of the registry file ``path`` parsed, which must hold a mapping."""
     doc = yamlio.loads(data, path)
     if not isinstance(doc, dict):

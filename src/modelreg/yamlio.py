@@ -65,7 +65,7 @@ def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> JSONValue:
 
 
 def read_file(
-    path: Path, max_bytes: int = MAX_FILE_BYTES, *, follow_symlinks: bool = True
+    path: Path | str, max_bytes: int = MAX_FILE_BYTES, *, follow_symlinks: bool = True
 ) -> tuple[bytes, os.stat_result]:
     """The bytes of a small regular file and the ``fstat`` of the very file they came
     from. FileNotFoundError when it is missing; CorruptFileError (which names the file)
@@ -79,7 +79,7 @@ def read_file(
     except FileNotFoundError:
         raise
     except OSError as exc:
-        if not follow_symlinks and path.is_symlink():
+        if not follow_symlinks and Path(path).is_symlink():
             raise CorruptFileError(path, "is a symlink; refusing to follow it") from None
         raise CorruptFileError(path, f"cannot be read: {exc.strerror or exc}") from None
     file_stat = os.fstat(fd)
@@ -119,7 +119,7 @@ def _read_at_most(fd: int, size: int, limit: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def loads(data: bytes, path: Path) -> JSONValue:
+def loads(data: bytes, path: Path | str) -> JSONValue:
     """Parse YAML bytes; ``path`` is only used to name the file in errors."""
     if b"\x00" in data:
         raise CorruptFileError(path, "binary data (NUL bytes), not a YAML file")
