@@ -4,6 +4,7 @@ YAML is written, and never deciding from what a file held before it changed."""
 
 from __future__ import annotations
 
+import marshal
 from pathlib import Path
 
 import pytest
@@ -280,3 +281,25 @@ def test_a_file_refused_while_fresh_is_read_again(
         reads.clear()
         assert versions(clone, "tags.team = 'growth'") == [1, 3, 5]
         assert sorted(reads) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_cache_of_the_format_before_is_not_read(
+    registry: Registry,
+    settle_now: None,
+    parses: list[Path],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # Format 5's readers would take an entry of what a refused file holds for a
+    # version's fields: the format changed, so that neither reads the other's cache.
+    files = build(registry)
+    clone = fresh(registry.root, monkeypatch, tmp_path, "clone")
+    assert versions(clone, "tags.team = 'growth'") == [1, 3, 5]
+    (cache_file,) = (tmp_path / "cache-clone").glob(f"*/{NAME}.records.marshal")
+    cached = marshal.loads(cache_file.read_bytes())  # noqa: S302 - the test's own cache
+    assert cached["format"] == index.CACHE_FORMAT
+    assert {type(hit[1]) for hit in cached["entries"].values()} == {dict, tuple}
+    cache_file.write_bytes(marshal.dumps({**cached, "format": 5}))
+    parses.clear()
+    assert versions(Registry(registry.root), "tags.team = 'growth'") == [1, 3, 5]
+    assert sorted(parses) == [files[0], files[2], files[4]]

@@ -131,8 +131,10 @@ if TYPE_CHECKING:
     _Fields = TypeVar("_Fields", ModelFields, VersionFields, VersionRecord)
     _Copied = TypeVar("_Copied")
 
-# 5: versions' data sets (kept as tuples, see modelreg.datasets.pack).
-CACHE_FORMAT = 5
+# 5: versions' data sets (kept as tuples, see modelreg.datasets.pack). 6: an entry may be
+# which texts a file a search refused holds (see _Held), which format 5's readers would
+# take for a version's fields.
+CACHE_FORMAT = 6
 # How long ago a file must have last changed before its parsed form is cached.
 SETTLE_SECONDS = 2.0
 
