@@ -236,10 +236,14 @@ def test_the_search_repeated_reads_no_refused_file_until_it_changes(
     reads.clear()
     assert versions(Registry(registry.root), "tags.team = 'growth'") == [1, 3, 4, 5]
     assert reads == [4]
-    # A search for other texts reads the refused files again, to look for them.
+    # A search for other texts parses the files refused before (and caches them): a
+    # script looking up one text after another reads each file at most twice.
     reads.clear()
     assert versions(Registry(registry.root), "tags.team = 'search'") == [6]
     assert sorted(reads) == [2, 6]
+    reads.clear()
+    assert versions(Registry(registry.root), "tags.team = 'vision'") == [2]
+    assert reads == []
 
 
 def test_a_text_written_with_escapes_is_found(
@@ -303,3 +307,22 @@ def test_a_cache_of_the_format_before_is_not_read(
     parses.clear()
     assert versions(Registry(registry.root), "tags.team = 'growth'") == [1, 3, 5]
     assert sorted(parses) == [files[0], files[2], files[4]]
+
+
+def test_a_script_looking_up_one_text_after_another_reads_each_file_at_most_twice(
+    registry: Registry,
+    settle_now: None,
+    reads: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    build(registry)
+    script = fresh(registry.root, monkeypatch, tmp_path, "clone")
+    counts = []
+    for team in ("growth", "vision", "search", "growth", "vision"):
+        reads.clear()
+        assert versions(script, f"tags.team = '{team}'") == [
+            number for number, each in enumerate(TEAMS, start=1) if each == team
+        ]
+        counts.append(len(reads))
+    assert counts == [6, 3, 0, 0, 0]

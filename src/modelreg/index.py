@@ -195,7 +195,7 @@ class VersionIndex:
         version neither remembered nor cached whose file it refuses is left out, unparsed
         (so neither cached nor reported if corrupt). Which of its texts the file holds is
         kept instead, by the file's identity, so that the same search repeated does not
-        read the file again."""
+        read the file again; a later search that this does not decide parses the file."""
         records = _Section(self._cache_file(name, "records"))
         histories = _Section(self._cache_file(name, "history"))
         settled_before = time.time_ns() - int(SETTLE_SECONDS * 1e9)
@@ -221,11 +221,14 @@ class VersionIndex:
             known = remembered.get(key)
             fields: VersionFields | None
             past: list[HistoryEntry] | None = None
+            held = None  # what an earlier search learnt of which of its texts it holds
             if known is not None and known.settled and known.identity == identity:
                 fields, past = known.fields, known.history
-            elif prefilter is not None and prefilter.refuses(_held(memo, records, key, identity)):
-                continue
             else:
+                if prefilter is not None:
+                    held = _held(memo, records, key, identity)
+                    if prefilter.refuses(held):
+                        continue
                 cached: VersionFields | _Held | None = records.get(key, identity)
                 fields = None
                 if type(cached) is dict:
@@ -243,10 +246,15 @@ class VersionIndex:
                 remembered.pop(key, None)
                 try:
                     path, data, identity = self._read_version(name, number, folder)
-                    held = prefilter.held(data) if prefilter is not None else None
-                    if prefilter is not None and prefilter.refuses(held):
-                        _keep_held(memo, records, key, identity, held, settled_before)
-                        continue
+                    # Refused unparsed only at a first look: a file an earlier search
+                    # refused, whose texts this one is not among, is parsed and cached
+                    # (a script looking up one run id after another would otherwise
+                    # read every file again for each).
+                    if prefilter is not None and held is None:
+                        held = prefilter.held(data)
+                        if prefilter.refuses(held):
+                            _keep_held(memo, records, key, identity, held, settled_before)
+                            continue
                     whole = self._version_fields(name, number, path, data)
                 except CorruptFileError as exc:
                     if errors is None:
@@ -546,13 +554,10 @@ def _keep_held(
     held: dict[bytes, bool] | None,
     settled_before: int,
 ) -> None:
-    """Keep which texts a file refused by a search holds, with what was known of others,
-    once its identity can be trusted to say it is unchanged (see SETTLE_SECONDS)."""
+    """Keep which texts a file refused by a search holds, once its identity can be trusted
+    to say it is unchanged (see SETTLE_SECONDS)."""
     if held is None or identity[3] >= settled_before:
         return
-    known = memo.held.get(key)
-    if known is not None and known[0] == identity:
-        held = known[1] | held
     memo.held[key] = (identity, held)
     records.put(key, identity, tuple(held.items()))
 
