@@ -28,6 +28,10 @@ their identity answers from memory, without loading the cache files again (a sea
 a loop pays one ``lstat`` a file and the filter). And a search reads the models it does
 not hold in memory on every core, each process a share of them (``Catalog.VersionScan``):
 after a clone, that is parsing them in parallel.
+
+A search whose filter requires a text (``filters.file_prefilter``) parses, at a first
+look, only the files that hold it; for each file it refused, the cache and the memory keep
+which of its texts the file holds, by the file's identity, instead of its fields.
 """
 
 from __future__ import annotations
