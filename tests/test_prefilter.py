@@ -170,7 +170,8 @@ def build(registry: Registry) -> list[Path]:
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The version files this process read for a search that parsed nothing yet, by number."""
+    """The numbers of the version files this process read, in order: the files a read
+    neither remembered nor found cached (and ``parse_version``'s)."""
     seen: list[int] = []
     real = index.VersionIndex._read_version
 
