@@ -56,7 +56,7 @@ class Results:
     startup: dict[str, Row] = field(default_factory=dict)
     cli: dict[tuple[str, int], Row] = field(default_factory=dict)
     inproc: dict[tuple[str, int], Row] = field(default_factory=dict)
-    # Issue 19: the first `modelreg search` process after a clone, by size.
+    # Issue 19: the first `modelreg search` process after a clone, by filter and size.
     after_clone: dict[tuple[str, int], Row] = field(default_factory=dict)
     register: dict[str, Row] = field(default_factory=dict)
     flat: dict[str, float] = field(default_factory=dict)

@@ -156,7 +156,9 @@ def test_a_file_whose_version_matches_is_never_refused(
 # -- searches ----------------------------------------------------------------------------------
 
 
-def build(registry: Registry) -> list[Path]:
+@pytest.fixture
+def files(registry: Registry) -> list[Path]:
+    """The files of a version of each team of TEAMS, in order, registered just now."""
     for number, team in enumerate(TEAMS, start=1):
         registry.register(
             NAME,
@@ -165,7 +167,18 @@ def build(registry: Registry) -> list[Path]:
             metrics={"accuracy": number / 10},
             create_model=True,
         )
-    return [registry.root / "models" / NAME / "versions" / f"{n}.yaml" for n in (1, 2, 3, 4, 5, 6)]
+    folder = registry.root / "models" / NAME / "versions"
+    return [folder / f"{number}.yaml" for number in range(1, len(TEAMS) + 1)]
+
+
+@pytest.fixture
+def clone(
+    registry: Registry, files: list[Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Registry:
+    """The registry with ``files``, as a new clone sees it: its caches empty (in
+    tmp_path/cache-clone)."""
+    monkeypatch.setenv("MODELREG_CACHE_DIR", str(tmp_path / "cache-clone"))
+    return Registry(registry.root)
 
 
 @pytest.fixture
@@ -189,21 +202,9 @@ def versions(registry: Registry, text: str) -> list[int]:
     return sorted(int(mv.version) for mv in registry.search_model_versions(text))
 
 
-def fresh(root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, label: str) -> Registry:
-    """The registry as a new clone sees it: its caches empty."""
-    monkeypatch.setenv("MODELREG_CACHE_DIR", str(tmp_path / f"cache-{label}"))
-    return Registry(root)
-
-
 def test_the_first_search_parses_only_the_files_that_hold_its_text(
-    registry: Registry,
-    settle_now: None,
-    parses: list[Path],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    files: list[Path], clone: Registry, settle_now: None, parses: list[Path]
 ) -> None:
-    files = build(registry)
-    clone = fresh(registry.root, monkeypatch, tmp_path, "clone")
     parses.clear()
     assert versions(clone, "tags.team = 'growth'") == [1, 3, 5]
     assert sorted(parses) == [files[0], files[2], files[4]]
@@ -214,19 +215,13 @@ def test_the_first_search_parses_only_the_files_that_hold_its_text(
 
 
 def test_the_search_repeated_reads_no_refused_file_until_it_changes(
-    registry: Registry,
-    settle_now: None,
-    reads: list[int],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    files: list[Path], clone: Registry, settle_now: None, reads: list[int]
 ) -> None:
-    files = build(registry)
-    clone = fresh(registry.root, monkeypatch, tmp_path, "clone")
     reads.clear()
     assert versions(clone, "tags.team = 'growth'") == [1, 3, 5]
     assert sorted(reads) == [1, 2, 3, 4, 5, 6]
     # In this process (from memory), and in the next (from the cache).
-    for again in (clone, Registry(registry.root)):
+    for again in (clone, Registry(clone.root)):
         reads.clear()
         assert versions(again, "tags.team = 'growth'") == [1, 3, 5]
         assert reads == []
@@ -235,35 +230,29 @@ def test_the_search_repeated_reads_no_refused_file_until_it_changes(
     with files[3].open("r+") as handle:
         handle.write(text.replace("team: vision", "team: growth"))
     reads.clear()
-    assert versions(Registry(registry.root), "tags.team = 'growth'") == [1, 3, 4, 5]
+    assert versions(Registry(clone.root), "tags.team = 'growth'") == [1, 3, 4, 5]
     assert reads == [4]
     # A search for other texts parses the files refused before (and caches them): a
     # script looking up one text after another reads each file at most twice.
     reads.clear()
-    assert versions(Registry(registry.root), "tags.team = 'search'") == [6]
+    assert versions(Registry(clone.root), "tags.team = 'search'") == [6]
     assert sorted(reads) == [2, 6]
     reads.clear()
-    assert versions(Registry(registry.root), "tags.team = 'vision'") == [2]
+    assert versions(Registry(clone.root), "tags.team = 'vision'") == [2]
     assert reads == []
 
 
-def test_a_text_written_with_escapes_is_found(
-    registry: Registry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    files = build(registry)
+def test_a_text_written_with_escapes_is_found(files: list[Path], clone: Registry) -> None:
     text = files[1].read_text()
     files[1].write_text(text.replace("team: vision", 'team: "gro\\x77th"'))
-    clone = fresh(registry.root, monkeypatch, tmp_path, "clone")
     assert versions(clone, "tags.team = 'growth'") == [1, 2, 3, 5]
 
 
 def test_a_corrupt_file_is_reported_only_by_a_search_that_reads_it(
-    registry: Registry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    files: list[Path], clone: Registry
 ) -> None:
-    files = build(registry)
     files[1].write_text("team: vision\n  - not: [yaml\n")
     files[3].write_text("team: growth\n  - not: [yaml\n")
-    clone = fresh(registry.root, monkeypatch, tmp_path, "clone")
     errors: list[CorruptFileError] = []
     found = clone.search_version_records(None, errors=errors)
     assert len(found) == 4 and sorted(error.path.name for error in errors) == ["2.yaml", "4.yaml"]
@@ -275,13 +264,9 @@ def test_a_corrupt_file_is_reported_only_by_a_search_that_reads_it(
     assert [error.path.name for error in errors] == ["4.yaml"]
 
 
-def test_a_file_refused_while_fresh_is_read_again(
-    registry: Registry, reads: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_a_file_refused_while_fresh_is_read_again(clone: Registry, reads: list[int]) -> None:
     # Written just now: an edit within the same clock tick could keep its identity, so
     # what it held is not kept, in memory or in the cache (see index.SETTLE_SECONDS).
-    build(registry)
-    clone = fresh(registry.root, monkeypatch, tmp_path, "clone")
     for _ in range(3):  # from the third read on, a model is answered from memory
         reads.clear()
         assert versions(clone, "tags.team = 'growth'") == [1, 3, 5]
@@ -289,16 +274,10 @@ def test_a_file_refused_while_fresh_is_read_again(
 
 
 def test_a_cache_of_the_format_before_is_not_read(
-    registry: Registry,
-    settle_now: None,
-    parses: list[Path],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    files: list[Path], clone: Registry, settle_now: None, parses: list[Path], tmp_path: Path
 ) -> None:
     # Format 5's readers would take an entry of what a refused file holds for a
     # version's fields: the format changed, so that neither reads the other's cache.
-    files = build(registry)
-    clone = fresh(registry.root, monkeypatch, tmp_path, "clone")
     assert versions(clone, "tags.team = 'growth'") == [1, 3, 5]
     (cache_file,) = (tmp_path / "cache-clone").glob(f"*/{NAME}.records.marshal")
     cached = marshal.loads(cache_file.read_bytes())  # noqa: S302 - the test's own cache
@@ -306,23 +285,17 @@ def test_a_cache_of_the_format_before_is_not_read(
     assert {type(hit[1]) for hit in cached["entries"].values()} == {dict, tuple}
     cache_file.write_bytes(marshal.dumps({**cached, "format": 5}))
     parses.clear()
-    assert versions(Registry(registry.root), "tags.team = 'growth'") == [1, 3, 5]
+    assert versions(Registry(clone.root), "tags.team = 'growth'") == [1, 3, 5]
     assert sorted(parses) == [files[0], files[2], files[4]]
 
 
 def test_a_script_looking_up_one_text_after_another_reads_each_file_at_most_twice(
-    registry: Registry,
-    settle_now: None,
-    reads: list[int],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    clone: Registry, settle_now: None, reads: list[int]
 ) -> None:
-    build(registry)
-    script = fresh(registry.root, monkeypatch, tmp_path, "clone")
     counts = []
     for team in ("growth", "vision", "search", "growth", "vision"):
         reads.clear()
-        assert versions(script, f"tags.team = '{team}'") == [
+        assert versions(clone, f"tags.team = '{team}'") == [
             number for number, each in enumerate(TEAMS, start=1) if each == team
         ]
         counts.append(len(reads))
